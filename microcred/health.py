@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -40,9 +41,21 @@ def check_worker() -> str:
 CHECKS = {"database": check_database, "broker": check_broker, "worker": check_worker}
 
 
+class HealthzMiddleware:
+    """Answers /healthz before host validation, tenant lookup and the HTTPS redirect."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)
+
+
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HttpRequest) -> HttpResponse:
     components: dict[str, str] = {}
     started = time.monotonic()
     for name, check in CHECKS.items():

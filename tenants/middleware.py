@@ -11,17 +11,12 @@ from django.template.loader import render_to_string
 from tenants.http import TenantRequest
 from tenants.selectors import tenant_for_host
 
-# Paths that answer on any host: the platform's health check for load balancers.
-HOSTLESS_PATHS = ("/healthz",)
-
 
 class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(HOSTLESS_PATHS):
-            return self.get_response(request)
         tenant = tenant_for_host(request.get_host())
         if tenant is None:
             return HttpResponseNotFound(render_to_string("tenants/unknown_host.html"))

@@ -1,0 +1,126 @@
+"""`make run` end to end: the runner brings up web, worker and beat, serves both demo tenants,
+is healthy, seeds once, and Ctrl-C stops every process it started."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import psycopg2
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "microcred_runcheck"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def drop_database() -> None:
+    conn = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
+    conn.autocommit = True
+    conn.cursor().execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    conn.close()
+
+
+def fetch(url: str, host: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def start(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "REDIS_URL": "redis://127.0.0.1:6379/5",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run", "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        lines.append(line)
+        if "Press Ctrl-C to stop" in line:
+            return proc, lines
+    proc.kill()
+    pytest.fail("make run did not become ready:\n" + "".join(lines[-40:]))
+
+
+def stop(proc: subprocess.Popen[str]) -> list[psutil.Process]:
+    children: list[psutil.Process] = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 3  # gunicorn (+ its workers), celery worker (+ pool), beat
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    return children
+
+
+@pytest.fixture
+def runcheck_database():
+    drop_database()
+    yield
+    drop_database()
+
+
+@pytest.mark.usefixtures("runcheck_database")
+def test_make_run_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
+    port = free_port()
+    proc, lines = start(port, tmp_path)
+    try:
+        banner = "".join(lines)
+        assert f"Microcred is ready at http://127.0.0.1:{port}" in banner
+        assert "admin@northfield.localhost" in banner
+        assert "Demo data seeded." in banner
+
+        status, body = fetch(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert "Northfield University" in body
+        status, body = fetch(f"http://127.0.0.1:{port}/", host=f"harbor.localhost:{port}")
+        assert status == 200
+        assert "Harbor Community College" in body
+        assert "Northfield" not in body
+        status, body = fetch(f"http://127.0.0.1:{port}/", host=f"elsewhere.localhost:{port}")
+        assert status == 404
+        status, body = fetch(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200
+        assert '"worker": "ok"' in body
+        # Static files are served by whitenoise from the collected, hashed copies.
+        css = next(
+            part.split('"')[0]
+            for part in fetch(f"http://127.0.0.1:{port}/")[1].split('href="')
+            if ".css" in part.split('"')[0]
+        )
+        assert fetch(f"http://127.0.0.1:{port}{css}")[0] == 200
+    finally:
+        children = stop(proc)
+
+    assert proc.returncode == 0
+    assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+    # A second start finds the demo already there and leaves it as it is.
+    proc, lines = start(port, tmp_path)
+    try:
+        assert "Demo data already present; left as it is." in "".join(lines)
+    finally:
+        stop(proc)
+    assert proc.returncode == 0
