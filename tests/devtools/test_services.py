@@ -21,6 +21,13 @@ def cursor_on(database_url):
         conn.close()
 
 
+def drop_database(name):
+    admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
+    admin.autocommit = True
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
 @pytest.fixture
 def no_configured_urls(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -40,10 +47,7 @@ def test_configured_urls_are_used_as_given_and_the_database_is_created(monkeypat
             assert cur.fetchone() == ("microcred_resolve_check",)
     finally:
         found.close()
-        admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
-        admin.autocommit = True
-        admin.cursor().execute("DROP DATABASE IF EXISTS microcred_resolve_check")
-        admin.close()
+        drop_database("microcred_resolve_check")
 
 
 @pytest.mark.usefixtures("no_configured_urls")
@@ -55,10 +59,7 @@ def test_servers_answering_on_the_standard_ports_are_used(tmp_path):
         assert not (tmp_path / "pgdata").exists()
     finally:
         found.close()
-        admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
-        admin.autocommit = True
-        admin.cursor().execute("DROP DATABASE IF EXISTS microcred_resolve_local")
-        admin.close()
+        drop_database("microcred_resolve_local")
 
 
 @pytest.mark.usefixtures("no_configured_urls")
