@@ -69,3 +69,25 @@ def test_domain_host_is_stored_lowercase_and_unique_across_tenants(db):
     other = TenantFactory.create(hosts=["other.example.edu"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Domain.objects.create(tenant=other, host="learn.example.edu")
+
+
+@pytest.mark.parametrize(
+    ("path", "who"), [("/", None), ("/console/units/", "a_admin"), ("/console/staff/", "a_admin")]
+)
+def test_listing_pages_do_not_query_per_row(world, path, who):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.models import StaffRole
+    from tests.factories import UnitFactory, make_staff
+
+    client = world.client_for(getattr(world, who) if who else None, world.a)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(path).status_code == 200
+    for _ in range(8):
+        unit = UnitFactory.create(tenant=world.a)
+        make_staff(world.a, StaffRole.UNIT_ADMIN, [unit])
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(path).status_code == 200
+
+    assert len(many) == len(few)
