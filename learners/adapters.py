@@ -74,7 +74,8 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def add_message(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         # API clients read the response body; a flash message would surface on a later page.
-        if request.path.startswith("/api/"):
+        # A service called outside a page (no message storage) has no one to tell either.
+        if request.path.startswith("/api/") or not hasattr(request, "_messages"):
             return
         super().add_message(request, *args, **kwargs)
 

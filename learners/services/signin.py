@@ -13,7 +13,7 @@ from allauth.account.internal.constants import LoginStageKey
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
 from allauth.account.models import EmailAddress
 from allauth.account.stages import LoginStageController
-from allauth.core import ratelimit
+from allauth.core import context, ratelimit
 from allauth.core.internal.cryptokit import compare_user_code
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -63,7 +63,10 @@ def _consume_code_rate_limit(request: HttpRequest, email: str) -> None:
 
 def _send_code(request: HttpRequest, user: User, email: str, origin: str) -> None:
     request.session[SESSION_ORIGIN_KEY] = origin
-    LoginCodeVerificationProcess.initiate(request=request, user=user, email=email)
+    # allauth reads the request from its context (its middleware sets it for views); callers
+    # outside a view, such as a later app's service, work too.
+    with context.request_context(request):
+        LoginCodeVerificationProcess.initiate(request=request, user=user, email=email)
 
 
 def signin_code_request(*, request: HttpRequest, email: str) -> User:

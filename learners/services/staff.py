@@ -3,7 +3,6 @@ tenant), and e-mail a learner a sign-in code."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from allauth.account.adapter import get_adapter
@@ -11,6 +10,7 @@ from allauth.account.internal.flows.email_verification import verify_email_indir
 from allauth.account.internal.flows.login import perform_login, record_authentication
 from allauth.account.models import Login
 from allauth.core import ratelimit
+from allauth.core.internal.cryptokit import normalize_user_code
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -37,7 +37,6 @@ from tenants.models import StaffMembership, Tenant, Unit
 from tenants.selectors import StaffAccess
 
 MAX_CODE_ATTEMPTS = 3
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def account_merge(
@@ -93,9 +92,9 @@ def move_consents(merge: MergeContext) -> int:
 
 
 def _code_hash(code: str, user_id: int) -> str:
-    return salted_hmac(
-        "learners.staff_issued_code", f"{user_id}:{code.strip().upper()}", algorithm="sha256"
-    ).hexdigest()
+    # Normalised as allauth does (case, dashes, spaces): "bcdf ghjk" matches "BCDF-GHJK".
+    value = f"{user_id}:{normalize_user_code(code)}"
+    return salted_hmac("learners.staff_issued_code", value, algorithm="sha256").hexdigest()
 
 
 def staff_code_send(
@@ -111,7 +110,7 @@ def staff_code_send(
     learner = learner_for_staff(tenant=tenant, access=access, user_id=user_id).user
     if not ratelimit.consume(request, action="request_login_code", key=normalize_email(learner.email)):
         raise TooManyRequests(_("Too many sign-in codes were sent to this address. Wait a few minutes."))
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    code = get_adapter(request).generate_login_code()
     now = timezone.now()
     with transaction.atomic():
         StaffIssuedCode.objects.filter(tenant=tenant, user=learner, used_at__isnull=True).update(used_at=now)
