@@ -72,8 +72,13 @@ def _add_errors(form: Any, error: MicrocredError, field_map: dict[str, str] | No
 def _entrance(
     request: TenantRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    context.setdefault("next", _next_url(request))
-    context.setdefault("origin_unit", unit_origin(request, request.tenant))
+    """Render a sign-in page; its links to the other sign-in pages keep `next` and the unit."""
+    next_url = context.setdefault("next", _next_url(request))
+    unit = context.setdefault("origin_unit", unit_origin(request, request.tenant))
+    slug = unit.slug if unit is not None else ""
+    email = context.pop("email_for_links", "")
+    context["signup_url"] = _with_next(reverse("account_signup"), next_url, email=email, unit=slug)
+    context["signin_url"] = _with_next(reverse("account_login"), next_url, email=email, unit=slug)
     return render(request, template, context, status=status)
 
 
@@ -100,7 +105,13 @@ def signin_page(request: TenantRequest) -> HttpResponse:
             _add_errors(form, exc, {"email": "login"})
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
-    context = {"form": form, "unknown_email": isinstance(error, EmailUnknown), "error": error}
+    unknown = isinstance(error, EmailUnknown)
+    context = {
+        "form": form,
+        "unknown_email": unknown,
+        "error": error,
+        "email_for_links": form.data.get("login", "").strip() if unknown else "",
+    }
     return _entrance(request, "account/login.html", context, status=_status(error) if form.errors else 200)
 
 
@@ -123,7 +134,13 @@ def signup_page(request: TenantRequest) -> HttpResponse:
             _add_errors(form, exc)
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
-    context = {"form": form, "email_taken": isinstance(error, EmailTaken), "error": error}
+    taken = isinstance(error, EmailTaken)
+    context = {
+        "form": form,
+        "email_taken": taken,
+        "error": error,
+        "email_for_links": form.data.get("email", "").strip() if taken else "",
+    }
     return _entrance(request, "learners/signup.html", context, status=_status(error) if form.errors else 200)
 
 
