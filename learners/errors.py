@@ -18,6 +18,13 @@ class EmailTaken(MicrocredError):
     status = 409
 
 
+class AccountClosed(MicrocredError):
+    """The address belongs to an account an operator closed (not a deleted one: those free it)."""
+
+    code = "account_closed"
+    status = 409
+
+
 class TooManyRequests(MicrocredError):
     code = "too_many_requests"
     status = 429

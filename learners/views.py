@@ -165,9 +165,8 @@ def guest_page(request: TenantRequest) -> HttpResponse:
             _add_errors(form, exc)
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
-    return _entrance(
-        request, "learners/guest.html", {"form": form}, status=_status(error) if form.errors else 200
-    )
+    context = {"form": form, "error": error}
+    return _entrance(request, "learners/guest.html", context, status=_status(error) if form.errors else 200)
 
 
 @never_cache

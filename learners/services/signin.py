@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from identity.models import User
 from learners.errors import (
+    AccountClosed,
     CodeExpired,
     CodeIncorrect,
     CodeNotPending,
@@ -69,11 +70,21 @@ def _send_code(request: HttpRequest, user: User, email: str, origin: str) -> Non
         LoginCodeVerificationProcess.initiate(request=request, user=user, email=email)
 
 
+def _refuse_if_closed(email: str) -> None:
+    if User.objects.filter(email__iexact=email, is_active=False, deleted_at__isnull=True).exists():
+        raise AccountClosed(
+            _("The account using %(email)s is closed. Contact the institution if you need it again.")
+            % {"email": email},
+            fields={"email": [_("This account is closed.")]},
+        )
+
+
 def signin_code_request(*, request: HttpRequest, email: str) -> User:
     """E-mail a sign-in code to the account using `email`; this browser then confirms it."""
     email = clean_email(email)
     user = account_for_email(email)
     if user is None:
+        _refuse_if_closed(email)
         raise EmailUnknown(
             _("No account uses %(email)s yet. Create one: it takes one code, no password.")
             % {"email": email},
@@ -97,6 +108,7 @@ def account_signup(*, request: HttpRequest, email: str, full_name: str = "") -> 
     taken = _("An account already uses %(email)s. Sign in with a code instead.") % {"email": email}
     if account_for_email(email) is not None:
         raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]})
+    _refuse_if_closed(email)
     if not ratelimit.consume(request, action="signup"):
         raise TooManyRequests(_("Too many accounts were created from your network. Try again in a minute."))
     _consume_code_rate_limit(request, email)
@@ -124,6 +136,7 @@ def guest_identity_for_email(*, request: HttpRequest, email: str, full_name: str
     Nobody types a password. A matched account is not signed in until its owner types the code.
     """
     email = clean_email(email)
+    _refuse_if_closed(email)
     _consume_code_rate_limit(request, email)
     user = account_for_email(email)
     created = False

@@ -114,3 +114,15 @@ def test_a_guest_whose_account_has_two_factor_authentication_still_needs_it(worl
 
     assert response["Location"] == "/accounts/2fa/authenticate/"
     assert client.get("/me/").status_code == 302
+
+
+def test_a_closed_account_is_said_to_be_closed_everywhere(world):
+    world.learner.is_active = False
+    world.learner.save()
+    client = world.client_for(None, world.a)
+
+    for path, field in (("/guest/", "email"), ("/accounts/signup/", "email"), ("/accounts/login/", "login")):
+        response = client.post(path, {field: world.learner.email})
+        assert response.status_code == 409, path
+        assert "is closed. Contact the institution if you need it again." in response.content.decode()
+    assert mail.outbox == []
