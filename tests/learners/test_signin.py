@@ -12,6 +12,7 @@ from django.core import mail
 
 from identity.models import User
 from learners.models import LearnerRecord
+from tenants.models import StaffInvitation, StaffMembership
 from tests.factories import PASSWORD, UserFactory
 from tests.learners.helpers import code_in, html_of, last_mail_to
 
@@ -299,3 +300,33 @@ def test_an_outside_next_address_is_ignored(world):
 
     assert response.status_code == 302
     assert "evil" not in response["Location"]
+
+
+def test_an_invited_person_without_an_account_signs_up_by_code_and_accepts(world):
+    invitation = StaffInvitation.objects.create(
+        tenant=world.a,
+        email="new.staff@example.test",
+        role="unit_admin",
+        token="i" * 40,
+        invited_by=world.a_admin,
+        expires_at="2099-01-01T00:00:00Z",
+    )
+    client = world.client_for(None, world.a)
+    path = f"/invitations/{invitation.token}/"
+
+    to_sign_in = client.get(path)
+    unknown = client.post(to_sign_in["Location"], {"login": "new.staff@example.test", "next": path})
+    assert to_sign_in["Location"] == f"/accounts/login/?next={path}"
+    assert (
+        "/accounts/signup/?email=new.staff%40example.test&amp;next=%2Finvitations%2F"
+        in unknown.content.decode()
+    )
+    client.post("/accounts/signup/", {"email": "new.staff@example.test", "next": path})
+    confirmed = client.post(
+        "/accounts/login/code/confirm/",
+        {"code": code_in(last_mail_to("new.staff@example.test")), "next": path},
+    )
+    assert confirmed["Location"] == path
+    client.post(path)
+
+    assert StaffMembership.objects.get(user__email="new.staff@example.test").role == "unit_admin"
