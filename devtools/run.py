@@ -69,9 +69,11 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def _banner(address: str, seconds: float, services_lines: list[str]) -> str:
+    from learners.demo_accounts import DEMO_LEARNERS
     from tenants.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     accounts = "\n".join(f"    {a.email:<34} {a.role:<38} {a.where}" for a in DEMO_ACCOUNTS)
+    learners = "\n".join(f"    {a.email:<34} {a.full_name:<38} {a.where}" for a in DEMO_LEARNERS)
     return f"""
 ================================================================================
  Microcred is ready at {address}   (took {seconds:.1f} s)
@@ -80,6 +82,9 @@ def _banner(address: str, seconds: float, services_lines: list[str]) -> str:
 {chr(10).join("   " + line for line in services_lines)}
  Demo sign-in accounts (password: {DEMO_PASSWORD}, or ask for a sign-in code):
 {accounts}
+   Tenant admins and finance set up an authenticator app (TOTP) on their first console visit.
+ Demo learners (no password: sign in with a code; /guest/ checks out a new address):
+{learners}
  E-mails (sign-in codes, invitations) are printed in this terminal.
  Press Ctrl-C to stop everything this command started.
 ================================================================================
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Database: {services.database_source}\nRedis:    {services.redis_source}", flush=True)
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
+        _manage(env, "seed_demo_learners")
         _manage(env, "collectstatic", "--noinput", "-v", "0")
         commands = {
             "web": [

@@ -11,8 +11,10 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("full_name",)}),
+        ("Person", {"fields": ("full_name", "preferred_name", "phone")}),
         ("Platform", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Deletion", {"fields": ("deleted_at", "anonymous_reference")}),
     )
+    readonly_fields = ("deleted_at", "anonymous_reference")
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)

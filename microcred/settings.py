@@ -50,8 +50,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.microsoft",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.apple",
     "identity",
     "tenants",
+    "learners",
     "catalog",
     "enrollment",
     "payments",
@@ -87,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "learners.context_processors.sign_in_brand",
             ],
         },
     },
@@ -125,15 +133,50 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
-# django-allauth: the e-mail address is the identity; passwords are optional (codes work).
+# django-allauth: the e-mail address is the identity. People sign in (and up) with a one-time
+# code sent by e-mail; a password is optional. `learners` owns the sign-in pages and adapters.
+ACCOUNT_ADAPTER = "learners.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "learners.forms.PasswordLoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env_int("LOGIN_CODE_TIMEOUT_SECONDS", 10 * 60)
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+# A pending sign-in outlives its code, so an expired code can be told apart from a used one.
+ACCOUNT_LOGIN_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT + 15 * 60
 ACCOUNT_UNIQUE_EMAIL = True
+# "That address is already taken" and "no account uses that address" are said plainly (the issue
+# asks for clear messages); the rate limits below bound how fast addresses can be probed.
+ACCOUNT_PREVENT_ENUMERATION = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+# Stored in the Django cache (Redis). Per IP and per address ("key" is the e-mail address).
+ACCOUNT_RATE_LIMITS = {
+    "request_login_code": env_str("LOGIN_CODE_RATE_LIMITS", "20/m/ip,3/m/key,10/h/key"),
+    "signup": "20/m/ip",
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+}
+
+# Tenant admins and finance must have an authenticator app before they reach staff pages.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Microcred")
+# Accept the code of the 30-second step before and after too: phone clocks drift.
+MFA_TOTP_TOLERANCE = 1
+
+# Social sign-in: each tenant's admin configures its own providers (tenants.SocialProvider);
+# the adapter serves them by request.tenant, so a button shows only where it is configured.
+SOCIALACCOUNT_ADAPTER = "learners.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
@@ -187,7 +230,10 @@ HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "microcred.api.exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tenants.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 SPECTACULAR_SETTINGS = {

@@ -5,6 +5,9 @@ from django.views.static import serve
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("learners.api_urls")),
+    # learners' sign-in pages take allauth's paths for sign-in, sign-up and codes: include first.
+    path("", include("learners.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("tenants.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenants.models import Domain, StaffInvitation, StaffMembership, Tenant, Unit
+from tenants.models import ApiToken, Domain, SocialProvider, StaffInvitation, StaffMembership, Tenant, Unit
 
 
 class DomainInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -36,3 +36,21 @@ class StaffInvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("tenant", "role")
     search_fields = ("email",)
     exclude = ("token",)
+
+
+@admin.register(SocialProvider)
+class SocialProviderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Tenant admins set credentials in the staff console; secrets are never shown here."""
+
+    list_display = ("tenant", "kind", "client_id", "is_enabled", "updated_at")
+    list_filter = ("kind", "is_enabled")
+    exclude = ("secret", "apple_private_key")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("prefix", "name", "user", "tenant", "role", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("tenant", "role")
+    search_fields = ("user__email", "prefix", "name")
+    exclude = ("token_hash",)
+    readonly_fields = ("prefix", "user", "tenant", "role", "created_at", "last_used_at")

@@ -198,3 +198,98 @@ class StaffInvitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class SocialProviderKind(models.TextChoices):
+    GOOGLE = "google", _("Google")
+    MICROSOFT = "microsoft", _("Microsoft")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    APPLE = "apple", _("Apple")
+
+
+class SocialProvider(models.Model):
+    """One social sign-in provider a tenant's admin switched on, with the tenant's own credentials.
+
+    Served to allauth by learners.adapters.SocialAccountAdapter for the request's tenant only.
+    Secrets are write-only in the console: pages show their last characters, never the whole.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="social_providers")
+    kind = models.CharField(max_length=20, choices=SocialProviderKind.choices)
+    client_id = models.CharField(
+        _("client id"), max_length=255, help_text=_("Apple: the Services ID, like edu.example.signin.")
+    )
+    secret = models.TextField(_("client secret"), help_text=_("Apple: the key id of the private key."))
+    apple_team_id = models.CharField(_("Apple team id"), max_length=20, blank=True)
+    apple_private_key = models.TextField(_("Apple private key"), blank=True)
+    verified_email_domains = models.CharField(
+        _("domains whose e-mail addresses count as verified"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Microsoft does not vouch for the e-mail addresses it sends. List your own domains "
+            "(comma-separated, like example.edu) to accept those addresses as verified."
+        ),
+    )
+    is_enabled = models.BooleanField(_("show this sign-in option"), default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind"], name="social_provider_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.tenant}"
+
+    @property
+    def domains(self) -> list[str]:
+        return [d.strip().lower() for d in self.verified_email_domains.split(",") if d.strip()]
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A staff member's personal API token: scoped to one tenant and one of their roles.
+
+    Only a SHA-256 hash of the token is stored; the token is shown once, when created.
+    `prefix` (the token's first characters) lets people tell their tokens apart.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    role = models.CharField(max_length=20, choices=StaffRole.choices)
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, like 'LMS sync'."))
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 - a hash's shape
+                name="api_token_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

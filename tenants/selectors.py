@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
 from django.http.request import split_domain_port
 from django.utils import timezone
 
 from identity.models import User
 from tenants.errors import NotVisible
-from tenants.models import Domain, StaffInvitation, StaffMembership, StaffRole, Tenant, Unit
+from tenants.models import (
+    ApiToken,
+    Domain,
+    SocialProvider,
+    StaffInvitation,
+    StaffMembership,
+    StaffRole,
+    Tenant,
+    Unit,
+)
 
 
 def tenant_for_host(host: str) -> Tenant | None:
@@ -108,3 +118,34 @@ def invitation_for_token(*, tenant: Tenant, token: str) -> StaffInvitation:
     if invitation is None:
         raise NotVisible("No such invitation.")
     return invitation
+
+
+def staff_access_for_token(*, tenant: Tenant, token: ApiToken) -> StaffAccess:
+    """What an API token reaches: its own role only, with that role's units, in its own tenant."""
+    if token.tenant_id != tenant.pk:
+        return StaffAccess(tenant_id=tenant.pk, roles=frozenset(), unit_ids=NO_ACCESS_UNITS)
+    membership = (
+        StaffMembership.objects.filter(tenant=tenant, user_id=token.user_id, role=token.role)
+        .prefetch_related("units")
+        .first()
+    )
+    if membership is None:
+        return StaffAccess(tenant_id=tenant.pk, roles=frozenset(), unit_ids=NO_ACCESS_UNITS)
+    everything = membership.role == StaffRole.TENANT_ADMIN or membership.all_units
+    unit_ids = None if everything else frozenset(u.pk for u in membership.units.all())
+    return StaffAccess(tenant_id=tenant.pk, roles=frozenset([membership.role]), unit_ids=unit_ids)
+
+
+def mfa_setup_required(*, access: StaffAccess, user: User) -> bool:
+    """Tenant admins and finance must have an authenticator app before they reach staff pages."""
+    if not (access.is_tenant_admin or access.is_finance):
+        return False
+    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def api_tokens_for(*, tenant: Tenant, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(tenant=tenant, user=user).order_by("revoked_at", "-created_at")
+
+
+def social_providers(*, tenant: Tenant) -> QuerySet[SocialProvider]:
+    return SocialProvider.objects.filter(tenant=tenant).order_by("kind")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -12,12 +13,17 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from identity.models import User
+from microcred.errors import ValidationFailed
 from tenants.errors import InvitationUnusable, InvitationWrongAccount, NotVisible, SelfRemovalRefused
 from tenants.models import (
+    ApiToken,
     Domain,
     SettlementKind,
+    SocialProvider,
+    SocialProviderKind,
     StaffInvitation,
     StaffMembership,
     StaffRole,
@@ -185,3 +191,106 @@ def membership_remove(*, tenant: Tenant, access: StaffAccess, actor: User, membe
             "You cannot remove your own tenant administrator role; ask another administrator."
         )
     membership.delete()
+
+
+TOKEN_SCHEME = "mc"  # noqa: S105 - the tokens' visible prefix, not a secret
+
+
+def api_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(
+    *, tenant: Tenant, access: StaffAccess, user: User, role: str, name: str
+) -> tuple[ApiToken, str]:
+    """A new personal token for one of the person's roles here. Returns the row and the token,
+    which is shown once and never stored (only its SHA-256 hash is)."""
+    if access.tenant_id != tenant.pk or not access.is_staff:
+        raise NotVisible("No such page.")
+    if role not in access.roles:
+        message = _("You do not hold this role here.")
+        raise ValidationFailed(message, fields={"role": [message]})
+    prefix = secrets.token_hex(4)
+    token = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiToken.objects.create(
+        tenant=tenant,
+        user=user,
+        role=role,
+        name=name.strip(),
+        prefix=f"{TOKEN_SCHEME}_{prefix}",
+        token_hash=api_token_hash(token),
+    )
+    return row, token
+
+
+def api_token_revoke(*, tenant: Tenant, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the person's own tokens in this tenant; another's or another tenant's is a 404."""
+    token = ApiToken.objects.filter(tenant=tenant, user=user, pk=token_id).first()
+    if token is None:
+        raise NotVisible("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = user
+        token.save(update_fields=["revoked_at", "revoked_by"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Note when a token was last used, at most once a minute (every API call passes here)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+SOCIAL_PROVIDER_FIELDS = (
+    "client_id",
+    "apple_team_id",
+    "verified_email_domains",
+    "is_enabled",
+)
+
+
+def social_provider_save(
+    *,
+    tenant: Tenant,
+    access: StaffAccess,
+    actor: User,
+    kind: str,
+    fields: dict[str, Any],
+    secret: str = "",
+    apple_private_key: str = "",
+) -> SocialProvider:
+    """Switch a provider on (or update it) with the tenant's own credentials. An empty secret or
+    key keeps the stored one, so they never travel back to the page."""
+    _require_tenant_admin(access, tenant)
+    provider = SocialProvider.objects.filter(tenant=tenant, kind=kind).first() or SocialProvider(
+        tenant=tenant, kind=kind
+    )
+    for name in SOCIAL_PROVIDER_FIELDS:
+        if name in fields:
+            setattr(provider, name, fields[name])
+    if secret:
+        provider.secret = secret.strip()
+    if apple_private_key:
+        provider.apple_private_key = apple_private_key.strip()
+    missing = {}
+    if not provider.secret:
+        missing["secret"] = [_("Enter the client secret.")]
+    if kind == SocialProviderKind.APPLE:
+        if not provider.apple_team_id:
+            missing["apple_team_id"] = [_("Apple needs your team id.")]
+        if not provider.apple_private_key:
+            missing["apple_private_key"] = [_("Apple needs the private key (.p8 file contents).")]
+    if missing:
+        raise ValidationFailed(_("Some fields are missing."), fields=missing)
+    provider.updated_at = timezone.now()
+    provider.updated_by = actor
+    provider.full_clean()
+    provider.save()
+    return provider
+
+
+def social_provider_remove(*, tenant: Tenant, access: StaffAccess, kind: str) -> None:
+    _require_tenant_admin(access, tenant)
+    SocialProvider.objects.filter(tenant=tenant, kind=kind).delete()

@@ -13,6 +13,10 @@ urlpatterns = [
     path("console/staff/", views.console_staff, name="console-staff"),
     path("console/staff/invite/", views.console_staff_invite, name="console-staff-invite"),
     path("console/staff/<int:pk>/remove/", views.console_membership_remove, name="console-membership-remove"),
+    path("console/tokens/", views.console_tokens, name="console-tokens"),
+    path("console/tokens/<int:pk>/revoke/", views.console_token_revoke, name="console-token-revoke"),
+    path("console/sign-in/", views.console_sign_in, name="console-sign-in"),
+    path("console/sign-in/<str:kind>/", views.console_sign_in_provider, name="console-sign-in-provider"),
     path(
         "console/invitations/<int:pk>/revoke/",
         views.console_invitation_revoke,

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from microcred.errors import MicrocredError, NotFound
 from tenants import selectors, services
 from tenants.brand import Brand
-from tenants.forms import InviteForm, UnitForm
+from tenants.forms import ApiTokenForm, InviteForm, SocialProviderForm, UnitForm
 from tenants.http import StaffRequest, TenantRequest
+from tenants.models import SocialProviderKind
 from tenants.selectors import StaffAccess
 
 StaffView = Callable[..., HttpResponse]
@@ -26,6 +27,7 @@ StaffView = Callable[..., HttpResponse]
 
 def staff_page(*, tenant_admin: bool = False) -> Callable[[StaffView], StaffView]:
     """Signed-in staff of this tenant only; anything out of reach is a 404, never a 403.
+    Tenant admins and finance without an authenticator app are sent to set one up first.
 
     The view receives the person's StaffAccess after the request.
     """
@@ -37,6 +39,15 @@ def staff_page(*, tenant_admin: bool = False) -> Callable[[StaffView], StaffView
             access = selectors.staff_access(tenant=request.tenant, user=request.user)
             if not access.is_staff or (tenant_admin and not access.is_tenant_admin):
                 raise Http404
+            if selectors.mfa_setup_required(access=access, user=request.user):
+                messages.warning(
+                    request,
+                    _(
+                        "Your role handles money or the whole institution, so it needs two-factor "
+                        "authentication. Set up an authenticator app to continue to the staff console."
+                    ),
+                )
+                return redirect("mfa_activate_totp")
             try:
                 return view(request, access, *args, **kwargs)
             except NotFound as exc:
@@ -196,4 +207,108 @@ def invitation_accept(request: StaffRequest, token: str) -> HttpResponse:
     status = 400 if error else 200
     return render(
         request, "tenants/invitation_accept.html", {"invitation": invitation, "error": error}, status=status
+    )
+
+
+NEW_TOKEN_SESSION_KEY = "console_new_api_token"  # noqa: S105 - a session key name
+
+
+@staff_page()
+def console_tokens(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None, roles=access.roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = services.api_token_create(
+                tenant=request.tenant,
+                access=access,
+                user=request.user,
+                role=form.cleaned_data["role"],
+                name=form.cleaned_data["name"],
+            )
+        except MicrocredError as exc:
+            for field, errors in exc.fields.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            # Shown once, on the next page only (a reload does not create a second token).
+            request.session[NEW_TOKEN_SESSION_KEY] = {"id": token.pk, "token": secret}
+            return redirect("console-tokens")
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    context = {
+        "access": access,
+        "form": form,
+        "tokens": selectors.api_tokens_for(tenant=request.tenant, user=request.user),
+        "new_token": new_token,
+    }
+    return render(request, "tenants/console/tokens.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@staff_page()
+def console_token_revoke(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    token = services.api_token_revoke(tenant=request.tenant, user=request.user, token_id=pk)
+    messages.success(request, _("Token “%(name)s” revoked; it no longer works.") % {"name": token.name})
+    return redirect("console-tokens")
+
+
+def _callback_url(request: StaffRequest, kind: str) -> str:
+    if kind == SocialProviderKind.LINKEDIN:
+        path = reverse("openid_connect_callback", kwargs={"provider_id": "linkedin"})
+    else:
+        path = reverse(f"{kind}_callback")
+    return request.build_absolute_uri(path)
+
+
+@staff_page(tenant_admin=True)
+def console_sign_in(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    configured = {p.kind: p for p in selectors.social_providers(tenant=request.tenant)}
+    rows = [
+        (kind, label, configured.get(kind), _callback_url(request, kind))
+        for kind, label in SocialProviderKind.choices
+    ]
+    return render(request, "tenants/console/sign_in.html", {"access": access, "rows": rows})
+
+
+@staff_page(tenant_admin=True)
+def console_sign_in_provider(request: StaffRequest, access: StaffAccess, kind: str) -> HttpResponse:
+    if kind not in SocialProviderKind.values:
+        raise Http404
+    label = SocialProviderKind(kind).label
+    stored = selectors.social_providers(tenant=request.tenant).filter(kind=kind).first()
+    form = SocialProviderForm(request.POST or None, kind=kind, stored=stored)
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        services.social_provider_remove(tenant=request.tenant, access=access, kind=kind)
+        messages.success(request, _("%(provider)s sign-in removed.") % {"provider": label})
+        return redirect("console-sign-in")
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        secret = data.pop("secret", "")
+        private_key = data.pop("apple_private_key", "")
+        try:
+            services.social_provider_save(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                kind=kind,
+                fields=data,
+                secret=secret,
+                apple_private_key=private_key,
+            )
+        except MicrocredError as exc:
+            for field, errors in exc.fields.items():
+                form.add_error(field if field in form.fields else None, errors)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(provider)s sign-in saved.") % {"provider": label})
+            return redirect("console-sign-in")
+    context = {
+        "access": access,
+        "form": form,
+        "kind": kind,
+        "label": label,
+        "stored": stored,
+        "callback_url": _callback_url(request, kind),
+    }
+    return render(
+        request, "tenants/console/sign_in_provider.html", context, status=400 if form.errors else 200
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import uuid4
 
 import pytest
 from django.test import Client
@@ -13,6 +14,13 @@ from tests.factories import StaffRole, TenantFactory, UnitFactory, UserFactory, 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Rate limits are counted in the Django cache (the real Redis): each test starts with none
+    spent, without flushing anything another test or process keeps there."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid4().hex}"}}
 
 
 @dataclass

@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value, yield_hotp_counters_from_time
 
 from identity.models import User
 from tenants.models import Domain, StaffMembership, StaffRole, Tenant, Unit
 
 PASSWORD = "correct-horse-battery"
+# Every staff member made here with an authenticator app uses this TOTP secret (base32).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+MFA_ROLES = {StaffRole.TENANT_ADMIN, StaffRole.FINANCE}
 
 
 class TenantFactory(factory.django.DjangoModelFactory[Tenant]):
@@ -49,12 +54,43 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
-def make_staff(tenant: Tenant, role: str, units: list[Unit] | None = None, all_units: bool = False) -> User:
+def add_authenticator(user: User) -> Authenticator:
+    """An authenticator app (TOTP with TOTP_SECRET), as allauth.mfa stores one."""
+    return TOTP.activate(user, TOTP_SECRET).instance
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app shows now."""
+    code: str = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    return code
+
+
+def make_staff(
+    tenant: Tenant,
+    role: str,
+    units: list[Unit] | None = None,
+    all_units: bool = False,
+    mfa: bool | None = None,
+) -> User:
+    """A staff member. Tenant admins and finance get an authenticator app unless mfa=False, as
+    the console requires one for them."""
     user = UserFactory.create()
     membership = StaffMembership.objects.create(tenant=tenant, user=user, role=role, all_units=all_units)
     if units:
         membership.units.set(units)
+    if mfa if mfa is not None else role in MFA_ROLES:
+        add_authenticator(user)
     return user
 
 
-__all__ = ["PASSWORD", "StaffRole", "TenantFactory", "UnitFactory", "UserFactory", "make_staff"]
+__all__ = [
+    "PASSWORD",
+    "TOTP_SECRET",
+    "StaffRole",
+    "TenantFactory",
+    "UnitFactory",
+    "UserFactory",
+    "add_authenticator",
+    "make_staff",
+    "totp_code",
+]

@@ -58,5 +58,7 @@ def test_not_authenticated_uses_the_same_shape():
 
     response = Private.as_view()(APIRequestFactory().get("/x"))
 
-    assert response.status_code == 403
+    # 401 with a Bearer challenge: the API's first authentication is the personal API token.
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.data["error"]["code"] == "not_authenticated"

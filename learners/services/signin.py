@@ -1,0 +1,197 @@
+"""Signing in and up with a one-time code, and guest checkout's identity.
+
+Built on allauth's login-by-code process (the code and the pending sign-in live in the
+requesting browser's session; allauth sends the e-mail through learners.adapters, which brands
+it). The pages and the API call these same functions, so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.internal.constants import LoginStageKey
+from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
+from allauth.account.models import EmailAddress
+from allauth.account.stages import LoginStageController
+from allauth.core import context, ratelimit
+from allauth.core.internal.cryptokit import compare_user_code
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from identity.models import User
+from learners.errors import (
+    AccountClosed,
+    CodeExpired,
+    CodeIncorrect,
+    CodeNotPending,
+    EmailTaken,
+    EmailUnknown,
+    TooManyAttempts,
+    TooManyRequests,
+)
+from learners.models import LearnerOrigin
+from learners.selectors import account_for_email, normalize_email
+from microcred.errors import ValidationFailed
+
+# Why the person is signing in, kept until the sign-in completes (the adapter records the learner).
+SESSION_ORIGIN_KEY = "microcred_signin_origin"
+
+
+def clean_email(email: str) -> str:
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        message = _("Enter a valid e-mail address, like name@example.com.")
+        raise ValidationFailed(message, fields={"email": [message]}) from None
+    return email
+
+
+def _consume_code_rate_limit(request: HttpRequest, email: str) -> None:
+    if not ratelimit.consume(request, action="request_login_code", key=email):
+        raise TooManyRequests(
+            _(
+                "Too many sign-in codes were asked for this address or from your network. "
+                "Wait a few minutes, then try again."
+            )
+        )
+
+
+def _send_code(request: HttpRequest, user: User, email: str, origin: str) -> None:
+    request.session[SESSION_ORIGIN_KEY] = origin
+    # allauth reads the request from its context (its middleware sets it for views); callers
+    # outside a view, such as a later app's service, work too.
+    with context.request_context(request):
+        LoginCodeVerificationProcess.initiate(request=request, user=user, email=email)
+
+
+def _refuse_if_closed(email: str) -> None:
+    if User.objects.filter(email__iexact=email, is_active=False, deleted_at__isnull=True).exists():
+        raise AccountClosed(
+            _("The account using %(email)s is closed. Contact the institution if you need it again.")
+            % {"email": email},
+            fields={"email": [_("This account is closed.")]},
+        )
+
+
+def signin_code_request(*, request: HttpRequest, email: str) -> User:
+    """E-mail a sign-in code to the account using `email`; this browser then confirms it."""
+    email = clean_email(email)
+    user = account_for_email(email)
+    if user is None:
+        _refuse_if_closed(email)
+        raise EmailUnknown(
+            _("No account uses %(email)s yet. Create one: it takes one code, no password.")
+            % {"email": email},
+            fields={"email": [_("No account uses this address yet.")]},
+        )
+    _consume_code_rate_limit(request, email)
+    _send_code(request, user, email, LearnerOrigin.SIGN_IN)
+    return user
+
+
+def _create_account(email: str, full_name: str) -> User:
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, full_name=full_name.strip())
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    return user
+
+
+def account_signup(*, request: HttpRequest, email: str, full_name: str = "") -> User:
+    """Create a password-less account and e-mail the code that confirms it and signs the person in."""
+    email = clean_email(email)
+    taken = _("An account already uses %(email)s. Sign in with a code instead.") % {"email": email}
+    if account_for_email(email) is not None:
+        raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]})
+    _refuse_if_closed(email)
+    if not ratelimit.consume(request, action="signup"):
+        raise TooManyRequests(_("Too many accounts were created from your network. Try again in a minute."))
+    _consume_code_rate_limit(request, email)
+    try:
+        user = _create_account(email, full_name)
+    except IntegrityError:  # the same address signed up a moment ago
+        raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]}) from None
+    _send_code(request, user, email, LearnerOrigin.SIGN_UP)
+    return user
+
+
+@dataclass(frozen=True)
+class GuestIdentity:
+    """Who a guest checkout is for. The order keeps `email` and points at `user`; the learner is
+    signed in (and their address confirmed) once they type the e-mailed code."""
+
+    user: User
+    email: str
+    created: bool
+
+
+def guest_identity_for_email(*, request: HttpRequest, email: str, full_name: str = "") -> GuestIdentity:
+    """Create or match the account for a guest's e-mail address and e-mail them a sign-in code.
+
+    Nobody types a password. A matched account is not signed in until its owner types the code.
+    """
+    email = clean_email(email)
+    _refuse_if_closed(email)
+    _consume_code_rate_limit(request, email)
+    user = account_for_email(email)
+    created = False
+    if user is None:
+        try:
+            user = _create_account(email, full_name)
+            created = True
+        except IntegrityError:
+            user = account_for_email(email)
+            if user is None:
+                raise
+    _send_code(request, user, email, LearnerOrigin.GUEST)
+    return GuestIdentity(user=user, email=email, created=created)
+
+
+def _pending_process(request: HttpRequest) -> LoginCodeVerificationProcess | None:
+    stage = LoginStageController.enter(request, LoginStageKey.LOGIN_BY_CODE.value)
+    return LoginCodeVerificationProcess(stage=stage) if stage is not None else None
+
+
+def pending_code_email(request: HttpRequest) -> str | None:
+    """The address a code was sent to from this browser, while that code can still be typed."""
+    process = _pending_process(request)
+    if process is None:
+        return None
+    email = process.state.get("email")
+    return email if isinstance(email, str) else None
+
+
+def signin_code_confirm(*, request: HttpRequest, code: str, next_url: str | None = None) -> HttpResponse:
+    """Check the code typed in this browser. On success the person is signed in (or sent on to
+    their second factor) and allauth's response says where to go next."""
+    process = _pending_process(request)
+    if process is None:
+        raise CodeNotPending(_("This code was already used, or it has expired. Ask for a new code."))
+    if not process.is_valid():
+        process.abort()
+        minutes = settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60
+        raise CodeExpired(
+            ngettext(
+                "This code has expired: codes work for %(minutes)d minute. Ask for a new one.",
+                "This code has expired: codes work for %(minutes)d minutes. Ask for a new one.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
+    if not compare_user_code(actual=code.strip(), expected=process.code):
+        if process.record_invalid_attempt():
+            left = process.max_attempts - process.state["failed_attempts"]
+            message = ngettext(
+                "That code is not right. Check the e-mail and try again (%(left)d try left).",
+                "That code is not right. Check the e-mail and try again (%(left)d tries left).",
+                left,
+            ) % {"left": left}
+            raise CodeIncorrect(message, fields={"code": [message]})
+        raise TooManyAttempts(_("Too many wrong codes. For your safety, ask for a new code."))
+    response: HttpResponse = process.finish(next_url)
+    return response
