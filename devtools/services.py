@@ -8,6 +8,7 @@ folder and survives a restart. The embedded servers live as long as the returned
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ def ensure_database(database_url: str) -> None:
 
 def start_embedded_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
     from pgserver.postgres_server import get_server
+
+    # pgserver logs its own bookkeeping at INFO, also from an atexit hook after the caller's
+    # output is closed; its warnings still show.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(str(data_dir), cleanup_mode="stop")

@@ -1,6 +1,7 @@
 """`make run` end to end: the runner brings up web, worker and beat, serves both demo tenants,
 is healthy, seeds once, and Ctrl-C stops every process it started."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -10,11 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-import psycopg2
 import pytest
 
+from tests import scratch_db
+
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "microcred_runcheck"
+DATABASE_URL, DATABASE = scratch_db.scratch_url("runcheck")
 
 
 def free_port() -> int:
@@ -24,10 +26,7 @@ def free_port() -> int:
 
 
 def drop_database() -> None:
-    conn = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
-    conn.autocommit = True
-    conn.cursor().execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    conn.close()
+    scratch_db.drop(DATABASE)
 
 
 def fetch(url: str, host: str | None = None) -> tuple[int, str]:
@@ -42,8 +41,8 @@ def fetch(url: str, host: str | None = None) -> tuple[int, str]:
 def start(port: int, data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
     env = {
         "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "REDIS_URL": "redis://127.0.0.1:6379/5",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": os.environ["REDIS_URL"],
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "devtools.run", "--port", str(port), "--data-dir", str(data_dir)],

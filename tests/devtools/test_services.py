@@ -1,5 +1,6 @@
 """How `make run` and `make test` find PostgreSQL and Redis: configured, local, or embedded."""
 
+import os
 from contextlib import contextmanager
 
 import dj_database_url
@@ -8,6 +9,7 @@ import pytest
 import redis
 
 from devtools import services
+from tests import scratch_db
 
 
 @contextmanager
@@ -21,13 +23,6 @@ def cursor_on(database_url):
         conn.close()
 
 
-def drop_database(name):
-    admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
-    admin.autocommit = True
-    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
-
-
 @pytest.fixture
 def no_configured_urls(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -35,21 +30,27 @@ def no_configured_urls(monkeypatch):
 
 
 def test_configured_urls_are_used_as_given_and_the_database_is_created(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microcred_resolve_check")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    url, name = scratch_db.scratch_url("resolve_check")
+    scratch_db.drop(name)
+    redis_url = os.environ["REDIS_URL"]
+    monkeypatch.setenv("DATABASE_URL", url)
 
     found = services.resolve()
     try:
         assert found.database_source == "DATABASE_URL"
-        assert found.redis_url == "redis://127.0.0.1:6379/3"
+        assert found.redis_url == redis_url
         with cursor_on(found.database_url) as cur:
             cur.execute("SELECT current_database()")
-            assert cur.fetchone() == ("microcred_resolve_check",)
+            assert cur.fetchone() == (name,)
     finally:
         found.close()
-        drop_database("microcred_resolve_check")
+        scratch_db.drop(name)
 
 
+@pytest.mark.skipif(
+    not (services.port_answers(*services.LOCAL_PG) and services.port_answers(*services.LOCAL_REDIS)),
+    reason="nothing answers on 127.0.0.1:5432 and 6379 here, so this branch cannot be taken",
+)
 @pytest.mark.usefixtures("no_configured_urls")
 def test_servers_answering_on_the_standard_ports_are_used(tmp_path):
     found = services.resolve(database="microcred_resolve_local", redis_db=4, data_dir=tmp_path)
@@ -59,7 +60,10 @@ def test_servers_answering_on_the_standard_ports_are_used(tmp_path):
         assert not (tmp_path / "pgdata").exists()
     finally:
         found.close()
-        drop_database("microcred_resolve_local")
+        admin = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1")
+        admin.autocommit = True
+        admin.cursor().execute("DROP DATABASE IF EXISTS microcred_resolve_local WITH (FORCE)")
+        admin.close()
 
 
 @pytest.mark.usefixtures("no_configured_urls")
