@@ -43,6 +43,7 @@ class Collection(Generic[T]):
         self._position: dict[str, int] = {}
         self._indexed = indexed
         self._index: dict[str, dict[Any, list[int]]] = {name: {} for name in indexed}
+        self.examined = 0  # objects the last `page` looked at: what a page costs beyond O(log n)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -135,7 +136,9 @@ class Collection(Generic[T]):
         found: list[T] = []
         backwards = ending_before is not None and starting_after is None
         steps = range(low, high) if backwards else range(high - 1, low - 1, -1)
+        self.examined = 0
         for step in steps:
+            self.examined += 1
             item = self._items[candidates[step]]
             if matches(item):
                 if len(found) == limit:

@@ -99,4 +99,6 @@ def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
         if found is None:
             raise invalid(f"This property cannot be expanded ({path}).", param="expand")
         node[head] = value = found
+    elif value is not None and not (isinstance(value, dict) and "object" in value):
+        raise invalid(f"This property cannot be expanded ({path}).", param="expand")
     _expand(store, value, rest, path)
