@@ -407,6 +407,15 @@ def create_fee_refund(call: Call) -> Json:
     return render_fee_refund(call.store, refund_fee(call.store, fee, amount=amount, metadata=metadata))
 
 
+def retrieve_fee_refund(call: Call) -> Json:
+    call.params.finish()
+    fee = get_fee(call.store, call.ids["fee"])
+    refund = call.store.fee_refunds.get(call.ids["id"])
+    if refund is None or refund.fee != fee.id:
+        raise no_such("fee_refund", call.ids["id"])
+    return render_fee_refund(call.store, refund)
+
+
 def list_fee_refunds(call: Call) -> Json:
     fee = get_fee(call.store, call.ids["id"])
     return list_page(
@@ -431,4 +440,5 @@ ROUTES = [
     route("GET", "/v1/application_fees/{id}", retrieve_fee),
     route("GET", "/v1/application_fees/{id}/refunds", list_fee_refunds),
     route("POST", "/v1/application_fees/{id}/refunds", create_fee_refund),
+    route("GET", "/v1/application_fees/{fee}/refunds/{id}", retrieve_fee_refund),
 ]

@@ -360,10 +360,7 @@ def render_intent(store: Store, intent: PaymentIntent) -> Json:
 def _transfer_data(terms: ChargeTerms) -> Json | None:
     if terms.transfer_destination is None:
         return None
-    data: Json = {"destination": terms.transfer_destination}
-    if terms.transfer_amount is not None:
-        data["amount"] = terms.transfer_amount
-    return data
+    return {"amount": terms.transfer_amount, "destination": terms.transfer_destination}
 
 
 def _address() -> Json:
