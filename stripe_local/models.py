@@ -67,7 +67,6 @@ class CheckoutSession:
     locale: str | None
     submit_type: str | None
     payment_method_types: list[str]
-    url: str
     status: str = "open"
     payment_status: str = "unpaid"
     payment_intent: str | None = None

@@ -147,7 +147,6 @@ def create_session(call: Call) -> Json:
         locale=params.string("locale"),
         submit_type=params.string("submit_type", choices=("auto", "book", "donate", "pay")),
         payment_method_types=types,
-        url=f"{store.public_url}/c/pay/{identifier}",
     )
     params.finish()
     store.sessions.add(session)
@@ -442,7 +441,8 @@ def render_session(store: Store, session: CheckoutSession) -> Json:
         "success_url": session.success_url,
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted_page",
-        "url": session.url if session.status == "open" else None,
+        # From the server's current address, so a restart on another port keeps links working.
+        "url": f"{store.public_url}/c/pay/{session.id}" if session.status == "open" else None,
         "wallet_options": None,
     }
 
