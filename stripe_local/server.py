@@ -251,7 +251,8 @@ class _Handler(BaseHTTPRequestHandler):
                 request_id=request_id,
             )
             headers.update(extra)
-            app.changed()
+            if method != "GET":
+                app.changed()
             if fault is not None and fault.status is not None and fault.after:
                 raise fault.error()
         except ApiError as error:
@@ -266,7 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
             else {}
         )
         page = checkout_page.handle(self.server.app.store, method, session_id.strip("/"), form)
-        self.server.app.changed()
+        if method != "GET":
+            self.server.app.changed()
         headers = {
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
             "frame-ancestors 'none'",
@@ -288,7 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             body = {}
         status, answer = control.handle(self.server.app, method, path, body)
-        self.server.app.changed()
+        if method != "GET":
+            self.server.app.changed()
         self._send(status, _json(answer))
 
 
@@ -338,10 +341,15 @@ class LocalStripe:
         self.state_file = state_file
         self._changes = 0
         self._saved = 0
+        self._save_lock = threading.Lock()
         if state_file is not None and state_file.exists():
             from stripe_local.state import load
 
             load(self.store, state_file)
+            # Events a webhook had not yet acknowledged before the restart go out again.
+            for event in self.store.events:
+                if event.pending_webhooks:
+                    self.webhooks.enqueue(event)
         self._threads = [
             threading.Thread(
                 target=self.httpd.serve_forever,
@@ -357,7 +365,9 @@ class LocalStripe:
         return self.webhooks.secret
 
     def changed(self) -> None:
-        self._changes += 1
+        """Something may have changed: the ticker saves the state file (when there is one)."""
+        with self._save_lock:
+            self._changes += 1
 
     def start(self) -> LocalStripe:
         for thread in self._threads:
@@ -376,13 +386,15 @@ class LocalStripe:
         self.save()
 
     def save(self) -> None:
-        if self.state_file is None or self._saved == self._changes:
-            return
         from stripe_local.state import save
 
-        changes = self._changes
+        with self._save_lock:
+            if self.state_file is None or self._saved == self._changes:
+                return
+            changes = self._changes
         save(self.store, self.state_file)
-        self._saved = changes
+        with self._save_lock:
+            self._saved = max(self._saved, changes)
 
     def _ticker(self) -> None:
         while not self.stopping.wait(self.tick_interval or 3600):

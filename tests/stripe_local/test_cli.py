@@ -11,7 +11,7 @@ from pathlib import Path
 
 import stripe_local
 from stripe_local.client import ControlClient, stripe_client
-from tests.stripe_local.support import create_session
+from tests.stripe_local.support import SECRET, Receiver, create_session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,3 +67,34 @@ def test_starting_in_a_thread_takes_well_under_a_second():
         started = time.perf_counter() - began
         assert server.client().v1.balance.retrieve().object == "balance"
     assert started < 0.2
+
+
+def test_events_not_yet_delivered_go_out_after_a_restart(tmp_path):
+    state = tmp_path / "stripe.json"
+    receiver = Receiver()
+    receiver.start()
+    try:
+        options = {
+            "state_file": state,
+            "webhook_secret": SECRET,
+            "tick_interval": None,
+            "webhook_retry_base": 60.0,
+        }
+        with stripe_local.running(
+            **options, webhook_url=receiver.url.replace("/payments/", "/nowhere/")
+        ) as first:
+            receiver.answers[:] = [404]
+            session = create_session(first.client())
+            first.client().v1.checkout.sessions.expire(session.id)
+            assert not first.control.wait_for_webhooks(timeout=0.3)
+        with stripe_local.running(**options, webhook_url=receiver.url) as second:
+            assert second.control.wait_for_webhooks()
+            assert [item.answered for item in receiver.received] == [404, 200]
+            delivered = receiver.events()[-1]
+            assert (delivered["type"], delivered["data"]["object"]["id"]) == (
+                "checkout.session.expired",
+                session.id,
+            )
+            assert second.client().v1.events.retrieve(delivered["id"]).pending_webhooks == 0
+    finally:
+        receiver.stop()
