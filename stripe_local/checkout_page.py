@@ -15,7 +15,7 @@ from stripe_local.cards import TEST_CARDS
 from stripe_local.models import CheckoutSession
 from stripe_local.money import format_amount
 from stripe_local.resources import checkout
-from stripe_local.resources.payments import TEST_IBANS
+from stripe_local.resources.charges import TEST_IBANS
 from stripe_local.routes import tick
 from stripe_local.store import Store
 

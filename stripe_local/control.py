@@ -18,7 +18,7 @@ from stripe_local.faults import Fault
 from stripe_local.ids import new_id
 from stripe_local.models import Charge, ChargeTerms
 from stripe_local.money import processing_fee
-from stripe_local.resources import balance, checkout, payments
+from stripe_local.resources import balance, charges, checkout, intents
 from stripe_local.routes import tick
 from stripe_local.store import ForcedDecline, RefundFailure
 
@@ -174,10 +174,10 @@ def pay_session(request: Request) -> Json:
         answer: Json = {
             "paid": charge.paid,
             "session": checkout.render_session(store, session),
-            "payment_intent": payments.render_intent(
+            "payment_intent": intents.render_intent(
                 store, store.payment_intents.must(charge.payment_intent or "")
             ),
-            "charge": payments.render_charge(store, charge),
+            "charge": charges.render_charge(store, charge),
         }
         if charge.status == "failed":
             answer["error"] = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from stripe_local.api import Json, Route
 from stripe_local.errors import invalid
-from stripe_local.resources import balance, checkout, connect, events, payments, refunds
+from stripe_local.resources import balance, charges, checkout, connect, events, intents, payments, refunds
 from stripe_local.store import Store
 
 ROUTES: list[Route] = [
@@ -48,8 +48,8 @@ def _lookup(store: Store, object_id: str) -> Json | None:
     """Render any object the server keeps, by its id's prefix."""
     kinds: list[tuple[str, Callable[[], Json | None]]] = [
         ("cs_", lambda: _render(store.sessions.get(object_id), checkout.render_session, store)),
-        ("pi_", lambda: _render(store.payment_intents.get(object_id), payments.render_intent, store)),
-        ("ch_", lambda: _render(store.charges.get(object_id), payments.render_charge, store)),
+        ("pi_", lambda: _render(store.payment_intents.get(object_id), intents.render_intent, store)),
+        ("ch_", lambda: _render(store.charges.get(object_id), charges.render_charge, store)),
         ("re_", lambda: _render(store.refunds.get(object_id), refunds.render_refund, store)),
         (
             "txn_",

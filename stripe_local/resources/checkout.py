@@ -21,7 +21,7 @@ from stripe_local.errors import ApiError, invalid, no_such
 from stripe_local.ids import new_id, session_id
 from stripe_local.models import Charge, CheckoutSession, LineItem, PaymentIntent
 from stripe_local.params import Params, new_metadata
-from stripe_local.resources import payments
+from stripe_local.resources import charges, intents
 from stripe_local.store import Store
 
 MIN_LIFETIME = 30 * 60
@@ -117,12 +117,12 @@ def create_session(call: Call) -> Json:
         check_url(cancel_url, "cancel_url")
     items, currency = _line_items(store, params)
     amount = sum(item.amount for item in items)
-    payments.check_amount(amount, currency, "line_items")
+    intents.check_amount(amount, currency, "line_items")
     customer_email = params.string("customer_email")
     if customer_email is not None:
         check_email(customer_email, "customer_email")
     intent_data = params.nested("payment_intent_data") or Params({}, "payment_intent_data")
-    terms = payments.read_terms(intent_data, amount=amount)
+    terms = intents.read_terms(intent_data, amount=amount)
     intent_data.finish()
     types = params.string_list("payment_method_types") or ["card"]
     if not set(types) <= {"card", "sepa_debit"}:
@@ -197,7 +197,7 @@ def read_card(store: Store, number: str, expiry: str, cvc: str) -> CardInput:
 def _intent_for(store: Store, session: CheckoutSession) -> PaymentIntent:
     if session.payment_intent is not None:
         return store.payment_intents.must(session.payment_intent)
-    intent = payments.new_payment_intent(
+    intent = intents.new_payment_intent(
         store,
         amount=session.amount_total,
         currency=session.currency,
@@ -225,7 +225,7 @@ def pay_with_card(
     """One attempt to pay the session. A success completes it; a decline leaves it open."""
     check_open(session)
     intent = _intent_for(store, session)
-    charge = payments.attempt_card(
+    charge = charges.attempt_card(
         store,
         intent,
         lookup_card(card.number),
@@ -244,14 +244,12 @@ def pay_with_iban(
 ) -> Charge:
     check_open(session)
     iban = normalise(iban).upper()
-    if iban not in payments.TEST_IBANS:
+    if iban not in charges.TEST_IBANS:
         raise CardInputError(
-            "iban", "invalid_bank_account_iban", "Use a test IBAN: " + ", ".join(payments.TEST_IBANS)
+            "iban", "invalid_bank_account_iban", "Use a test IBAN: " + ", ".join(charges.TEST_IBANS)
         )
     intent = _intent_for(store, session)
-    charge = payments.attempt_bank_debit(
-        store, intent, iban, name=name, email=email or session.customer_email
-    )
+    charge = charges.attempt_bank_debit(store, intent, iban, name=name, email=email or session.customer_email)
     _complete(store, session, name=name, email=email, payment_status="unpaid")
     return charge
 
@@ -270,7 +268,7 @@ def settle_bank_debit(store: Store, charge_id: str) -> None:
     charge = store.charges.get(charge_id)
     if charge is None or charge.status != "pending":
         return
-    succeeded = payments.settle_bank_debit(store, charge)
+    succeeded = charges.settle_bank_debit(store, charge)
     found = store.sessions.where("payment_intent", charge.payment_intent)
     for session in found:
         if succeeded:
@@ -294,7 +292,7 @@ def expire(store: Store, session: CheckoutSession) -> None:
     if session.payment_intent is not None:
         intent = store.payment_intents.get(session.payment_intent)
         if intent is not None and intent.status == "requires_payment_method":
-            payments.cancel(store, intent, "abandoned")
+            intents.cancel(store, intent, "abandoned")
     store.emit("checkout.session.expired", render_session(store, session))
 
 

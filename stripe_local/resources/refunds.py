@@ -16,8 +16,9 @@ from stripe_local.models import Charge, Refund
 from stripe_local.money import format_amount, proportion
 from stripe_local.params import merge_metadata, new_metadata
 from stripe_local.resources.balance import add_transaction
+from stripe_local.resources.charges import get_charge, render_charge
 from stripe_local.resources.connect import refund_fee, reverse
-from stripe_local.resources.payments import get_charge, get_intent, render_charge
+from stripe_local.resources.intents import get_intent
 from stripe_local.store import Store
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
