@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from stripe_local.collection import Collection, CreatedRange, Record
-from stripe_local.errors import invalid
 from stripe_local.params import Params
 from stripe_local.store import Store
 
@@ -93,8 +92,3 @@ def created_range(params: Params) -> CreatedRange | None:
     )
     nested.finish()
     return bounds
-
-
-def require(value: Any, message: str, *, param: str | None = None, code: str | None = None) -> None:
-    if not value:
-        raise invalid(message, param=param, code=code)

@@ -87,9 +87,6 @@ class Collection(Generic[T]):
         if new is not None:
             insort(self._index[name].setdefault(new, []), position)
 
-    def count(self, name: str, value: Any) -> int:
-        return len(self._index[name].get(value, ()))
-
     def counts(self, name: str) -> dict[Any, int]:
         """How many objects hold each value of the indexed field `name`."""
         return {value: len(positions) for value, positions in self._index[name].items() if positions}

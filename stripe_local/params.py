@@ -25,7 +25,11 @@ Tree = dict[str, Any]
 def decode(encoded: str) -> Tree:
     """`a[b][0][c]=1&a[d][]=x` → `{"a": {"b": [{"c": "1"}], "d": ["x"]}}`."""
     root: Tree = {}
-    for key, value in parse_qsl(encoded, keep_blank_values=True, max_num_fields=100_000):
+    try:
+        pairs = parse_qsl(encoded, keep_blank_values=True, max_num_fields=10_000)
+    except ValueError:
+        raise invalid("Too many parameters.") from None
+    for key, value in pairs:
         match = _KEY.match(key)
         if match is None:
             raise invalid(f"Invalid parameter name: {key}", param=key)

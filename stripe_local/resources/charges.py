@@ -267,7 +267,7 @@ def _outcome(charge: Charge) -> Json:
 
 
 def render_charge(store: Store, charge: Charge) -> Json:
-    from stripe_local.resources.refunds import render_refund
+    from stripe_local.resources.refunds import render_refund  # refunds imports this module
 
     refunds, has_more = store.refunds.page(equal={"charge": charge.id}, limit=10)
     terms = charge.terms

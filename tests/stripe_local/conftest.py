@@ -25,7 +25,8 @@ def server() -> Iterator[LocalStripe]:
 
 
 @pytest.fixture
-def client(server: LocalStripe) -> stripe.StripeClient:
+def sdk(server: LocalStripe) -> stripe.StripeClient:
+    """The real SDK pointed at the server. (Not `client`: that is pytest-django's test client.)"""
     return server.client(max_network_retries=2, timeout=5)
 
 

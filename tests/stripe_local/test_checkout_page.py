@@ -73,8 +73,8 @@ def card(number: str, **extra: str) -> dict[str, str]:
     }
 
 
-def test_the_page_shows_the_order_and_an_accessible_form(client):
-    session = create_session(client, 4900)
+def test_the_page_shows_the_order_and_an_accessible_form(sdk):
+    session = create_session(sdk, 4900)
     page = fetch(session.url)
     assert page.status == 200
     assert '<html lang="en">' in page.body
@@ -97,12 +97,12 @@ def test_the_page_shows_the_order_and_an_accessible_form(client):
     assert "4242 4242 4242 4242" in page.body
 
 
-def test_paying_with_4242_redirects_to_success_with_the_session_id(client):
-    session = create_session(client, 4900)
+def test_paying_with_4242_redirects_to_success_with_the_session_id(sdk):
+    session = create_session(sdk, 4900)
     page = fetch(session.url, card("4242 4242 4242 4242"))
     assert page.status == 303
     assert page.location == f"http://shop.test/paid?session={session.id}"
-    paid = client.v1.checkout.sessions.retrieve(session.id)
+    paid = sdk.v1.checkout.sessions.retrieve(session.id)
     assert (paid.status, paid.payment_status) == ("complete", "paid")
     assert paid.customer_details is not None
     assert (paid.customer_details.email, paid.customer_details.name) == ("learner@example.com", "Ada Learner")
@@ -118,8 +118,8 @@ def test_paying_with_4242_redirects_to_success_with_the_session_id(client):
         ("4000 0000 0000 9995", "Your card has insufficient funds."),
     ],
 )
-def test_a_declined_card_shows_why_and_keeps_what_was_typed(client, number, message):
-    session = create_session(client)
+def test_a_declined_card_shows_why_and_keeps_what_was_typed(sdk, number, message):
+    session = create_session(sdk)
     page = fetch(session.url, card(number))
     assert page.status == 402
     assert 'role="alert"' in page.body
@@ -128,7 +128,7 @@ def test_a_declined_card_shows_why_and_keeps_what_was_typed(client, number, mess
     assert number_field["aria-invalid"] == "true"
     assert number_field["aria-describedby"] == "number-hint number-error"
     assert fields(page).inputs["email"]["value"] == "learner@example.com"
-    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert sdk.v1.checkout.sessions.retrieve(session.id).status == "open"
     assert fetch(session.url, card("4242424242424242")).status == 303
 
 
@@ -142,32 +142,32 @@ def test_a_declined_card_shows_why_and_keeps_what_was_typed(client, number, mess
         (card("4242424242424242", email="nope"), "email", "email address"),
     ],
 )
-def test_unusable_details_are_refused_beside_their_field_before_any_charge(client, form, field, message):
-    session = create_session(client)
+def test_unusable_details_are_refused_beside_their_field_before_any_charge(sdk, form, field, message):
+    session = create_session(sdk)
     page = fetch(session.url, form)
     assert page.status == 400
     assert fields(page).inputs[field]["aria-invalid"] == "true"
     assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', page.body)
-    assert client.v1.charges.list().data == []
+    assert sdk.v1.charges.list().data == []
 
 
-def test_an_expired_session_says_so(client):
-    session = create_session(client)
-    client.v1.checkout.sessions.expire(session.id)
+def test_an_expired_session_says_so(sdk):
+    session = create_session(sdk)
+    sdk.v1.checkout.sessions.expire(session.id)
     page = fetch(session.url)
     assert page.status == 410
     assert "expired" in page.body
     posted = fetch(session.url, card("4242424242424242"))
     assert posted.status == 410
-    assert client.v1.charges.list().data == []
+    assert sdk.v1.charges.list().data == []
 
 
 def test_an_unknown_session_is_a_404_page(server):
     assert fetch(f"{server.url}/c/pay/cs_test_nope").status == 404
 
 
-def test_what_people_typed_is_escaped(client):
-    session = client.v1.checkout.sessions.create(
+def test_what_people_typed_is_escaped(sdk):
+    session = sdk.v1.checkout.sessions.create(
         params={
             "mode": "payment",
             "success_url": "http://shop.test/ok",
@@ -188,8 +188,8 @@ def test_what_people_typed_is_escaped(client):
     assert "&lt;script&gt;" in page.body
 
 
-def test_a_session_offering_bank_debit_has_a_second_form(client):
-    session = create_session(client, payment_method_types=["card", "sepa_debit"])
+def test_a_session_offering_bank_debit_has_a_second_form(sdk):
+    session = create_session(sdk, payment_method_types=["card", "sepa_debit"])
     page = fetch(session.url)
     assert 'id="iban"' in page.body
     answer = fetch(
@@ -202,4 +202,4 @@ def test_a_session_offering_bank_debit_has_a_second_form(client):
         },
     )
     assert answer.status == 303
-    assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "unpaid"
+    assert sdk.v1.checkout.sessions.retrieve(session.id).payment_status == "unpaid"

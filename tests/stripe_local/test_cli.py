@@ -42,8 +42,8 @@ def test_the_command_prints_its_address_and_secret_and_keeps_state(tmp_path):
     process, url, lines = start("--webhook-secret", "whsec_cli_test", "--state", str(state))
     try:
         assert any("whsec_cli_test" in line for line in lines)
-        client = stripe_client(url, "sk_test_cli")
-        session = create_session(client, 2500, client_reference_id="order:cli")
+        sdk = stripe_client(url, "sk_test_cli")
+        session = create_session(sdk, 2500, client_reference_id="order:cli")
         advanced = ControlClient(url).advance_clock(3600)
     finally:
         assert "Local Stripe stopped." in stop(process)
@@ -51,8 +51,8 @@ def test_the_command_prints_its_address_and_secret_and_keeps_state(tmp_path):
 
     process, url, _ = start("--state", str(state))
     try:
-        client = stripe_client(url, "sk_test_cli")
-        again = client.v1.checkout.sessions.retrieve(session.id)
+        sdk = stripe_client(url, "sk_test_cli")
+        again = sdk.v1.checkout.sessions.retrieve(session.id)
         assert (again.client_reference_id, again.amount_total, again.status) == ("order:cli", 2500, "open")
         assert ControlClient(url).now() >= advanced
         assert again.url is not None

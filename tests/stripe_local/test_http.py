@@ -28,9 +28,9 @@ def test_a_live_key_is_refused(server):
     assert "1234567890ab" not in str(raised.value.user_message)
 
 
-def test_an_unknown_route_is_a_404_invalid_request(client):
+def test_an_unknown_route_is_a_404_invalid_request(sdk):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.customers.create()
+        sdk.v1.customers.create()
     assert raised.value.http_status == 404
     assert "Unrecognized request URL" in str(raised.value.user_message)
 
@@ -44,8 +44,8 @@ def test_acting_for_a_connected_account_is_refused_plainly(server):
     assert "Stripe-Account" in str(raised.value.user_message)
 
 
-def test_every_answer_carries_a_request_id(client):
-    balance = client.v1.balance.retrieve()
+def test_every_answer_carries_a_request_id(sdk):
+    balance = sdk.v1.balance.retrieve()
     assert balance.last_response is not None
     assert balance.last_response.request_id is not None
     assert balance.last_response.request_id.startswith("req_")

@@ -9,9 +9,9 @@ import stripe
 from tests.stripe_local.support import create_session, paid_charge
 
 
-def test_several_partial_refunds_up_to_the_amount(server, client, control):
-    charge = paid_charge(server, client, 4900)
-    first = client.v1.refunds.create(
+def test_several_partial_refunds_up_to_the_amount(server, sdk, control):
+    charge = paid_charge(server, sdk, 4900)
+    first = sdk.v1.refunds.create(
         params={
             "charge": charge.id,
             "amount": 1900,
@@ -26,49 +26,49 @@ def test_several_partial_refunds_up_to_the_amount(server, client, control):
         "requested_by_customer",
     )
     assert first.payment_intent == charge.payment_intent
-    second = client.v1.refunds.create(params={"payment_intent": charge.payment_intent, "amount": 3000})
+    second = sdk.v1.refunds.create(params={"payment_intent": charge.payment_intent, "amount": 3000})
     assert second.amount == 3000
-    refunded = client.v1.charges.retrieve(charge.id)
+    refunded = sdk.v1.charges.retrieve(charge.id)
     assert (refunded.amount_refunded, refunded.refunded) == (4900, True)
     assert [r.id for r in refunded.refunds.data] == [second.id, first.id]
-    txn = client.v1.balance_transactions.retrieve(first.balance_transaction)
+    txn = sdk.v1.balance_transactions.retrieve(first.balance_transaction)
     assert (txn.type, txn.amount, txn.fee, txn.net, txn.source) == ("refund", -1900, 0, -1900, first.id)
     assert control.refunds_of(charge.id) == 2
 
 
-def test_refunding_more_than_is_left_is_refused_and_changes_nothing(server, client, control):
-    charge = paid_charge(server, client, 4900)
-    client.v1.refunds.create(params={"charge": charge.id, "amount": 4000})
+def test_refunding_more_than_is_left_is_refused_and_changes_nothing(server, sdk, control):
+    charge = paid_charge(server, sdk, 4900)
+    sdk.v1.refunds.create(params={"charge": charge.id, "amount": 4000})
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.refunds.create(params={"charge": charge.id, "amount": 901})
+        sdk.v1.refunds.create(params={"charge": charge.id, "amount": 901})
     assert (raised.value.http_status, raised.value.code, raised.value.param) == (
         400,
         "amount_too_large",
         "amount",
     )
     assert "9.00 USD" in str(raised.value.user_message)
-    assert client.v1.charges.retrieve(charge.id).amount_refunded == 4000
+    assert sdk.v1.charges.retrieve(charge.id).amount_refunded == 4000
     assert control.refunds_of(charge.id) == 1
 
 
-def test_a_whole_refund_by_default_then_nothing_more(server, client):
-    charge = paid_charge(server, client, 4900)
-    assert client.v1.refunds.create(params={"charge": charge.id}).amount == 4900
+def test_a_whole_refund_by_default_then_nothing_more(server, sdk):
+    charge = paid_charge(server, sdk, 4900)
+    assert sdk.v1.refunds.create(params={"charge": charge.id}).amount == 4900
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.refunds.create(params={"charge": charge.id, "amount": 1})
+        sdk.v1.refunds.create(params={"charge": charge.id, "amount": 1})
     assert raised.value.code == "charge_already_refunded"
 
 
-def test_a_declined_charge_cannot_be_refunded(client, control):
-    session = create_session(client)
+def test_a_declined_charge_cannot_be_refunded(sdk, control):
+    session = create_session(sdk)
     failed = control.pay(session.id, "4000000000000002")["charge"]["id"]
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.refunds.create(params={"charge": failed})
+        sdk.v1.refunds.create(params={"charge": failed})
 
 
-def test_refund_events(server, client, receiver, control):
-    charge = paid_charge(server, client, 4900)
-    refund = client.v1.refunds.create(params={"charge": charge.id, "amount": 900})
+def test_refund_events(server, sdk, receiver, control):
+    charge = paid_charge(server, sdk, 4900)
+    refund = sdk.v1.refunds.create(params={"charge": charge.id, "amount": 900})
     assert control.wait_for_webhooks()
     refunded = [e for e in receiver.events() if e["type"] == "charge.refunded"]
     assert [(e["data"]["object"]["id"], e["data"]["object"]["amount_refunded"]) for e in refunded] == [
@@ -78,48 +78,48 @@ def test_refund_events(server, client, receiver, control):
     assert [e["data"]["object"]["id"] for e in created] == [refund.id]
 
 
-def _check_failed(client, charge, refund):
-    failed = client.v1.refunds.retrieve(refund.id)
+def _check_failed(sdk, charge, refund):
+    failed = sdk.v1.refunds.retrieve(refund.id)
     assert (failed.status, failed.failure_reason) == ("failed", "expired_or_canceled_card")
-    back = client.v1.balance_transactions.retrieve(failed.failure_balance_transaction)
+    back = sdk.v1.balance_transactions.retrieve(failed.failure_balance_transaction)
     assert (back.type, back.amount, back.source) == ("refund_failure", refund.amount, refund.id)
-    assert client.v1.charges.retrieve(charge.id).amount_refunded == 0
-    types = [e.type for e in reversed(client.v1.events.list(params={"limit": 100}).data)]
+    assert sdk.v1.charges.retrieve(charge.id).amount_refunded == 0
+    types = [e.type for e in reversed(sdk.v1.events.list(params={"limit": 100}).data)]
     assert types[-3:] == ["refund.updated", "refund.failed", "charge.refund.updated"]
 
 
-def test_a_refund_of_the_5126_card_succeeds_then_fails(server, client, control):
-    charge = paid_charge(server, client, 4900, card="4000000000005126")
-    refund = client.v1.refunds.create(params={"charge": charge.id, "amount": 1000})
+def test_a_refund_of_the_5126_card_succeeds_then_fails(server, sdk, control):
+    charge = paid_charge(server, sdk, 4900, card="4000000000005126")
+    refund = sdk.v1.refunds.create(params={"charge": charge.id, "amount": 1000})
     assert refund.status == "succeeded"
     control.tick()
-    _check_failed(client, charge, refund)
-    updated = client.v1.events.list(params={"type": "refund.updated"}).data[0]
+    _check_failed(sdk, charge, refund)
+    updated = sdk.v1.events.list(params={"type": "refund.updated"}).data[0]
     assert updated.data.previous_attributes is not None
     assert updated.data.previous_attributes.status == "succeeded"
 
 
-def test_the_next_refund_can_be_made_to_fail_later(server, client, control):
-    charge = paid_charge(server, client, 4900)
+def test_the_next_refund_can_be_made_to_fail_later(server, sdk, control):
+    charge = paid_charge(server, sdk, 4900)
     control.fail_next_refund("expired_or_canceled_card", after_seconds=3600)
-    refund = client.v1.refunds.create(params={"charge": charge.id, "amount": 1000})
+    refund = sdk.v1.refunds.create(params={"charge": charge.id, "amount": 1000})
     control.advance_clock(3599)
-    assert client.v1.refunds.retrieve(refund.id).status == "succeeded"
+    assert sdk.v1.refunds.retrieve(refund.id).status == "succeeded"
     control.advance_clock(1)
-    _check_failed(client, charge, refund)
-    later = client.v1.refunds.create(params={"charge": charge.id, "amount": 1000})
+    _check_failed(sdk, charge, refund)
+    later = sdk.v1.refunds.create(params={"charge": charge.id, "amount": 1000})
     control.advance_clock(7200)
-    assert client.v1.refunds.retrieve(later.id).status == "succeeded"
+    assert sdk.v1.refunds.retrieve(later.id).status == "succeeded"
 
 
-def test_refund_list_filters_by_charge(server, client):
-    one, two = paid_charge(server, client, 1000), paid_charge(server, client, 2000)
-    mine = client.v1.refunds.create(params={"charge": one.id})
-    client.v1.refunds.create(params={"charge": two.id})
-    assert [r.id for r in client.v1.refunds.list(params={"charge": one.id}).data] == [mine.id]
-    assert len(client.v1.refunds.list().data) == 2
+def test_refund_list_filters_by_charge(server, sdk):
+    one, two = paid_charge(server, sdk, 1000), paid_charge(server, sdk, 2000)
+    mine = sdk.v1.refunds.create(params={"charge": one.id})
+    sdk.v1.refunds.create(params={"charge": two.id})
+    assert [r.id for r in sdk.v1.refunds.list(params={"charge": one.id}).data] == [mine.id]
+    assert len(sdk.v1.refunds.list().data) == 2
 
 
-def test_refund_needs_a_charge_or_a_payment_intent(client):
+def test_refund_needs_a_charge_or_a_payment_intent(sdk):
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.refunds.create(params={"amount": 100})
+        sdk.v1.refunds.create(params={"amount": 100})

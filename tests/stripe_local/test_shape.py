@@ -146,19 +146,19 @@ def compare(resource: str, ours: Any, theirs: Any, sdk_type: Any, path: str = ""
 
 
 @pytest.fixture
-def everything(server, client, control):
+def everything(server, sdk, control):
     """One of each object, through the paths that make them."""
     unit = {"transfer_data": {"destination": "acct_1Unit"}, "application_fee_amount": 500}
-    charge = paid_charge(server, client, 4900, payment_intent_data=unit, metadata={"order": "1"})
-    refund = client.v1.refunds.create(
+    charge = paid_charge(server, sdk, 4900, payment_intent_data=unit, metadata={"order": "1"})
+    refund = sdk.v1.refunds.create(
         params={"charge": charge.id, "amount": 1000, "reverse_transfer": True, "refund_application_fee": True}
     )
-    declined = create_session(client)
+    declined = create_session(sdk)
     failed_charge = control.pay(declined.id, "4000000000000002")["charge"]["id"]
     control.advance_clock(2 * 86_400)
     payout = control.trigger_payout()
-    fee = client.v1.application_fees.retrieve(charge.application_fee)
-    event = client.v1.events.list(params={"type": "checkout.session.completed"}).data[0]
+    fee = sdk.v1.application_fees.retrieve(charge.application_fee)
+    event = sdk.v1.events.list(params={"type": "checkout.session.completed"}).data[0]
     return {
         "checkout.session": [
             f"/v1/checkout/sessions/{event.data.object.id}",
