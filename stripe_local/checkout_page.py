@@ -32,6 +32,7 @@ class FormState:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     alert: str | None = None
+    method: str = "card"  # the form that was sent
 
 
 STYLE = """
@@ -46,6 +47,8 @@ main{max-width:32rem;margin:0 auto;padding:1rem}
 h1{font-size:1.5rem;margin:.5rem 0 1rem}
 h2{font-size:1.125rem;margin:1.5rem 0 .5rem}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:.5rem;padding:1rem;margin-bottom:1rem}
+.card>h2:first-child{margin-top:0}
+.amount{white-space:nowrap}
 ul.items{list-style:none;margin:0;padding:0}
 ul.items li{display:flex;justify-content:space-between;gap:1rem;padding:.25rem 0}
 .total{
@@ -100,36 +103,41 @@ def _summary(session: CheckoutSession) -> str:
     items = "".join(
         f"<li><span>{escape(item.description)}"
         f"{f' × {item.quantity}' if item.quantity > 1 else ''}</span>"
-        f"<span>{format_amount(item.amount, session.currency)}</span></li>"
+        f'<span class="amount">{format_amount(item.amount, session.currency)}</span></li>'
         for item in session.line_items
     )
     total = format_amount(session.amount_total, session.currency)
     return (
         '<section class="card" aria-labelledby="summary-title"><h2 id="summary-title">Order summary</h2>'
         f'<ul class="items">{items}</ul>'
-        f'<p class="total"><span>Total due</span><span>{total}</span></p></section>'
+        f'<p class="total"><span>Total due</span><span class="amount">{total}</span></p></section>'
     )
 
 
-def _input(name: str, label: str, state: FormState, *, autocomplete: str, **attributes: str) -> str:
+def _input(
+    name: str, label: str, state: FormState, *, autocomplete: str, form: str = "card", **attributes: str
+) -> str:
+    """A labelled field of the card form or (`form="sepa_debit"`, ids prefixed `bank-`) the bank
+    form; errors show in the form that was sent."""
+    field_id = name if form == "card" else f"bank-{name}"
     value = state.values.get(name, "")
-    error = state.errors.get(name)
+    error = state.errors.get(name) if state.method == form else None
     described = []
     hint = attributes.pop("hint", None)
     extra = "".join(f' {key.replace("_", "-")}="{escape(val)}"' for key, val in attributes.items())
     hint_html = ""
     if hint:
-        hint_html = f'<p class="hint" id="{name}-hint">{escape(hint)}</p>'
-        described.append(f"{name}-hint")
+        hint_html = f'<p class="hint" id="{field_id}-hint">{escape(hint)}</p>'
+        described.append(f"{field_id}-hint")
     error_html = ""
     if error:
-        error_html = f'<p class="field-error" id="{name}-error">{escape(error)}</p>'
-        described.append(f"{name}-error")
+        error_html = f'<p class="field-error" id="{field_id}-error">{escape(error)}</p>'
+        described.append(f"{field_id}-error")
     aria = f' aria-describedby="{" ".join(described)}"' if described else ""
     invalid = ' aria-invalid="true" autofocus' if error else ""
     return (
-        f'<label for="{name}">{escape(label)}</label>{hint_html}'
-        f'<input id="{name}" name="{name}" autocomplete="{autocomplete}" value="{escape(value)}"'
+        f'<label for="{field_id}">{escape(label)}</label>{hint_html}'
+        f'<input id="{field_id}" name="{name}" autocomplete="{autocomplete}" value="{escape(value)}"'
         f"{extra}{aria}{invalid}>{error_html}"
     )
 
@@ -195,10 +203,17 @@ def render_form(session: CheckoutSession, state: FormState) -> bytes:
             + (
                 ""
                 if session.customer_email
-                else _input("email", "Email", state, autocomplete="email", type="email")
+                else _input("email", "Email", state, autocomplete="email", form="sepa_debit", type="email")
             )
-            + _input("iban", "IBAN", state, autocomplete="off", hint="Test IBANs: " + ", ".join(TEST_IBANS))
-            + _input("account_holder", "Account holder", state, autocomplete="name")
+            + _input(
+                "iban",
+                "IBAN",
+                state,
+                autocomplete="off",
+                form="sepa_debit",
+                hint="Test IBANs: " + ", ".join(TEST_IBANS),
+            )
+            + _input("account_holder", "Account holder", state, autocomplete="name", form="sepa_debit")
             + f'<button type="submit" class="secondary">Debit {total}</button></form>'
         )
     cancel = ""
@@ -250,13 +265,14 @@ def handle(store: Store, method: str, session_id: str, form: dict[str, str]) -> 
 
 
 def _pay(store: Store, session: CheckoutSession, form: dict[str, str]) -> Page:
-    state = FormState(values={key: value for key, value in form.items() if key != "method"})
+    method = "sepa_debit" if form.get("method") == "sepa_debit" else "card"
+    state = FormState(values={key: value for key, value in form.items() if key != "method"}, method=method)
     email = form.get("email", "").strip() or None
     if not session.customer_email and (email is None or not checkout.EMAIL.match(email)):
         state.errors["email"] = "Enter an email address like name@example.com."
         return Page(400, render_form(session, state))
     try:
-        if form.get("method") == "sepa_debit":
+        if method == "sepa_debit":
             name = form.get("account_holder", "").strip() or None
             checkout.pay_with_iban(store, session, form.get("iban", ""), name=name, email=email)
             return Page(303, location=_success_location(session))

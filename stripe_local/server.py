@@ -335,6 +335,7 @@ class LocalStripe:
             retry_max=webhook_retry_max,
             max_attempts=webhook_max_attempts,
             timeout=webhook_timeout,
+            log=self._log if log_requests else None,
         )
         self.stopping = threading.Event()
         self.tick_interval = tick_interval
@@ -359,6 +360,10 @@ class LocalStripe:
             ),
             threading.Thread(target=self._ticker, name="stripe-local-clock", daemon=True),
         ]
+
+    @staticmethod
+    def _log(message: str) -> None:
+        sys.stderr.write(f"stripe-local: {message}\n")
 
     @property
     def webhook_secret(self) -> str:

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from hashlib import sha256
 from typing import Any
@@ -65,8 +66,10 @@ class WebhookDeliverer:
         retry_max: float = 300.0,
         max_attempts: int = 15,
         timeout: float = 10.0,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self.log = log
         self.url = check_url(url)
         self.secret = secret
         self.retry_base = retry_base
@@ -190,6 +193,9 @@ class WebhookDeliverer:
             response_body=body.decode("utf-8", "replace"),
             delivered_at=time.time(),
         )
+        if self.log is not None:
+            outcome = str(status) if status is not None else error
+            self.log(f"webhook {event.type} {event_id} attempt {attempt} → {outcome}")
         with self.store.lock, self._condition:
             self.deliveries.append(delivery)
             if delivery.succeeded:

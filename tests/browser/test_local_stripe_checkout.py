@@ -33,7 +33,10 @@ def checkout_page(browser: Browser) -> Iterator[Page]:
 def test_a_person_pays_on_the_local_checkout_page(server: LocalStripe, checkout_page: Page):
     client = server.client()
     session = create_session(
-        client, 4900, success_url=f"{server.url}/healthz?session={{CHECKOUT_SESSION_ID}}"
+        client,
+        4900,
+        success_url=f"{server.url}/healthz?session={{CHECKOUT_SESSION_ID}}",
+        payment_method_types=["card", "sepa_debit"],
     )
     page = checkout_page
     assert session.url is not None
@@ -42,7 +45,7 @@ def test_a_person_pays_on_the_local_checkout_page(server: LocalStripe, checkout_
     assert_accessible(page, "the local checkout page")
     assert_no_horizontal_scroll(page, "the local checkout page")
 
-    page.get_by_label("Email").fill("learner@example.com")
+    page.get_by_role("form", name="Pay by card").get_by_label("Email").fill("learner@example.com")
     page.get_by_label("Card number").fill("4000 0000 0000 0002")
     page.get_by_label("Expiry date").fill("12 / 34")
     page.get_by_label("Security code").fill("123")

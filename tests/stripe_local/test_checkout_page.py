@@ -191,7 +191,13 @@ def test_what_people_typed_is_escaped(sdk):
 def test_a_session_offering_bank_debit_has_a_second_form(sdk):
     session = create_session(sdk, payment_method_types=["card", "sepa_debit"])
     page = fetch(session.url)
-    assert 'id="iban"' in page.body
+    ids = re.findall(r'\bid="([^"]+)"', page.body)
+    assert len(ids) == len(set(ids))
+    assert {"email", "bank-email", "bank-iban"} <= set(ids)
+    refused = fetch(session.url, {"method": "sepa_debit", "email": "a@example.com", "iban": "DE00 1234"})
+    assert refused.status == 400
+    assert fields(refused).inputs["bank-iban"]["aria-invalid"] == "true"
+    assert fields(refused).inputs["number"].get("aria-invalid") is None
     answer = fetch(
         session.url or "",
         {
