@@ -158,6 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _json({"status": "ok", "server": "stripe-local", "api_version": API_VERSION}))
             else:
                 self._send(404, _json({"error": {"type": "invalid_request_error", "message": "Not found."}}))
+        except ConnectionError:
+            # The client gave up (its timeout, say) before the answer was written.
+            self.close_connection = True
         except Exception:
             logger.exception("stripe-local failed on %s %s", method, self.path)
             body = {
