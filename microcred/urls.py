@@ -6,6 +6,8 @@ from django.views.static import serve
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("microcred.api_urls")),
+    path("", include("catalog.urls")),
     path("", include("tenants.urls")),
 ]
 
