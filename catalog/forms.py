@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -343,7 +343,7 @@ class OfferingForm(forms.Form):
     def _aware(self, name: str, naive: datetime, tz: ZoneInfo) -> datetime | None:
         aware = naive.replace(tzinfo=tz)
         # A time skipped by a clock change does not survive the round trip through UTC.
-        if timezone.localtime(aware, tz).replace(tzinfo=None) != naive:
+        if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
             self.add_error(
                 name,
                 _("%(time)s does not exist in %(zone)s: the clocks change then.")
