@@ -116,3 +116,43 @@ def test_each_tenant_has_its_own_cached_pages(world, client):
     assert "Beta only" not in alpha
     assert "Beta only" in beta
     assert "Alpha only" not in beta
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_change_made_by_another_process_shows_within_a_second(world, client, monkeypatch):
+    from django.core.cache import cache as shared
+
+    from catalog import cache as page_cache
+
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Old title")
+    assert "Old title" in get(client).content.decode()
+    # Another worker renames it: the rows change and it bumps the version in Redis only.
+    offering.microcredential.title = "New title"
+    offering.microcredential.save()
+    shared.set(page_cache._version_key(world.a.pk), "another-worker", None)
+
+    assert "Old title" in get(client).content.decode()  # this process trusts its version a moment
+    later = page_cache._clock() + page_cache.LOCAL_VERSION_SECONDS
+    monkeypatch.setattr(page_cache, "_clock", lambda: later)
+    assert "New title" in get(client).content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_the_catalog_still_works_when_the_cache_does_not(world, client, monkeypatch):
+    from django.core.cache import cache as shared
+
+    from catalog import cache as page_cache
+
+    OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Still here")
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for method in ("get_many", "get", "set"):
+        monkeypatch.setattr(shared, method, down)
+    page_cache._versions.clear()
+
+    response = get(client)
+
+    assert response.status_code == 200
+    assert "Still here" in response.content.decode()

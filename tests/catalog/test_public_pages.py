@@ -266,3 +266,16 @@ def test_no_offerings_gives_a_friendly_empty_state(world, client):
 
     assert "No courses are open for enrollment right now. Please come back soon." in body
     assert "0 courses" in body
+
+
+def test_a_huge_result_is_counted_only_up_to_the_cap(world, client, monkeypatch):
+    from catalog.views.public import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 13)
+    OfferingFactory.create_batch(20, microcredential__unit=world.a_unit1)
+
+    body = client.get("/", HTTP_HOST="alpha.test").content.decode()
+
+    assert "More than 13 courses" in body
+    assert len(cards(body)) == 12
+    assert 'href="?page=2"' in body
