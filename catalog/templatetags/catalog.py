@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from catalog.money import format_money, format_price
-from catalog.presenters import date_range
+from catalog.presenters import credits_text, date_range
 
 register = template.Library()
 
@@ -30,3 +30,9 @@ def price(priced: Any) -> str:
 def local_dates(offering: Any) -> str:
     """An offering's dates in its own time zone: "12 Jan – 23 Feb 2026"."""
     return date_range(offering.starts_at, offering.ends_at, offering.tz)
+
+
+@register.filter
+def credits(microcredential: Any) -> str:
+    """{{ microcredential|credits }} → "3 CEU", "2.5 ECTS credits", "10 credit hours" or ""."""
+    return credits_text(microcredential)

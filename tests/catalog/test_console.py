@@ -319,3 +319,19 @@ def test_refund_policy_tier_errors_show_beside_the_tiers(world):
     assert "Cancelling later cannot refund more than cancelling earlier." in body
     assert 'value="Odd"' in body
     assert not RefundPolicy.objects.exists()
+
+
+def test_credit_values_read_naturally(world):
+    from decimal import Decimal
+
+    MicrocredentialFactory.create(
+        unit=world.a_unit1, credit_value=Decimal("10.00"), credit_type="credit_hours"
+    )
+    MicrocredentialFactory.create(unit=world.a_unit1, credit_value=Decimal("2.50"), credit_type="ects")
+    MicrocredentialFactory.create(unit=world.a_unit1, credit_value=Decimal("0"))
+
+    body = world.client_for(world.a_unit1_admin, world.a).get("/console/catalog/").content.decode()
+
+    assert "<td>10 credit hours</td>" in body
+    assert "<td>2.5 ECTS credits</td>" in body
+    assert "<td>—</td>" in body
