@@ -25,6 +25,10 @@ from tenants.models import Tenant, Unit
 
 PRICE_STEPS = (100, 250, 500, 1000)
 CREDIT_STEPS = (1, 3, 5, 10)
+# Bounds on what a URL may ask for, so no value overflows a database column.
+MIN_YEAR, MAX_YEAR = 2000, 2200
+MAX_PRICE = Decimal(10**9)
+MAX_CREDITS = Decimal(9999)
 
 
 def _months_ahead(tz: ZoneInfo, count: int = 12) -> list[date]:
@@ -97,6 +101,8 @@ class CatalogFilterForm(forms.Form):
             parsed = datetime.strptime(value, "%Y-%m")
         except ValueError:
             raise ValidationError(_("Choose a month from the list.")) from None
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise ValidationError(_("Choose a month from the list."))
         return parsed.date()
 
     def clean_price(self) -> str | Decimal | None:
@@ -109,7 +115,7 @@ class CatalogFilterForm(forms.Form):
             amount = Decimal(value)
         except InvalidOperation:
             raise ValidationError(_("Choose a price from the list.")) from None
-        if not amount.is_finite() or amount <= 0:
+        if not amount.is_finite() or not 0 < amount <= MAX_PRICE:
             raise ValidationError(_("Choose a price from the list."))
         return amount
 
@@ -121,7 +127,7 @@ class CatalogFilterForm(forms.Form):
             amount = Decimal(value)
         except InvalidOperation:
             raise ValidationError(_("Choose a number of credits from the list.")) from None
-        if not amount.is_finite() or amount < 0:
+        if not amount.is_finite() or not 0 <= amount <= MAX_CREDITS:
             raise ValidationError(_("Choose a number of credits from the list."))
         return amount
 

@@ -163,3 +163,16 @@ def test_the_form_shows_the_search_as_typed_so_it_can_be_changed(world, client):
 @pytest.mark.parametrize("query", ["?q=python", "?unit=business&mode=online&seats=on&sort=price&page=2"])
 def test_any_search_is_a_shareable_address(world, client, query):
     assert client.get(f"/{query}", HTTP_HOST="alpha.test").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query", ["?price=1e999", "?price=1E+99999999", "?credits=1e99999999", "?month=9999-12", "?month=0001-01"]
+)
+def test_absurd_values_in_the_address_are_refused_not_a_server_error(world, client, query):
+    offer(world, "Still listed")
+
+    response = client.get(f"/{query}", HTTP_HOST="alpha.test")
+
+    assert response.status_code == 200
+    assert "error-message" in response.content.decode()
+    assert titles(client, query) == ["Still listed"]
