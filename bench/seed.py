@@ -54,6 +54,16 @@ KINDS = ["Essentials", "Certificate", "Bootcamp", "Foundations", "Workshop"]
 SKILLS = ["Python", "pandas", "SQL", "Excel", "leadership", "communication", "statistics", "security", "AWS"]
 
 
+def _analyze() -> None:
+    """Planner statistics, as autovacuum keeps them in production; right after a bulk load the
+    planner has none, and a search took 23 ms instead of 4 ms."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("tenants_unit", "catalog_microcredential", "catalog_offering", "catalog_refundpolicy"):
+            cursor.execute(f"ANALYZE {table}")
+
+
 def seed() -> str:
     from django.db import transaction
     from django.utils import timezone
@@ -72,6 +82,7 @@ def seed() -> str:
     tenant = Tenant.objects.filter(slug="bench").first()
     if tenant is not None and Offering.objects.filter(tenant=tenant).count() >= UNITS * 200:
         catalog_changed(tenant.pk)  # start from a cold page cache
+        _analyze()
         return "bench catalog already present"
     rng = random.Random(4)  # noqa: S311 - the same catalog every time, not a secret
     now = timezone.now()
@@ -149,6 +160,7 @@ def seed() -> str:
                 )
         Offering.objects.bulk_create(offerings, batch_size=2000)
         catalog_changed(tenant.pk)
+    _analyze()
     return f"seeded {len(units)} units, {len(credentials)} microcredentials, {len(offerings)} offerings"
 
 

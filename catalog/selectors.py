@@ -53,11 +53,21 @@ class CatalogQuery:
     sort: str = ""
 
 
+# Counting stops here: "more than 1,000 courses" costs as little as "13 courses".
+COUNT_CAP = 1000
+
+
 @dataclass(frozen=True)
 class CatalogResults:
     offerings: QuerySet[Offering]
+    # How many, up to COUNT_CAP + 1 (more than the cap: "more than 1,000").
+    count: int
     # True when no offering matched the words themselves and these are close spellings.
     fuzzy: bool = False
+
+
+def _count_capped(offerings: QuerySet[Offering]) -> int:
+    return offerings.order_by()[: COUNT_CAP + 1].count()
 
 
 def _public_offerings(*, tenant: Tenant) -> QuerySet[Offering]:
@@ -131,20 +141,20 @@ def catalog_search(
     offerings = _filtered(offerings, tenant=tenant, query=query)
     text = query.text.strip()
     if not text:
-        return CatalogResults(_ordered(offerings, query.sort, ranked=False))
+        return CatalogResults(_ordered(offerings, query.sort, ranked=False), _count_capped(offerings))
     search = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-    matched = offerings.filter(microcredential__search_vector=search).annotate(
-        rank=SearchRank(F("microcredential__search_vector"), search)
-    )
-    if matched.exists():
-        return CatalogResults(_ordered(matched, query.sort, ranked=True))
+    matched = offerings.filter(microcredential__search_vector=search)
+    count = _count_capped(matched)
+    if count:
+        ranked = matched.annotate(rank=SearchRank(F("microcredential__search_vector"), search))
+        return CatalogResults(_ordered(ranked, query.sort, ranked=True), count)
     similar = offerings.annotate(
         rank=Greatest(
             TrigramWordSimilarity(text, "microcredential__title"),
             TrigramWordSimilarity(text, "microcredential__skills"),
         )
     ).filter(rank__gte=TRIGRAM_THRESHOLD)
-    return CatalogResults(_ordered(similar, query.sort, ranked=True), fuzzy=True)
+    return CatalogResults(_ordered(similar, query.sort, ranked=True), _count_capped(similar), fuzzy=True)
 
 
 def catalog_units(*, tenant: Tenant) -> QuerySet[Unit]:

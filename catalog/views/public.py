@@ -23,18 +23,24 @@ PAGE_SIZE = 12
 
 
 class CappedPaginator(Paginator):  # type: ignore[type-arg]
-    """Counts at most CAP + 1 rows: "more than 1,000 courses" costs as little as "13 courses",
-    and nobody pages past the thousandth result when a search or filter narrows it faster."""
+    """Pages over a count the selector already made, capped at COUNT_CAP + 1 rows: nobody pages
+    past the thousandth result when a search or filter narrows it faster."""
 
-    CAP = 1000
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list.order_by()[: self.CAP + 1].count())  # type: ignore[attr-defined]
+        return self._known_count
 
     @property
     def capped(self) -> bool:
-        return self.count > self.CAP
+        return self.count > selectors.COUNT_CAP
+
+    @property
+    def cap(self) -> int:
+        return selectors.COUNT_CAP
 
 
 def _listing(request: TenantRequest, *, unit: Unit | None) -> dict[str, Any]:
@@ -43,7 +49,9 @@ def _listing(request: TenantRequest, *, unit: Unit | None) -> dict[str, Any]:
     form = CatalogFilterForm(request.GET or None, tenant=tenant, units=units)
     query = form.to_query()
     results = selectors.catalog_search(tenant=tenant, query=query, unit=unit)
-    page: Page[Any] = CappedPaginator(results.offerings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page: Page[Any] = CappedPaginator(results.offerings, PAGE_SIZE, count=results.count).get_page(
+        request.GET.get("page")
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return {

@@ -269,9 +269,9 @@ def test_no_offerings_gives_a_friendly_empty_state(world, client):
 
 
 def test_a_huge_result_is_counted_only_up_to_the_cap(world, client, monkeypatch):
-    from catalog.views.public import CappedPaginator
+    from catalog import selectors
 
-    monkeypatch.setattr(CappedPaginator, "CAP", 13)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 13)
     OfferingFactory.create_batch(20, microcredential__unit=world.a_unit1)
 
     body = client.get("/", HTTP_HOST="alpha.test").content.decode()
