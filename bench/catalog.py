@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--no-cache", action="store_true", help="render every page (CATALOG_CACHE_SECONDS=0)")
     parser.add_argument("--threads-client", action="store_true", help="use Python threads even if wrk exists")
+    parser.add_argument(
+        "--wrk-threads", type=int, default=1, help="wrk threads (1 leaves the most CPU to the server)"
+    )
     args = parser.parse_args(argv)
     env = _env(args)
     static_root = tempfile.mkdtemp(prefix="microcred-bench-static-")
@@ -296,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                 if status != 200:
                     raise SystemExit(f"{path} answered {status}")
         results: dict[str, Result] = {}
-        client = f"wrk, {max(2, os.cpu_count() or 2)} threads" if use_wrk else "Python threads"
+        client = f"wrk, {args.wrk_threads} thread(s)" if use_wrk else "Python threads"
         print(f"CPUs: {os.cpu_count()}; load average before: {os.getloadavg()[0]:.2f}", flush=True)
         print(
             f"gunicorn: {args.workers} sync workers; load: {args.clients} connections for {args.seconds} s "
@@ -305,9 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for name, paths in targets.items():
             if use_wrk:
-                results[name] = run_wrk(
-                    args.port, paths, args.clients, args.seconds, max(2, os.cpu_count() or 2)
-                )
+                results[name] = run_wrk(args.port, paths, args.clients, args.seconds, args.wrk_threads)
             else:
                 results[name] = run_threads(args.port, paths, args.clients, args.seconds)
         print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
