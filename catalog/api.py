@@ -29,9 +29,10 @@ from catalog.models import CreditType, DeliveryMode, Level, Microcredential, Off
 from catalog.money import format_price
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
+from tenants.api_auth import api_staff_access
 from tenants.errors import NotVisible
 from tenants.models import Tenant
-from tenants.selectors import StaffAccess, staff_access, units_managed
+from tenants.selectors import StaffAccess, units_managed
 
 # --- Output --------------------------------------------------------------------------------
 
@@ -196,7 +197,7 @@ class StaffApi(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.access = staff_access(tenant=_tenant(request), user=request.user)  # type: ignore[arg-type]
+        self.access = api_staff_access(request)
         if not self.access.manages_any_unit:
             raise NotVisible(_("Not found."))
 

@@ -19,26 +19,8 @@ from rest_framework.views import APIView
 
 from learners import selectors
 from learners.services import signin
-from microcred.errors import MicrocredError, NotFound
-from tenants.api_auth import token_of
-from tenants.selectors import StaffAccess, mfa_setup_required, staff_access, staff_access_for_token
-
-
-class MfaRequired(MicrocredError):
-    code = "mfa_required"
-    status = 403
-
-
-def api_staff_access(request: Request) -> StaffAccess:
-    """What the caller reaches here: a token's one role, or the signed-in person's roles."""
-    tenant = request._request.tenant  # type: ignore[attr-defined]
-    token = token_of(request)
-    if token is not None:
-        return staff_access_for_token(tenant=tenant, token=token)
-    access = staff_access(tenant=tenant, user=request.user)  # type: ignore[arg-type]
-    if access.is_staff and mfa_setup_required(access=access, user=request.user):  # type: ignore[arg-type]
-        raise MfaRequired(_("Your role needs two-factor authentication: set up an authenticator app first."))
-    return access
+from microcred.errors import NotFound
+from tenants.api_auth import MfaRequired, api_staff_access, token_of
 
 
 class TenantOutput(serializers.Serializer[dict[str, Any]]):

@@ -15,8 +15,27 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from identity.models import User
+from microcred.errors import MicrocredError
 from tenants.models import ApiToken, StaffMembership
+from tenants.selectors import StaffAccess, mfa_setup_required, staff_access, staff_access_for_token
 from tenants.services import api_token_hash, api_token_touch
+
+
+class MfaRequired(MicrocredError):
+    code = "mfa_required"
+    status = 403
+
+
+def api_staff_access(request: Request) -> StaffAccess:
+    """What the caller reaches here: a token's one role, or the signed-in person's roles."""
+    tenant = request._request.tenant  # type: ignore[attr-defined]
+    token = token_of(request)
+    if token is not None:
+        return staff_access_for_token(tenant=tenant, token=token)
+    access = staff_access(tenant=tenant, user=request.user)  # type: ignore[arg-type]
+    if access.is_staff and mfa_setup_required(access=access, user=request.user):  # type: ignore[arg-type]
+        raise MfaRequired(_("Your role needs two-factor authentication: set up an authenticator app first."))
+    return access
 
 
 class ApiTokenAuthentication(BaseAuthentication):

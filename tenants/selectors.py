@@ -160,7 +160,14 @@ def staff_access_for_token(*, tenant: Tenant, token: ApiToken) -> StaffAccess:
         return StaffAccess(tenant_id=tenant.pk, roles=frozenset(), unit_ids=NO_ACCESS_UNITS)
     everything = membership.role == StaffRole.TENANT_ADMIN or membership.all_units
     unit_ids = None if everything else frozenset(u.pk for u in membership.units.all())
-    return StaffAccess(tenant_id=tenant.pk, roles=frozenset([membership.role]), unit_ids=unit_ids)
+    managed: frozenset[int] | None = frozenset()
+    if membership.role == StaffRole.TENANT_ADMIN:
+        managed = None
+    elif membership.role == StaffRole.UNIT_ADMIN:
+        managed = unit_ids
+    return StaffAccess(
+        tenant_id=tenant.pk, roles=frozenset([membership.role]), unit_ids=unit_ids, managed_unit_ids=managed
+    )
 
 
 def mfa_setup_required(*, access: StaffAccess, user: User) -> bool:

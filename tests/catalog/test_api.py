@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from catalog.models import Offering
+from catalog.models import Microcredential, Offering
 from tests.catalog.factories import MicrocredentialFactory, OfferingFactory, RefundPolicyFactory
 
 
@@ -216,3 +216,48 @@ def test_schema_and_docs_are_served_without_a_cdn(world):
     assert (
         client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
     )
+
+
+def test_a_unit_admins_api_token_writes_their_units_catalog(world):
+    from tests.tenants.test_tokens import create_token
+
+    token, _ = create_token(world, world.a_unit1_admin, "unit_admin")
+    client = api(world)
+
+    created = client.post(
+        "/api/v1/staff/microcredentials/",
+        {"unit": "continuing-ed", "title": "SQL", "summary": "Ask a database.", "outcomes": "Join tables"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    elsewhere = client.post(
+        "/api/v1/staff/microcredentials/",
+        {"unit": "business", "title": "Audit", "summary": "Count.", "outcomes": "Ledgers"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert created.status_code == 201, created.json()
+    assert elsewhere.status_code in (400, 404)
+    assert [m.title for m in Microcredential.objects.filter(unit__tenant=world.a)] == ["SQL"]
+
+
+def test_a_finance_token_cannot_write_the_catalog_even_if_its_owner_is_also_a_unit_admin(world):
+    from tenants.models import StaffMembership, StaffRole
+    from tests.tenants.test_tokens import create_token
+
+    both = world.a_finance_all
+    StaffMembership.objects.create(tenant=world.a, user=both, role=StaffRole.UNIT_ADMIN).units.add(
+        world.a_unit1
+    )
+    token, _ = create_token(world, both, "finance")
+
+    response = api(world).post(
+        "/api/v1/staff/microcredentials/",
+        {"unit": "continuing-ed", "title": "Sneaky", "summary": "Should not exist.", "outcomes": "None"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert response.status_code == 404
+    assert not Microcredential.objects.filter(title="Sneaky").exists()
