@@ -120,7 +120,11 @@ def test_each_tenant_has_its_own_cached_pages(world, client):
 
 @pytest.mark.usefixtures("page_cache")
 def test_a_change_made_by_another_process_shows_within_a_second(world, client, monkeypatch):
-    from django.core.cache import cache as shared
+    from django.core.cache import caches
+
+    # The concrete cache object, not the thread-local proxy, so the patch is undone on the
+    # object it was made on.
+    shared = caches["default"]
 
     from catalog import cache as page_cache
 
@@ -139,7 +143,11 @@ def test_a_change_made_by_another_process_shows_within_a_second(world, client, m
 
 @pytest.mark.usefixtures("page_cache")
 def test_the_catalog_still_works_when_the_cache_does_not(world, client, monkeypatch):
-    from django.core.cache import cache as shared
+    from django.core.cache import caches
+
+    # The concrete cache object, not the thread-local proxy, so the patch is undone on the
+    # object it was made on.
+    shared = caches["default"]
 
     from catalog import cache as page_cache
 
