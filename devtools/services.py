@@ -84,8 +84,8 @@ def start_embedded_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = None
-    for attempt in range(3):
+    attempts = 3
+    for attempt in range(1, attempts + 1):
         try:
             server = get_server(str(data_dir), cleanup_mode="stop")
             break
@@ -93,9 +93,8 @@ def start_embedded_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
             # pgserver gives `pg_ctl -w start` a fixed 10 s; on a loaded machine the server can be
             # up (its log says ready) while pg_ctl is still waiting. Asking again adopts the
             # running server through its postmaster.pid instead of starting another.
-            if attempt == 2:
+            if attempt == attempts:
                 raise
-    assert server is not None
     socket_dir = urlsplit(server.get_uri()).query.removeprefix("host=")
     url = f"postgres://postgres@{quote(socket_dir, safe='')}/{database}"
     return url, server
