@@ -77,6 +77,10 @@ def test_embedded_servers_start_when_nothing_answers_and_keep_data_across_restar
         assert first.redis_url.startswith("unix://")
         with cursor_on(first.database_url) as cur:
             cur.execute("CREATE TABLE kept (word text); INSERT INTO kept VALUES ('survives')")
+            # The catalog's migrations need contrib modules; the embedded build must have them.
+            cur.execute("CREATE EXTENSION pg_trgm")
+            cur.execute("SELECT similarity('python', 'pyton') > 0.3")
+            assert cur.fetchone() == (True,)
         redis.Redis.from_url(first.redis_url).set("kept", "survives too")
     finally:
         first.close()
