@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # learners' sign-in pages take allauth's paths for sign-in, sign-up and codes: include first.
     path("", include("learners.urls")),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("microcred.api_urls")),
+    path("", include("catalog.urls")),
     path("", include("tenants.urls")),
 ]
 

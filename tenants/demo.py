@@ -77,6 +77,7 @@ TENANTS = (
         units=(
             UnitSpec("workforce", "Workforce Development", "#8a3b00", "Skills employers hire for", "WFD-100"),
         ),
+        currency="CAD",
     ),
 )
 

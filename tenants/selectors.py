@@ -39,6 +39,9 @@ class StaffAccess:
     tenant_id: int
     roles: frozenset[str]
     unit_ids: frozenset[int] | None
+    # Units whose catalog, rosters and refunds the person runs: a tenant admin every unit (None),
+    # a unit admin their units. Finance reads units but runs none of them.
+    managed_unit_ids: frozenset[int] | None = frozenset()
 
     @property
     def is_staff(self) -> bool:
@@ -55,6 +58,15 @@ class StaffAccess:
     def reaches_unit(self, unit: Unit) -> bool:
         return unit.tenant_id == self.tenant_id and (self.unit_ids is None or unit.pk in self.unit_ids)
 
+    @property
+    def manages_any_unit(self) -> bool:
+        return self.managed_unit_ids is None or bool(self.managed_unit_ids)
+
+    def manages_unit(self, unit: Unit) -> bool:
+        return unit.tenant_id == self.tenant_id and (
+            self.managed_unit_ids is None or unit.pk in self.managed_unit_ids
+        )
+
 
 NO_ACCESS_UNITS: frozenset[int] = frozenset()
 
@@ -66,7 +78,12 @@ def staff_access(*, tenant: Tenant, user: User | None) -> StaffAccess:
     roles = frozenset(m.role for m in memberships)
     everything = any(m.role == StaffRole.TENANT_ADMIN or m.all_units for m in memberships)
     unit_ids = None if everything else frozenset(u.pk for m in memberships for u in m.units.all())
-    return StaffAccess(tenant_id=tenant.pk, roles=roles, unit_ids=unit_ids)
+    managed = (
+        None
+        if StaffRole.TENANT_ADMIN in roles
+        else frozenset(u.pk for m in memberships if m.role == StaffRole.UNIT_ADMIN for u in m.units.all())
+    )
+    return StaffAccess(tenant_id=tenant.pk, roles=roles, unit_ids=unit_ids, managed_unit_ids=managed)
 
 
 def units_for_staff(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Unit]:
@@ -74,6 +91,16 @@ def units_for_staff(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Unit]:
     if access.unit_ids is None:
         return units
     return units.filter(pk__in=access.unit_ids)
+
+
+def units_managed(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Unit]:
+    """The units whose offerings the person runs (tenant admin: all; unit admin: theirs)."""
+    units = Unit.objects.filter(tenant=tenant).select_related("tenant")
+    if access.tenant_id != tenant.pk:
+        return units.none()
+    if access.managed_unit_ids is None:
+        return units
+    return units.filter(pk__in=access.managed_unit_ids)
 
 
 def unit_for_staff(*, tenant: Tenant, access: StaffAccess, slug: str) -> Unit:

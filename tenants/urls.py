@@ -3,8 +3,6 @@ from django.urls import path
 from tenants import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("u/<slug:slug>/", views.unit_home, name="unit-home"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("console/", views.console_home, name="console-home"),
     path("console/units/", views.console_units, name="console-units"),

@@ -1,4 +1,6 @@
-"""Public tenant and unit pages, and the staff console for units and staff."""
+"""The staff console for units and staff, and accepting a staff invitation.
+
+The public pages (the catalog home, a unit's page) live in catalog.views.public."""
 
 from __future__ import annotations
 
@@ -56,20 +58,6 @@ def staff_page(*, tenant_admin: bool = False) -> Callable[[StaffView], StaffView
         return wrapper
 
     return decorate
-
-
-def home(request: TenantRequest) -> HttpResponse:
-    units = selectors.public_units(tenant=request.tenant)
-    cards = [(unit, Brand.of_unit(unit)) for unit in units]
-    return render(request, "tenants/home.html", {"unit_cards": cards})
-
-
-def unit_home(request: TenantRequest, slug: str) -> HttpResponse:
-    try:
-        unit = selectors.public_unit(tenant=request.tenant, slug=slug)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    return render(request, "tenants/unit_home.html", {"unit": unit, "brand": Brand.of_unit(unit)})
 
 
 @staff_page()

@@ -1,0 +1,340 @@
+"""Catalog throughput and latency against the production-like server, beside the framework's ceiling.
+
+    .venv/bin/python -m bench.catalog [--workers N] [--clients 32] [--seconds 10] [--no-cache]
+
+Starts gunicorn (sync workers, as `make run` and the image run it) with the production settings
+plus one constant view (bench/urls.py), on PostgreSQL with a catalog of 10,000 offerings across
+50 units (bench/seed.py, database `microcred_bench` unless BENCH_DATABASE_URL says otherwise;
+Redis db 9 unless BENCH_REDIS_URL). Then, with `wrk` (apt-get install wrk) or, without it, Python
+threads, it loads with --clients concurrent connections:
+
+    trivial  /bench/trivial/                 a constant response through the same middleware
+    home     /                               the catalog home (page 1, newest start first)
+    search   /?q=…                           ranked full-text search, 12 different queries
+    detail   /offerings/<id>/                the offering page, 200 different offerings
+
+and prints requests/second, p50 and p99 for each, and each page's throughput as a share of the
+trivial view's. Targets: ≥ 50 % of trivial, p99 < 100 ms. Anonymous pages are cached
+(CATALOG_CACHE_SECONDS, invalidated on every change); --no-cache measures the rendering itself.
+The last line is one JSON object with the figures. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "bench.localhost"
+SEARCHES = [
+    "data analysis",
+    "python",
+    "leadership",
+    "cloud computing",
+    "wound care",
+    "marketing",
+    "sql databases",
+    "negotiation",
+    "cybersecurity",
+    "accounting",
+    "machine learning",
+    "welding",
+]
+DETAIL_PAGES = 200
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microcred_bench"
+        ),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "DJANGO_SECRET_KEY": "bench-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_ALLOWED_HOSTS": f"{HOST},127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        "CATALOG_CACHE_SECONDS": "0" if args.no_cache else os.environ.get("CATALOG_CACHE_SECONDS", "60"),
+    }
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True)
+
+
+def prepare(env: dict[str, str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    from devtools.services import ensure_database
+
+    ensure_database(env["DATABASE_URL"])
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    subprocess.run([sys.executable, "-m", "bench.seed"], env=env, cwd=ROOT, check=True)
+    _manage(env, "collectstatic", "--noinput", "-v", "0")
+
+
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "microcred.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/bench/trivial/", headers={"Host": HOST}
+            )
+            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 - our own server
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers={"Host": HOST})
+    answer = connection.getresponse()
+    body = answer.read().decode()
+    connection.close()
+    return answer.status, body
+
+
+def detail_paths(port: int) -> list[str]:
+    """Offerings found through the catalog itself, so each is really public."""
+    paths: list[str] = []
+    page = 1
+    while len(paths) < DETAIL_PAGES:
+        status, body = _get(port, f"/?sort=soonest&page={page}")
+        found = re.findall(r'href="(/offerings/\d+/)"', body)
+        if status != 200 or not found:
+            break
+        paths += [p for p in dict.fromkeys(found) if p not in paths]
+        page += 1
+    if not paths:
+        raise SystemExit("the catalog home lists no offerings: is the bench catalog seeded?")
+    return paths[:DETAIL_PAGES]
+
+
+# --- Load: wrk, or Python threads ----------------------------------------------------------------
+
+_WRK_SCRIPT = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1], {["Host"] = "%s"})
+end
+"""
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def run_wrk(port: int, paths: list[str], clients: int, seconds: int, threads: int) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % (", ".join(json.dumps(p) for p in paths), HOST))
+    try:
+        output = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{clients}",
+                f"-d{seconds}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(bad.group(1)) if bad else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Result(rps, p50, p99, errors)
+
+
+def run_threads(port: int, paths: list[str], clients: int, seconds: int) -> Result:
+    """Fallback without wrk: one keep-alive connection per thread (reopened when the server
+    closes it, as sync workers do). The client shares the CPU, so figures are lower."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        n = offset
+        while time.monotonic() < deadline:
+            path = paths[n % len(paths)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers={"Host": HOST})
+                answer = connection.getresponse()
+                answer.read()
+                if answer.status != 200:
+                    errors[0] += 1
+                if answer.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                connection.close()
+                continue
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    latencies.sort()
+    if not latencies:
+        return Result(0.0, 0.0, 0.0, errors[0])
+    return Result(
+        len(latencies) / seconds,
+        latencies[len(latencies) // 2],
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        errors[0],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4")))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--no-cache", action="store_true", help="render every page (CATALOG_CACHE_SECONDS=0)")
+    parser.add_argument("--threads-client", action="store_true", help="use Python threads even if wrk exists")
+    args = parser.parse_args(argv)
+    env = _env(args)
+    static_root = tempfile.mkdtemp(prefix="microcred-bench-static-")
+    env["STATIC_ROOT"] = static_root
+    use_wrk = shutil.which("wrk") is not None and not args.threads_client
+    print(f"Preparing {env['DATABASE_URL']} (migrate, seed 10,000 offerings, collectstatic)…", flush=True)
+    prepare(env)
+    server = start_server(env, args.port, args.workers)
+    try:
+        details = detail_paths(args.port)
+        targets = {
+            "trivial": ["/bench/trivial/"],
+            "home": ["/"],
+            "search": ["/?q=" + q.replace(" ", "+") for q in SEARCHES],
+            "detail": details,
+        }
+        for paths in targets.values():  # warm up: fill caches, open database connections
+            for path in paths:
+                status, _ = _get(args.port, path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
+        results: dict[str, Result] = {}
+        client = f"wrk, {max(2, os.cpu_count() or 2)} threads" if use_wrk else "Python threads"
+        print(f"CPUs: {os.cpu_count()}; load average before: {os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"gunicorn: {args.workers} sync workers; load: {args.clients} connections for {args.seconds} s "
+            f"each ({client}); page cache: {'off' if args.no_cache else env['CATALOG_CACHE_SECONDS'] + ' s'}",
+            flush=True,
+        )
+        for name, paths in targets.items():
+            if use_wrk:
+                results[name] = run_wrk(
+                    args.port, paths, args.clients, args.seconds, max(2, os.cpu_count() or 2)
+                )
+            else:
+                results[name] = run_threads(args.port, paths, args.clients, args.seconds)
+        print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
+    finally:
+        stop_server(server)
+        shutil.rmtree(static_root, ignore_errors=True)
+
+    trivial = results["trivial"]
+    print(f"\n{'page':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of trivial':>11} {'errors':>7}")
+    summary: dict[str, float] = {}
+    for name, result in results.items():
+        share = result.rps / trivial.rps if trivial.rps else 0.0
+        print(
+            f"{name:<8} {result.rps:>9.0f} {result.p50_ms:>8.1f} {result.p99_ms:>8.1f} "
+            f"{share:>10.0%} {result.errors:>7}"
+        )
+        summary[f"{name}_rps"] = round(result.rps, 1)
+        summary[f"{name}_p99_ms"] = round(result.p99_ms, 1)
+        if name != "trivial":
+            summary[f"{name}_ratio"] = round(share, 3)
+    met = all(
+        summary[f"{n}_ratio"] >= 0.5 and summary[f"{n}_p99_ms"] < 100 for n in ("home", "search", "detail")
+    )
+    print(f"\nTargets (each page ≥ 50 % of trivial, p99 < 100 ms): {'met' if met else 'NOT met'}")
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Money for people: integer minor units plus an ISO 4217 code in, text out; and back for forms.
+
+Minor units follow Stripe (which is what charges them): most currencies have two decimals,
+Stripe's zero-decimal currencies none. Display follows Babel/CLDR in the active language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision, is_currency
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+# https://docs.stripe.com/currencies#zero-decimal
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF"}
+    | {"XPF"}
+)
+# https://docs.stripe.com/currencies#three-decimal
+THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+class MoneyInputError(ValueError):
+    """An amount a person typed that the currency cannot hold."""
+
+
+@dataclass(frozen=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __str__(self) -> str:
+        return format_money(self.amount_minor, self.currency)
+
+
+def minor_exponent(currency: str) -> int:
+    code = currency.upper()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def known_currency(code: str) -> bool:
+    return len(code) == 3 and code.isalpha() and code.isupper() and is_currency(code)
+
+
+def _babel_locale() -> str:
+    return (translation.get_language() or "en").replace("-", "_")
+
+
+def to_major(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-minor_exponent(currency))
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """ "$1,250.00", "¥12,000", "CA$180.00" (in English). Babel rounds half-to-even, so the
+    amount is rounded half-up to the currency's display digits first."""
+    amount = to_major(amount_minor, currency)
+    digits = get_currency_precision(currency)
+    amount = amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return format_currency(amount, currency, locale=_babel_locale())
+
+
+def format_price(amount_minor: int, currency: str) -> str:
+    """A price on a catalog page: "Free" when zero."""
+    return _("Free") if amount_minor == 0 else format_money(amount_minor, currency)
+
+
+def parse_major(text: str | Decimal, currency: str) -> int:
+    """ "1,250.00" USD → 125000. Refuses more decimals than the currency has."""
+    raw = str(text).strip().replace(",", "").replace("_", "")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        raise MoneyInputError(_("Enter an amount like 1250.00.")) from None
+    if not amount.is_finite() or amount < 0:
+        raise MoneyInputError(_("Enter an amount of zero or more."))
+    exponent = minor_exponent(currency)
+    minor = amount.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        if exponent == 0:
+            raise MoneyInputError(
+                _("%(currency)s has no minor unit: enter a whole amount.") % {"currency": currency}
+            )
+        raise MoneyInputError(
+            _("%(currency)s has %(n)d decimal places at most.") % {"currency": currency, "n": exponent}
+        )
+    return int(minor)

@@ -1,0 +1,367 @@
+"""The staff console's catalog: tenant admins run every unit's, unit admins their own units'.
+
+Anything out of reach (another unit, another tenant, a finance-only role) is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from catalog import selectors, services
+from catalog.forms import MicrocredentialForm, OfferingForm, RefundPolicyForm
+from catalog.presenters import offering_page
+from catalog.refunds import PolicyTerms, policy_in_words
+from catalog.services.offerings import unit_default_policy
+from microcred.errors import MicrocredError, NotFound
+from tenants.http import StaffRequest
+from tenants.selectors import StaffAccess, units_managed
+from tenants.views import staff_page
+
+ConsoleView = Callable[..., HttpResponse]
+
+
+def catalog_page(view: ConsoleView) -> ConsoleView:
+    """Staff who run at least one unit: tenant admins and unit admins."""
+
+    @staff_page()
+    @wraps(view)
+    def wrapper(request: StaffRequest, access: StaffAccess, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not access.manages_any_unit:
+            raise Http404
+        return view(request, access, *args, **kwargs)
+
+    return wrapper
+
+
+def _show_errors(form: forms.BaseForm, exc: MicrocredError, field_for: dict[str, str] | None = None) -> None:
+    """A service's refusal shown where the person will look: beside the field it names."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+        return
+    for name, problems in exc.fields.items():
+        target = (field_for or {}).get(name, name)
+        for problem in problems:
+            form.add_error(target if target in form.fields else None, problem)
+
+
+def _context(access: StaffAccess, **extra: Any) -> dict[str, Any]:
+    return {"access": access, "section": "catalog", **extra}
+
+
+# --- Microcredentials --------------------------------------------------------------------------
+
+
+@catalog_page
+def catalog_home(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    microcredentials = selectors.microcredentials_for_staff(tenant=request.tenant, access=access)
+    return render(request, "catalog/console/home.html", _context(access, microcredentials=microcredentials))
+
+
+def _microcredential_form(request: StaffRequest, access: StaffAccess, **kwargs: Any) -> MicrocredentialForm:
+    return MicrocredentialForm(
+        request.POST or None,
+        units=units_managed(tenant=request.tenant, access=access),
+        parts=selectors.part_choices(tenant=request.tenant, access=access),
+        **kwargs,
+    )
+
+
+@catalog_page
+def microcredential_new(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    form = _microcredential_form(request, access)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.microcredential_create(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                unit=form.cleaned_data["unit"],
+                fields=form.service_fields(),
+                parts=form.cleaned_data["parts"],
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            _show_errors(form, exc)
+        else:
+            messages.success(request, _("“%(title)s” saved as a draft.") % {"title": created.title})
+            return redirect("console-microcredential", pk=created.pk)
+    return render(
+        request,
+        "catalog/console/microcredential_form.html",
+        _context(access, form=form, microcredential=None),
+    )
+
+
+@catalog_page
+def microcredential_detail(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    microcredential = selectors.microcredential_for_staff(
+        tenant=request.tenant, access=access, microcredential_id=pk
+    )
+    offerings = selectors.offerings_for_staff(tenant=request.tenant, access=access).filter(
+        microcredential=microcredential
+    )
+    context = _context(access, microcredential=microcredential, offerings=offerings)
+    return render(request, "catalog/console/microcredential.html", context)
+
+
+@catalog_page
+def microcredential_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    microcredential = selectors.microcredential_for_staff(
+        tenant=request.tenant, access=access, microcredential_id=pk
+    )
+    form = _microcredential_form(request, access, instance=microcredential)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.microcredential_update(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                microcredential_id=pk,
+                fields=form.service_fields(),
+                parts=form.cleaned_data["parts"],
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            _show_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("console-microcredential", pk=pk)
+    return render(
+        request,
+        "catalog/console/microcredential_form.html",
+        _context(access, form=form, microcredential=microcredential),
+    )
+
+
+MICROCREDENTIAL_ACTIONS = {
+    "publish": (
+        services.microcredential_publish,
+        _lazy("Published: its published offerings are now public."),
+    ),
+    "unpublish": (services.microcredential_unpublish, _lazy("Unpublished: it and its offerings are hidden.")),
+    "archive": (services.microcredential_archive, _lazy("Archived.")),
+    "restore": (services.microcredential_restore, _lazy("Restored as a draft.")),
+}
+
+
+@require_POST
+@catalog_page
+def microcredential_status(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    action = MICROCREDENTIAL_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        raise Http404
+    change, done = action
+    try:
+        change(tenant=request.tenant, access=access, actor=request.user, microcredential_id=pk)
+    except NotFound:
+        raise
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(done))
+    return redirect("console-microcredential", pk=pk)
+
+
+# --- Offerings ---------------------------------------------------------------------------------
+
+
+def _offering_form(
+    request: StaffRequest, access: StaffAccess, *, unit_id: int, initial: dict[str, Any] | None = None
+) -> OfferingForm:
+    default = unit_default_policy(tenant=request.tenant, unit_id=unit_id)
+    label = (
+        _("The unit's default policy (%(name)s)") % {"name": default.name}
+        if default
+        else _("The unit's default policy (none set yet)")
+    )
+    policies = selectors.refund_policies_for_staff(tenant=request.tenant, access=access).filter(
+        unit_id=unit_id
+    )
+    return OfferingForm(request.POST or None, initial=initial, policies=policies, default_policy=label)
+
+
+@catalog_page
+def offering_new(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    microcredential = selectors.microcredential_for_staff(
+        tenant=request.tenant, access=access, microcredential_id=pk
+    )
+    initial = {
+        "time_zone": request.tenant.time_zone,
+        "currency": request.tenant.currency,
+        "seat_hold_minutes": 30,
+        "waitlist_enabled": True,
+        "price": "0",
+    }
+    form = _offering_form(request, access, unit_id=microcredential.unit_id, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.offering_create(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                microcredential_id=pk,
+                fields=form.service_fields(),
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            _show_errors(form, exc, OfferingForm.FIELD_FOR)
+        else:
+            messages.success(request, _("Offering saved as a draft."))
+            return redirect("console-offering", pk=created.pk)
+    context = _context(access, form=form, microcredential=microcredential, offering=None)
+    return render(request, "catalog/console/offering_form.html", context)
+
+
+@catalog_page
+def offering_detail(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    offering = selectors.offering_for_staff(tenant=request.tenant, access=access, offering_id=pk)
+    context = _context(
+        access,
+        offering=offering,
+        microcredential=offering.microcredential,
+        page=offering_page(offering),
+        events=selectors.events_for_offering(tenant=request.tenant, offering=offering),
+    )
+    return render(request, "catalog/console/offering.html", context)
+
+
+@catalog_page
+def offering_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    offering = selectors.offering_for_staff(tenant=request.tenant, access=access, offering_id=pk)
+    form = _offering_form(
+        request, access, unit_id=offering.microcredential.unit_id, initial=OfferingForm.initial_for(offering)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offering_update(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                offering_id=pk,
+                fields=form.service_fields(),
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            _show_errors(form, exc, OfferingForm.FIELD_FOR)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("console-offering", pk=pk)
+    context = _context(access, form=form, microcredential=offering.microcredential, offering=offering)
+    return render(request, "catalog/console/offering_form.html", context)
+
+
+OFFERING_ACTIONS = {
+    "publish": (services.offering_publish, _lazy("Published: learners can see it in the catalog.")),
+    "unpublish": (services.offering_unpublish, _lazy("Unpublished: it is hidden from learners.")),
+    "archive": (services.offering_archive, _lazy("Archived.")),
+    "restore": (services.offering_restore, _lazy("Restored as a draft.")),
+}
+
+
+@require_POST
+@catalog_page
+def offering_status(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    action = OFFERING_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        raise Http404
+    change, done = action
+    try:
+        change(tenant=request.tenant, access=access, actor=request.user, offering_id=pk)
+    except NotFound:
+        raise
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(done))
+    return redirect("console-offering", pk=pk)
+
+
+@require_POST
+@catalog_page
+def offering_copy(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    copy = services.offering_copy_as_next_cohort(
+        tenant=request.tenant, access=access, actor=request.user, offering_id=pk
+    )
+    messages.success(
+        request, _("Next cohort created as a draft, with every date moved on. Check and publish it.")
+    )
+    return redirect("console-offering-edit", pk=copy.pk)
+
+
+# --- Refund policies ---------------------------------------------------------------------------
+
+
+@catalog_page
+def refund_policies(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    policies = selectors.refund_policies_for_staff(tenant=request.tenant, access=access)
+    rows = [(policy, policy_in_words(PolicyTerms.of(policy))) for policy in policies]
+    return render(request, "catalog/console/refund_policies.html", _context(access, rows=rows))
+
+
+@catalog_page
+def refund_policy_new(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+    form = RefundPolicyForm(
+        request.POST or None,
+        units=units_managed(tenant=request.tenant, access=access),
+        initial={"currency": request.tenant.currency, "frees_seat": True},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.refund_policy_create(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                unit=form.cleaned_data["unit"],
+                fields=form.service_fields(),
+                tiers=form.cleaned_data["tiers"],
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            _show_errors(form, exc, RefundPolicyForm.FIELD_FOR)
+        else:
+            messages.success(request, _("Refund policy saved."))
+            return redirect("console-refund-policies")
+    return render(
+        request, "catalog/console/refund_policy_form.html", _context(access, form=form, policy=None)
+    )
+
+
+@catalog_page
+def refund_policy_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    policy = selectors.refund_policy_for_staff(tenant=request.tenant, access=access, policy_id=pk)
+    form = RefundPolicyForm(request.POST or None, units=None, initial=RefundPolicyForm.initial_for(policy))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.refund_policy_update(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                policy_id=pk,
+                fields=form.service_fields(),
+                tiers=form.cleaned_data["tiers"],
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            _show_errors(form, exc, RefundPolicyForm.FIELD_FOR)
+        else:
+            messages.success(request, _("Refund policy saved."))
+            return redirect("console-refund-policies")
+    return render(
+        request, "catalog/console/refund_policy_form.html", _context(access, form=form, policy=policy)
+    )

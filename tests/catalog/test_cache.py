@@ -1,0 +1,158 @@
+"""Public pages come from the cache for anonymous visitors; any catalog change shows at once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog import services
+from catalog.services import offering_seats_take
+from tenants.selectors import staff_access
+from tests.catalog.factories import MicrocredentialFactory, OfferingFactory, RefundPolicyFactory
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.CATALOG_CACHE_SECONDS = 60
+
+
+def get(client, path="/", **headers):
+    return client.get(path, HTTP_HOST="alpha.test", **headers)
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_repeat_visit_is_served_without_touching_the_catalog_tables(world, client):
+    OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Cached course")
+    first = get(client)
+
+    with CaptureQueriesContext(connection) as captured:
+        second = get(client)
+
+    assert second.content == first.content
+    assert [q["sql"] for q in captured if "catalog_" in q["sql"]] == []
+    assert "max-age=10" in second["Cache-Control"]
+    assert "public" in second["Cache-Control"]
+    assert get(client, HTTP_IF_NONE_MATCH=second["ETag"]).status_code == 304
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_published_offering_shows_at_once(world, client):
+    RefundPolicyFactory.create(unit=world.a_unit1)
+    mc = MicrocredentialFactory.create(unit=world.a_unit1, title="Brand new course")
+    offering = OfferingFactory.create(microcredential=mc, status="draft")
+    assert "Brand new course" not in get(client).content.decode()
+
+    access = staff_access(tenant=world.a, user=world.a_unit1_admin)
+    services.offering_publish(
+        tenant=world.a, access=access, actor=world.a_unit1_admin, offering_id=offering.pk
+    )
+
+    assert "Brand new course" in get(client).content.decode()
+    assert "Brand new course" in get(client, "/u/continuing-ed/").content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_an_edit_and_an_unpublish_show_at_once(world, client):
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, price_minor=125000)
+    access = staff_access(tenant=world.a, user=world.a_admin)
+    assert "$1,250.00" in get(client, f"/offerings/{offering.pk}/").content.decode()
+
+    services.offering_update(
+        tenant=world.a,
+        access=access,
+        actor=world.a_admin,
+        offering_id=offering.pk,
+        fields={"price_minor": 99000},
+    )
+    assert "$990.00" in get(client, f"/offerings/{offering.pk}/").content.decode()
+
+    services.offering_unpublish(tenant=world.a, access=access, actor=world.a_admin, offering_id=offering.pk)
+    assert get(client, f"/offerings/{offering.pk}/").status_code == 404
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_the_last_seat_taken_shows_full_at_once(world, client):
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, capacity=2, seats_taken=1)
+    assert "1 seat left" in get(client).content.decode()
+
+    assert offering_seats_take(tenant=world.a, offering_id=offering.pk)
+
+    assert "Full — join the wait-list" in get(client).content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_unit_s_new_brand_shows_at_once(world, client):
+    OfferingFactory.create(microcredential__unit=world.a_unit1)
+    assert "--brand: #123456" in get(client).content.decode()
+
+    world.a_unit1.primary_colour = "#0f6b5c"
+    world.a_unit1.save()
+
+    assert "--brand: #0f6b5c" in get(client).content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_signed_in_people_get_a_fresh_private_page(world):
+    OfferingFactory.create(microcredential__unit=world.a_unit1)
+    client = world.client_for(world.learner, world.a)
+    get(client)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = get(client)
+
+    assert [q for q in captured if "catalog_offering" in q["sql"]]
+    assert "private" in response["Cache-Control"]
+    assert "Sign out" in response.content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_each_tenant_has_its_own_cached_pages(world, client):
+    OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Alpha only")
+    OfferingFactory.create(microcredential__unit=world.b_unit1, microcredential__title="Beta only")
+
+    alpha = get(client).content.decode()
+    beta = client.get("/", HTTP_HOST="beta.test").content.decode()
+
+    assert "Alpha only" in alpha
+    assert "Beta only" not in alpha
+    assert "Beta only" in beta
+    assert "Alpha only" not in beta
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_change_made_by_another_process_shows_within_a_second(world, client, monkeypatch):
+    from django.core.cache import cache as shared
+
+    from catalog import cache as page_cache
+
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Old title")
+    assert "Old title" in get(client).content.decode()
+    # Another worker renames it: the rows change and it bumps the version in Redis only.
+    offering.microcredential.title = "New title"
+    offering.microcredential.save()
+    shared.set(page_cache._version_key(world.a.pk), "another-worker", None)
+
+    assert "Old title" in get(client).content.decode()  # this process trusts its version a moment
+    later = page_cache._clock() + page_cache.LOCAL_VERSION_SECONDS
+    monkeypatch.setattr(page_cache, "_clock", lambda: later)
+    assert "New title" in get(client).content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_the_catalog_still_works_when_the_cache_does_not(world, client, monkeypatch):
+    from django.core.cache import cache as shared
+
+    from catalog import cache as page_cache
+
+    OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Still here")
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for method in ("get_many", "get", "set"):
+        monkeypatch.setattr(shared, method, down)
+    page_cache._versions.clear()
+
+    response = get(client)
+
+    assert response.status_code == 200
+    assert "Still here" in response.content.decode()
