@@ -18,9 +18,8 @@ from django.views.decorators.http import require_POST
 
 from microcred.errors import MicrocredError, NotFound
 from tenants import selectors, services
-from tenants.brand import Brand
 from tenants.forms import ApiTokenForm, InviteForm, SocialProviderForm, UnitForm
-from tenants.http import StaffRequest, TenantRequest
+from tenants.http import StaffRequest
 from tenants.models import SocialProviderKind
 from tenants.selectors import StaffAccess
 
