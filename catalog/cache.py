@@ -79,10 +79,15 @@ def catalog_changed(tenant_id: int) -> None:
     transaction.on_commit(lambda: _bump(tenant_id))
 
 
+# The query parameters a catalog page depends on; others (utm_source=…) share the same entry.
+PAGE_PARAMS = ("q", "unit", "mode", "month", "price", "credits", "credit_type", "seats", "sort", "page")
+
+
 def _page_key(request: TenantRequest) -> str:
     # The tenant's creation time guards against a reused id (a restored or recreated database).
     tenant = request.tenant
-    raw = f"{request.path}?{request.META.get('QUERY_STRING', '')}"
+    params = sorted((name, value) for name in PAGE_PARAMS for value in request.GET.getlist(name))
+    raw = f"{request.path}?{params!r}"
     digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
     language = translation.get_language() or ""
     return f"catalog:page:{tenant.pk}:{tenant.created_at.timestamp():.6f}:{language}:{digest}"

@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.functional import cached_property
 
@@ -52,8 +52,12 @@ def _listing(request: TenantRequest, *, unit: Unit | None) -> dict[str, Any]:
     page: Page[Any] = CappedPaginator(results.offerings, PAGE_SIZE, count=results.count).get_page(
         request.GET.get("page")
     )
-    params = request.GET.copy()
-    params.pop("page", None)
+    # Page links carry the search and filters only (not tracking parameters): the page depends on
+    # nothing else, which is also what the cache key is made of.
+    params = QueryDict(mutable=True)
+    for name in CatalogFilterForm.base_fields:
+        if name in request.GET:
+            params.setlist(name, request.GET.getlist(name))
     return {
         "form": form,
         "query": query,

@@ -156,3 +156,27 @@ def test_the_catalog_still_works_when_the_cache_does_not(world, client, monkeypa
 
     assert response.status_code == 200
     assert "Still here" in response.content.decode()
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_tracking_parameters_share_the_page_and_never_reach_its_links(world, client):
+    from django.db import connection as db
+
+    for _ in range(13):
+        OfferingFactory.create(microcredential__unit=world.a_unit1)
+    first = get(client, "/?mode=online&utm_source=newsletter").content.decode()
+
+    with CaptureQueriesContext(db) as captured:
+        second = get(client, "/?utm_campaign=spring&mode=online").content.decode()
+
+    assert second == first
+    assert [q for q in captured if "catalog_" in q["sql"]] == []
+    assert 'href="?mode=online&amp;page=2"' in first
+    assert "utm_" not in first
+
+
+def test_the_cache_key_knows_every_parameter_a_page_reads():
+    from catalog.cache import PAGE_PARAMS
+    from catalog.forms import CatalogFilterForm
+
+    assert set(PAGE_PARAMS) == {*CatalogFilterForm.base_fields, "page"}
