@@ -128,7 +128,12 @@ def _deliver(message: EnrollmentMessage) -> None:
     brand = Brand.of_unit(unit)
     base = site_url(message.tenant)
     tz = offering.tz
+    last_event = enrollment.events.order_by("-at", "-pk").first()
     context: dict[str, Any] = {
+        "last_event": last_event,
+        "reason": last_event.reason
+        if last_event and message.kind in (MessageKind.CANCELLED, MessageKind.MOVED)
+        else "",
         "learner": enrollment.learner,
         "enrollment": enrollment,
         "offering": offering,
