@@ -82,7 +82,9 @@ def test_the_job_expires_a_hold_and_e_mails_the_offer_with_a_working_link(
     assert subjects[holder.email].endswith("Your held seat has expired: " + offering.microcredential.title)
     offer_mail = next(m for m in mail.outbox if m.to == [world.learner.email])
     assert offer_mail.subject.endswith("A seat is free for you: " + offering.microcredential.title)
-    path = OFFER_LINK.search(offer_mail.body).group(1)
+    found = OFFER_LINK.search(str(offer_mail.body))
+    assert found is not None, offer_mail.body
+    path = found.group(1)
 
     page = client.get(path, HTTP_HOST="alpha.test")
     assert page.status_code == 200
