@@ -34,6 +34,9 @@ from enrollment.services.enroll import UNIQUE_ACTIVE, Enrolled, enrollment_creat
 from enrollment.services.messages import message_queue
 from enrollment.services.waitlist import promote_after_commit, promote_locked, release_locked
 from identity.models import User
+from learners.models import LearnerOrigin
+from learners.services.records import learner_record_ensure
+from learners.services.signin import learner_account_ensure
 from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 
@@ -196,17 +199,24 @@ def staff_enroll_by_email(
     access: StaffAccess,
     actor: User,
     offering_id: int,
-    learner: User,
+    email: str,
+    full_name: str = "",
     reason: str = "",
     now: datetime | None = None,
 ) -> Enrolled:
-    """Enroll an account (matched or created from an e-mail address by the caller) as staff:
-    outside the enrollment window if need be, never over capacity."""
-    catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
+    """A unit admin enrolls someone by e-mail address: the account is matched or created (no
+    code is sent: they sign in with their own when they come), the tenant remembers them as a
+    learner of the offering's unit, and they are enrolled outside the window if need be, never
+    over capacity (a full offering puts them on the wait-list)."""
+    offering = catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
+    identity = learner_account_ensure(email=email, full_name=full_name)
+    learner_record_ensure(
+        tenant=tenant, user=identity.user, origin=LearnerOrigin.GUEST, unit=offering.microcredential.unit
+    )
     return enrollment_create(
         tenant=tenant,
-        learner=learner,
-        offering_id=offering_id,
+        learner=identity.user,
+        offering_id=offering.pk,
         actor=actor,
         by_staff=True,
         reason=reason.strip() or _("Enrolled by staff."),

@@ -41,3 +41,8 @@ def statuses(offering: Offering) -> list[tuple[str, str]]:
 
 def soon(minutes: int = 0, hours: int = 0):
     return timezone.now() + timedelta(minutes=minutes, hours=hours)
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    settings.CATALOG_CACHE_SECONDS = 0
