@@ -32,7 +32,7 @@ def tenant(transactional_db) -> Tenant:
 def mail_through_the_outbox(settings, live_server: LiveServer) -> Iterator[None]:
     """Celery tasks run where they are queued (the live server's thread), and links in e-mails
     point at the live server's port."""
-    settings.PUBLIC_PORT = str(live_server.thread.port)  # type: ignore[attr-defined]
+    settings.PUBLIC_PORT = str(live_server.thread.port)
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
