@@ -23,7 +23,6 @@ from catalog import selectors as catalog_selectors
 from catalog.models import EnrollmentState
 from catalog.presenters import OfferingCard, offering_card, offering_page
 from enrollment import presenters, selectors, services
-from enrollment.errors import EnrollmentInvalid
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import idempotency
 from enrollment.services.messages import offer_from_token
@@ -97,16 +96,13 @@ def _enroll_post(request: StaffRequest, pk: int) -> HttpResponse:
             request_fingerprint=idempotency.fingerprint("enroll-page", pk),
             run=run,
         )
-    except EnrollmentInvalid as exc:
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except MicrocredError as exc:
         messages.error(request, exc.message)
         return redirect("enroll", pk=pk)
-    if answer.status == 201:
-        messages.success(request, enrolled_message(answer.body["status"], answer.body.get("position")))
-        return _my_learning_at(answer.body["id"])
-    if answer.status == 404:
-        raise Http404
-    messages.error(request, answer.body["error"]["message"])
-    return redirect("enroll", pk=pk)
+    messages.success(request, enrolled_message(answer.body["status"], answer.body.get("position")))
+    return _my_learning_at(answer.body["id"])
 
 
 @login_required

@@ -21,8 +21,9 @@ from catalog.models import Offering, PublicationStatus
 from catalog.presenters import date_time
 from catalog.services import offering_seats_take
 from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferingFull
-from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentStatus, MessageKind
-from enrollment.services._common import hold_expiry, record
+from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
+from enrollment.services import _sql
+from enrollment.services._common import hold_expiry
 from enrollment.services.messages import message_queue
 from enrollment.services.waitlist import promote_if_free
 from identity.models import User
@@ -39,24 +40,27 @@ class Enrolled:
     waitlist_position: int | None
 
 
-def _offering_for(*, tenant: Tenant, offering_id: int, by_staff: bool) -> Offering:
-    offering = (
-        Offering.objects.select_related("microcredential__unit").filter(tenant=tenant, pk=offering_id).first()
-    )
-    if offering is None:
+def _offering_for(
+    *, tenant: Tenant, offering_id: int, learner: User, by_staff: bool
+) -> _sql.OfferingForEnroll:
+    """The offering, with what enrolling needs to know, in one statement: the learner's active
+    enrollment there and whether anyone is waiting."""
+    found = _sql.offering_for_enroll(tenant=tenant, offering_id=offering_id, learner_id=learner.pk)
+    if found is None:
         raise NotVisible(_("No such offering."))
+    offering = found.offering
     microcredential = offering.microcredential
     archived = PublicationStatus.ARCHIVED in (offering.status, microcredential.status)
     public = (
         offering.status == PublicationStatus.PUBLISHED
         and microcredential.status == PublicationStatus.PUBLISHED
-        and microcredential.unit.is_active
+        and found.unit_active
     )
     if not public and not archived and not by_staff:
         raise NotVisible(_("No such offering."))
     if archived:
         raise EnrollmentClosed(_("This offering is archived: it no longer takes enrollments."))
-    return offering
+    return found
 
 
 def _check_window(offering: Offering, now: datetime) -> None:
@@ -73,7 +77,7 @@ def _check_window(offering: Offering, now: datetime) -> None:
         )
 
 
-def already_enrolled(enrollment: Enrollment) -> AlreadyEnrolled:
+def already_enrolled(status: str) -> AlreadyEnrolled:
     messages = {
         S.CONFIRMED: _("You are already enrolled in this offering."),
         S.COMPLETED: _("You have already completed this offering."),
@@ -81,15 +85,7 @@ def already_enrolled(enrollment: Enrollment) -> AlreadyEnrolled:
         S.OFFERED: _("A seat in this offering is already offered to you: accept or decline it."),
         S.WAITLISTED: _("You are already on this offering's wait-list."),
     }
-    return AlreadyEnrolled(
-        messages.get(S(enrollment.status), _("You are already enrolled in this offering."))
-    )
-
-
-def _active_enrollment(offering_id: int, learner: User) -> Enrollment | None:
-    return Enrollment.objects.filter(
-        offering_id=offering_id, learner=learner, status__in=sorted(ACTIVE_STATES)
-    ).first()
+    return AlreadyEnrolled(messages.get(S(status), _("You are already enrolled in this offering.")))
 
 
 def waitlist_position(enrollment: Enrollment) -> int | None:
@@ -128,80 +124,60 @@ def enrollment_create(
     Refusals: NotVisible (404), EnrollmentClosed, AlreadyEnrolled, OfferingFull (409s).
     """
     now = now or timezone.now()
-    offering = _offering_for(tenant=tenant, offering_id=offering_id, by_staff=by_staff)
-    offering.tenant = tenant
+    found = _offering_for(tenant=tenant, offering_id=offering_id, learner=learner, by_staff=by_staff)
+    offering = found.offering
     if not by_staff:
         _check_window(offering, now)
-    existing = _active_enrollment(offering.pk, learner)
-    if existing is not None:
-        raise already_enrolled(existing)
-    someone_waits = Enrollment.objects.filter(offering_id=offering.pk, status=S.WAITLISTED).exists()
+    if found.mine_status:
+        raise already_enrolled(found.mine_status)
+    first_to_wait = not found.someone_waits
+    enrollment: Enrollment | None = None
+    position: int | None = None
+    who = actor or learner
     try:
-        with transaction.atomic():
-            if not someone_waits and _take_seat(offering):
-                enrollment = _create_with_seat(
-                    offering, learner, actor=actor or learner, now=now, reason=reason
+        # No savepoint (two round trips fewer): the block only ever exits by an exception on a
+        # database error (the unique index below), which ends a caller's transaction anyway.
+        with transaction.atomic(savepoint=False):
+            if first_to_wait and _take_seat(offering):
+                enrollment = _create_with_seat(offering, learner, actor=who, now=now, reason=reason)
+            elif offering.waitlist_enabled:
+                enrollment, position = _sql.enrollment_insert(
+                    offering=offering,
+                    learner_id=learner.pk,
+                    status=S.WAITLISTED,
+                    actor_id=who.pk,
+                    action="joined_waitlist",
+                    reason=reason,
+                    now=now,
                 )
-                return Enrolled(enrollment, None)
-            if not offering.waitlist_enabled:
-                raise OfferingFull(_("This offering is full, and it keeps no wait-list."))
-            enrollment = _create_row(offering, learner, S.WAITLISTED, now=now)
-            record(
-                enrollment,
-                actor=actor or learner,
-                action="joined_waitlist",
-                from_status="",
-                to_status=S.WAITLISTED,
-                now=now,
-                reason=reason,
-            )
-            position = waitlist_position(enrollment)
     except IntegrityError as exc:
-        if UNIQUE_ACTIVE in str(exc):
-            existing = _active_enrollment(offering.pk, learner)
-            raise (
-                already_enrolled(existing)
-                if existing
-                else AlreadyEnrolled(_("You are already enrolled in this offering."))
-            ) from None
+        if UNIQUE_ACTIVE in str(exc):  # the same learner, a moment ago (a double click)
+            raise AlreadyEnrolled(_("You are already enrolled or waiting for this offering.")) from None
         raise
-    # A seat may have freed while this row was not yet visible to the promotion (module doc).
-    transaction.on_commit(lambda: promote_if_free(tenant=tenant, offering_id=offering.pk))
+    if enrollment is None:  # nothing was written
+        raise OfferingFull(_("This offering is full, and it keeps no wait-list."))
+    enrollment.learner = learner
+    if enrollment.status == S.WAITLISTED and first_to_wait:
+        # A seat may have freed while this row was not yet visible to that seat's promotion
+        # (module doc). Behind an earlier waiter, that promotion found the earlier one.
+        transaction.on_commit(lambda: promote_if_free(tenant=tenant, offering_id=offering.pk))
     return Enrolled(enrollment, position)
-
-
-def _create_row(
-    offering: Offering, learner: User, status: str, *, now: datetime, **fields: object
-) -> Enrollment:
-    enrollment = Enrollment.objects.create(
-        tenant_id=offering.tenant_id,
-        offering=offering,
-        learner=learner,
-        status=status,
-        created_at=now,
-        updated_at=now,
-        **fields,
-    )
-    return enrollment
 
 
 def _create_with_seat(
     offering: Offering, learner: User, *, actor: User, now: datetime, reason: str
 ) -> Enrollment:
-    if offering.is_free:
-        enrollment = _create_row(offering, learner, S.CONFIRMED, now=now)
-        message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
-    else:
-        enrollment = _create_row(
-            offering, learner, S.HELD, now=now, hold_expires_at=hold_expiry(offering, now)
-        )
-    record(
-        enrollment,
-        actor=actor,
+    status = S.CONFIRMED if offering.is_free else S.HELD
+    enrollment, _position = _sql.enrollment_insert(
+        offering=offering,
+        learner_id=learner.pk,
+        status=status,
+        actor_id=actor.pk,
         action="enrolled",
-        from_status="",
-        to_status=enrollment.status,
-        now=now,
         reason=reason,
+        now=now,
+        hold_expires_at=hold_expiry(offering, now) if status == S.HELD else None,
     )
+    if status == S.CONFIRMED:
+        message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
     return enrollment

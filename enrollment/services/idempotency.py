@@ -1,10 +1,13 @@
 """`Idempotency-Key`: a retried request gets the first answer, and what it asked for happens once.
 
-One transaction: INSERT the key (ON CONFLICT DO NOTHING) first. A retry arriving while the
-first request is still running waits on that row's unique index entry until the first commits,
-then finds the stored answer and replays it. If the first failed and rolled back, the retry's
-INSERT goes through and it runs afresh. Refusals (a 409 "full") are stored and replayed too;
-the work runs in a savepoint so a refusal leaves the key row in place.
+The answer is stored with the key in the same transaction as the work, by one INSERT at its
+end (ON CONFLICT DO NOTHING): nothing extra on the way in. A retry does the work's own checks
+first; for an enrollment that already exists they refuse ("already enrolled"), the transaction
+rolls back, and the stored first answer is replayed instead of the refusal. Two copies of a
+request racing each other: the second waits on the first's unique index entries (the enrollment,
+the key), rolls back when the first commits, and replays its answer. A refused request stores
+nothing (it changed nothing), so its retry is simply asked again. A key first used for another
+request is a 422, and whatever the second request did is rolled back.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +27,6 @@ from django.utils.translation import gettext as _
 from enrollment.errors import EnrollmentInvalid, IdempotencyKeyReused
 from enrollment.models import IdempotencyRecord
 from identity.models import User
-from microcred.api import error_body
 from microcred.errors import MicrocredError
 from tenants.models import Tenant
 
@@ -54,6 +57,10 @@ def clean_key(key: str) -> str:
 _TABLE = IdempotencyRecord._meta.db_table
 
 
+class _KeyTaken(Exception):
+    """The key already has an answer: undo this request's work."""
+
+
 def idempotent(
     *,
     tenant: Tenant,
@@ -64,34 +71,37 @@ def idempotent(
 ) -> Answer:
     """Run `run` once per (tenant, user, key); later calls replay its answer."""
     key = clean_key(key)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {_TABLE} (tenant_id, user_id, key, fingerprint, created_at) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (tenant_id, user_id, key) DO NOTHING RETURNING id",
-                [tenant.pk, user.pk, key, request_fingerprint, timezone.now()],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return _replay(tenant=tenant, user=user, key=key, request_fingerprint=request_fingerprint)
-        try:
-            with transaction.atomic():
-                answer = run()
-        except MicrocredError as exc:
-            answer = Answer(exc.status, error_body(exc.code, exc.message, exc.fields))
-        IdempotencyRecord.objects.filter(pk=row[0]).update(status_code=answer.status, body=answer.body)
-    return answer
-
-
-def _replay(*, tenant: Tenant, user: User, key: str, request_fingerprint: str) -> Answer:
-    first = IdempotencyRecord.objects.get(tenant=tenant, user=user, key=key)
-    if first.fingerprint != request_fingerprint:
-        raise IdempotencyKeyReused(
-            _("This Idempotency-Key was already used for a different request; use a new key.")
-        )
-    # Both are written before the first request commits, so a visible row has them.
-    return Answer(first.status_code or 500, first.body or {}, replayed=True)
+    try:
+        with transaction.atomic():
+            answer = run()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
+                    "(tenant_id, user_id, key, fingerprint, status_code, body, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (tenant_id, user_id, key) DO NOTHING RETURNING id",
+                    [
+                        tenant.pk,
+                        user.pk,
+                        key,
+                        request_fingerprint,
+                        answer.status,
+                        json.dumps(answer.body, cls=DjangoJSONEncoder),
+                        timezone.now(),
+                    ],
+                )
+                if cursor.fetchone() is None:
+                    raise _KeyTaken
+        return answer
+    except (_KeyTaken, MicrocredError) as exc:
+        first = IdempotencyRecord.objects.filter(tenant=tenant, user=user, key=key).first()
+        if first is None:
+            raise
+        if first.fingerprint != request_fingerprint:
+            raise IdempotencyKeyReused(
+                _("This Idempotency-Key was already used for a different request; use a new key.")
+            ) from exc
+        return Answer(first.status_code or 200, first.body or {}, replayed=True)
 
 
 def idempotency_records_purge(*, now: Any = None) -> int:

@@ -119,7 +119,7 @@ def test_an_idempotent_retry_replays_the_first_answer(world):
     assert (reused.status_code, reused.json()["error"]["code"]) == (422, "idempotency_key_reused")
 
 
-def test_a_refusal_is_replayed_too(world):
+def test_a_refused_request_stores_nothing_and_its_retry_is_refused_alike(world):
     offering = make_offering(world, enrollment_opens_at=timezone.now() + timedelta(days=2))
     client = api(world, world.learner)
     first = client.post(
