@@ -635,9 +635,14 @@ def run(args: argparse.Namespace) -> int:
         == (args.seats, 0, 0, 0)
         for c in (hot_checks, spread_checks)
     )
-    fast = hot.p99_ms < 300 and hot.rps >= 0.5 * trivial.rps
     print(f"Correct (seats = {args.seats}, 0 oversold, 0 FIFO violations): {'yes' if correct else 'NO'}")
-    print(f"Targets (p99 < 300 ms, ≥ 50 % of the trivial POST): {'met' if fast else 'NOT met'}")
+    share = "met" if hot.rps >= 0.5 * trivial.rps else "NOT met"
+    print(f"Target enrollments/second ≥ 50 % of the trivial POST: {share} ({hot.rps / trivial.rps:.0%})")
+    quick = "met" if hot.p99_ms < 300 else "NOT met"
+    print(
+        f"Target p99 < 300 ms: {quick} ({hot.p99_ms:.0f} ms; the trivial POST's own p99 at "
+        f"{args.connections} connections: {trivial.p99_ms:.0f} ms)"
+    )
     print(json.dumps(summary))
     return 0 if correct else 1
 
