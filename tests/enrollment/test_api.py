@@ -271,3 +271,21 @@ def test_every_endpoint_is_in_the_schema(world):
     create = paths["/api/v1/enrollments/"]["post"]
     assert {p["name"] for p in create["parameters"]} == {"Idempotency-Key"}
     assert set(create["responses"]) >= {"201", "404", "409", "422"}
+
+
+def test_a_retry_after_cancelling_replays_and_does_not_enroll_again(world):
+    offering = make_offering(world)
+    client = api(world, world.learner)
+    first = client.post(
+        "/api/v1/enrollments/", {"offering": offering.pk}, format="json", HTTP_IDEMPOTENCY_KEY="r"
+    )
+    client.post(f"/api/v1/enrollments/{first.json()['id']}/cancel/")
+    again = client.post(
+        "/api/v1/enrollments/", {"offering": offering.pk}, format="json", HTTP_IDEMPOTENCY_KEY="r"
+    )
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert list(Enrollment.objects.filter(learner=world.learner).values_list("status", flat=True)) == [
+        "cancelled"
+    ]
+    offering.refresh_from_db()
+    assert offering.seats_taken == 0
