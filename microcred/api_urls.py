@@ -8,5 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Before catalog's: its staff/offerings/<id>/<action>/ would catch .../roster/ otherwise.
+    path("", include("enrollment.api_urls")),
     path("", include("catalog.api_urls")),
 ]

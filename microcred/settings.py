@@ -216,6 +216,9 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Microcred <no-reply@microcred.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mails sent by jobs (no request to copy the address from) use the tenant's primary
+# host name, the scheme from DJANGO_HTTPS and this port (empty: the scheme's default).
+PUBLIC_PORT = env_str("PUBLIC_PORT", "")
 
 # Celery: the broker and result store are the same Redis as the cache.
 CELERY_BROKER_URL = celery_url(REDIS_URL)
@@ -229,7 +232,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Holds and wait-list offers that ran out expire and their seats are offered on; any
+    # promotion left undone is done; stalled enrollment e-mails are sent again.
+    "enrollment-expire-and-promote": {"task": "enrollment.expire_and_promote", "schedule": 60.0},
+    "enrollment-purge-idempotency-records": {
+        "task": "enrollment.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
+}
 HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 
 REST_FRAMEWORK = {

@@ -152,6 +152,27 @@ def guest_identity_for_email(*, request: HttpRequest, email: str, full_name: str
     return GuestIdentity(user=user, email=email, created=created)
 
 
+def learner_account_ensure(*, email: str, full_name: str = "") -> GuestIdentity:
+    """Create or match the account for an address, without e-mailing a code or signing anyone in.
+
+    For staff acting for a learner (a unit admin enrolling someone by e-mail): the learner later
+    signs in with a code of their own, which also confirms the address.
+    """
+    email = clean_email(email)
+    _refuse_if_closed(email)
+    user = account_for_email(email)
+    created = False
+    if user is None:
+        try:
+            user = _create_account(email, full_name)
+            created = True
+        except IntegrityError:
+            user = account_for_email(email)
+            if user is None:
+                raise
+    return GuestIdentity(user=user, email=email, created=created)
+
+
 def _pending_process(request: HttpRequest) -> LoginCodeVerificationProcess | None:
     stage = LoginStageController.enter(request, LoginStageKey.LOGIN_BY_CODE.value)
     return LoginCodeVerificationProcess(stage=stage) if stage is not None else None

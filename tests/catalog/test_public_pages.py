@@ -235,7 +235,7 @@ def test_offering_page_has_everything_to_decide(world, client):
     assert "A cancellation fee of $25.00 is kept from any refund." in body
     assert "<li>Data Analytics Certificate</li>" in body  # what it stacks into
     assert "Draft bundle" not in body
-    assert ">Enroll</button>" in body
+    assert f'<a class="button" href="/offerings/{offering.pk}/enroll/">Enroll</a>' in body
 
 
 def test_an_offering_s_own_policy_overrides_the_unit_default(world, client):

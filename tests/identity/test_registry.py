@@ -14,12 +14,17 @@ from tests.factories import UserFactory
 
 
 def test_each_app_registers_its_personal_data():
-    assert [h.section for h in registry.personal_data_handlers()] == ["account", "staff", "learners"]
+    assert [h.section for h in registry.personal_data_handlers()] == [
+        "account",
+        "staff",
+        "learners",
+        "enrollments",
+    ]
 
 
 def test_learners_registers_its_movers_and_lookup_source():
-    assert list(merge_movers()) == ["learner_records", "contact_consents"]
-    assert list(learner_sources()) == ["learner_records"]
+    assert list(merge_movers()) == ["learner_records", "contact_consents", "enrollments"]
+    assert list(learner_sources()) == ["learner_records", "enrollments"]
 
 
 def test_a_section_cannot_be_registered_twice():

@@ -1,0 +1,423 @@
+"""Enrollment over HTTP (/api/v1/): learners enroll, cancel, leave the wait-list, answer offers
+and list their enrollments (their session, or a personal token); unit admins read rosters and
+act on them. Errors: {"error": {"code", "message", "fields"}}; refusals are 409s with a code
+(`offering_full`, `already_enrolled`, `enrollment_closed`, ...).
+
+`POST /enrollments/` honours `Idempotency-Key`: a retry gets the first answer (status and body,
+with `Idempotent-Replayed: true`), and enrolls nobody twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api import StaffApi
+from enrollment import presenters, selectors, services
+from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
+from enrollment.services import idempotency
+from identity.models import User
+from tenants.errors import NotVisible
+from tenants.models import Tenant
+
+S = EnrollmentStatus
+
+
+def _tenant(request: Request) -> Tenant:
+    tenant: Tenant = request._request.tenant  # type: ignore[attr-defined]
+    return tenant
+
+
+def _user(request: Request) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    return user
+
+
+# --- Output --------------------------------------------------------------------------------
+
+
+# The one error shape (microcred/api.py). A raw schema: a serializer cannot have a field
+# called "fields".
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+ErrorOutput = OpenApiResponse(ERROR_SCHEMA, description="Refused or invalid: see `error.code`.")
+
+
+class NextStepOutput(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(
+        choices=["pay", "accept_offer", "wait", "attend", "none"],
+        help_text="What the learner does next: pay (held), accept_offer (offered), wait, attend.",
+    )
+    text = serializers.CharField(help_text="As My learning says it: “Pay before 14:32 (America/Chicago) …”.")
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class EnrollmentOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    offering = serializers.IntegerField(source="offering_id")
+    title = serializers.CharField(source="offering.microcredential.title")
+    cohort_label = serializers.CharField(source="offering.cohort_label")
+    starts_at = serializers.DateTimeField(source="offering.starts_at")
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices)
+    waitlist_position = serializers.SerializerMethodField()
+    hold_expires_at = serializers.DateTimeField(allow_null=True)
+    offer_expires_at = serializers.DateTimeField(allow_null=True)
+    next_step = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="1 is next in line."))
+    def get_waitlist_position(self, enrollment: Enrollment) -> int | None:
+        return _position(enrollment, self.context)
+
+    @extend_schema_field(NextStepOutput)
+    def get_next_step(self, enrollment: Enrollment) -> dict[str, Any]:
+        step = presenters.next_step(enrollment, position=_position(enrollment, self.context))
+        due = serializers.DateTimeField().to_representation(step.due_at) if step.due_at else None
+        return {"code": step.code, "text": step.text, "due_at": due}
+
+
+def _position(enrollment: Enrollment, context: Mapping[str, Any]) -> int | None:
+    if enrollment.status != S.WAITLISTED:
+        return None
+    known = context.get("positions", {}).get(enrollment.pk)
+    if known is not None:
+        return int(known)
+    annotated = getattr(enrollment, "position", None)
+    return int(annotated) if annotated is not None else services.waitlist_position(enrollment)
+
+
+def enrollment_body(enrollment: Enrollment, position: int | None = None) -> dict[str, Any]:
+    context = {"positions": {enrollment.pk: position}} if position is not None else {}
+    return dict(EnrollmentOutput(enrollment, context=context).data)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+REFUSALS = {
+    404: OpenApiResponse(ERROR_SCHEMA, description="No such offering or enrollment (or another tenant's)."),
+    409: OpenApiResponse(
+        ERROR_SCHEMA,
+        description="Refused: `offering_full`, `already_enrolled`, `enrollment_closed`, "
+        "`transition_refused`, `offer_expired`, `move_refused`.",
+    ),
+}
+
+
+# --- Learners ------------------------------------------------------------------------------
+
+
+class EnrollInput(serializers.Serializer[Any]):
+    offering = serializers.IntegerField(min_value=1)
+
+
+class EnrollmentListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="enrollments_list_mine",
+        responses=EnrollmentOutput(many=True),
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+    )
+    def get(self, request: Request) -> Response:
+        """The signed-in learner's enrollments at this institution: active first."""
+        rows = selectors.enrollments_for_learner(tenant=_tenant(request), learner=_user(request))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self) or []
+        return paginator.get_paginated_response(EnrollmentOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="enrollments_create",
+        request=EnrollInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string (a UUID). A retry with the same key and body gets the "
+                "first answer back and enrolls nobody twice; a different body with the key is a 422.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(
+                EnrollmentOutput,
+                description="Enrolled: `confirmed` (free), `held` (paid: pay before `hold_expires_at`), or "
+                "`waitlisted` (full: `waitlist_position`).",
+            ),
+            400: ErrorOutput,
+            422: OpenApiResponse(ERROR_SCHEMA, description="`idempotency_key_reused`."),
+            **REFUSALS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Enroll in an offering: a seat if one is free, else the wait-list (or 409 `offering_full`)."""
+        data = EnrollInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        offering_id = data.validated_data["offering"]
+        tenant, learner = _tenant(request), _user(request)
+
+        def run() -> idempotency.Answer:
+            result = services.enrollment_create(tenant=tenant, learner=learner, offering_id=offering_id)
+            return idempotency.Answer(201, enrollment_body(result.enrollment, result.waitlist_position))
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            answer = run()
+        else:
+            answer = idempotency.idempotent(
+                tenant=tenant,
+                user=learner,
+                key=key,
+                request_fingerprint=idempotency.fingerprint("POST", "enrollments", {"offering": offering_id}),
+                run=run,
+            )
+        response = Response(answer.body, status=answer.status)
+        if answer.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class EnrollmentDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="enrollments_read", responses={200: EnrollmentOutput, 404: ErrorOutput})
+    def get(self, request: Request, pk: int) -> Response:
+        found = selectors.enrollment_for_learner(
+            tenant=_tenant(request), learner=_user(request), enrollment_id=pk
+        )
+        return Response(EnrollmentOutput(found).data)
+
+
+class EnrollmentActionApi(APIView):
+    """`action`: cancel (a seat, hold, offer or wait-list place), leave-waitlist, accept or
+    decline (an offer)."""
+
+    permission_classes = [IsAuthenticated]
+    ACTIONS = ("cancel", "leave-waitlist", "accept", "decline")
+
+    @extend_schema(
+        operation_id="enrollments_act",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
+        request=None,
+        responses={200: EnrollmentOutput, **REFUSALS},
+    )
+    def post(self, request: Request, pk: int, action: str) -> Response:
+        tenant, learner = _tenant(request), _user(request)
+        if action == "cancel":
+            services.enrollment_cancel(tenant=tenant, learner=learner, enrollment_id=pk)
+        elif action == "leave-waitlist":
+            services.waitlist_leave(tenant=tenant, learner=learner, enrollment_id=pk)
+        elif action == "accept":
+            services.offer_accept(tenant=tenant, enrollment_id=pk, learner=learner)
+        elif action == "decline":
+            services.offer_decline(tenant=tenant, enrollment_id=pk, learner=learner)
+        else:
+            raise NotVisible(_("Not found."))
+        found = selectors.enrollment_for_learner(tenant=tenant, learner=learner, enrollment_id=pk)
+        return Response(EnrollmentOutput(found).data)
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+class LearnerRefOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField(source="full_name")
+
+
+class EventOutput(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    details = serializers.DictField()
+
+    @extend_schema_field(serializers.EmailField(allow_null=True, help_text="Null: the system (a job)."))
+    def get_actor(self, event: EnrollmentEvent) -> str | None:
+        return event.actor.email if event.actor else None
+
+
+class RosterEntryOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    learner = LearnerRefOutput()
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices)
+    waitlist_position = serializers.IntegerField(source="position", allow_null=True)
+    hold_expires_at = serializers.DateTimeField(allow_null=True)
+    offer_expires_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    events = EventOutput(many=True, source="events.all")
+
+
+class RosterCountsOutput(serializers.Serializer[Any]):
+    confirmed = serializers.IntegerField()
+    held = serializers.IntegerField()
+    offered = serializers.IntegerField()
+    waitlisted = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    completed = serializers.IntegerField()
+
+
+class RosterOutput(serializers.Serializer[Any]):
+    offering = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+    seats_taken = serializers.IntegerField()
+    counts = RosterCountsOutput()
+    results = RosterEntryOutput(many=True)
+
+
+class StaffRosterApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_roster",
+        parameters=[OpenApiParameter("q", str, description="Part of an e-mail address or name.")],
+        responses={200: RosterOutput, 404: ErrorOutput},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        """Everyone in one offering, by state (the wait-list in its order), each with its history."""
+        found = selectors.roster(
+            tenant=self.tenant, access=self.access, offering_id=pk, query=request.query_params.get("q", "")
+        )
+        body = {
+            "offering": found.offering.pk,
+            "capacity": found.offering.capacity,
+            "seats_taken": found.offering.seats_taken,
+            "counts": {status: found.count(status) for status in S.values},
+            "results": found.rows,
+        }
+        return Response(RosterOutput(body).data)
+
+
+class StaffEnrollInput(serializers.Serializer[Any]):
+    email = serializers.EmailField()
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class StaffEnrollApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_enroll_by_email",
+        request=StaffEnrollInput,
+        responses={201: EnrollmentOutput, 400: ErrorOutput, **REFUSALS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Enroll a learner by e-mail address (their account is created if new), outside the
+        enrollment window if need be, never over capacity."""
+        data = StaffEnrollInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result = services.staff_enroll_by_email(
+            tenant=self.tenant,
+            access=self.access,
+            actor=_user(request),
+            offering_id=pk,
+            email=values["email"],
+            full_name=values.get("full_name", ""),
+            reason=values.get("reason", ""),
+        )
+        return Response(enrollment_body(result.enrollment, result.waitlist_position), status=201)
+
+
+class ReasonInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500, help_text="Kept in the enrollment's history.")
+
+
+class MoveInput(ReasonInput):
+    offering = serializers.IntegerField(help_text="Another offering of the same microcredential.")
+
+
+class StaffEnrollmentActionApi(StaffApi):
+    """`action`: cancel (with a reason), move (to `offering`, with a reason), promote (a wait-list
+    entry to the head, with a reason: offered at once if a seat is free)."""
+
+    ACTIONS = ("cancel", "move", "promote")
+
+    @extend_schema(
+        operation_id="staff_enrollments_act",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
+        request=MoveInput,
+        responses={200: RosterEntryOutput, 400: ErrorOutput, **REFUSALS},
+    )
+    def post(self, request: Request, pk: int, action: str) -> Response:
+        tenant, access, actor = self.tenant, self.access, _user(request)
+        changed: Enrollment
+        if action == "move":
+            moving = MoveInput(data=request.data)
+            moving.is_valid(raise_exception=True)
+            changed = services.enrollment_move(
+                tenant=tenant,
+                access=access,
+                actor=actor,
+                enrollment_id=pk,
+                to_offering_id=moving.validated_data["offering"],
+                reason=moving.validated_data["reason"],
+            )
+        elif action in ("cancel", "promote"):
+            data = ReasonInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            change = services.staff_cancel if action == "cancel" else services.waitlist_entry_promote
+            changed = change(
+                tenant=tenant,
+                access=access,
+                actor=actor,
+                enrollment_id=pk,
+                reason=data.validated_data["reason"],
+            )
+        else:
+            raise NotVisible(_("Not found."))
+        row = selectors.roster_rows(tenant=self.tenant, offering=changed.offering).get(pk=changed.pk)
+        return Response(RosterEntryOutput(row).data)
+
+
+class OfferWindowInput(serializers.Serializer[Any]):
+    hours = serializers.IntegerField(min_value=1, max_value=336)
+
+
+class StaffOfferWindowApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_offer_window_set",
+        request=OfferWindowInput,
+        responses={200: OfferWindowInput, 400: ErrorOutput, 404: ErrorOutput},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        """How long a wait-list offer reserves a freed seat in this offering (default 48 hours)."""
+        data = OfferWindowInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        hours = services.offer_window_set(
+            tenant=self.tenant,
+            access=self.access,
+            actor=_user(request),
+            offering_id=pk,
+            hours=data.validated_data["hours"],
+        )
+        return Response({"hours": hours})

@@ -1,0 +1,25 @@
+"""Enrollment endpoints under /api/v1/ (microcred/api_urls.py includes this)."""
+
+from django.urls import path
+
+from enrollment import api
+
+urlpatterns = [
+    path("enrollments/", api.EnrollmentListApi.as_view(), name="api-enrollments"),
+    path("enrollments/<int:pk>/", api.EnrollmentDetailApi.as_view(), name="api-enrollment"),
+    path(
+        "enrollments/<int:pk>/<slug:action>/", api.EnrollmentActionApi.as_view(), name="api-enrollment-action"
+    ),
+    path("staff/offerings/<int:pk>/roster/", api.StaffRosterApi.as_view(), name="api-staff-roster"),
+    path("staff/offerings/<int:pk>/enrollments/", api.StaffEnrollApi.as_view(), name="api-staff-enroll"),
+    path(
+        "staff/offerings/<int:pk>/offer-window/",
+        api.StaffOfferWindowApi.as_view(),
+        name="api-staff-offer-window",
+    ),
+    path(
+        "staff/enrollments/<int:pk>/<slug:action>/",
+        api.StaffEnrollmentActionApi.as_view(),
+        name="api-staff-enrollment-action",
+    ),
+]

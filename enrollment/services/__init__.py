@@ -1,0 +1,35 @@
+"""Every write on enrollments. Keyword-only, given the tenant and who is acting."""
+
+from enrollment.services.changes import (
+    enrollment_cancel,
+    enrollment_move,
+    offer_decline,
+    offer_window_set,
+    staff_cancel,
+    staff_enroll_by_email,
+    waitlist_entry_promote,
+    waitlist_leave,
+)
+from enrollment.services.enroll import Enrolled, enrollment_create, waitlist_position
+from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
+from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist_promote
+
+__all__ = [
+    "Enrolled",
+    "enrollment_cancel",
+    "enrollment_create",
+    "enrollment_move",
+    "enrollments_expire_due",
+    "enrollments_expire_offering",
+    "offer_accept",
+    "offer_decline",
+    "offer_window_set",
+    "promote_if_free",
+    "staff_cancel",
+    "staff_enroll_by_email",
+    "waitlist_entry_promote",
+    "waitlist_leave",
+    "waitlist_position",
+    "waitlist_promote",
+    "waitlists_sweep",
+]

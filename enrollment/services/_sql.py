@@ -1,0 +1,135 @@
+"""The enroll path's statements, written out in SQL: a flash sale runs them thousands of times a
+second, and building each through the ORM cost more than running it (measured: the offering
+read took 3 ms to compile and 0.3 ms to run). They write the same rows the ORM would: an
+enrollment and its event (EnrollmentEvent, as `_common.record` writes it) in one statement.
+
+Everything else (transitions, locks, promotion) uses the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from catalog.models import Microcredential, Offering
+from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentEvent, EnrollmentStatus
+from tenants.models import Tenant, Unit
+
+S = EnrollmentStatus
+_E = Enrollment._meta.db_table
+_EV = EnrollmentEvent._meta.db_table
+_O = Offering._meta.db_table
+_M = Microcredential._meta.db_table
+_U = Unit._meta.db_table
+_ACTIVE = tuple(sorted(ACTIVE_STATES))
+
+_OFFERING_COLUMNS = (
+    "id",
+    "microcredential_id",
+    "cohort_label",
+    "starts_at",
+    "ends_at",
+    "time_zone",
+    "enrollment_opens_at",
+    "enrollment_closes_at",
+    "capacity",
+    "seats_taken",
+    "price_minor",
+    "currency",
+    "seat_hold_minutes",
+    "waitlist_enabled",
+    "status",
+)
+_COLUMNS_SQL = ", ".join(f"o.{c}" for c in _OFFERING_COLUMNS)
+# Table and column names are ours; every value is a parameter.
+_READ = (
+    f"SELECT {_COLUMNS_SQL}, m.title, m.status, m.unit_id, u.is_active, "  # noqa: S608
+    f"(SELECT e.status FROM {_E} e WHERE e.offering_id = o.id AND e.learner_id = %s "
+    "AND e.status IN %s LIMIT 1), "
+    f"EXISTS (SELECT 1 FROM {_E} w WHERE w.offering_id = o.id AND w.status = 'waitlisted') "
+    f"FROM {_O} o JOIN {_M} m ON m.id = o.microcredential_id JOIN {_U} u ON u.id = m.unit_id "
+    "WHERE o.id = %s AND o.tenant_id = %s"
+)
+
+
+@dataclass(frozen=True)
+class OfferingForEnroll:
+    offering: Offering  # with .microcredential (title, status, unit_id) filled in
+    unit_active: bool
+    mine_status: str | None  # the learner's active enrollment here, if any
+    someone_waits: bool
+
+
+def offering_for_enroll(*, tenant: Tenant, offering_id: int, learner_id: int) -> OfferingForEnroll | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_READ, [learner_id, _ACTIVE, offering_id, tenant.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(_OFFERING_COLUMNS)
+    offering = Offering(tenant=tenant, **dict(zip(_OFFERING_COLUMNS, row[:n], strict=True)))
+    offering._state.adding = False
+    offering._state.db = "default"
+    title, mc_status, unit_id, unit_active, mine_status, someone_waits = row[n:]
+    microcredential = Microcredential(
+        id=offering.microcredential_id, tenant=tenant, title=title, status=mc_status, unit_id=unit_id
+    )
+    microcredential._state.adding = False
+    offering.microcredential = microcredential
+    return OfferingForEnroll(offering, bool(unit_active), mine_status, bool(someone_waits))
+
+
+def enrollment_insert(
+    *,
+    offering: Offering,
+    learner_id: int,
+    status: str,
+    actor_id: int | None,
+    action: str,
+    reason: str,
+    now: datetime,
+    hold_expires_at: datetime | None = None,
+) -> tuple[Enrollment, int | None]:
+    """INSERT the enrollment and its event in one statement; for a wait-list entry, its position
+    too (the count cannot see the row it inserts, hence the + 1)."""
+    position_sql = (
+        f"1 + (SELECT count(*) FROM {_E} w WHERE w.offering_id = %s "  # noqa: S608 - our table
+        "AND w.status = 'waitlisted' AND w.arrival < e.arrival)"
+        if status == S.WAITLISTED
+        else "NULL::bigint"
+    )
+    sql = (
+        f"WITH e AS (INSERT INTO {_E} "  # noqa: S608 - table names are ours
+        "(tenant_id, offering_id, learner_id, status, hold_expires_at, created_at, updated_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id, arrival), "
+        f"ev AS (INSERT INTO {_EV} "
+        "(tenant_id, enrollment_id, actor_id, action, from_status, to_status, reason, details, at) "
+        "SELECT %s, e.id, %s, %s, '', %s, %s, %s, %s FROM e) "
+        f"SELECT e.id, e.arrival, {position_sql} FROM e"
+    )
+    tenant_id = offering.tenant_id
+    params: list[Any] = [tenant_id, offering.pk, learner_id, status, hold_expires_at, now, now]
+    params += [tenant_id, actor_id, action, status, reason[:500], json.dumps({}), now]
+    if status == S.WAITLISTED:
+        params.append(offering.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        enrollment_id, arrival, position = cursor.fetchone()
+    enrollment = Enrollment(
+        id=enrollment_id,
+        tenant_id=tenant_id,
+        offering=offering,
+        learner_id=learner_id,
+        status=status,
+        hold_expires_at=hold_expires_at,
+        arrival=arrival,
+        created_at=now,
+        updated_at=now,
+    )
+    enrollment._state.adding = False
+    enrollment._state.db = "default"
+    return enrollment, position

@@ -1,0 +1,110 @@
+"""`Idempotency-Key`: a retried request gets the first answer, and what it asked for happens once.
+
+The answer is stored with the key in the same transaction as the work, by one INSERT at its
+end (ON CONFLICT DO NOTHING): nothing extra on the way in. A retry does the work's own checks
+first; for an enrollment that already exists they refuse ("already enrolled"), the transaction
+rolls back, and the stored first answer is replayed instead of the refusal. Two copies of a
+request racing each other: the second waits on the first's unique index entries (the enrollment,
+the key), rolls back when the first commits, and replays its answer. A refused request stores
+nothing (it changed nothing), so its retry is simply asked again. A key first used for another
+request is a 422, and whatever the second request did is rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrollment.errors import EnrollmentInvalid, IdempotencyKeyReused
+from enrollment.models import IdempotencyRecord
+from identity.models import User
+from microcred.errors import MicrocredError
+from tenants.models import Tenant
+
+KEEP_FOR = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def fingerprint(*parts: Any) -> str:
+    """What the request asked for (method, path, parsed body): a retry has the same one."""
+    raw = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def clean_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        message = _("An Idempotency-Key is 1 to 255 printable ASCII characters, like a UUID.")
+        raise EnrollmentInvalid(message, fields={"Idempotency-Key": [message]})
+    return key
+
+
+_TABLE = IdempotencyRecord._meta.db_table
+
+
+class _KeyTaken(Exception):
+    """The key already has an answer: undo this request's work."""
+
+
+def idempotent(
+    *,
+    tenant: Tenant,
+    user: User,
+    key: str,
+    request_fingerprint: str,
+    run: Callable[[], Answer],
+) -> Answer:
+    """Run `run` once per (tenant, user, key); later calls replay its answer."""
+    key = clean_key(key)
+    try:
+        with transaction.atomic():
+            answer = run()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
+                    "(tenant_id, user_id, key, fingerprint, status_code, body, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (tenant_id, user_id, key) DO NOTHING RETURNING id",
+                    [
+                        tenant.pk,
+                        user.pk,
+                        key,
+                        request_fingerprint,
+                        answer.status,
+                        json.dumps(answer.body, cls=DjangoJSONEncoder),
+                        timezone.now(),
+                    ],
+                )
+                if cursor.fetchone() is None:
+                    raise _KeyTaken
+        return answer
+    except (_KeyTaken, MicrocredError) as exc:
+        first = IdempotencyRecord.objects.filter(tenant=tenant, user=user, key=key).first()
+        if first is None:
+            raise
+        if first.fingerprint != request_fingerprint:
+            raise IdempotencyKeyReused(
+                _("This Idempotency-Key was already used for a different request; use a new key.")
+            ) from exc
+        return Answer(first.status_code or 200, first.body or {}, replayed=True)
+
+
+def idempotency_records_purge(*, now: Any = None) -> int:
+    now = now or timezone.now()
+    deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=now - KEEP_FOR).delete()
+    return deleted

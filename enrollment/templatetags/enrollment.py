@@ -1,0 +1,30 @@
+"""`{% enroll_panel offering %}`: the offering page's enroll button, or where the signed-in
+learner already stands. Anonymous visitors get a plain link (no per-person data, no CSRF
+token), so the catalog can keep caching their page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from catalog.models import Offering
+from enrollment import presenters, selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("enrollment/_offering_panel.html", takes_context=True)
+def enroll_panel(context: template.Context, offering: Offering, kind: str) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    panel: dict[str, Any] = {"offering": offering, "kind": kind, "user": user}
+    if request is not None and user is not None and user.is_authenticated:
+        existing = selectors.active_enrollment(tenant=request.tenant, learner=user, offering_id=offering.pk)
+        if existing is not None:
+            panel["existing"] = existing
+            panel["existing_status"] = presenters.status_label(existing)
+            panel["existing_step"] = presenters.next_step(
+                existing, position=getattr(existing, "position", None)
+            )
+    return panel

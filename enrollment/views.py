@@ -1,0 +1,242 @@
+"""Learners' pages: enroll (from the offering page), My learning, cancel, and wait-list offers.
+
+Enrolling posts a one-time key made when the page was shown, so a second click of the same
+button (or a resubmitted form) replays the first answer instead of trying again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog import selectors as catalog_selectors
+from catalog.models import EnrollmentState
+from catalog.presenters import OfferingCard, offering_card, offering_page
+from enrollment import presenters, selectors, services
+from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.services import idempotency
+from enrollment.services.messages import offer_from_token
+from identity.models import User
+from microcred.errors import MicrocredError, NotFound
+from tenants.http import StaffRequest, TenantRequest
+
+S = EnrollmentStatus
+
+
+def _my_learning_at(enrollment_id: int) -> HttpResponseRedirect:
+    return redirect(reverse("my-learning") + f"#enrollment-{enrollment_id}")
+
+
+def enrolled_message(status: str, position: int | None) -> str:
+    if status == S.CONFIRMED:
+        return _("You are enrolled. A confirmation is on its way to your inbox.")
+    if status == S.HELD:
+        return _("Your seat is held while you pay.")
+    if position is not None:
+        return _("The course is full: you are number %(n)d on the wait-list.") % {"n": position}
+    return _("The course is full: you are on the wait-list.")
+
+
+@login_required
+def enroll(request: StaffRequest, pk: int) -> HttpResponse:
+    """GET: what enrolling means here (free, paid, wait-list) and one button. POST: enroll."""
+    tenant = request.tenant
+    try:
+        offering = catalog_selectors.offering_public_detail(tenant=tenant, offering_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST":
+        return _enroll_post(request, pk)
+    existing = selectors.active_enrollment(tenant=tenant, learner=request.user, offering_id=pk)
+    page = offering_page(offering)
+    context = {
+        "offering": offering,
+        "page": page,
+        "card": page.card,
+        "brand": page.card.brand,
+        "state": offering.enrollment_state(),
+        "existing": existing,
+        "next_step": presenters.next_step(existing, position=getattr(existing, "position", None))
+        if existing
+        else None,
+        "idempotency_key": uuid.uuid4().hex,
+        "EnrollmentState": {s.name: s.value for s in EnrollmentState},
+    }
+    return render(request, "enrollment/enroll.html", context)
+
+
+def _enroll_post(request: StaffRequest, pk: int) -> HttpResponse:
+    tenant, learner = request.tenant, request.user
+
+    def run() -> idempotency.Answer:
+        result = services.enrollment_create(tenant=tenant, learner=learner, offering_id=pk)
+        body = {
+            "id": result.enrollment.pk,
+            "status": result.enrollment.status,
+            "position": result.waitlist_position,
+        }
+        return idempotency.Answer(201, body)
+
+    key = request.POST.get("idempotency_key", "") or uuid.uuid4().hex
+    try:
+        answer = idempotency.idempotent(
+            tenant=tenant,
+            user=learner,
+            key=f"page:{key}",
+            request_fingerprint=idempotency.fingerprint("enroll-page", pk),
+            run=run,
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+        return redirect("enroll", pk=pk)
+    messages.success(request, enrolled_message(answer.body["status"], answer.body.get("position")))
+    return _my_learning_at(answer.body["id"])
+
+
+@login_required
+def my_learning(request: StaffRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = list(selectors.enrollments_for_learner(tenant=request.tenant, learner=request.user))
+    items = [_item(e, now) for e in rows]
+    return render(
+        request,
+        "enrollment/my_learning.html",
+        {
+            "current": [i for i in items if i.enrollment.is_active],
+            "past": [i for i in items if not i.enrollment.is_active],
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Item:
+    """One enrollment as My learning shows it."""
+
+    enrollment: Enrollment
+    card: OfferingCard
+    next_step: presenters.NextStep
+    status: str
+    can_cancel: bool
+    can_leave: bool
+    is_offer: bool
+
+
+def _item(enrollment: Enrollment, now: datetime) -> Item:
+    offering = enrollment.offering
+    return Item(
+        enrollment=enrollment,
+        card=offering_card(offering, now=now, tz=offering.tz),
+        next_step=presenters.next_step(enrollment, position=getattr(enrollment, "position", None), now=now),
+        status=presenters.status_label(enrollment),
+        can_cancel=enrollment.status in (S.HELD, S.CONFIRMED) and now < offering.starts_at,
+        can_leave=enrollment.status == S.WAITLISTED,
+        is_offer=enrollment.status == S.OFFERED,
+    )
+
+
+@login_required
+def cancel(request: StaffRequest, pk: int) -> HttpResponse:
+    """GET: are you sure (says what is lost). POST: cancel, or leave the wait-list."""
+    try:
+        enrollment = selectors.enrollment_for_learner(
+            tenant=request.tenant, learner=request.user, enrollment_id=pk
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST":
+        try:
+            if enrollment.status == S.WAITLISTED:
+                services.waitlist_leave(tenant=request.tenant, learner=request.user, enrollment_id=pk)
+                messages.success(request, _("You left the wait-list."))
+            else:
+                services.enrollment_cancel(tenant=request.tenant, learner=request.user, enrollment_id=pk)
+                messages.success(request, _("Your enrollment is cancelled."))
+        except MicrocredError as exc:
+            messages.error(request, exc.message)
+        return _my_learning_at(pk)
+    return render(
+        request,
+        "enrollment/cancel.html",
+        {"item": _item(enrollment, timezone.now()), "enrollment": enrollment},
+    )
+
+
+@require_POST
+@login_required
+def respond(request: StaffRequest, pk: int, action: str) -> HttpResponse:
+    """Accept or decline an offer from My learning."""
+    try:
+        selectors.enrollment_for_learner(tenant=request.tenant, learner=request.user, enrollment_id=pk)
+        _respond(request, pk, action, learner=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return _my_learning_at(pk)
+
+
+def _respond(request: TenantRequest, pk: int, action: str, *, learner: User) -> bool:
+    user = learner
+    try:
+        if action == "accept":
+            accepted = services.offer_accept(tenant=request.tenant, enrollment_id=pk, learner=user)
+            messages.success(
+                request,
+                _("The seat is yours: you are enrolled.")
+                if accepted.status == S.CONFIRMED
+                else _("The seat is held for you while you pay."),
+            )
+        elif action == "decline":
+            services.offer_decline(tenant=request.tenant, enrollment_id=pk, learner=user)
+            messages.success(request, _("You declined the seat; it goes to the next person waiting."))
+        else:
+            raise Http404
+    except MicrocredError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+        return False
+    return True
+
+
+def offer(request: TenantRequest, token: str) -> HttpResponse:
+    """The e-mailed link: the offer, with Accept and Decline. The signed token stands for the
+    learner, so it works without signing in; it reaches only its own enrollment."""
+    named = offer_from_token(token)
+    if named is None or named[0] != request.tenant.pk:
+        raise Http404
+    try:
+        enrollment = selectors.enrollment_by_id(tenant=request.tenant, enrollment_id=named[1])
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    signed_in_as_other = request.user.is_authenticated and request.user.pk != enrollment.learner_id
+    if request.method == "POST":
+        if signed_in_as_other:
+            raise Http404
+        _respond(request, enrollment.pk, request.POST.get("action", ""), learner=enrollment.learner)
+        if request.user.is_authenticated:
+            return _my_learning_at(enrollment.pk)
+        return redirect("offer", token=token)
+    page = offering_page(enrollment.offering)
+    return render(
+        request,
+        "enrollment/offer.html",
+        {
+            "enrollment": enrollment,
+            "item": _item(enrollment, timezone.now()),
+            "card": page.card,
+            "brand": page.card.brand,
+            "signed_in_as_other": signed_in_as_other,
+            "token": token,
+        },
+    )
