@@ -29,16 +29,16 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.server import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
@@ -98,47 +98,6 @@ def prepare(env: dict[str, str]) -> None:
     _manage(env, "migrate", "--noinput", "-v", "0")
     subprocess.run([sys.executable, "-m", "bench.seed"], env=env, cwd=ROOT, check=True)
     _manage(env, "collectstatic", "--noinput", "-v", "0")
-
-
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "microcred.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--backlog",
-        "2048",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/bench/trivial/", headers={"Host": HOST}
-            )
-            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 - our own server
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -298,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     use_wrk = shutil.which("wrk") is not None and not args.threads_client
     print(f"Preparing {env['DATABASE_URL']} (migrate, seed 10,000 offerings, collectstatic)…", flush=True)
     prepare(env)
-    server = start_server(env, args.port, args.workers)
+    server = start_server(env, args.port, args.workers, host=HOST)
     try:
         details = detail_paths(args.port)
         targets = {

@@ -36,18 +36,18 @@ import json
 import multiprocessing
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.server import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "flash.localhost"
@@ -221,47 +221,6 @@ def prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
         )
         seeded: dict[str, Any] = json.load(open(out.name))  # noqa: SIM115 - the temp file closes it
     return seeded
-
-
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "microcred.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--backlog",
-        "2048",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/bench/trivial/", headers={"Host": HOST}
-            )
-            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 - our own server
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 # --- The client: one POST per learner, 64 connections, several processes ---------------------
@@ -531,7 +490,7 @@ def run(args: argparse.Namespace) -> int:
     spread = seeded["spread"]
     spread_jobs = [(user_id, key, spread[i % len(spread)]) for i, (user_id, key) in enumerate(sessions)]
 
-    server = start_server(env, args.port, args.workers)
+    server = start_server(env, args.port, args.workers, host=HOST)
     try:
         print(f"CPUs: {os.cpu_count()}; load average before: {os.getloadavg()[0]:.2f}", flush=True)
         print(

@@ -1,0 +1,55 @@
+"""The production-like server every benchmark runs: gunicorn on the bench settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(env: dict[str, str], port: int, workers: int, *, host: str) -> subprocess.Popen[bytes]:
+    """gunicorn as production runs it (sync workers), ready once its trivial view answers."""
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "microcred.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/bench/trivial/", headers={"Host": host}
+            )
+            with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 - our own server
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
