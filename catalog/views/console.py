@@ -5,7 +5,7 @@ Anything out of reach (another unit, another tenant, a finance-only role) is a 4
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -26,6 +27,9 @@ from microcred.errors import MicrocredError, NotFound
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess, units_managed
 from tenants.views import staff_page
+
+# A status service (publish, unpublish, archive, restore) and the message that says it worked.
+StatusAction = tuple[Callable[..., object], Promise]
 
 ConsoleView = Callable[..., HttpResponse]
 
@@ -145,7 +149,27 @@ def microcredential_edit(request: StaffRequest, access: StaffAccess, pk: int) ->
     )
 
 
-MICROCREDENTIAL_ACTIONS = {
+def _change_status(
+    request: StaffRequest, access: StaffAccess, actions: Mapping[str, StatusAction], **target: int
+) -> None:
+    """Run the publish/unpublish/archive/restore service the form named; say how it went.
+
+    Out of reach stays a 404; a refusal (e.g. publishing without a refund policy) is a message."""
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
+        raise Http404
+    change, done = action
+    try:
+        change(tenant=request.tenant, access=access, actor=request.user, **target)
+    except NotFound:
+        raise
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(done))
+
+
+MICROCREDENTIAL_ACTIONS: dict[str, StatusAction] = {
     "publish": (
         services.microcredential_publish,
         _lazy("Published: its published offerings are now public."),
@@ -159,18 +183,7 @@ MICROCREDENTIAL_ACTIONS = {
 @require_POST
 @catalog_page
 def microcredential_status(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
-    action = MICROCREDENTIAL_ACTIONS.get(request.POST.get("action", ""))
-    if action is None:
-        raise Http404
-    change, done = action
-    try:
-        change(tenant=request.tenant, access=access, actor=request.user, microcredential_id=pk)
-    except NotFound:
-        raise
-    except MicrocredError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, str(done))
+    _change_status(request, access, MICROCREDENTIAL_ACTIONS, microcredential_id=pk)
     return redirect("console-microcredential", pk=pk)
 
 
@@ -264,7 +277,7 @@ def offering_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRe
     return render(request, "catalog/console/offering_form.html", context)
 
 
-OFFERING_ACTIONS = {
+OFFERING_ACTIONS: dict[str, StatusAction] = {
     "publish": (services.offering_publish, _lazy("Published: learners can see it in the catalog.")),
     "unpublish": (services.offering_unpublish, _lazy("Unpublished: it is hidden from learners.")),
     "archive": (services.offering_archive, _lazy("Archived.")),
@@ -275,18 +288,7 @@ OFFERING_ACTIONS = {
 @require_POST
 @catalog_page
 def offering_status(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
-    action = OFFERING_ACTIONS.get(request.POST.get("action", ""))
-    if action is None:
-        raise Http404
-    change, done = action
-    try:
-        change(tenant=request.tenant, access=access, actor=request.user, offering_id=pk)
-    except NotFound:
-        raise
-    except MicrocredError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, str(done))
+    _change_status(request, access, OFFERING_ACTIONS, offering_id=pk)
     return redirect("console-offering", pk=pk)
 
 

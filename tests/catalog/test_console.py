@@ -335,3 +335,27 @@ def test_credit_values_read_naturally(world):
     assert "<td>10 credit hours</td>" in body
     assert "<td>2.5 ECTS credits</td>" in body
     assert "<td>—</td>" in body
+
+
+def test_a_refused_status_change_is_explained_and_changes_nothing(world):
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1)  # already published
+    admin = world.client_for(world.a_admin, world.a)
+
+    followed = admin.post(f"/console/offerings/{offering.pk}/status/", {"action": "publish"}, follow=True)
+
+    assert "Only a draft can be published; this one is published." in followed.content.decode()
+    offering.refresh_from_db()
+    assert offering.status == "published"
+
+
+@pytest.mark.parametrize("kind", ["catalog", "offerings"])
+def test_an_unknown_status_action_is_404_and_changes_nothing(world, kind):
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1)
+    pk = offering.microcredential_id if kind == "catalog" else offering.pk
+    admin = world.client_for(world.a_admin, world.a)
+
+    response = admin.post(f"/console/{kind}/{pk}/status/", {"action": "delete"})
+
+    assert response.status_code == 404
+    offering.refresh_from_db()
+    assert (offering.status, offering.microcredential.status) == ("published", "published")
