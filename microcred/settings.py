@@ -63,7 +63,9 @@ INSTALLED_APPS = [
     "learners",
     "catalog",
     "enrollment",
+    "ledger",
     "payments",
+    "finance",
 ]
 
 MIDDLEWARE = [
