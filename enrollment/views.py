@@ -110,10 +110,15 @@ def my_learning(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     rows = list(selectors.enrollments_for_learner(tenant=request.tenant, learner=request.user))
     items = [_item(e, now) for e in rows]
+    payable = [i for i in items if i.can_pay]
     return render(
         request,
         "enrollment/my_learning.html",
         {
+            # "Pay for all": every held paid seat, when they share one currency (payments' checkout).
+            "pay_all": payable
+            if len(payable) > 1 and len({i.enrollment.offering.currency for i in payable}) == 1
+            else [],
             "current": [i for i in items if i.enrollment.is_active],
             "past": [i for i in items if not i.enrollment.is_active],
         },
@@ -131,6 +136,7 @@ class Item:
     can_cancel: bool
     can_leave: bool
     is_offer: bool
+    can_pay: bool
 
 
 def _item(enrollment: Enrollment, now: datetime) -> Item:
@@ -143,6 +149,7 @@ def _item(enrollment: Enrollment, now: datetime) -> Item:
         can_cancel=enrollment.status in (S.HELD, S.CONFIRMED) and now < offering.starts_at,
         can_leave=enrollment.status == S.WAITLISTED,
         is_offer=enrollment.status == S.OFFERED,
+        can_pay=enrollment.status == S.HELD and not offering.is_free,
     )
 
 

@@ -242,8 +242,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "enrollment.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    # Stripe events stored but never applied (the broker was down at commit, a worker died) are
+    # applied; paid orders' receipts and late refunds left undone are done.
+    "payments-sweep": {"task": "payments.sweep", "schedule": 60.0},
 }
 HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
+
+# Stripe: each tenant's keys are in payments.TenantStripeSettings. STRIPE_API_BASE points the SDK
+# at the local Stripe (dev and tests; `make run` sets it); production leaves it empty (Stripe).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+# Fernet key for tenants' Stripe secrets at rest; empty: derived from SECRET_KEY.
+PAYMENTS_SECRETS_KEY = env_str("PAYMENTS_SECRETS_KEY", "")
+# The processing fee estimated for a destination charge's application fee (Stripe's card price).
+STRIPE_FEE_BASIS_POINTS = env_int("STRIPE_FEE_BASIS_POINTS", 290)
+STRIPE_FEE_FIXED_MINOR = env_int("STRIPE_FEE_FIXED_MINOR", 30)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,0 +1,29 @@
+"""payments' own Stripe event handlers, registered with payments.events at start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payments.events import event_handler
+from payments.services import fulfilment
+from tenants.models import Tenant
+
+
+@event_handler("checkout.session.completed")
+def checkout_session_completed(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    fulfilment.session_completed(tenant=tenant, event=event)
+
+
+@event_handler("checkout.session.async_payment_succeeded")
+def checkout_session_async_payment_succeeded(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    fulfilment.session_async_succeeded(tenant=tenant, event=event)
+
+
+@event_handler("checkout.session.async_payment_failed")
+def checkout_session_async_payment_failed(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    fulfilment.session_async_failed(tenant=tenant, event=event)
+
+
+@event_handler("checkout.session.expired")
+def checkout_session_expired(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    fulfilment.session_expired(tenant=tenant, event=event)

@@ -1,0 +1,198 @@
+"""Orders, their lines, the Stripe events received, and each tenant's Stripe keys.
+
+An order is what a learner pays for at once: one or more of their held paid enrollments (possibly
+of several units), in one currency. Its status only moves forward (see ORDER_RANK): a late or
+repeated event never moves an order back. Each line belongs to the unit that owns the offering.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Offering
+from enrollment.models import Enrollment
+from tenants.models import Tenant, Unit
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Being prepared")
+    OPEN = "open", _("Awaiting payment")
+    PROCESSING = "processing", _("Payment processing")
+    PAID = "paid", _("Paid")
+    EXPIRED = "expired", _("Expired")
+    FAILED = "failed", _("Payment failed")
+
+
+# An order moves only to a higher rank. `paid` outranks `expired`: a payment that arrives after
+# the order expired on our side is kept (its seats re-taken or refunded), never lost.
+ORDER_RANK = {
+    OrderStatus.DRAFT: 0,
+    OrderStatus.OPEN: 1,
+    OrderStatus.PROCESSING: 2,
+    OrderStatus.EXPIRED: 3,
+    OrderStatus.FAILED: 3,
+    OrderStatus.PAID: 4,
+}
+LIVE_ORDER_STATES = frozenset({OrderStatus.DRAFT, OrderStatus.OPEN, OrderStatus.PROCESSING})
+
+
+class Order(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    reference = models.CharField(max_length=32, unique=True)
+    email = models.EmailField()
+    currency = models.CharField(max_length=3)
+    amount_minor = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    checkout_expires_at = models.DateTimeField()
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    charge_id = models.CharField(max_length=255, blank=True)
+    # A later order took this one's seats over (the learner started another checkout for them).
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["tenant", "learner", "created_at"], name="order_learner"),
+            models.Index(fields=["checkout_session_id"], name="order_session"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_known"),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="order_currency_iso"),
+            models.UniqueConstraint(
+                fields=["checkout_session_id"],
+                condition=~Q(checkout_session_id=""),
+                name="order_one_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+    @property
+    def transfer_group(self) -> str:
+        return f"order_{self.reference}"
+
+
+class LineStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting payment")
+    CONFIRMED = "confirmed", _("Seat confirmed")
+    RELEASED = "released", _("Hold released")
+    REFUND_DUE = "refund_due", _("Paid late, no seat: refund on its way")
+    REFUNDED = "refunded", _("Paid late, no seat: refunded")
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="order_lines")
+    # The enrollment that got the seat when the payment came after the hold expired.
+    seat_enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300)
+    # The refund policy in force at purchase (issue 7 reads it).
+    refund_policy = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=LineStatus.choices, default=LineStatus.PENDING)
+    refund_id = models.CharField(max_length=255, blank=True)
+    refund_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=LineStatus.values), name="order_line_status_known"),
+            models.UniqueConstraint(fields=["order", "enrollment"], name="order_line_one_per_enrollment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount_minor} {self.currency}"
+
+    @property
+    def line_ref(self) -> str:
+        return f"line:{self.pk}"
+
+
+class OrderEvent(models.Model):
+    """Append-only: what happened to an order (who or which Stripe event, when, from, to)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    stripe_event_id = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status or '∅'}→{self.to_status}"
+
+
+class StripeEvent(models.Model):
+    """A verified webhook event, stored by its id before it is applied (a duplicate is a no-op)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    stripe_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "stripe_id"], name="stripe_event_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(applied_at__isnull=True), name="stripe_event_unapplied"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.type}"
+
+
+class TenantStripeSettings(models.Model):
+    """A tenant's own Stripe keys. Each secret is stored encrypted (payments.secrets) or named
+    by an environment variable; neither is ever shown back in full."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="stripe_settings")
+    secret_key_encrypted = models.TextField(blank=True)
+    secret_key_env = models.CharField(
+        max_length=100, blank=True, help_text=_("Or the environment variable holding the secret key.")
+    )
+    webhook_secret_encrypted = models.TextField(blank=True)
+    webhook_secret_env = models.CharField(
+        max_length=100, blank=True, help_text=_("Or the environment variable holding the webhook secret.")
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "tenant Stripe settings"
+        verbose_name_plural = "tenant Stripe settings"
+
+    def __str__(self) -> str:
+        return f"Stripe settings of {self.tenant_id}"

@@ -1,0 +1,56 @@
+"""Tenant Stripe secrets at rest: Fernet (AES-128-CBC + HMAC) with a key from
+settings.PAYMENTS_SECRETS_KEY, by default derived from SECRET_KEY; or an environment variable's
+name. Shown to people only masked (`sk_test_…1234`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+from payments.errors import StripeNotConfigured
+from payments.models import TenantStripeSettings
+
+
+def _fernet() -> Fernet:
+    configured = getattr(settings, "PAYMENTS_SECRETS_KEY", "")
+    if configured:
+        return Fernet(configured.encode())
+    digest = hashlib.sha256(f"microcred.payments.secrets:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode() if value else ""
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise StripeNotConfigured("The stored Stripe secret cannot be read with this key.") from exc
+
+
+def mask(value: str) -> str:
+    """`sk_test_…1234`: the kind of key and its last four characters, never more."""
+    if not value:
+        return ""
+    prefix = value[: value.find("_", value.find("_") + 1) + 1] if value.count("_") >= 2 else value[:3]
+    return f"{prefix}…{value[-4:]}"
+
+
+def _read(encrypted: str, env_name: str) -> str:
+    if env_name:
+        return os.environ.get(env_name, "")
+    return decrypt(encrypted) if encrypted else ""
+
+
+def secret_key(stripe_settings: TenantStripeSettings) -> str:
+    return _read(stripe_settings.secret_key_encrypted, stripe_settings.secret_key_env)
+
+
+def webhook_secret(stripe_settings: TenantStripeSettings) -> str:
+    return _read(stripe_settings.webhook_secret_encrypted, stripe_settings.webhook_secret_env)

@@ -1,0 +1,300 @@
+"""Orders and Stripe Checkout.
+
+An order holds one or more of the learner's held paid enrollments in one currency. Drafting it
+is one short transaction (no network); the Checkout Session is created after, with the
+idempotency key `order:<id>:checkout`, so a retry after Stripe failed (500, 429, a timeout)
+re-sends the same request for the same draft and can never make a second session or hold.
+
+Hold and session expire together. Stripe's session lives 30 minutes to 24 hours; holds of paid
+offerings are at least 30 minutes, but a learner may come to pay late in the hold. When less
+than CHECKOUT_MIN_WINDOW is left, the hold is extended once, to now + CHECKOUT_EXTENSION
+(recorded in the enrollment's history); a hold already extended with too little time left is
+refused: the learner cannot keep a seat by starting checkout again and again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Offering
+from enrollment import services as enrollment_services
+from enrollment.models import Enrollment, EnrollmentStatus
+from identity.models import User
+from payments import stripe_api
+from payments.errors import CheckoutRefused, PaymentUnavailable
+from payments.models import LIVE_ORDER_STATES, ORDER_RANK, Order, OrderEvent, OrderLine, OrderStatus
+from tenants.errors import NotVisible
+from tenants.models import Tenant
+
+# Stripe refuses expires_at under 30 minutes ahead; the margin leaves time for a retry.
+CHECKOUT_MIN_WINDOW = timedelta(minutes=32)
+CHECKOUT_EXTENSION = timedelta(minutes=35)
+CHECKOUT_MAX_WINDOW = timedelta(hours=23, minutes=55)
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "MC-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+
+
+def order_transition(
+    order: Order, to_status: str, *, action: str, now: datetime, stripe_event_id: str = "", **details: Any
+) -> bool:
+    """Move a locked order forward; never back (ORDER_RANK). False when it would not move."""
+    from_status = order.status
+    if ORDER_RANK[OrderStatus(to_status)] <= ORDER_RANK[OrderStatus(from_status)]:
+        return False
+    order.status = to_status
+    order.updated_at = now
+    fields = ["status", "updated_at"]
+    if to_status == OrderStatus.PAID:
+        order.paid_at = now
+        fields.append("paid_at")
+    order.save(update_fields=fields)
+    OrderEvent.objects.create(
+        order=order,
+        tenant_id=order.tenant_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        stripe_event_id=stripe_event_id,
+        details=details,
+        at=now,
+    )
+    return True
+
+
+def _held_enrollments(*, tenant: Tenant, learner: User, enrollment_ids: Sequence[int]) -> list[Enrollment]:
+    ids = sorted(set(enrollment_ids))
+    if not ids:
+        raise CheckoutRefused(_("Choose at least one held seat to pay for."))
+    rows = list(
+        Enrollment.objects.filter(tenant=tenant, learner=learner, pk__in=ids)
+        .select_related("offering__microcredential__unit")
+        .order_by("pk")
+    )
+    if len(rows) != len(ids):
+        raise NotVisible(_("No such enrollment."))
+    for enrollment in rows:
+        if enrollment.status != EnrollmentStatus.HELD:
+            raise CheckoutRefused(
+                _("“%(title)s” has no seat held for you to pay for.")
+                % {"title": enrollment.offering.microcredential.title}
+            )
+        if enrollment.offering.is_free:
+            raise CheckoutRefused(
+                _("“%(title)s” is free.") % {"title": enrollment.offering.microcredential.title}
+            )
+    if len({e.offering.currency for e in rows}) > 1:
+        raise CheckoutRefused(_("Seats priced in different currencies are paid for separately."))
+    return rows
+
+
+def _live_orders_with(enrollment_ids: Sequence[int]) -> list[Order]:
+    return list(
+        Order.objects.filter(
+            status__in=sorted(LIVE_ORDER_STATES), lines__enrollment_id__in=list(enrollment_ids)
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _same_seats(order: Order, enrollment_ids: Sequence[int]) -> bool:
+    return sorted(order.lines.values_list("enrollment_id", flat=True)) == sorted(set(enrollment_ids))
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    order: Order
+    reused: bool
+
+
+def order_for_holds(
+    *, tenant: Tenant, learner: User, enrollment_ids: Sequence[int], now: datetime | None = None
+) -> CheckoutStart:
+    """The order to pay these held seats with: the learner's live one for exactly these seats
+    (a second click, a retry after Stripe failed), or a new draft. Seats in another live order
+    are moved to the new one after that order's session is expired at Stripe."""
+    now = now or timezone.now()
+    enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
+    ids = [e.pk for e in enrollments]
+    for order in _live_orders_with(ids):
+        if order.status == OrderStatus.PROCESSING:
+            raise CheckoutRefused(_("A payment for this seat is being processed: wait for its result."))
+        left = order.checkout_expires_at - now
+        # An open session is taken up again while it lasts; a draft (Stripe failed) while the
+        # same request would still be accepted (expires_at at least 30 minutes ahead).
+        usable = (
+            left > timedelta(minutes=1)
+            if order.status == OrderStatus.OPEN
+            else left > timedelta(minutes=30, seconds=30)
+        )
+        if _same_seats(order, ids) and usable:
+            return CheckoutStart(order, reused=True)
+        order_abandon(order=order, now=now)
+    for enrollment in enrollments:
+        assert enrollment.hold_expires_at is not None  # held ⇔ expiry (a database constraint)
+        if enrollment.hold_expires_at - now < CHECKOUT_MIN_WINDOW:
+            enrollment_services.hold_extend_for_checkout(
+                tenant=tenant, enrollment_id=enrollment.pk, until=now + CHECKOUT_EXTENSION, now=now
+            )
+    enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=ids)
+    expires = min(e.hold_expires_at or now for e in enrollments)
+    return CheckoutStart(
+        _order_draft(
+            tenant=tenant,
+            learner=learner,
+            enrollments=enrollments,
+            expires=min(expires, now + CHECKOUT_MAX_WINDOW),
+            now=now,
+        ),
+        reused=False,
+    )
+
+
+def _order_draft(
+    *, tenant: Tenant, learner: User, enrollments: list[Enrollment], expires: datetime, now: datetime
+) -> Order:
+    with transaction.atomic():
+        order = Order.objects.create(
+            tenant=tenant,
+            learner=learner,
+            reference=new_reference(),
+            email=learner.email,
+            currency=enrollments[0].offering.currency,
+            amount_minor=sum(e.offering.price_minor for e in enrollments),
+            checkout_expires_at=expires,
+            created_at=now,
+            updated_at=now,
+        )
+        for enrollment in enrollments:
+            offering = enrollment.offering
+            OrderLine.objects.create(
+                order=order,
+                tenant=tenant,
+                offering=offering,
+                enrollment=enrollment,
+                unit=offering.microcredential.unit,
+                amount_minor=offering.price_minor,
+                currency=offering.currency,
+                description=_line_description(offering),
+                refund_policy=_policy_snapshot(offering),
+            )
+        OrderEvent.objects.create(
+            order=order, tenant=tenant, action="drafted", to_status=OrderStatus.DRAFT, at=now
+        )
+    return order
+
+
+def _line_description(offering: Offering) -> str:
+    title = offering.microcredential.title
+    return (f"{title} — {offering.cohort_label}" if offering.cohort_label else title)[:300]
+
+
+def _policy_snapshot(offering: Offering) -> dict[str, Any]:
+    """The refund policy in force at purchase. Filled by issue 7 (catalog's policy_snapshot)."""
+    return {}
+
+
+def order_abandon(*, order: Order, now: datetime | None = None) -> None:
+    """The learner started another checkout for these seats: this order's session is expired at
+    Stripe first (so it can never be paid as well), then the order is marked expired. Its holds
+    stay: they belong to the new order. A session Stripe says is complete was paid: refused."""
+    now = now or timezone.now()
+    if order.checkout_session_id:
+        client = stripe_api.stripe_client_for(order.tenant)
+        try:
+            client.v1.checkout.sessions.expire(
+                order.checkout_session_id, options={"idempotency_key": f"order:{order.pk}:expire"}
+            )
+        except stripe_api.RETRYABLE as exc:
+            raise stripe_api.unavailable(exc) from exc
+        except stripe.InvalidRequestError:
+            session = client.v1.checkout.sessions.retrieve(order.checkout_session_id)
+            if session.status == "complete":
+                raise CheckoutRefused(
+                    _("This seat was just paid for in an earlier checkout: see your orders.")
+                ) from None
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        order_transition(locked, OrderStatus.EXPIRED, action="superseded", now=now)
+
+
+def checkout_session_params(*, order: Order, success_url: str, cancel_url: str) -> dict[str, Any]:
+    metadata = {"order_reference": order.reference, "order_id": str(order.pk), "tenant": order.tenant.slug}
+    lines = list(order.lines.select_related("unit").order_by("pk"))
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "client_reference_id": order.reference,
+        "customer_email": order.email,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(order.checkout_expires_at.timestamp()),
+        "metadata": metadata,
+        # SEPA Direct Debit is offered for euros only, as at Stripe.
+        "payment_method_types": ["card", "sepa_debit"] if order.currency == "EUR" else ["card"],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": line.currency.lower(),
+                    "unit_amount": line.amount_minor,
+                    "product_data": {"name": line.description},
+                },
+            }
+            for line in lines
+        ],
+        "payment_intent_data": {
+            "description": f"Order {order.reference}",
+            "metadata": metadata,
+            **_routing(order, lines),
+        },
+    }
+    return params
+
+
+def _routing(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
+    """Connect: a single-unit order of a connected unit is a destination charge; an order with
+    several units carries the order's transfer_group (transfers follow the payment)."""
+    from payments.services.routing import session_routing
+
+    return session_routing(order=order, lines=lines)
+
+
+def checkout_start(*, order: Order, success_url: str, cancel_url: str, now: datetime | None = None) -> Order:
+    """Create (or find again) the order's Checkout Session and open the order. Stripe trouble
+    → PaymentUnavailable; the draft stays and the same request is sent next time."""
+    now = now or timezone.now()
+    if order.status == OrderStatus.OPEN and order.checkout_url:
+        return order
+    params = checkout_session_params(order=order, success_url=success_url, cancel_url=cancel_url)
+    client = stripe_api.stripe_client_for(order.tenant)
+    try:
+        session = client.v1.checkout.sessions.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"order:{order.pk}:checkout"},
+        )
+    except stripe_api.RETRYABLE as exc:
+        raise stripe_api.unavailable(exc) from exc
+    except stripe.IdempotencyError as exc:
+        raise PaymentUnavailable(
+            _("This checkout could not be started again: start it from My learning.")
+        ) from exc
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.checkout_session_id:
+            locked.checkout_session_id = session.id
+            locked.checkout_url = session.url or ""
+            locked.save(update_fields=["checkout_session_id", "checkout_url"])
+        order_transition(locked, OrderStatus.OPEN, action="checkout_opened", now=now, session=session.id)
+    return locked

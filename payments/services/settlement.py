@@ -1,0 +1,156 @@
+"""After a payment: the receipt e-mail and the automatic refund of a line paid too late.
+
+Each runs outside any lock (Stripe and the mail server are network calls), claims its row first
+with a conditional UPDATE so two workers never do it twice, and uses an idempotency key from our
+own ids so a retry can never refund twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from catalog.money import format_money
+from enrollment.services.messages import site_url
+from payments import stripe_api
+from payments.models import LineStatus, Order, OrderLine, OrderStatus
+from tenants.brand import Brand
+
+logger = logging.getLogger(__name__)
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def line_late_refund(*, line_id: int) -> bool:
+    """Refund a line that was paid after its hold expired with no seat left. Idempotent (the key
+    `order:<id>:late-refund:<line>`); the learner is told by e-mail once."""
+    line = OrderLine.objects.select_related("order__tenant").filter(pk=line_id).first()
+    if line is None or line.status not in (LineStatus.REFUND_DUE, LineStatus.REFUNDED):
+        return False
+    order = line.order
+    if line.status == LineStatus.REFUND_DUE:
+        client = stripe_api.stripe_client_for(order.tenant)
+        params: dict[str, Any] = {
+            "payment_intent": order.payment_intent_id,
+            "amount": line.amount_minor,
+            "reason": "requested_by_customer",
+            "metadata": {
+                "order_reference": order.reference,
+                "line": str(line.pk),
+                "why": "late_payment_no_seat",
+            },
+        }
+        if order.lines.values("unit_id").distinct().count() == 1 and _destination_charge(order):
+            params["reverse_transfer"] = True
+            params["refund_application_fee"] = True
+        try:
+            refund = client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": f"order:{order.pk}:late-refund:{line.pk}"},
+            )
+        except stripe_api.RETRYABLE as exc:
+            raise stripe_api.unavailable(exc) from exc
+        OrderLine.objects.filter(pk=line.pk, status=LineStatus.REFUND_DUE).update(
+            status=LineStatus.REFUNDED, refund_id=refund.id
+        )
+    claimed = OrderLine.objects.filter(pk=line.pk, refund_notified_at__isnull=True).update(
+        refund_notified_at=timezone.now()
+    )
+    if claimed:
+        try:
+            _send(order, "late_refund", {"line": line})
+        except Exception:
+            OrderLine.objects.filter(pk=line.pk).update(refund_notified_at=None)
+            raise
+    return True
+
+
+def _destination_charge(order: Order) -> bool:
+    from payments.services.routing import is_connected
+
+    first = order.lines.select_related("unit").first()
+    return first is not None and is_connected(first.unit)
+
+
+def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
+    """The receipt e-mail of a paid order, once (claimed by a conditional UPDATE)."""
+    now = now or timezone.now()
+    claimed = Order.objects.filter(pk=order_id, status=OrderStatus.PAID, receipt_sent_at__isnull=True).update(
+        receipt_sent_at=now
+    )
+    if not claimed:
+        return False
+    order = Order.objects.select_related("tenant").get(pk=order_id)
+    try:
+        _send(order, "receipt", {})
+    except Exception:
+        Order.objects.filter(pk=order_id).update(receipt_sent_at=None)
+        raise
+    return True
+
+
+def receipt_context(order: Order) -> dict[str, Any]:
+    lines = list(order.lines.select_related("unit", "offering__microcredential").order_by("pk"))
+    units = {line.unit_id: line.unit for line in lines}
+    brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
+    return {
+        "order": order,
+        "lines": [
+            {"line": line, "amount": format_money(line.amount_minor, line.currency), "unit": line.unit}
+            for line in lines
+        ],
+        "total": format_money(order.amount_minor, order.currency),
+        "brand": brand,
+        "legal_name": order.tenant.name,
+        "refunded": [line for line in lines if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED)],
+    }
+
+
+def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:
+    context = {**receipt_context(order), **extra}
+    base = site_url(order.tenant)
+    context["receipt_url"] = base + reverse("order-receipt", args=[order.reference])
+    context["my_learning_url"] = base + reverse("my-learning")
+    brand: Brand = context["brand"]
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"payments/email/{kind}_subject.txt", context).strip()
+        body = render_to_string(f"payments/email/{kind}_message.txt", context)
+        html = render_to_string(f"payments/email/{kind}_message.html", context)
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    message = EmailMultiAlternatives(
+        subject=f"[{brand.name}] {subject}",
+        body=body,
+        from_email=formataddr((brand.name, address)),
+        to=[order.email],
+        reply_to=[brand.contact_email] if brand.contact_email else None,
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def follow_ups_due(*, now: datetime | None = None) -> dict[str, list[int]]:
+    """Paid orders whose receipt never left, lines still owed a refund (for the sweep)."""
+    now = now or timezone.now()
+    before = now - timedelta(minutes=1)
+    return {
+        "receipts": list(
+            Order.objects.filter(
+                status=OrderStatus.PAID, receipt_sent_at__isnull=True, paid_at__lte=before
+            ).values_list("pk", flat=True)[:200]
+        ),
+        "refunds": list(
+            OrderLine.objects.filter(
+                Q(status=LineStatus.REFUND_DUE)
+                | Q(status=LineStatus.REFUNDED, refund_notified_at__isnull=True),
+                order__paid_at__lte=before,
+            ).values_list("pk", flat=True)[:200]
+        ),
+    }

@@ -1,0 +1,78 @@
+"""Celery entry points of payments: each takes ids, calls a service, is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from payments.errors import PaymentUnavailable
+from payments.services import events, settlement
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="payments.apply_event",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def stripe_event_apply(event_id: int) -> bool:
+    """Apply one stored Stripe event (once: see payments.services.events)."""
+    return events.event_apply(event_id=event_id)
+
+
+@shared_task(
+    name="payments.late_refund",
+    acks_late=True,
+    autoretry_for=(PaymentUnavailable, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def line_late_refund(line_id: int) -> bool:
+    return settlement.line_late_refund(line_id=line_id)
+
+
+@shared_task(
+    name="payments.send_receipt",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def order_receipt_send(order_id: int) -> bool:
+    return settlement.order_receipt_send(order_id=order_id)
+
+
+@shared_task(
+    name="payments.settle_order",
+    acks_late=True,
+    autoretry_for=(PaymentUnavailable, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def order_settle(order_id: int) -> bool:
+    from payments.services import ledger_posting
+
+    return ledger_posting.order_settle(order_id=order_id)
+
+
+@shared_task(name="payments.sweep", acks_late=True)
+def payments_sweep() -> dict[str, Any]:
+    """Every minute: apply stored events never applied; send receipts and refunds left undone."""
+    unapplied = events.events_unapplied()
+    for event_id in unapplied:
+        events.enqueue(event_id)
+    due = settlement.follow_ups_due()
+    for order_id in due["receipts"]:
+        order_receipt_send.delay(order_id)
+    for line_id in due["refunds"]:
+        line_late_refund.delay(line_id)
+    return {"events": len(unapplied), **{k: len(v) for k, v in due.items()}}

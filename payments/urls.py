@@ -1,0 +1,11 @@
+from django.urls import path
+
+from payments import views
+
+urlpatterns = [
+    path("orders/checkout/", views.checkout, name="order-checkout"),
+    path("orders/<str:reference>/", views.order_detail, name="order-detail"),
+    path("orders/<str:reference>/status.json", views.order_status, name="order-status"),
+    path("orders/<str:reference>/receipt/", views.order_receipt, name="order-receipt"),
+    path("payments/stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
+]

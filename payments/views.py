@@ -1,0 +1,104 @@
+"""Learners' payment pages and Stripe's webhook.
+
+- POST /orders/checkout/: start paying for held seats (one, or all of them) → Stripe Checkout.
+- /orders/<ref>/: after Stripe, "processing" until the webhook has been applied, then the
+  confirmation (meta refresh every 3 s, and a small script polling status.json when scripts run).
+- /orders/<ref>/receipt/: the receipt, printable.
+- POST /payments/stripe/webhook/: Stripe's events, on the tenant's own host (like every page).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from microcred.errors import MicrocredError, NotFound
+from payments import selectors
+from payments.errors import PaymentUnavailable, WebhookRefused
+from payments.models import Order, OrderStatus
+from payments.services import events, orders, settlement
+from tenants.http import StaffRequest, TenantRequest
+
+POLL_SECONDS = 3
+
+
+def checkout_urls(request: HttpRequest, order: Order) -> tuple[str, str]:
+    success = request.build_absolute_uri(reverse("order-detail", args=[order.reference]))
+    return success + "?session_id={CHECKOUT_SESSION_ID}", request.build_absolute_uri(reverse("my-learning"))
+
+
+def _enrollment_ids(request: HttpRequest) -> list[int]:
+    try:
+        return [int(value) for value in request.POST.getlist("enrollment")]
+    except ValueError:
+        raise Http404("No such enrollment.") from None
+
+
+@login_required
+@require_POST
+def checkout(request: StaffRequest) -> HttpResponse:
+    ids = _enrollment_ids(request)
+    try:
+        start = orders.order_for_holds(tenant=request.tenant, learner=request.user, enrollment_ids=ids)
+        success, cancel = checkout_urls(request, start.order)
+        order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except PaymentUnavailable as exc:
+        return render(
+            request, "payments/try_again.html", {"message": exc.message, "enrollment_ids": ids}, status=503
+        )
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+        return redirect("my-learning")
+    return redirect(order.checkout_url, permanent=False)
+
+
+@login_required
+def order_detail(request: StaffRequest, reference: str) -> HttpResponse:
+    order = _order(request, reference)
+    context = {
+        **settlement.receipt_context(order),
+        "waiting": order.status in (OrderStatus.DRAFT, OrderStatus.OPEN, OrderStatus.PROCESSING),
+        "poll_seconds": POLL_SECONDS,
+    }
+    return render(request, "payments/order.html", context)
+
+
+@login_required
+def order_status(request: StaffRequest, reference: str) -> JsonResponse:
+    order = _order(request, reference)
+    return JsonResponse({"reference": order.reference, "status": order.status})
+
+
+@login_required
+def order_receipt(request: StaffRequest, reference: str) -> HttpResponse:
+    order = _order(request, reference)
+    if order.status != OrderStatus.PAID:
+        raise Http404("This order is not paid.")
+    return render(request, "payments/receipt.html", settlement.receipt_context(order))
+
+
+def _order(request: StaffRequest, reference: str) -> Order:
+    try:
+        return selectors.order_for_learner(tenant=request.tenant, learner=request.user, reference=reference)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: TenantRequest) -> HttpResponse:
+    """Verify, store by id, answer at once; the apply job runs after commit."""
+    try:
+        event, created = events.event_receive(
+            tenant=request.tenant, payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except WebhookRefused as exc:
+        return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=400)
+    return JsonResponse({"received": True, "duplicate": not created})

@@ -1,0 +1,59 @@
+"""A learner pays for held seats through Stripe Checkout (the real SDK, the local Stripe)."""
+
+from __future__ import annotations
+
+from django.core import mail
+
+from enrollment.models import EnrollmentEvent
+from payments.models import Order, OrderStatus
+from tests.payments.conftest import Shop
+
+
+def test_paid_enrollment_end_to_end(shop: Shop, eager_tasks: None) -> None:
+    offering = shop.offering(microcredential__title="Python for Data Analysis")
+    enrollment = shop.hold(offering)
+
+    response = shop.checkout(enrollment)
+
+    order = shop.order_of(enrollment)
+    assert response.status_code == 302
+    assert response["Location"] == order.checkout_url
+    assert order.status == OrderStatus.OPEN
+    session = shop.server.client().v1.checkout.sessions.retrieve(order.checkout_session_id)
+    assert session.client_reference_id == order.reference
+    assert session.metadata["order_reference"] == order.reference
+    assert session.amount_total == 125000
+    assert session.expires_at == int(order.checkout_expires_at.timestamp())
+
+    page = shop.browser.get(f"/orders/{order.reference}/")
+    assert "Processing your payment" in page.content.decode()
+
+    assert shop.pay(order)["paid"] is True
+    shop.deliver()
+
+    order.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert enrollment.status == "confirmed"
+    assert order.payment_intent_id.startswith("pi_")
+    page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
+    assert "Payment received: you are enrolled" in page
+    receipt = shop.browser.get(f"/orders/{order.reference}/receipt/").content.decode()
+    assert "Alpha University" in receipt
+    assert "Alpha Continuing Ed" in receipt
+    assert "$1,250.00" in receipt
+    assert order.payment_intent_id in receipt
+    receipts = [m for m in mail.outbox if "receipt" in m.subject.lower()]
+    assert len(receipts) == 1
+    assert receipts[0].subject.startswith("[Alpha Continuing Ed]")
+    assert receipts[0].to == [shop.learner.email]
+    assert EnrollmentEvent.objects.filter(enrollment=enrollment, action="paid").count() == 1
+
+
+def test_a_second_click_reuses_the_open_checkout(shop: Shop) -> None:
+    enrollment = shop.hold(shop.offering())
+    first = shop.checkout(enrollment)
+    second = shop.checkout(enrollment)
+    assert first["Location"] == second["Location"]
+    assert Order.objects.count() == 1
+    assert shop.server.control.requests_to("POST", "/v1/checkout/sessions") == 1
