@@ -134,7 +134,9 @@ def test_a_late_payment_retakes_a_free_seat(shop: Shop, eager_tasks: None) -> No
     assert refunds.data == []
 
 
-def test_a_late_payment_with_no_seat_left_is_refunded_and_the_learner_told(shop: Shop, eager_tasks: None) -> None:
+def test_a_late_payment_with_no_seat_left_is_refunded_and_the_learner_told(
+    shop: Shop, eager_tasks: None
+) -> None:
     offering = shop.offering(capacity=1)
     enrollment = shop.hold(offering)
     shop.checkout(enrollment)
@@ -162,4 +164,7 @@ def test_a_late_payment_with_no_seat_left_is_refunded_and_the_learner_told(shop:
     from payments.services.settlement import line_late_refund
 
     line_late_refund(line_id=line.pk)
-    assert len(shop.server.client().v1.refunds.list(params={"payment_intent": order.payment_intent_id}).data) == 1
+    assert (
+        len(shop.server.client().v1.refunds.list(params={"payment_intent": order.payment_intent_id}).data)
+        == 1
+    )
