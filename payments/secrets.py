@@ -38,7 +38,11 @@ def mask(value: str) -> str:
     """`sk_test_…1234`: the kind of key and its last four characters, never more."""
     if not value:
         return ""
-    prefix = value[: value.find("_", value.find("_") + 1) + 1] if value.count("_") >= 2 else value[:3]
+    parts = value.split("_")
+    if len(parts) >= 3 and parts[1] in ("test", "live"):
+        prefix = f"{parts[0]}_{parts[1]}_"
+    else:
+        prefix = f"{parts[0]}_" if len(parts) >= 2 else ""
     return f"{prefix}…{value[-4:]}"
 
 

@@ -96,7 +96,7 @@ def _order(request: StaffRequest, reference: str) -> Order:
 def stripe_webhook(request: TenantRequest) -> HttpResponse:
     """Verify, store by id, answer at once; the apply job runs after commit."""
     try:
-        event, created = events.event_receive(
+        _event, created = events.event_receive(
             tenant=request.tenant, payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
     except WebhookRefused as exc:

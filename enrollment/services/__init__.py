@@ -11,21 +11,21 @@ from enrollment.services.changes import (
     waitlist_leave,
 )
 from enrollment.services.enroll import Enrolled, enrollment_create, waitlist_position
-from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
+from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
 from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist_promote
 
 __all__ = [
-    "PaidSeat",
-    "enrollment_confirm_paid",
-    "hold_extend_for_checkout",
-    "hold_release",
     "Enrolled",
+    "PaidSeat",
     "enrollment_cancel",
+    "enrollment_confirm_paid",
     "enrollment_create",
     "enrollment_move",
     "enrollments_expire_due",
     "enrollments_expire_offering",
+    "hold_extend_for_checkout",
+    "hold_release",
     "offer_accept",
     "offer_decline",
     "offer_window_set",

@@ -143,8 +143,8 @@ def order_for_holds(
             return CheckoutStart(order, reused=True)
         order_abandon(order=order, now=now)
     for enrollment in enrollments:
-        assert enrollment.hold_expires_at is not None  # held ⇔ expiry (a database constraint)
-        if enrollment.hold_expires_at - now < CHECKOUT_MIN_WINDOW:
+        expires_at = enrollment.hold_expires_at or now  # held ⇔ expiry (a database constraint)
+        if expires_at - now < CHECKOUT_MIN_WINDOW:
             enrollment_services.hold_extend_for_checkout(
                 tenant=tenant, enrollment_id=enrollment.pk, until=now + CHECKOUT_EXTENSION, now=now
             )

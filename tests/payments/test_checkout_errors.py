@@ -63,6 +63,7 @@ def test_a_short_hold_is_extended_once_for_checkout(shop: Shop) -> None:
 
     enrollment.refresh_from_db()
     order = shop.order_of(enrollment)
+    assert enrollment.hold_expires_at is not None
     left = enrollment.hold_expires_at - timezone.now()
     assert timedelta(minutes=34) < left <= timedelta(minutes=35)
     assert order.checkout_expires_at == enrollment.hold_expires_at
@@ -77,7 +78,7 @@ def test_a_short_hold_is_extended_once_for_checkout(shop: Shop) -> None:
     response = shop.checkout(enrollment)
     assert response.status_code == 302
     assert response["Location"] == "/my/learning/"
-    messages = [str(m) for m in response.wsgi_request._messages]  # type: ignore[attr-defined]
+    messages = [str(m) for m in response.wsgi_request._messages]
     assert messages == ["Too little time is left on this hold to pay, and it was extended once already."]
     enrollment.refresh_from_db()
     assert enrollment.hold_expires_at - timezone.now() < timedelta(minutes=6)

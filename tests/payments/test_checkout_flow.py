@@ -21,6 +21,7 @@ def test_paid_enrollment_end_to_end(shop: Shop, eager_tasks: None) -> None:
     assert order.status == OrderStatus.OPEN
     session = shop.server.client().v1.checkout.sessions.retrieve(order.checkout_session_id)
     assert session.client_reference_id == order.reference
+    assert session.metadata is not None
     assert session.metadata["order_reference"] == order.reference
     assert session.amount_total == 125000
     assert session.expires_at == int(order.checkout_expires_at.timestamp())
@@ -36,8 +37,8 @@ def test_paid_enrollment_end_to_end(shop: Shop, eager_tasks: None) -> None:
     assert order.status == OrderStatus.PAID
     assert enrollment.status == "confirmed"
     assert order.payment_intent_id.startswith("pi_")
-    page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
-    assert "Payment received: you are enrolled" in page
+    confirmation = shop.browser.get(f"/orders/{order.reference}/").content.decode()
+    assert "Payment received: you are enrolled" in confirmation
     receipt = shop.browser.get(f"/orders/{order.reference}/receipt/").content.decode()
     assert "Alpha University" in receipt
     assert "Alpha Continuing Ed" in receipt

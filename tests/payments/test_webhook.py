@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import stripe
 
-from enrollment.models import EnrollmentEvent
+from enrollment.models import Enrollment, EnrollmentEvent
 from payments.models import OrderEvent, OrderStatus, StripeEvent
 from tests.payments.conftest import WHSEC_A, WHSEC_B, Shop
 
 
-def _paid_order_events(shop: Shop) -> tuple[object, list[dict[str, object]]]:
+def _paid_order_events(shop: Shop) -> tuple[Enrollment, list[dict[str, Any]]]:
     enrollment = shop.hold(shop.offering())
     shop.checkout(enrollment)
     order = shop.order_of(enrollment)

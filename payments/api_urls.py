@@ -1,0 +1,10 @@
+"""Payments endpoints under /api/v1/ (microcred/api_urls.py includes this)."""
+
+from django.urls import path
+
+from payments import api
+
+urlpatterns = [
+    path("orders/", api.OrderListApi.as_view(), name="api-orders"),
+    path("orders/<str:reference>/", api.OrderDetailApi.as_view(), name="api-order"),
+]
