@@ -33,6 +33,57 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+# The demo tenants each get a local Stripe (an account of their own): its API and hosted
+# checkout page on these ports (or free ones), its events to the tenant's webhook by slug.
+STRIPE_LOCAL_PORTS = {"northfield": 12111, "harbor": 12112}
+
+
+def _free_port(host: str, preferred: int) -> int:
+    if not port_answers(host, preferred):
+        return preferred
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _webhook_secret(data_dir: Path, slug: str) -> str:
+    """One signing secret per demo tenant, kept in .data so a restart keeps deliveries valid."""
+    path = data_dir / f"stripe-local-{slug}.whsec"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"whsec_{secrets.token_hex(24)}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _local_stripes(host: str, port: int, data_dir: Path) -> dict[str, tuple[str, str, list[str]]]:
+    """slug → (API base, webhook secret, command) of each demo tenant's local Stripe."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    for slug, preferred in STRIPE_LOCAL_PORTS.items():
+        stripe_port = _free_port(host, preferred)
+        secret = _webhook_secret(data_dir, slug)
+        command = [
+            sys.executable,
+            "-m",
+            "stripe_local",
+            "--host",
+            host,
+            "--port",
+            str(stripe_port),
+            "--webhook-url",
+            f"http://{host}:{port}/payments/stripe/webhook/{slug}/",
+            "--webhook-secret",
+            secret,
+            "--state",
+            str(data_dir / f"stripe-local-{slug}.json"),
+            "--quiet",
+        ]
+        found[slug] = (f"http://{host}:{stripe_port}", secret, command)
+    return found
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
@@ -68,7 +119,7 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def _banner(address: str, seconds: float, services_lines: list[str]) -> str:
+def _banner(address: str, seconds: float, services_lines: list[str], stripes: dict[str, str]) -> str:
     from learners.demo_accounts import DEMO_LEARNERS
     from tenants.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
@@ -85,7 +136,9 @@ def _banner(address: str, seconds: float, services_lines: list[str]) -> str:
    Tenant admins and finance set up an authenticator app (TOTP) on their first console visit.
  Demo learners (no password: sign in with a code; /guest/ checks out a new address):
 {learners}
- E-mails (sign-in codes, invitations) are printed in this terminal.
+ Payments: each demo tenant has a local Stripe ({", ".join(f"{k} {v}" for k, v in stripes.items())});
+   pay on its checkout page with 4242 4242 4242 4242 (4000 0000 0000 0002 is declined).
+ E-mails (sign-in codes, invitations, receipts) are printed in this terminal.
  Press Ctrl-C to stop everything this command started.
 ================================================================================
 """.strip("\n")
@@ -127,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "DJANGO_CSRF_TRUSTED_ORIGINS",
         f"{address},http://localhost:{args.port},http://harbor.localhost:{args.port}",
     )
+    stripes = _local_stripes(args.host, args.port, data_dir)
+    env.setdefault("STRIPE_API_BASES", ",".join(f"{slug}={base}" for slug, (base, _s, _c) in stripes.items()))
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         print(f"Database: {services.database_source}\nRedis:    {services.redis_source}", flush=True)
@@ -134,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         _manage(env, "seed_demo")
         _manage(env, "seed_demo_learners")
         _manage(env, "collectstatic", "--noinput", "-v", "0")
+        for slug, (_base, secret, _command) in stripes.items():
+            _manage(
+                env, "stripe_keys_set", slug, "--secret-key", "sk_test_local_demo", "--webhook-secret", secret
+            )
         commands = {
+            **{f"stripe-{slug}": command for slug, (_b, _s, command) in stripes.items()},
             "web": [
                 str(BIN / "gunicorn"),
                 "microcred.wsgi",
@@ -173,14 +233,15 @@ def main(argv: list[str] | None = None) -> int:
             print("!!! The platform did not become healthy; stopping.", flush=True)
             return 1
         lines = [f"database: {services.database_source}", f"redis:    {services.redis_source}"]
-        print(_banner(address, time.monotonic() - started, lines), flush=True)
+        bases = {slug: base for slug, (base, _s, _c) in stripes.items()}
+        print(_banner(address, time.monotonic() - started, lines, bases), flush=True)
         while all(proc.poll() is None for proc in processes.values()):
             time.sleep(0.5)
         dead = [name for name, proc in processes.items() if proc.poll() is not None]
         print(f"!!! {', '.join(dead)} stopped unexpectedly; stopping the rest.", flush=True)
         return 1
     except KeyboardInterrupt:
-        print("\nStopping web, worker and beat...", flush=True)
+        print("\nStopping web, worker, beat and the local Stripes...", flush=True)
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: load balancers call /healthz with any Host header, before host validation.
     "microcred.health.HealthzMiddleware",
+    # Stripe's webhook by tenant slug (/payments/stripe/webhook/<slug>/), on any host.
+    "payments.middleware.StripeWebhookMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantMiddleware",
@@ -251,6 +253,9 @@ HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 # Stripe: each tenant's keys are in payments.TenantStripeSettings. STRIPE_API_BASE points the SDK
 # at the local Stripe (dev and tests; `make run` sets it); production leaves it empty (Stripe).
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# Dev only: a base address per tenant slug ("northfield=http://127.0.0.1:12111,harbor=…"), as
+# `make run` gives each demo tenant a local Stripe (an account) of its own.
+STRIPE_API_BASES = dict(item.split("=", 1) for item in env_list("STRIPE_API_BASES", []) if "=" in item)
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 # Fernet key for tenants' Stripe secrets at rest; empty: derived from SECRET_KEY.
 PAYMENTS_SECRETS_KEY = env_str("PAYMENTS_SECRETS_KEY", "")

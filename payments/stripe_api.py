@@ -27,7 +27,7 @@ def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
     key = secrets.secret_key(found) if found else ""
     if not key:
         raise StripeNotConfigured(f"{tenant.name} takes no payments yet: its Stripe keys are not set.")
-    base = getattr(settings, "STRIPE_API_BASE", "")
+    base = settings.STRIPE_API_BASES.get(tenant.slug) or settings.STRIPE_API_BASE
     kwargs: dict[str, Any] = {}
     if base:
         kwargs["base_addresses"] = {"api": base}

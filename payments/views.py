@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +23,7 @@ from payments.errors import PaymentUnavailable, WebhookRefused
 from payments.models import Order, OrderStatus
 from payments.services import events, orders, settlement
 from tenants.http import StaffRequest, TenantRequest
+from tenants.models import Tenant
 
 POLL_SECONDS = 3
 
@@ -94,10 +95,26 @@ def _order(request: StaffRequest, reference: str) -> Order:
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: TenantRequest) -> HttpResponse:
-    """Verify, store by id, answer at once; the apply job runs after commit."""
+    """On the tenant's own host. Verify, store by id, answer at once; the apply job runs after
+    commit."""
+    return _receive(request, request.tenant)
+
+
+def stripe_webhook_for_slug(request: HttpRequest, slug: str) -> HttpResponse:
+    """`/payments/stripe/webhook/<tenant-slug>/` on any host (payments.middleware answers it
+    before host routing): for a Stripe account whose one endpoint cannot use the tenant's host."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    tenant = Tenant.objects.filter(slug=slug, is_active=True).first()
+    if tenant is None:
+        return JsonResponse({"error": {"code": "not_found", "message": "No such tenant."}}, status=404)
+    return _receive(request, tenant)
+
+
+def _receive(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     try:
         _event, created = events.event_receive(
-            tenant=request.tenant, payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+            tenant=tenant, payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
     except WebhookRefused as exc:
         return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=400)

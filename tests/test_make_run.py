@@ -90,6 +90,11 @@ def test_make_run_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
         assert f"Microcred is ready at http://127.0.0.1:{port}" in banner
         assert "admin@northfield.localhost" in banner
         assert "Demo data seeded." in banner
+        # Each demo tenant's local Stripe answers, and the tenants' keys point at it.
+        stripe_bases = [part.split(")")[0].split(",")[0] for part in banner.split("northfield ")[1:2]]
+        assert stripe_bases
+        assert fetch(f"{stripe_bases[0]}/healthz")[0] == 200
+        assert "4242 4242 4242 4242" in banner
 
         status, body = fetch(f"http://127.0.0.1:{port}/")
         assert status == 200

@@ -102,3 +102,40 @@ def test_an_event_stored_while_the_broker_was_down_is_applied_by_the_sweep(shop:
     enrollment.refresh_from_db()
     assert enrollment.status == "confirmed"
     assert shop.order_of(enrollment).status == OrderStatus.PAID
+
+
+def test_the_webhook_by_tenant_slug_answers_on_any_host(shop: Shop, eager_tasks: None) -> None:
+    from django.test import Client
+
+    enrollment, (event,) = _paid_order_events(shop)
+    payload = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(payload, WHSEC_A)
+    anywhere = Client(HTTP_HOST="not-a-tenant.example")
+
+    with shop.capture(execute=True):
+        response = anywhere.post(
+            "/payments/stripe/webhook/alpha/",
+            payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+    wrong_tenant = anywhere.post(
+        "/payments/stripe/webhook/beta/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    unknown = anywhere.post(
+        "/payments/stripe/webhook/nobody/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+
+    assert response.status_code == 200
+    assert wrong_tenant.status_code == 400  # Beta's own secret does not verify Alpha's event
+    assert unknown.status_code == 404
+    assert anywhere.get("/payments/stripe/webhook/alpha/").status_code == 405
+    enrollment.refresh_from_db()
+    assert enrollment.status == "confirmed"
+    assert list(StripeEvent.objects.values_list("tenant__slug", flat=True)) == ["alpha"]
