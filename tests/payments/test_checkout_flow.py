@@ -28,6 +28,11 @@ def test_paid_enrollment_end_to_end(shop: Shop, eager_tasks: None) -> None:
 
     page = shop.browser.get(f"/orders/{order.reference}/")
     assert "Processing your payment" in page.content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in page.content.decode()  # works without scripts
+    assert shop.browser.get(f"/orders/{order.reference}/status.json").json() == {
+        "reference": order.reference,
+        "status": "open",
+    }
 
     assert shop.pay(order)["paid"] is True
     shop.deliver()
@@ -39,6 +44,7 @@ def test_paid_enrollment_end_to_end(shop: Shop, eager_tasks: None) -> None:
     assert order.payment_intent_id.startswith("pi_")
     confirmation = shop.browser.get(f"/orders/{order.reference}/").content.decode()
     assert "Payment received: you are enrolled" in confirmation
+    assert 'http-equiv="refresh"' not in confirmation
     receipt = shop.browser.get(f"/orders/{order.reference}/receipt/").content.decode()
     assert "Alpha University" in receipt
     assert "Alpha Continuing Ed" in receipt
