@@ -75,4 +75,6 @@ def payments_sweep() -> dict[str, Any]:
         order_receipt_send.delay(order_id)
     for line_id in due["refunds"]:
         line_late_refund.delay(line_id)
+    for order_id in due["settle"]:
+        order_settle.delay(order_id)
     return {"events": len(unapplied), **{k: len(v) for k, v in due.items()}}

@@ -1,7 +1,154 @@
-"""The order's money in the ledger, and transfers to connected units (after the ledger lands)."""
+"""The order's money in the ledger, and its share moved to units with their own Stripe account.
+
+After a payment (a job, outside any lock; safe to run again):
+1. the charge and its balance transaction are read from Stripe: the real processing fee;
+2. the charge is posted (ledger.charge_lines): processor clearing debited with the gross, each
+   unit's revenue credited with its lines, the fee split pro rata to the units' fee accounts by
+   their gross (ledger.fee_split), source `ch_…` — idempotent, so a re-run posts nothing new;
+3. connected units (payments.services.routing) get their share:
+   - a destination charge (single-unit order): Stripe moved the amount less the application fee
+     (our fee estimate) to the unit; the ledger records that net as the unit's transfer (`tr_…`);
+   - a multi-unit order: one transfer per connected unit, `transfer_group` = the order's, with
+     `source_transaction` = the charge, of the unit's confirmed lines less its pro-rata share of
+     the real fee (lines refunded for lack of a seat are not passed on), idempotency key
+     `order:<id>:transfer:<unit>`; the ledger records each (`tr_…`).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from ledger.models import TransactionKind
+from ledger.services import ChargeLine, charge_lines, fee_split, ledger_post, refund_lines, transfer_lines
+from payments import stripe_api
+from payments.models import LineStatus, Order, OrderLine, OrderStatus
+from payments.services.routing import is_connected
+
+
+def _at(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
 
 def order_settle(*, order_id: int) -> bool:
-    return False
+    order = Order.objects.select_related("tenant").filter(pk=order_id, status=OrderStatus.PAID).first()
+    if order is None or order.settled_at is not None or not order.payment_intent_id:
+        return False
+    client = stripe_api.stripe_client_for(order.tenant)
+    try:
+        intent = client.v1.payment_intents.retrieve(order.payment_intent_id)
+        charge_id = intent.latest_charge if isinstance(intent.latest_charge, str) else intent.latest_charge.id  # type: ignore[union-attr]
+        charge = client.v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]})
+    except stripe_api.RETRYABLE as exc:
+        raise stripe_api.unavailable(exc) from exc
+    balance: Any = charge.balance_transaction
+    fee = int(balance.fee)
+    lines = list(order.lines.select_related("unit").order_by("pk"))
+    ledger_post(
+        tenant=order.tenant,
+        kind=TransactionKind.CHARGE,
+        source_ref=charge.id,
+        currency=order.currency,
+        lines=charge_lines(
+            lines=[
+                ChargeLine(unit_id=line.unit_id, amount=line.amount_minor, line_ref=line.line_ref)
+                for line in lines
+            ],
+            fee=fee,
+        ),
+        occurred_at=_at(charge.created),
+        order_ref=order.reference,
+        memo=f"Order {order.reference}",
+    )
+    _settle_connected_units(order=order, lines=lines, charge=charge, fee=fee, client=client)
+    Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(
+        settled_at=timezone.now(), charge_id=charge.id
+    )
+    return True
+
+
+def _settle_connected_units(
+    *, order: Order, lines: list[OrderLine], charge: Any, fee: int, client: Any
+) -> None:
+    units = {line.unit_id: line.unit for line in lines}
+    if len(units) == 1:
+        (unit,) = units.values()
+        if is_connected(unit) and charge.transfer:
+            transfer_id = charge.transfer if isinstance(charge.transfer, str) else charge.transfer.id
+            net = charge.amount - int(charge.application_fee_amount or 0)
+            if net > 0:
+                ledger_post(
+                    tenant=order.tenant,
+                    kind=TransactionKind.TRANSFER,
+                    source_ref=transfer_id,
+                    currency=order.currency,
+                    lines=transfer_lines(unit_id=unit.pk, amount=net),
+                    occurred_at=_at(charge.created),
+                    order_ref=order.reference,
+                    memo=f"Destination charge of order {order.reference}, less the application fee",
+                )
+        return
+    gross: dict[int, int] = defaultdict(int)
+    for line in lines:
+        gross[line.unit_id] += line.amount_minor
+    shares = fee_split(fee, gross)
+    for unit_id, unit in sorted(units.items()):
+        if not is_connected(unit):
+            continue
+        kept = sum(
+            line.amount_minor
+            for line in lines
+            if line.unit_id == unit_id and line.status == LineStatus.CONFIRMED
+        )
+        amount = kept - shares.get(unit_id, 0)
+        if amount <= 0:
+            continue
+        try:
+            transfer = client.v1.transfers.create(
+                params={
+                    "amount": amount,
+                    "currency": order.currency.lower(),
+                    "destination": unit.stripe_account_id,
+                    "transfer_group": order.transfer_group,
+                    "source_transaction": charge.id,
+                    "metadata": {"order_reference": order.reference, "unit": unit.slug},
+                },
+                options={"idempotency_key": f"order:{order.pk}:transfer:{unit_id}"},
+            )
+        except stripe_api.RETRYABLE as exc:
+            raise stripe_api.unavailable(exc) from exc
+        ledger_post(
+            tenant=order.tenant,
+            kind=TransactionKind.TRANSFER,
+            source_ref=transfer.id,
+            currency=order.currency,
+            lines=transfer_lines(unit_id=unit_id, amount=amount),
+            occurred_at=_at(transfer.created),
+            order_ref=order.reference,
+            memo=f"{unit.name}'s share of order {order.reference}",
+        )
+
+
+def refund_post(*, line: OrderLine, refund_id: str, amount: int, created: int) -> None:
+    """A refund of one order line: the unit's refunds debited, processor clearing credited."""
+    ledger_post(
+        tenant=line.order.tenant,
+        kind=TransactionKind.REFUND,
+        source_ref=refund_id,
+        currency=line.currency,
+        lines=refund_lines(unit_id=line.unit_id, amount=amount, line_ref=line.line_ref),
+        occurred_at=_at(created),
+        order_ref=line.order.reference,
+        memo="Paid after the hold expired, no seat left",
+    )
+
+
+def orders_unsettled(*, before: datetime) -> list[int]:
+    return list(
+        Order.objects.filter(
+            status=OrderStatus.PAID, settled_at__isnull=True, paid_at__lte=before
+        ).values_list("pk", flat=True)[:200]
+    )

@@ -58,6 +58,9 @@ def line_late_refund(*, line_id: int) -> bool:
             )
         except stripe_api.RETRYABLE as exc:
             raise stripe_api.unavailable(exc) from exc
+        from payments.services.ledger_posting import refund_post
+
+        refund_post(line=line, refund_id=refund.id, amount=refund.amount, created=refund.created)
         OrderLine.objects.filter(pk=line.pk, status=LineStatus.REFUND_DUE).update(
             status=LineStatus.REFUNDED, refund_id=refund.id
         )
@@ -140,7 +143,10 @@ def follow_ups_due(*, now: datetime | None = None) -> dict[str, list[int]]:
     """Paid orders whose receipt never left, lines still owed a refund (for the sweep)."""
     now = now or timezone.now()
     before = now - timedelta(minutes=1)
+    from payments.services.ledger_posting import orders_unsettled
+
     return {
+        "settle": orders_unsettled(before=before),
         "receipts": list(
             Order.objects.filter(
                 status=OrderStatus.PAID, receipt_sent_at__isnull=True, paid_at__lte=before
