@@ -23,6 +23,9 @@ def enroll_panel(context: template.Context, offering: Offering, kind: str) -> di
         existing = selectors.active_enrollment(tenant=request.tenant, learner=user, offering_id=offering.pk)
         if existing is not None:
             panel["existing"] = existing
+            # A held paid seat is paid for from here (payments' checkout); signed-in pages are private.
+            panel["can_pay"] = existing.status == "held" and not offering.is_free
+            panel["csrf_token"] = context.get("csrf_token")
             panel["existing_status"] = presenters.status_label(existing)
             panel["existing_step"] = presenters.next_step(
                 existing, position=getattr(existing, "position", None)

@@ -64,3 +64,12 @@ def test_a_second_click_reuses_the_open_checkout(shop: Shop) -> None:
     assert first["Location"] == second["Location"]
     assert Order.objects.count() == 1
     assert shop.server.control.requests_to("POST", "/v1/checkout/sessions") == 1
+
+
+def test_the_offering_page_offers_to_pay_for_a_held_seat(shop: Shop) -> None:
+    offering = shop.offering()
+    enrollment = shop.hold(offering)
+    for url in (f"/offerings/{offering.pk}/", f"/offerings/{offering.pk}/enroll/", "/my/learning/"):
+        page = shop.browser.get(url).content.decode()
+        assert 'action="/orders/checkout/"' in page, url
+        assert f'name="enrollment" value="{enrollment.pk}"' in page, url
