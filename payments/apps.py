@@ -6,4 +6,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments import handlers  # noqa: F401  (registers payments' Stripe event handlers)
+        from payments import handlers, personal_data  # handlers register payments' Stripe events
+
+        personal_data.register()
+        del handlers

@@ -19,11 +19,12 @@ def test_each_app_registers_its_personal_data():
         "staff",
         "learners",
         "enrollments",
+        "orders",
     ]
 
 
 def test_learners_registers_its_movers_and_lookup_source():
-    assert list(merge_movers()) == ["learner_records", "contact_consents", "enrollments"]
+    assert list(merge_movers()) == ["learner_records", "contact_consents", "enrollments", "orders"]
     assert list(learner_sources()) == ["learner_records", "enrollments"]
 
 

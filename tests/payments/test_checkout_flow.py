@@ -73,3 +73,18 @@ def test_the_offering_page_offers_to_pay_for_a_held_seat(shop: Shop) -> None:
         page = shop.browser.get(url).content.decode()
         assert 'action="/orders/checkout/"' in page, url
         assert f'name="enrollment" value="{enrollment.pk}"' in page, url
+
+
+def test_orders_are_in_the_data_export_and_kept_anonymously_on_deletion(shop: Shop) -> None:
+    from payments import personal_data
+
+    enrollment = shop.hold(shop.offering())
+    shop.checkout(enrollment)
+    order = shop.order_of(enrollment)
+    (exported,) = personal_data.export(shop.learner)
+    assert exported["reference"] == order.reference
+    assert exported["email"] == shop.learner.email
+    personal_data.erase(shop.learner, "deleted-123")
+    order.refresh_from_db()
+    assert order.email == "deleted-123@erased.invalid"
+    assert order.amount_minor == 125000

@@ -1,0 +1,61 @@
+"""Payments' registrations with the apps below: personal data (export, erase, blocker) and the
+account-merge mover. Orders are financial records: erasing keeps them, with the e-mail address
+replaced by the anonymous reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from identity.models import User
+from identity.registry import register_personal_data
+from learners.registry import MergeContext, register_merge_mover
+from payments.models import LineStatus, Order, OrderStatus
+
+
+def export(user: User) -> list[dict[str, Any]]:
+    rows = (
+        Order.objects.filter(learner=user).select_related("tenant").prefetch_related("lines").order_by("pk")
+    )
+    return [
+        {
+            "institution": order.tenant.name,
+            "reference": order.reference,
+            "email": order.email,
+            "status": order.status,
+            "amount_minor": order.amount_minor,
+            "currency": order.currency,
+            "created_at": order.created_at.isoformat(),
+            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+            "payment_reference": order.payment_intent_id,
+            "lines": [
+                {"description": line.description, "amount_minor": line.amount_minor, "status": line.status}
+                for line in order.lines.all()
+            ],
+        }
+        for order in rows
+    ]
+
+
+def erase(user: User, reference: str) -> None:
+    Order.objects.filter(learner=user).update(email=f"{reference}@erased.invalid")
+
+
+def blocker(user: User) -> str | None:
+    busy = Order.objects.filter(learner=user).filter(
+        Q(status=OrderStatus.PROCESSING) | Q(lines__status=LineStatus.REFUND_DUE)
+    )
+    if busy.exists():
+        return "A payment or a refund of yours is still being processed; try again once it has finished."
+    return None
+
+
+def move_orders(merge: MergeContext) -> int:
+    """Re-point this tenant's orders from the merged-away account to the kept one."""
+    return Order.objects.filter(tenant=merge.tenant, learner=merge.source).update(learner=merge.target)
+
+
+def register() -> None:
+    register_personal_data("orders", export=export, erase=erase, blocker=blocker)
+    register_merge_mover("orders", move_orders)
