@@ -3,6 +3,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.models import RefundTier
 from catalog.refunds import (
@@ -26,7 +28,7 @@ AUCKLAND = ZoneInfo("Pacific/Auckland")
 US = timedelta(microseconds=1)
 
 
-def terms(*tiers, fee=0, currency="USD", frees_seat=True):
+def terms(*tiers, fee=0, currency="USD", frees_seat=True) -> PolicyTerms:
     return PolicyTerms(tuple(Tier(d, p) for d, p in tiers), fee, currency, frees_seat)
 
 
@@ -364,3 +366,52 @@ def test_inconsistent_tiers_are_refused(tiers, problem):
 
 def test_sensible_tiers_pass():
     assert check_tiers([Tier(3, 50), Tier(14, 100)]) == []
+
+
+# --- properties of every quote ----------------------------------------------------------------
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> PolicyTerms:
+    days = sorted(draw(st.sets(st.integers(0, 60), max_size=4)), reverse=True)
+    percents = sorted(
+        draw(st.lists(st.integers(1, 100), min_size=len(days), max_size=len(days))), reverse=True
+    )
+    fee = draw(st.integers(0, 50_000))
+    return terms(*zip(days, percents, strict=True), fee=fee)
+
+
+ZONES = ["Pacific/Auckland", "America/Los_Angeles", "Europe/London", "Asia/Tokyo", "UTC"]
+moments = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    policy=policies(),
+    paid=st.integers(0, 5_000_000),
+    zone=st.sampled_from(ZONES),
+    times=st.tuples(moments, moments),
+)
+def test_a_later_cancellation_never_gets_more_and_until_is_exact(policy, paid, zone, times):
+    starts = datetime(2026, 11, 10, 9, 0, tzinfo=ZoneInfo(zone))
+    earlier, later = sorted(times)
+    first = quote(policy, paid=paid, starts_at=starts, time_zone=zone, at=earlier)
+    second = quote(policy, paid=paid, starts_at=starts, time_zone=zone, at=later)
+
+    assert 0 <= second.amount_minor <= first.amount_minor <= paid
+    share = first.amount_minor + first.fee_minor  # the tier's share, rounded up, never down
+    assert share * 100 - 100 < paid * first.percent <= share * 100
+    assert first.fee_minor <= policy.cancellation_fee_minor
+    if first.until is None:
+        assert first.percent == 0
+    else:
+        assert earlier < first.until <= starts
+        assert (
+            quote(policy, paid=paid, starts_at=starts, time_zone=zone, at=first.until - US).percent
+            == first.percent
+        )
+        assert (
+            quote(policy, paid=paid, starts_at=starts, time_zone=zone, at=first.until).percent < first.percent
+        )
