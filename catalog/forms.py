@@ -396,7 +396,7 @@ class RefundPolicyForm(forms.Form):
             self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         for index in range(1, MAX_TIERS + 1):
             self.fields[f"tier_{index}_days"] = forms.IntegerField(
-                label=_("Tier %(n)d: at least this many days before the start") % {"n": index},
+                label=_("Tier %(n)d: more than this many days before the start") % {"n": index},
                 required=False,
                 min_value=0,
                 max_value=365,

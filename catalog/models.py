@@ -88,8 +88,9 @@ class RefundPolicy(models.Model):
 
 
 class RefundTier(models.Model):
-    """`refund_percent` of the price comes back when cancelling at least `days_before_start` days
-    before the start. Later than every tier: nothing."""
+    """`refund_percent` of the price comes back when cancelling more than `days_before_start` days
+    before the start (calendar days in the offering's time zone: see catalog/refunds.py). Later than
+    every tier: nothing."""
 
     policy = models.ForeignKey(RefundPolicy, on_delete=models.CASCADE, related_name="tiers")
     days_before_start = models.PositiveSmallIntegerField()

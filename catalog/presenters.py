@@ -162,7 +162,7 @@ def offering_page(offering: Offering, *, now: datetime | None = None) -> Offerin
     elif policy is None:
         words = [_("Ask the unit about refunds before you enroll.")]
     else:
-        words = policy_in_words(PolicyTerms.of(policy))
+        words = policy_in_words(PolicyTerms.of(policy), starts_at=offering.starts_at, time_zone=tz)
     return OfferingPage(
         card=offering_card(offering, now=now, tz=tz),
         starts=date_time(offering.starts_at, tz),

@@ -82,7 +82,7 @@ def test_learner_finds_an_offering_by_search_and_filter_on_a_phone(page: Page, t
     shared = page.url
     card.get_by_role("link", name="Python for Data Analysis").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Python for Data Analysis")
-    expect(page.get_by_text("A full refund if you cancel at least 14 days before the start.")).to_be_visible()
+    expect(page.get_by_text("A full refund if you cancel more than 14 days before the start")).to_be_visible()
     expect(page.get_by_text("A cancellation fee of $25.00 is kept from any refund.")).to_be_visible()
     expect(page.get_by_role("link", name="Enroll", exact=True)).to_be_visible()
     assert_accessible(page, "offering page")

@@ -69,7 +69,7 @@ def test_public_detail_has_policy_and_stack(world):
     assert body["refund_policy"]["tiers"] == [{"days_before_start": 14, "refund_percent": 100}]
     assert (
         body["refund_policy"]["in_words"][0]
-        == "A full refund if you cancel at least 14 days before the start."
+        == "A full refund if you cancel more than 14 days before the start."
     )
     assert body["outcomes"] == ["Do one thing", "Do another thing"]
 

@@ -294,7 +294,7 @@ def test_refund_policy_form_shows_the_rules_in_plain_words(world):
     policy = RefundPolicy.objects.get(unit=world.a_unit1)
     assert (policy.cancellation_fee_minor, policy.is_unit_default) == (2500, True)
     assert [(t.days_before_start, t.refund_percent) for t in policy.tiers.all()] == [(14, 100), (3, 50)]
-    assert "50% back if you cancel later, but at least 3 days before the start." in body
+    assert "50% back if you cancel later, but more than 3 days before the start." in body
     assert "A cancellation fee of $25.00 is kept from any refund." in body
 
 
