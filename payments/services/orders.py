@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offering
+from catalog.refunds import policy_snapshot
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
@@ -188,7 +189,7 @@ def _order_draft(
                 amount_minor=offering.price_minor,
                 currency=offering.currency,
                 description=_line_description(offering),
-                refund_policy=_policy_snapshot(offering),
+                refund_policy=_policy_snapshot(offering, now),
             )
         OrderEvent.objects.create(
             order=order, tenant=tenant, action="drafted", to_status=OrderStatus.DRAFT, at=now
@@ -201,9 +202,9 @@ def _line_description(offering: Offering) -> str:
     return (f"{title} — {offering.cohort_label}" if offering.cohort_label else title)[:300]
 
 
-def _policy_snapshot(offering: Offering) -> dict[str, Any]:
-    """The refund policy in force at purchase. Filled by issue 7 (catalog's policy_snapshot)."""
-    return {}
+def _policy_snapshot(offering: Offering, now: datetime) -> dict[str, Any]:
+    """The refund policy in force when the order is made, kept with its line (issue 7 reads it)."""
+    return policy_snapshot(offering, at=now)
 
 
 def order_abandon(*, order: Order, now: datetime | None = None) -> None:

@@ -88,3 +88,17 @@ def test_orders_are_in_the_data_export_and_kept_anonymously_on_deletion(shop: Sh
     order.refresh_from_db()
     assert order.email == "deleted-123@erased.invalid"
     assert order.amount_minor == 125000
+
+
+def test_each_line_keeps_the_refund_policy_in_force_at_purchase(shop: Shop) -> None:
+    from tests.catalog.factories import RefundPolicyFactory
+
+    policy = RefundPolicyFactory.create(unit=shop.world.a_unit1, name="Generous", tiers=[(14, 100), (3, 50)])
+    enrollment = shop.hold(shop.offering(refund_policy=policy))
+    shop.checkout(enrollment)
+    snapshot = shop.order_of(enrollment).lines.get().refund_policy
+    assert snapshot["policy_name"] == "Generous"
+    assert snapshot["tiers"] == [
+        {"days_before_start": 14, "refund_percent": 100},
+        {"days_before_start": 3, "refund_percent": 50},
+    ]
