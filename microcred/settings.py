@@ -285,6 +285,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "enrollment.models.EnrollmentStatus",
         "OrderStatusEnum": "payments.models.OrderStatus",
         "OrderLineStatusEnum": "payments.models.LineStatus",
     },
