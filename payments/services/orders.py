@@ -14,6 +14,7 @@ refused: the learner cannot keep a seat by starting checkout again and again.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from payments.errors import CheckoutRefused, PaymentUnavailable
 from payments.models import LIVE_ORDER_STATES, ORDER_RANK, Order, OrderEvent, OrderLine, OrderStatus
 from tenants.errors import NotVisible
 from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 # Stripe refuses expires_at under 30 minutes ahead; the margin leaves time for a retry.
 CHECKOUT_MIN_WINDOW = timedelta(minutes=32)
@@ -287,9 +290,10 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str, now: date
         )
     except stripe_api.RETRYABLE as exc:
         raise stripe_api.unavailable(exc) from exc
-    except stripe.IdempotencyError as exc:
+    except stripe.StripeError as exc:  # refused (a key revoked, a parameter): not the learner's fault
+        logger.exception("Stripe refused the checkout session of order %s", order.reference)
         raise PaymentUnavailable(
-            _("This checkout could not be started again: start it from My learning.")
+            _("Payment could not be started just now. Nothing was charged; please try again later.")
         ) from exc
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)

@@ -114,6 +114,7 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "brand": brand,
         "legal_name": order.tenant.name,
         "refunded": [line for line in lines if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED)],
+        "seats": [line for line in lines if line.status == LineStatus.CONFIRMED],
     }
 
 

@@ -159,6 +159,7 @@ def test_a_late_payment_with_no_seat_left_is_refunded_and_the_learner_told(
     told = [m for m in mail.outbox if m.to == [shop.learner.email] and "Refunded" in m.subject]
     assert len(told) == 1
     page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
+    assert "Payment received, and refunded" in page
     assert "refunded in full" in page
     # A second run of the refund job refunds nothing more.
     from payments.services.settlement import line_late_refund
