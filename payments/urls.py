@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import console, views
 
 urlpatterns = [
     path("orders/checkout/", views.checkout, name="order-checkout"),
@@ -8,4 +8,5 @@ urlpatterns = [
     path("orders/<str:reference>/status.json", views.order_status, name="order-status"),
     path("orders/<str:reference>/receipt/", views.order_receipt, name="order-receipt"),
     path("payments/stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
+    path("console/payments/", console.stripe_keys, name="console-payments"),
 ]

@@ -74,3 +74,27 @@ def test_the_admin_shows_keys_masked_only(world: World) -> None:
     assert response.status_code == 302
     assert webhook_secret_for(world.a) == "whsec_new_secret_4321"
     assert secrets.secret_key(TenantStripeSettings.objects.get()) == KEY
+
+
+def test_a_tenant_admin_sets_the_keys_in_the_console_and_sees_them_masked(world: World) -> None:
+    admin = world.client_for(world.a_admin, world.a)
+    page = admin.get("/console/payments/").content.decode()
+    assert "not set: payments are off" in page
+    assert "http://alpha.test/payments/stripe/webhook/" in page
+
+    refused = admin.post("/console/payments/", {"secret_key": "pk_test_publishable", "webhook_secret": ""})
+    assert refused.status_code == 200
+    assert "A Stripe secret key starts with sk_" in refused.content.decode()
+    assert not TenantStripeSettings.objects.exists()
+
+    saved = admin.post("/console/payments/", {"secret_key": KEY, "webhook_secret": "whsec_console_5678"})
+    assert saved.status_code == 302
+    page = admin.get("/console/payments/").content.decode()
+    assert "sk_test_…9876" in page
+    assert "whsec_…5678" in page
+    assert KEY not in page
+    assert webhook_secret_for(world.a) == "whsec_console_5678"
+    # Unit admins, finance and other tenants' admins do not reach it.
+    assert world.client_for(world.a_unit1_admin, world.a).get("/console/payments/").status_code == 404
+    assert world.client_for(world.b_admin, world.a).get("/console/payments/").status_code in (302, 404)
+    assert webhook_secret_for(world.b) == ""
