@@ -10,6 +10,7 @@ import os
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from payments.errors import StripeNotConfigured
 from payments.models import TenantStripeSettings
@@ -31,7 +32,7 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise StripeNotConfigured("The stored Stripe secret cannot be read with this key.") from exc
+        raise StripeNotConfigured(_("The stored Stripe secret cannot be read with this key.")) from exc
 
 
 def mask(value: str) -> str:

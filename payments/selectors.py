@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from identity.models import User
 from payments.models import Order
@@ -27,5 +28,5 @@ def order_for_learner(*, tenant: Tenant, learner: User, reference: str) -> Order
         .first()
     )
     if order is None:
-        raise NotVisible("No such order.")
+        raise NotVisible(_("No such order."))
     return order

@@ -11,6 +11,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from payments import secrets
 from payments.errors import PaymentUnavailable, StripeNotConfigured
@@ -26,7 +27,9 @@ def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
     found = TenantStripeSettings.objects.filter(tenant=tenant).first()
     key = secrets.secret_key(found) if found else ""
     if not key:
-        raise StripeNotConfigured(f"{tenant.name} takes no payments yet: its Stripe keys are not set.")
+        raise StripeNotConfigured(
+            _("%(name)s takes no payments yet: its Stripe keys are not set.") % {"name": tenant.name}
+        )
     base = settings.STRIPE_API_BASES.get(tenant.slug) or settings.STRIPE_API_BASE
     kwargs: dict[str, Any] = {}
     if base:
@@ -46,5 +49,5 @@ def webhook_secret_for(tenant: Tenant) -> str:
 
 def unavailable(exc: stripe.StripeError) -> PaymentUnavailable:
     return PaymentUnavailable(
-        "The payment service did not answer just now. Nothing was charged; please try again in a minute."
+        _("The payment service did not answer just now. Nothing was charged; please try again in a minute.")
     )
