@@ -65,7 +65,7 @@ def order_detail(request: StaffRequest, reference: str) -> HttpResponse:
     order = _order(request, reference)
     context = {
         **settlement.receipt_context(order),
-        "waiting": order.status in (OrderStatus.DRAFT, OrderStatus.OPEN, OrderStatus.PROCESSING),
+        "waiting": order.status in (OrderStatus.OPEN, OrderStatus.PROCESSING),
         "poll_seconds": POLL_SECONDS,
     }
     return render(request, "payments/order.html", context)

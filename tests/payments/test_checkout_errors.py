@@ -30,6 +30,9 @@ def test_stripe_failing_says_try_again_and_leaves_nothing_stray(shop: Shop, stat
     order = Order.objects.get()
     assert order.status == OrderStatus.DRAFT
     assert shop.server.client().v1.checkout.sessions.list().data == []
+    draft_page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
+    assert "Payment could not start" in draft_page
+    assert 'http-equiv="refresh"' not in draft_page
 
     retry = shop.checkout(enrollment)
 
