@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -121,3 +122,17 @@ def test_another_learners_or_tenants_enrollment_is_a_404(shop: Shop) -> None:
     beta = shop.world.client_for(shop.learner, shop.world.b)
     assert shop.checkout(mine, client=beta).status_code == 404
     assert Order.objects.count() == 0
+
+
+def test_stripe_timing_out_says_try_again(shop: Shop, settings: Any) -> None:
+    settings.STRIPE_TIMEOUT_SECONDS = 1
+    enrollment = shop.hold(shop.offering())
+    shop.server.control.add_fault("/v1/checkout/sessions", status=None, delay_ms=1500, times=3, method="POST")
+
+    response = shop.checkout(enrollment)
+
+    assert response.status_code == 503
+    assert "did not answer just now" in response.content.decode()
+    assert Order.objects.get().status == OrderStatus.DRAFT
+    enrollment.refresh_from_db()
+    assert enrollment.status == "held"
