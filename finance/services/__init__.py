@@ -1,0 +1,1 @@
+"""Finance\x27s writes: imports (imports.py), reconciliation (reconcile.py), journal exports (journal.py)."""
