@@ -1,1 +1,2 @@
-"""Finance\x27s writes: imports (imports.py), reconciliation (reconcile.py), journal exports (journal.py)."""
+"""Finance's writes: imports (imports.py), payouts in the ledger (ledger_posting.py),
+reconciliation (reconcile.py), GL journal exports (journal.py)."""
