@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("learners.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("microcred.api_urls")),
+    path("", include("finance.urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),

@@ -19,6 +19,7 @@ from typing import Any
 
 import stripe
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
@@ -30,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 BATCH = 2000
 PAGE = 100
+# A first import takes history through the payouts (each transaction once, with its payout) and
+# lists everything else from this long before the newest automatic payout: a transaction older
+# than that was available when that payout swept the balance, so it is in some payout. (Stripe
+# makes funds available within 7 days at most on a standard schedule; this leaves double.)
+COLD_START_WINDOW = 14 * 86_400
 FINAL_PAYOUT_STATUSES = ("paid", "failed", "canceled")
 
 
@@ -183,6 +189,16 @@ def _payouts_to_refresh(tenant: Tenant) -> list[Payout]:
     )
 
 
+def _catch_up_from(tenant: Tenant, state: ImportState) -> int:
+    if state.balance_created_cursor:
+        return state.balance_created_cursor
+    payouts = Payout.objects.filter(tenant=tenant)
+    if payouts.filter(automatic=False).exists() or payouts.filter(items_imported_at__isnull=True).exists():
+        return 0
+    newest = payouts.aggregate(newest=Max("created"))["newest"]
+    return max(0, int(newest.timestamp()) - COLD_START_WINDOW) if newest else 0
+
+
 def stripe_import(*, tenant: Tenant, client: stripe.StripeClient, trigger: str = "manual") -> ImportRun:
     """Catch the tenant's copy up with Stripe: new and unfinished payouts with their items, then
     every balance transaction since the last one seen. Safe to run twice, at once too (rows are
@@ -207,7 +223,7 @@ def stripe_import(*, tenant: Tenant, client: stripe.StripeClient, trigger: str =
                 payout = _payout_upsert(tenant, client.v1.payouts.retrieve(payout.stripe_id))
             payout_items_import(tenant=tenant, client=client, payout=payout, progress=progress)
         transactions = client.v1.balance_transactions.list(
-            params={"created": {"gte": state.balance_created_cursor}, "limit": PAGE}
+            params={"created": {"gte": _catch_up_from(tenant, state)}, "limit": PAGE}
         )
         newest = _import_transactions(
             tenant, transactions.auto_paging_iter(), progress, "balance transactions"
