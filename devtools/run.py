@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     # Plain http on a local machine; everything else stays as production has it.
     env.setdefault("DJANGO_SECRET_KEY", _secret_key(data_dir))
     env.setdefault("DJANGO_HTTPS", "0")
-    env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    env.setdefault("EMAIL_DELIVERY_BACKEND", "django.core.mail.backends.console.EmailBackend")
     env.setdefault("PUBLIC_PORT", str(args.port))  # links in e-mails sent by Celery jobs
     env.setdefault("STATIC_ROOT", str(data_dir / "static"))
     env.setdefault("MEDIA_ROOT", str(data_dir / "media"))
