@@ -7,6 +7,7 @@ unit admins see their own units' statements. Anything else is NotVisible (a 404)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -197,8 +198,8 @@ def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> 
         LEFT JOIN {lt} base
                ON base.tenant_id = b.tenant_id AND base.kind = m.kind AND base.source_ref = b.source_id
         LEFT JOIN {lt} tx ON tx.id = base.id OR tx.reverses_id = base.id
-        LEFT JOIN {le} e ON e.transaction_id = tx.id
-        LEFT JOIN {la} a ON a.id = e.account_id
+        LEFT JOIN ({le} e JOIN {la} a ON a.id = e.account_id AND a.kind <> 'processor_clearing')
+               ON e.transaction_id = tx.id
         WHERE b.tenant_id = %s AND b.payout_stripe_id = %s AND b.type <> 'payout'
         GROUP BY b.id, e.unit_id
         ORDER BY b.created, b.id, e.unit_id
@@ -403,27 +404,35 @@ class JournalLine:
     memo: str
 
 
-def journal_lines(*, tenant: Tenant, export: JournalExport) -> Any:
-    """The export's lines in posting order, streamed (an iterator of JournalLine)."""
-    rows = (
+def journal_entries(*, tenant: Tenant, export: JournalExport) -> QuerySet[LedgerEntry]:
+    """The ledger entries an export took, in posting order."""
+    return (
         LedgerEntry.objects.filter(tenant=tenant, pk__in=export.entries.values("entry_id"))
         .select_related("transaction", "account", "unit")
         .order_by("transaction_id", "id")
     )
-    for e in rows.iterator(chunk_size=2000):
-        yield JournalLine(
-            entry_id=e.pk,
-            occurred_at=e.occurred_at,
-            transaction_kind=e.transaction.kind,
-            source_ref=e.transaction.source_ref,
-            account=e.account.kind,
-            unit_slug=e.unit.slug if e.unit else "",
-            gl_code=e.unit.gl_code if e.unit else "",
-            debit=e.amount if e.amount > 0 else 0,
-            credit=-e.amount if e.amount < 0 else 0,
-            currency=e.currency,
-            memo=e.transaction.memo,
-        )
+
+
+def journal_line(e: LedgerEntry) -> JournalLine:
+    return JournalLine(
+        entry_id=e.pk,
+        occurred_at=e.occurred_at,
+        transaction_kind=e.transaction.kind,
+        source_ref=e.transaction.source_ref,
+        account=e.account.kind,
+        unit_slug=e.unit.slug if e.unit else "",
+        gl_code=e.unit.gl_code if e.unit else "",
+        debit=e.amount if e.amount > 0 else 0,
+        credit=-e.amount if e.amount < 0 else 0,
+        currency=e.currency,
+        memo=e.transaction.memo,
+    )
+
+
+def journal_lines(*, tenant: Tenant, export: JournalExport) -> Iterator[JournalLine]:
+    """The export's lines in posting order, streamed."""
+    for e in journal_entries(tenant=tenant, export=export).iterator(chunk_size=2000):
+        yield journal_line(e)
 
 
 __all__ = [
