@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,12 +161,31 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def _import_transactions(
     tenant: Tenant, listing: Iterable[Any], progress: _Progress, label: str, payout_id: str = ""
 ) -> int:
+    """Write while the next pages are read: a writer thread with its own connection upserts each
+    batch (the database's work overlaps the SDK's), at most two batches in flight so memory stays
+    flat. Inside a caller's transaction, batches are written inline instead, in it."""
     newest = 0
-    for batch in _batched(listing, BATCH):
-        rows = [_bt_row(tenant.pk, bt, payout_id) for bt in batch]
-        newest = max(newest, max(bt.created for bt in batch))
-        new = _write_balance_transactions(rows)
-        progress.step(label, seen=len(rows), new=new)
+    if connection.in_atomic_block:
+        for batch in _batched(listing, BATCH):
+            rows = [_bt_row(tenant.pk, bt, payout_id) for bt in batch]
+            newest = max(newest, max(bt.created for bt in batch))
+            progress.step(label, seen=len(rows), new=_write_balance_transactions(rows))
+        return newest
+    in_flight: list[tuple[Future[int], int]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finance-import") as writer:
+        try:
+            for batch in _batched(listing, BATCH):
+                rows = [_bt_row(tenant.pk, bt, payout_id) for bt in batch]
+                newest = max(newest, max(bt.created for bt in batch))
+                in_flight.append((writer.submit(_write_balance_transactions, rows), len(rows)))
+                while len(in_flight) >= 2:
+                    done, seen = in_flight.pop(0)
+                    progress.step(label, seen=seen, new=done.result())
+            for done, seen in in_flight:
+                progress.step(label, seen=seen, new=done.result())
+        finally:
+            # Resolved in the writer thread: its own connection, not this one.
+            writer.submit(lambda: connection.close())
     return newest
 
 
