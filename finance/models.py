@@ -126,6 +126,15 @@ class BalanceTransaction(models.Model):
     created = models.DateTimeField()
     available_on = models.DateTimeField()
     payout_stripe_id = models.CharField(max_length=255, blank=True, help_text=_("The payout that swept it."))
+    ledger_source = models.CharField(
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text=_(
+            "When the ledger records it under another source: an application fee of a destination "
+            "charge is part of that charge's transfer (tr_…), which the ledger records net of it."
+        ),
+    )
     # Reconciliation (set in bulk).
     match = models.CharField(max_length=20, choices=MatchState.choices, default=MatchState.UNCHECKED)
     ledger_amount = models.BigIntegerField(null=True, blank=True)

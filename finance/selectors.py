@@ -197,6 +197,7 @@ def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> 
         LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
         LEFT JOIN {lt} base
                ON base.tenant_id = b.tenant_id AND base.kind = m.kind AND base.source_ref = b.source_id
+              AND b.ledger_source = ''
         LEFT JOIN {lt} tx ON tx.id = base.id OR tx.reverses_id = base.id
         LEFT JOIN ({le} e JOIN {la} a ON a.id = e.account_id AND a.kind <> 'processor_clearing')
                ON e.transaction_id = tx.id

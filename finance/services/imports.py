@@ -203,6 +203,23 @@ def payout_items_import(
         Payout.objects.filter(pk=payout.pk).update(items_imported_at=timezone.now())
 
 
+def application_fees_resolve(*, tenant: Tenant, client: stripe.StripeClient) -> int:
+    """Point each application fee's balance transaction at the transfer of the destination charge
+    it came from (application fee → its originating charge → the charge's transfer)."""
+    resolved = 0
+    pending = BalanceTransaction.objects.filter(tenant=tenant, type="application_fee", ledger_source="")
+    for pk, fee_id in pending.values_list("pk", "source_id").iterator():
+        fee = client.v1.application_fees.retrieve(fee_id)
+        charge_ref = getattr(fee, "originating_transaction", None) or fee.charge
+        charge_id = charge_ref if isinstance(charge_ref, str) else charge_ref.id
+        found = client.v1.charges.retrieve(charge_id)
+        transfer = getattr(found, "transfer", None)
+        if transfer:
+            transfer_id = transfer if isinstance(transfer, str) else transfer.id
+            resolved += BalanceTransaction.objects.filter(pk=pk).update(ledger_source=transfer_id)
+    return resolved
+
+
 def _payouts_to_refresh(tenant: Tenant) -> list[Payout]:
     return list(
         Payout.objects.filter(tenant=tenant, items_imported_at__isnull=True).order_by("created", "id")
@@ -248,6 +265,7 @@ def stripe_import(*, tenant: Tenant, client: stripe.StripeClient, trigger: str =
         newest = _import_transactions(
             tenant, transactions.auto_paging_iter(), progress, "balance transactions"
         )
+        application_fees_resolve(tenant=tenant, client=client)
         ImportState.objects.filter(pk=state.pk).update(
             balance_created_cursor=max(state.balance_created_cursor, newest),
             payout_created_cursor=newest_payout,
@@ -277,6 +295,7 @@ def payout_event_apply(
     try:
         payout = _payout_upsert(tenant, client.v1.payouts.retrieve(payout_id))
         payout_items_import(tenant=tenant, client=client, payout=payout, progress=progress)
+        application_fees_resolve(tenant=tenant, client=client)
     except stripe.StripeError as exc:
         _finish(run, ImportRunStatus.FAILED, error=str(exc.user_message or exc))
         raise ImportFailed(f"Stripe could not be read: {exc.user_message or exc}") from exc

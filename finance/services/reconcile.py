@@ -54,6 +54,9 @@ TYPE_TO_KIND: dict[str, str] = {
     "transfer_refund": "transfer_reversal",
     "payout": "payout",
     "payout_failure": "payout_reversal",
+    # A destination charge's application fee comes back to the platform; the ledger records the
+    # charge's transfer net of it, so the fee is matched as part of that transfer (ledger_source).
+    "application_fee": "transfer",
 }
 TRACKED_KINDS = sorted(set(TYPE_TO_KIND.values()))
 
@@ -113,23 +116,37 @@ def _ledger_by_source(cursor: object, tenant_id: int) -> None:
 
 
 def _classify(cursor: object, tenant_id: int) -> None:
+    """Stripe's side is summed per (kind, ledger source): usually one balance transaction, a
+    transfer and its application fee together. Matched rows carry their own figures as the
+    ledger's; in a mismatched group the ledger's figures sit on the row whose own source it is."""
     t = _tables()
     cursor.execute(  # type: ignore[attr-defined]
         f"""
-        WITH judged AS (
-            SELECT b.id,
-                   CASE WHEN m.kind IS NULL THEN '{MatchState.NOT_TRACKED}'
-                        WHEN l.source_ref IS NULL THEN '{MatchState.MISSING_IN_LEDGER}'
-                        WHEN l.clearing + l.fees <> b.amount THEN '{MatchState.AMOUNT_MISMATCH}'
-                        WHEN l.fees <> b.fee THEN '{MatchState.FEE_MISMATCH}'
-                        ELSE '{MatchState.MATCHED}' END AS state,
-                   l.clearing + l.fees AS ledger_amount,
-                   l.fees AS ledger_fee
+        WITH keyed AS (
+            SELECT b.id, b.amount, b.fee, b.currency, m.kind, b.ledger_source = '' AS is_primary,
+                   COALESCE(NULLIF(b.ledger_source, ''), b.source_id) AS key
             FROM {t["bt"]} b
             LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
-            LEFT JOIN fin_ledger l
-                   ON l.source_ref = b.source_id AND l.kind = m.kind AND l.currency = b.currency
             WHERE b.tenant_id = %s
+        ), grouped AS (
+            SELECT kind, key, currency, SUM(amount) AS amount, SUM(fee) AS fee
+            FROM keyed WHERE kind IS NOT NULL GROUP BY kind, key, currency
+        ), judged AS (
+            SELECT k.id,
+                   CASE WHEN k.kind IS NULL THEN '{MatchState.NOT_TRACKED}'
+                        WHEN l.source_ref IS NULL THEN '{MatchState.MISSING_IN_LEDGER}'
+                        WHEN l.clearing + l.fees <> g.amount THEN '{MatchState.AMOUNT_MISMATCH}'
+                        WHEN l.fees <> g.fee THEN '{MatchState.FEE_MISMATCH}'
+                        ELSE '{MatchState.MATCHED}' END AS state,
+                   CASE WHEN l.source_ref IS NULL THEN NULL
+                        WHEN l.clearing + l.fees = g.amount AND l.fees = g.fee THEN k.amount
+                        WHEN k.is_primary THEN l.clearing + l.fees ELSE 0 END AS ledger_amount,
+                   CASE WHEN l.source_ref IS NULL THEN NULL
+                        WHEN l.clearing + l.fees = g.amount AND l.fees = g.fee THEN k.fee
+                        WHEN k.is_primary THEN l.fees ELSE 0 END AS ledger_fee
+            FROM keyed k
+            LEFT JOIN grouped g ON g.kind = k.kind AND g.key = k.key AND g.currency = k.currency
+            LEFT JOIN fin_ledger l ON l.source_ref = k.key AND l.kind = k.kind AND l.currency = k.currency
         )
         UPDATE {t["bt"]} b
         SET match = j.state, ledger_amount = j.ledger_amount, ledger_fee = j.ledger_fee
@@ -165,7 +182,8 @@ def _problems(cursor: object, tenant_id: int, cutoff: object) -> None:
                COALESCE(m.kind, ''), b.amount, b.fee, b.ledger_amount, b.ledger_fee, l.unit_id, b.created, %s
         FROM {t["bt"]} b
         LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
-        LEFT JOIN fin_ledger l ON l.source_ref = b.source_id AND l.kind = m.kind AND l.currency = b.currency
+        LEFT JOIN fin_ledger l ON l.source_ref = COALESCE(NULLIF(b.ledger_source, ''), b.source_id)
+              AND l.kind = m.kind AND l.currency = b.currency
         WHERE b.tenant_id = %s AND b.match IN ({states})
         """,
         [now, tenant_id],

@@ -130,3 +130,55 @@ def test_each_injected_discrepancy_is_classified(world, sdk, control):
     assert BalanceTransaction.objects.get(tenant=world.a, source_id=good).match == MatchState.MATCHED
     payout = Payout.objects.get(tenant=world.a, stripe_id=payout_id)
     assert (payout.tie, payout.problem_count) == (PayoutTie.NOT_TIED, 4)
+
+
+def test_a_destination_charge_with_an_application_fee_matches_its_transfer(world, sdk, control, connect_unit):
+    """Stripe: the charge, a transfer of the whole amount to the unit's account, the application
+    fee back; the ledger (as payments posts it): the charge, and a transfer net of the fee."""
+    from ledger.services import charge_lines, transfer_lines
+
+    intent = sdk.v1.payment_intents.create(
+        params={
+            "amount": 20_000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "application_fee_amount": 610,
+            "transfer_data": {"destination": connect_unit.stripe_account_id},
+        }
+    )
+    made = sdk.v1.charges.retrieve(str(intent.latest_charge))
+    fee = sdk.v1.balance_transactions.list(params={"source": made.id}).data[0].fee
+    ledger_post(
+        tenant=world.a,
+        kind=TransactionKind.CHARGE,
+        source_ref=made.id,
+        currency="USD",
+        lines=charge_lines(lines=[ChargeLine(connect_unit.pk, 20_000, "line:1")], fee=fee),
+        occurred_at=at(made.created),
+    )
+    ledger_post(
+        tenant=world.a,
+        kind=TransactionKind.TRANSFER,
+        source_ref=str(made.transfer),
+        currency="USD",
+        lines=[*transfer_lines(unit_id=connect_unit.pk, amount=20_000 - 610)],
+        occurred_at=at(made.created),
+    )
+    charge(world.a, sdk, [ChargeLine(world.a_unit1.pk, 5_000, "line:2")])
+    control.advance_clock(2 * 86_400 + 1)
+    payout_id = control.trigger_payout("usd")["id"]
+    control.advance_clock(86_401)
+
+    result = sync(world, sdk)
+
+    assert result.problems == {}
+    types = set(BalanceTransaction.objects.filter(tenant=world.a).values_list("type", flat=True))
+    assert {"application_fee", "transfer", "charge"} <= types
+    payout = Payout.objects.get(tenant=world.a, stripe_id=payout_id)
+    assert payout.tie == PayoutTie.TIED
+    scope = finance_scope(tenant=world.a, access=staff_access(tenant=world.a, user=world.a_finance_all))
+    breakdown = payout_breakdown(tenant=world.a, scope=scope, stripe_id=payout_id)
+    assert sum(g.net for g in breakdown.groups) == payout.amount
+    nursing = next(g for g in breakdown.groups if g.unit and g.unit.slug == "nursing")
+    assert (nursing.gross, nursing.settled) == (20_000, 20_000 - 610)
