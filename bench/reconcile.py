@@ -17,8 +17,10 @@ overrides). Then, timed:
    posted, 3 refunds Stripe never made;
 3. reconcile: the payouts posted to the ledger, `finance.services.reconcile.reconcile`.
 
-Time is (1) + (3); peak memory is the process's peak resident set over (1)–(3) (VmHWM after
-resetting it through /proc/self/clear_refs). The last line is one JSON object.
+The import reads with BENCH_RECONCILE_WORKERS (default 2) forked processes (`stripe_import(...,
+workers=)`). Time is (1) + (3); peak memory is the process's peak resident set over (1)–(3)
+(VmHWM after resetting it through /proc/self/clear_refs) plus the workers' peaks (an upper bound:
+pages a fork shares with its parent count twice). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ DAY = 86_400
 FEE_OFF_EVERY = 1_000
 UNPOSTED = 5
 PHANTOM_REFUNDS = 3
+WORKERS = int(os.environ.get("BENCH_RECONCILE_WORKERS", "2"))  # import processes (one per core here)
 
 
 def _env() -> dict[str, str]:
@@ -102,12 +105,17 @@ def _peak_reset() -> None:
 
 
 def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    """This process's peak resident set since the reset, plus WORKERS times the largest of its
+    import workers' (they run side by side; each is a fork of this one, so pages they share with
+    it are counted again: an upper bound)."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1]) / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own + (WORKERS * children if WORKERS > 1 else 0)
 
 
 # --- One size, in its own process ------------------------------------------------------------------
@@ -251,7 +259,13 @@ def run_one(size: int, payouts: int, units: int) -> dict[str, Any]:
         connection.close()
         _peak_reset()
         started = time.perf_counter()
-        run = stripe_import(tenant=tenant, client=client, trigger="bench")
+        run = stripe_import(
+            tenant=tenant,
+            client=client,
+            trigger="bench",
+            workers=WORKERS,
+            client_factory=lambda: stripe_client(url, "sk_test_bench", timeout=60),
+        )
         import_s = time.perf_counter() - started
         _seed_ledger(tenant)
         started = time.perf_counter()

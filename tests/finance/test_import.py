@@ -119,3 +119,28 @@ def test_stripe_down_fails_the_run_and_keeps_what_was_written(world, sdk, contro
     assert ImportState.objects.get(tenant=world.a).balance_created_cursor == 0
     control.clear_faults()
     assert stripe_import(tenant=world.a, client=sdk, trigger="test").transactions_new == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_import_the_same_rows(world, sdk, control, stripe_server):
+    for _ in range(3):
+        control.seed_charges(150, amount=1000)
+        control.trigger_payout("usd")
+        control.advance_clock(DAY)
+    control.seed_charges(4, amount=3000, available=False)
+    control.advance_clock(DAY + 1)
+
+    run = stripe_import(
+        tenant=world.a, client=sdk, trigger="test", workers=2, client_factory=stripe_server.client
+    )
+
+    assert (run.status, run.transactions_new, run.payouts_seen) == ("done", 3 * 151 + 4, 3)
+    assert BalanceTransaction.objects.filter(tenant=world.a).exclude(payout_stripe_id="").count() == 3 * 151
+    assert set(Payout.objects.filter(tenant=world.a).values_list("tie", flat=True)) == {"pending"}
+    assert Payout.objects.filter(tenant=world.a, items_imported_at__isnull=True).count() == 0
+    before = _snapshot(world.a.pk)
+    again = stripe_import(
+        tenant=world.a, client=sdk, trigger="test", workers=2, client_factory=stripe_server.client
+    )
+    assert again.transactions_new == 0
+    assert _snapshot(world.a.pk) == before
