@@ -71,3 +71,21 @@ def test_the_hourly_job_imports_every_active_tenant(world, sdk, control, stripe_
     result = tasks.finance_import_tenant(world.a.pk, "schedule")
     assert result["problems"] == {}
     assert tasks.finance_import_tenant(world.b.pk, "schedule") == {}
+
+
+def test_the_command_imports_and_reconciles_a_tenant(world, sdk, control, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from finance.management.commands import finance_import
+
+    monkeypatch.setattr(finance_import, "stripe_client_for", lambda tenant: sdk)
+    charge(world.a, sdk, [ChargeLine(world.a_unit1.pk, 4_000, "line:1")])
+    control.advance_clock(2 * DAY + 1)
+    control.trigger_payout("usd")
+    control.advance_clock(DAY + 1)
+    out = StringIO()
+    call_command("finance_import", "alpha", stdout=out)
+    assert "1 payouts, 1 posted to the ledger; problems: none" in out.getvalue()
+    assert Payout.objects.get(tenant=world.a).tie == PayoutTie.TIED
