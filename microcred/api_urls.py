@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Before catalog's: its staff/offerings/<id>/<action>/ would catch .../roster/ otherwise.
+    path("", include("finance.api_urls")),
     path("", include("enrollment.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("catalog.api_urls")),

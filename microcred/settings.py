@@ -244,6 +244,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Holds and wait-list offers that ran out expire and their seats are offered on; any
     # promotion left undone is done; stalled enrollment e-mails are sent again.
     "enrollment-expire-and-promote": {"task": "enrollment.expire_and_promote", "schedule": 60.0},
+    # Stripe's payouts and balance transactions imported per tenant, then reconciled (finance).
+    "finance-import-all": {"task": "finance.import_all", "schedule": 3600.0},
     "enrollment-purge-idempotency-records": {
         "task": "enrollment.purge_idempotency_records",
         "schedule": 3600.0,

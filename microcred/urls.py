@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("microcred.api_urls")),
     path("", include("payments.urls")),
+    path("", include("finance.urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),

@@ -1,0 +1,21 @@
+"""Finance's domain errors."""
+
+from __future__ import annotations
+
+from microcred.errors import MicrocredError, NotFound
+
+
+class FinanceNotVisible(NotFound):
+    code = "not_found"
+
+
+class ImportFailed(MicrocredError):
+    """Stripe could not be read; the import stopped and keeps what it had written (it resumes)."""
+
+    code = "stripe_import_failed"
+    status = 502
+
+
+class NothingToExport(MicrocredError):
+    code = "nothing_to_export"
+    status = 409

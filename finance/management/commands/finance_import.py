@@ -1,0 +1,42 @@
+"""`manage.py finance_import <tenant-slug> [--workers N]`: import a tenant's Stripe history now,
+post its payouts to the ledger and reconcile — for a first import of a long history (the hourly
+job does the same with one process; Celery's workers may not fork)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from finance.services.imports import stripe_import
+from finance.services.ledger_posting import payouts_post
+from finance.services.reconcile import reconcile
+from payments.stripe_api import stripe_client_for
+from tenants.models import Tenant
+
+
+class Command(BaseCommand):
+    help = "Import a tenant's Stripe payouts and balance transactions, then reconcile them."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("tenant", help="the tenant's slug")
+        parser.add_argument("--workers", type=int, default=1, help="processes reading from Stripe")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
+        if tenant is None:
+            raise CommandError(f"No tenant {options['tenant']!r}.")
+        run = stripe_import(
+            tenant=tenant,
+            client=stripe_client_for(tenant),
+            trigger="manual",
+            workers=max(1, options["workers"]),
+            client_factory=lambda: stripe_client_for(tenant),
+        )
+        posted = payouts_post(tenant=tenant)
+        result = reconcile(tenant=tenant)
+        self.stdout.write(
+            f"{run.transactions_seen} balance transactions read ({run.transactions_new} new), "
+            f"{run.payouts_seen} payouts, {posted} posted to the ledger; "
+            f"problems: {result.problems or 'none'}"
+        )

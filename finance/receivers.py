@@ -1,0 +1,28 @@
+"""finance hears of payouts through payments' event registry (payments.events.event_handler):
+`payout.paid`, `payout.failed` and `payout.reconciliation_completed` enqueue the payout's import
+after the apply job commits. Registered by FinanceConfig.ready()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from payments.events import event_handler
+from tenants.models import Tenant
+
+PAYOUT_EVENTS = ("payout.paid", "payout.failed", "payout.reconciliation_completed")
+
+
+def on_payout_event(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    """Idempotent: the job it enqueues upserts; a repeated event imports the same rows again."""
+    from finance.tasks import finance_payout_event
+
+    payout_id = str(event["data"]["object"]["id"])
+    event_type = str(event.get("type", ""))
+    transaction.on_commit(lambda: finance_payout_event.delay(tenant.pk, payout_id, event_type))
+
+
+def register() -> None:
+    """Register with payments' registry (FinanceConfig.ready)."""
+    event_handler(*PAYOUT_EVENTS)(on_payout_event)
