@@ -140,13 +140,16 @@ def main(argv: list[str] | None = None) -> int:
             client.cookies[settings.SESSION_COOKIE_NAME] = session
             client.cookies[settings.CSRF_COOKIE_NAME] = csrf
             body = json.dumps({"offering": seeded["offering"]})
-            call = lambda: client.post(  # noqa: E731
-                path,
-                body,
-                content_type="application/json",
-                HTTP_X_CSRFTOKEN=csrf,
-                HTTP_IDEMPOTENCY_KEY=key,
-            )
+
+            def call() -> Any:
+                return client.post(
+                    path,
+                    body,
+                    content_type="application/json",
+                    HTTP_X_CSRFTOKEN=csrf,
+                    HTTP_IDEMPOTENCY_KEY=key,
+                )
+
             answer = profiler.runcall(call) if profile else call()
             if answer.status_code != 201:
                 raise SystemExit(f"{path}: {answer.status_code} {answer.content[:300]!r}")
@@ -165,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             results["enroll"].append(enroll)
     if args.sql:
         print("The last enrollment's statements:")
-        for ms, sql in LAST_SQL:
-            print(f"  {ms:6.2f} ms  {sql[:160]}")
+        for ms, statement in LAST_SQL:
+            print(f"  {ms:6.2f} ms  {statement[:160]}")
 
     summary: dict[str, Any] = {}
     print(f"{'request':<10} {'wall ms':>8} {'SQL n':>6} {'SQL ms':>7} {'Python ms':>10}   (medians)")
