@@ -101,7 +101,7 @@ def seed(learners: int, seats: int, spread: int) -> dict[str, Any]:
             # TRUNCATE, not DELETE: enrollment events refuse DELETE (append-only trigger).
             cursor.execute(
                 "TRUNCATE enrollment_enrollmentmessage, enrollment_enrollmentevent, enrollment_enrollment, "
-                "enrollment_idempotencyrecord, enrollment_waitlistsettings"
+                "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount"
             )
         Offering.objects.filter(tenant=tenant).delete()
 

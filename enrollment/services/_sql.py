@@ -16,12 +16,13 @@ from typing import Any
 from django.db import connection
 
 from catalog.models import Microcredential, Offering
-from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentEvent, EnrollmentStatus
+from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentEvent, EnrollmentStatus, WaitlistCount
 from tenants.models import Tenant, Unit
 
 S = EnrollmentStatus
 _E = Enrollment._meta.db_table
 _EV = EnrollmentEvent._meta.db_table
+_W = WaitlistCount._meta.db_table
 _O = Offering._meta.db_table
 _M = Microcredential._meta.db_table
 _U = Unit._meta.db_table
@@ -95,13 +96,9 @@ def enrollment_insert(
     hold_expires_at: datetime | None = None,
 ) -> tuple[Enrollment, int | None]:
     """INSERT the enrollment and its event in one statement; for a wait-list entry, its position
-    too (the count cannot see the row it inserts, hence the + 1)."""
-    position_sql = (
-        f"1 + (SELECT count(*) FROM {_E} w WHERE w.offering_id = %s "  # noqa: S608 - our table
-        "AND w.status = 'waitlisted' AND w.arrival < e.arrival)"
-        if status == S.WAITLISTED
-        else "NULL::bigint"
-    )
+    too, read in the same round trip from the wait-list's count (WaitlistCount): the INSERT's
+    trigger counted this entry in under the count's row lock and gave it the last place, so the
+    count is exactly how many wait up to and including it, whatever left or was promoted before."""
     sql = (
         f"WITH e AS (INSERT INTO {_E} "  # noqa: S608 - table names are ours
         "(tenant_id, offering_id, learner_id, status, hold_expires_at, created_at, updated_at) "
@@ -109,13 +106,19 @@ def enrollment_insert(
         f"ev AS (INSERT INTO {_EV} "
         "(tenant_id, enrollment_id, actor_id, action, from_status, to_status, reason, details, at) "
         "SELECT %s, e.id, %s, %s, '', %s, %s, %s, %s FROM e) "
-        f"SELECT e.id, e.arrival, {position_sql} FROM e"
+        "SELECT e.id, e.arrival, NULL::integer FROM e"
     )
     tenant_id = offering.tenant_id
     params: list[Any] = [tenant_id, offering.pk, learner_id, status, hold_expires_at, now, now]
     params += [tenant_id, actor_id, action, status, reason[:500], json.dumps({}), now]
     if status == S.WAITLISTED:
-        params.append(offering.pk)
+        # A second statement in the same round trip: it sees the first one's writes.
+        sql += (
+            f"; SELECT e.id, e.arrival, c.waiting FROM {_E} e "  # noqa: S608 - our tables
+            f"JOIN {_W} c ON c.offering_id = e.offering_id "
+            "WHERE e.offering_id = %s AND e.learner_id = %s AND e.status = 'waitlisted'"
+        )
+        params += [offering.pk, learner_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         enrollment_id, arrival, position = cursor.fetchone()
