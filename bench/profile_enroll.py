@@ -35,6 +35,9 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     from datetime import timedelta
 
     from django.conf import settings
