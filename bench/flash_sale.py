@@ -513,7 +513,11 @@ def run(args: argparse.Namespace) -> int:
             ),
             {201},
         )
-        print(f"trivial POST: {trivial_before.rps:,.0f}/s", flush=True)
+        print(
+            f"trivial POST: {trivial_before.rps:,.0f}/s, p50 {trivial_before.p50_ms:.1f} ms, "
+            f"p99 {trivial_before.p99_ms:.1f} ms, errors {trivial_before.errors}",
+            flush=True,
+        )
         hot_sent = load(
             args.port, "/api/v1/enrollments/", hot_jobs, args.connections, args.client_processes, cookies
         )
@@ -546,7 +550,11 @@ def run(args: argparse.Namespace) -> int:
             ),
             {201},
         )
-        print(f"trivial POST again: {trivial_after.rps:,.0f}/s", flush=True)
+        print(
+            f"trivial POST again: {trivial_after.rps:,.0f}/s, p50 {trivial_after.p50_ms:.1f} ms, "
+            f"p99 {trivial_after.p99_ms:.1f} ms, errors {trivial_after.errors}",
+            flush=True,
+        )
         trivial = Timing(
             rps=(trivial_before.rps + trivial_after.rps) / 2,
             p50_ms=(trivial_before.p50_ms + trivial_after.p50_ms) / 2,
@@ -587,7 +595,10 @@ def run(args: argparse.Namespace) -> int:
             f"{name:<10} {t.rps:>9.0f} {t.p50_ms:>8.1f} {t.p99_ms:>8.1f} {c['seats_taken']:>6} "
             f"{c['oversold']:>9} {c['fifo_violations']:>5} {t.errors:>7}"
         )
-    print(f"{'trivial':<10} {trivial.rps:>9.0f} {trivial.p50_ms:>8.1f} {trivial.p99_ms:>8.1f}")
+    print(
+        f"{'trivial':<10} {trivial.rps:>9.0f} {trivial.p50_ms:>8.1f} {trivial.p99_ms:>8.1f} "
+        f"{'':>6} {'':>9} {'':>5} {trivial.errors:>7}"
+    )
     print(f"hot row: {hot_row:,.0f} tps (best, at {at} connections)")
     correct = all(
         (c["seats_taken"], c["oversold"], c["fifo_violations"], c["counter_mismatch"])
