@@ -387,7 +387,21 @@ def check(env: dict[str, str], offerings: list[int], sent: list[Sent]) -> dict[s
         "fifo_violations": violations,
         "waitlisted": sum(1 for r in rows if r[2] == "waitlisted"),
         "rows": len(rows),
+        # Where the latency is: the requests that got a seat, and those that joined a wait-list.
+        **_latencies(
+            "seat", [when[(learner, o)] for o, learner, status, _a in rows if status in SEAT_STATES]
+        ),
+        **_latencies(
+            "waitlist", [when[(learner, o)] for o, learner, status, _a in rows if status == "waitlisted"]
+        ),
     }
+
+
+def _latencies(name: str, sent: list[Sent]) -> dict[str, int]:
+    ms = sorted(round((s.finished - s.started) * 1000) for s in sent)
+    if not ms:
+        return {}
+    return {f"{name}_p50_ms": ms[len(ms) // 2], f"{name}_p99_ms": ms[min(len(ms) - 1, int(len(ms) * 0.99))]}
 
 
 def _fifo_violations(
