@@ -101,7 +101,7 @@ def seed(learners: int, seats: int, spread: int) -> dict[str, Any]:
             # TRUNCATE, not DELETE: enrollment events refuse DELETE (append-only trigger).
             cursor.execute(
                 "TRUNCATE enrollment_enrollmentmessage, enrollment_enrollmentevent, enrollment_enrollment, "
-                "enrollment_idempotencyrecord, enrollment_waitlistsettings"
+                "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount"
             )
         Offering.objects.filter(tenant=tenant).delete()
 
@@ -387,7 +387,21 @@ def check(env: dict[str, str], offerings: list[int], sent: list[Sent]) -> dict[s
         "fifo_violations": violations,
         "waitlisted": sum(1 for r in rows if r[2] == "waitlisted"),
         "rows": len(rows),
+        # Where the latency is: the requests that got a seat, and those that joined a wait-list.
+        **_latencies(
+            "seat", [when[(learner, o)] for o, learner, status, _a in rows if status in SEAT_STATES]
+        ),
+        **_latencies(
+            "waitlist", [when[(learner, o)] for o, learner, status, _a in rows if status == "waitlisted"]
+        ),
     }
+
+
+def _latencies(name: str, sent: list[Sent]) -> dict[str, int]:
+    ms = sorted(round((s.finished - s.started) * 1000) for s in sent)
+    if not ms:
+        return {}
+    return {f"{name}_p50_ms": ms[len(ms) // 2], f"{name}_p99_ms": ms[min(len(ms) - 1, int(len(ms) * 0.99))]}
 
 
 def _fifo_violations(
@@ -513,7 +527,11 @@ def run(args: argparse.Namespace) -> int:
             ),
             {201},
         )
-        print(f"trivial POST: {trivial_before.rps:,.0f}/s", flush=True)
+        print(
+            f"trivial POST: {trivial_before.rps:,.0f}/s, p50 {trivial_before.p50_ms:.1f} ms, "
+            f"p99 {trivial_before.p99_ms:.1f} ms, errors {trivial_before.errors}",
+            flush=True,
+        )
         hot_sent = load(
             args.port, "/api/v1/enrollments/", hot_jobs, args.connections, args.client_processes, cookies
         )
@@ -546,7 +564,11 @@ def run(args: argparse.Namespace) -> int:
             ),
             {201},
         )
-        print(f"trivial POST again: {trivial_after.rps:,.0f}/s", flush=True)
+        print(
+            f"trivial POST again: {trivial_after.rps:,.0f}/s, p50 {trivial_after.p50_ms:.1f} ms, "
+            f"p99 {trivial_after.p99_ms:.1f} ms, errors {trivial_after.errors}",
+            flush=True,
+        )
         trivial = Timing(
             rps=(trivial_before.rps + trivial_after.rps) / 2,
             p50_ms=(trivial_before.p50_ms + trivial_after.p50_ms) / 2,
@@ -587,7 +609,10 @@ def run(args: argparse.Namespace) -> int:
             f"{name:<10} {t.rps:>9.0f} {t.p50_ms:>8.1f} {t.p99_ms:>8.1f} {c['seats_taken']:>6} "
             f"{c['oversold']:>9} {c['fifo_violations']:>5} {t.errors:>7}"
         )
-    print(f"{'trivial':<10} {trivial.rps:>9.0f} {trivial.p50_ms:>8.1f} {trivial.p99_ms:>8.1f}")
+    print(
+        f"{'trivial':<10} {trivial.rps:>9.0f} {trivial.p50_ms:>8.1f} {trivial.p99_ms:>8.1f} "
+        f"{'':>6} {'':>9} {'':>5} {trivial.errors:>7}"
+    )
     print(f"hot row: {hot_row:,.0f} tps (best, at {at} connections)")
     correct = all(
         (c["seats_taken"], c["oversold"], c["fifo_violations"], c["counter_mismatch"])

@@ -179,6 +179,27 @@ class WaitlistSettings(models.Model):
         return timedelta(hours=self.offer_window_hours)
 
 
+class WaitlistCount(models.Model):
+    """Per offering: how many wait on its list now. Kept by a trigger on enrollment rows
+    (migration 0002: +1 when a row starts waiting, -1 when it stops, whatever code path writes
+    it), never by Python. A learner joining takes this row's lock first and only then their
+    `arrival`, so joins of one offering line up in the order they commit: a newcomer is last, and
+    `waiting` read in the joining transaction is their exact place in line (enroll answers it
+    without counting the list)."""
+
+    offering = models.OneToOneField(Offering, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(waiting__gte=0), name="waitlist_count_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.waiting} waiting for offering {self.offering_id}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an `Idempotency-Key`, replayed to its retries.
 

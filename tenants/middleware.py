@@ -1,4 +1,5 @@
-"""Find the tenant from the request's host. An unknown host is a plain 404, never a guess."""
+"""Find the tenant from the request's host (remembered per process: tenants.cache). An unknown host
+is a plain 404, never a guess."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import cast
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 
+from tenants.cache import tenant_for_host_cached
 from tenants.http import TenantRequest
-from tenants.selectors import tenant_for_host
 
 
 class TenantMiddleware:
@@ -17,7 +18,7 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tenant = tenant_for_host(request.get_host())
+        tenant = tenant_for_host_cached(request.get_host())
         if tenant is None:
             return HttpResponseNotFound(render_to_string("tenants/unknown_host.html"))
         cast(TenantRequest, request).tenant = tenant

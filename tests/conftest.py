@@ -23,6 +23,15 @@ def _own_cache_namespace(settings):
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid4().hex}"}}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_tenant_host_cache():
+    """Each test starts with no host remembered in this process (tenants.cache), as it starts
+    with its own cache namespace: tenants rolled back with an earlier test are not served."""
+    from tenants.cache import forget
+
+    forget()
+
+
 @dataclass
 class World:
     """Two institutions with two units each, and staff of every kind."""

@@ -33,8 +33,12 @@ S = EnrollmentStatus
 
 
 def lock_offering(*, tenant: Tenant, offering_id: int) -> Offering:
-    """The offering's row, locked until the transaction ends (FOR UPDATE)."""
-    offering = Offering.objects.select_for_update().filter(tenant=tenant, pk=offering_id).first()
+    """The offering's row, locked until the transaction ends (FOR NO KEY UPDATE: the seat
+    UPDATE's own lock). Not FOR UPDATE: that also blocks the foreign-key check (FOR KEY SHARE) of
+    every enrollment inserted for the offering, so a learner joining the wait-list, who holds
+    the wait-list count's lock (WaitlistCount) until commit, would wait at commit for a promotion
+    that waits for that count: a deadlock."""
+    offering = Offering.objects.select_for_update(no_key=True).filter(tenant=tenant, pk=offering_id).first()
     if offering is None:
         raise NotVisible(_("No such offering."))
     return offering
