@@ -98,10 +98,11 @@ def seed(learners: int, seats: int, spread: int) -> dict[str, Any]:
             },
         )
         with connection.cursor() as cursor:
-            # TRUNCATE, not DELETE: enrollment events refuse DELETE (append-only trigger).
+            # TRUNCATE, not DELETE: enrollment events refuse DELETE (append-only trigger). CASCADE:
+            # the benchmark's own database; order lines that point at enrollments go too.
             cursor.execute(
                 "TRUNCATE enrollment_enrollmentmessage, enrollment_enrollmentevent, enrollment_enrollment, "
-                "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount"
+                "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount CASCADE"
             )
         Offering.objects.filter(tenant=tenant).delete()
 
