@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
+    # Started in the background by a shell without job control, SIGINT arrives ignored: take it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     address = f"http://{args.host}:{args.port}"
     if port_answers(args.host, args.port):
         print(f"!!! Something already answers on {args.host}:{args.port}. Stop it, or set MICROCRED_PORT.")
