@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
 from finance import receivers, tasks
 from finance.models import Payout, PayoutTie
 from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import ChargeLine
+from microcred.celery import app
 from payments.events import handlers_for
 from tests.finance.activity import charge
 from tests.payments.conftest import API_KEY, WHSEC_A, configure_stripe
@@ -83,3 +87,29 @@ def test_the_command_imports_and_reconciles_a_tenant(world, sdk, control, stripe
     call_command("finance_import", "alpha", stdout=out)
     assert "1 payouts, 1 posted to the ledger; problems: none" in out.getvalue()
     assert Payout.objects.get(tenant=world.a).tie == PayoutTie.TIED
+
+
+def test_import_now_brings_a_new_payout_onto_the_payouts_page(world, sdk, control, stripe_for_tenant):
+    charge(world.a, sdk, [ChargeLine(world.a_unit1.pk, 7_500, "line:1")])
+    control.advance_clock(2 * DAY + 1)
+    payout = control.trigger_payout("usd")
+    control.advance_clock(DAY + 1)
+    client = world.client_for(world.a_finance_all, world.a)
+    assert payout["id"] not in client.get("/console/finance/").content.decode()
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        answer = client.post("/console/finance/import/", follow=True)
+        assert "Import started" in answer.content.decode()
+        deadline = time.monotonic() + 20
+        while not Payout.objects.filter(tenant=world.a, stripe_id=payout["id"]).exists():
+            assert time.monotonic() < deadline, "the import job never brought the payout in"
+            time.sleep(0.1)
+
+    page = client.get("/console/finance/").content.decode()
+    assert payout["id"] in page
+    assert Payout.objects.get(tenant=world.a, stripe_id=payout["id"]).tie == PayoutTie.TIED
+
+
+def test_only_tenant_wide_finance_can_start_an_import(world, stripe_for_tenant):
+    for user in (world.a_finance_unit2, world.a_unit1_admin, world.a_admin):
+        assert world.client_for(user, world.a).post("/console/finance/import/").status_code == 404
