@@ -14,7 +14,7 @@ from payments.errors import RefundRefused
 from payments.models import Refund, RefundState
 from payments.services import refunds
 from tests.payments.conftest import Shop
-from tests.refunds.conftest import figures, paid_order, request, worker_retries  # noqa: F401
+from tests.refunds.helpers import figures, paid_order, request
 
 FEE_125000 = 3655  # 2.9 % of 1,250.00 + 0.30 (the local Stripe's fee, kept on a refund)
 
@@ -81,7 +81,8 @@ def test_a_job_killed_after_stripe_answered_refunds_once_when_retried(
     with pytest.raises(SystemExit):
         refunds.refund_execute(refund_id=refund.pk)
     refund.refresh_from_db()
-    assert refund.state == RefundState.PROCESSING and refund.stripe_refund_id == ""
+    assert refund.state == RefundState.PROCESSING
+    assert refund.stripe_refund_id == ""
     assert shop.server.control.refunds_of(order.charge_id) == 1  # Stripe did it
 
     monkeypatch.setattr(refunds, "_save_answer", real_save)
@@ -124,7 +125,7 @@ def test_retries_are_bounded_and_leave_the_refund_for_the_sweep(shop: Shop, work
     shop.server.control.add_fault("/v1/refunds", status=503, times=1000, method="POST")
     refund = request(shop, order.lines.get(), 10000)
     assert refund.state == RefundState.PROCESSING
-    assert refund.attempts == tasks.refund_execute.max_retries + 1  # type: ignore[attr-defined]
+    assert refund.attempts == tasks.refund_execute.max_retries + 1
     assert shop.server.control.refunds_of(order.charge_id) == 0
     shop.server.control.clear_faults()
     assert refunds.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
@@ -143,7 +144,8 @@ def test_a_refusal_is_a_terminal_failure_with_stripes_reason(shop: Shop, eager_t
     # Retried by staff: a new refund (a new idempotency key); the failed one resolved, pointing to it.
     again = refunds.refund_retry(tenant=shop.tenant, refund_id=refund.pk, actor=shop.world.a_admin)
     refund.refresh_from_db()
-    assert refund.state == RefundState.RESOLVED and str(again.pk) in refund.resolution_note
+    assert refund.state == RefundState.RESOLVED
+    assert str(again.pk) in refund.resolution_note
     assert again.retry_of == refund
     with pytest.raises(RefundRefused):
         refunds.refund_resolve(tenant=shop.tenant, refund_id=again.pk, actor=shop.world.a_admin, note="x")
@@ -190,7 +192,8 @@ def test_events_before_the_jobs_answer_move_the_refund_forward(
     monkeypatch.undo()
     shop.deliver("charge.refunded")
     refund = Refund.objects.get()
-    assert refund.state == RefundState.SUCCEEDED and refund.stripe_refund_id.startswith("re_")
+    assert refund.state == RefundState.SUCCEEDED
+    assert refund.stripe_refund_id.startswith("re_")
     assert figures(shop)["continuing-ed"][2] == 20000
     # The job, retried, finds it done and calls Stripe no more.
     before = shop.server.control.requests_to("POST", "/v1/refunds")
