@@ -7,6 +7,7 @@ urlpatterns = [
     path("orders/<str:reference>/", views.order_detail, name="order-detail"),
     path("orders/<str:reference>/status.json", views.order_status, name="order-status"),
     path("orders/<str:reference>/receipt/", views.order_receipt, name="order-receipt"),
+    path("my/learning/<int:pk>/cancel-paid/", views.paid_cancel, name="paid-cancel"),
     path("payments/stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
     path("console/payments/", console.stripe_keys, name="console-payments"),
 ]
