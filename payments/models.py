@@ -264,6 +264,8 @@ class Refund(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     transfer_reversal_id = models.CharField(max_length=255, blank=True)
     transfer_reversed_minor = models.PositiveBigIntegerField(default=0)
+    # The learner was e-mailed about it (an offering cancelled: "your refund is on its way").
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

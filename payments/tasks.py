@@ -101,6 +101,20 @@ def refund_settle(refund_id: int) -> bool:
     return refunds.refund_settle(refund_id=refund_id)
 
 
+@shared_task(
+    name="payments.refund_notice",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def refund_notice_send(refund_id: int) -> bool:
+    from payments.services import refunds
+
+    return refunds.refund_notice_send(refund_id=refund_id)
+
+
 @shared_task(name="payments.sweep", acks_late=True)
 def payments_sweep() -> dict[str, Any]:
     """Every minute: apply stored events never applied; send receipts and refunds left undone."""

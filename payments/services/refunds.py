@@ -119,6 +119,7 @@ def refund_request(
     batch: RefundBatch | None = None,
     idempotency_key: str = "",
     now: datetime | None = None,
+    bulk: bool = False,
 ) -> Refund:
     """Ask for `amount_minor` back on one paid order line. Refused (nothing written) when the
     amount is not positive or exceeds what is left to refund on the line. Must be called in a
@@ -176,7 +177,7 @@ def refund_request(
             at=now,
         )
         refund_id = refund.pk
-        transaction.on_commit(lambda: enqueue(refund_id))
+        transaction.on_commit(lambda: enqueue(refund_id, bulk=bulk))
     return refund
 
 
@@ -386,7 +387,6 @@ def refund_retry(*, tenant: Tenant, refund_id: int, actor: User, note: str = "")
             requested_by_kind=RefundRequester.STAFF,
             requested_by=actor,
             cancelled_enrollment=old.cancelled_enrollment,
-            batch=old.batch,
             now=now,
         )
         Refund.objects.filter(pk=new.pk).update(retry_of=old)
@@ -572,3 +572,31 @@ def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
             ).values_list("pk", flat=True)[:200]
         ),
     }
+
+
+def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
+    """E-mail the learner once that their refund is on its way (an offering cancelled)."""
+    from payments.services.settlement import _send
+
+    now = now or timezone.now()
+    claimed = Refund.objects.filter(pk=refund_id, notified_at__isnull=True).update(notified_at=now)
+    if not claimed:
+        return False
+    refund = Refund.objects.select_related("line__order__tenant", "batch").get(pk=refund_id)
+    from catalog.money import format_money
+
+    try:
+        _send(
+            refund.line.order,
+            "refund_notice",
+            {
+                "line": refund.line,
+                "refund": refund,
+                "amount": format_money(refund.amount_minor, refund.currency),
+                "why": refund.batch.reason if refund.batch else refund.reason,
+            },
+        )
+    except Exception:
+        Refund.objects.filter(pk=refund_id).update(notified_at=None)
+        raise
+    return True
