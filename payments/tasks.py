@@ -135,9 +135,12 @@ def payments_sweep() -> dict[str, Any]:
         refund_execute.delay(refund_id)
     for refund_id in stuck["settle"]:
         refund_settle.delay(refund_id)
+    for refund_id in stuck["notices"]:
+        refund_notice_send.delay(refund_id)
     return {
         "events": len(unapplied),
         **{k: len(v) for k, v in due.items()},
         "refunds_stuck": len(stuck["execute"]),
         "refunds_unsettled": len(stuck["settle"]),
+        "refund_notices": len(stuck["notices"]),
     }

@@ -556,8 +556,9 @@ def _reverse_transfer(refund: Refund, line: OrderLine, order: Order) -> tuple[st
 
 
 def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
-    """Refunds left in requested/processing without a Stripe answer, and succeeded refunds not
-    yet in the ledger, older than two minutes (for the sweep)."""
+    """Refunds left in requested/processing without a Stripe answer, succeeded refunds not yet in
+    the ledger, and a cancelled offering's refunds whose learner was not told yet, older than two
+    minutes (for the sweep)."""
     now = now or timezone.now()
     before = now - STUCK_AFTER
     return {
@@ -569,6 +570,11 @@ def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
         "settle": list(
             Refund.objects.filter(
                 state=R.SUCCEEDED, settled_at__isnull=True, updated_at__lte=before
+            ).values_list("pk", flat=True)[:200]
+        ),
+        "notices": list(
+            Refund.objects.filter(
+                batch__isnull=False, notified_at__isnull=True, created_at__lte=before
             ).values_list("pk", flat=True)[:200]
         ),
     }

@@ -203,3 +203,31 @@ def test_events_before_the_jobs_answer_move_the_refund_forward(
 
 def _dies(*args: Any, **kwargs: Any) -> str:
     raise SystemExit("worker killed")
+
+
+def test_the_sweep_finds_refunds_the_broker_lost(
+    shop: Shop, eager_tasks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down at commit: nothing ran; the minute sweep runs the refund, its ledger
+    posting follows."""
+    order = paid_order(shop, 30000)
+    monkeypatch.setattr(tasks.refund_execute, "delay", _broker_down)
+    refund = request(shop, order.lines.get(), 30000)
+    assert refund.state == RefundState.REQUESTED
+    monkeypatch.undo()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Refund.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - timedelta(minutes=3))
+    with shop.capture(execute=True):  # the refund's ledger posting is queued after its commit
+        result = tasks.payments_sweep()
+    assert result["refunds_stuck"] == 1
+    refund.refresh_from_db()
+    assert refund.state == RefundState.SUCCEEDED
+    assert figures(shop)["continuing-ed"][2] == 30000
+    assert tasks.payments_sweep()["refunds_stuck"] == 0
+
+
+def _broker_down(*args: Any) -> None:
+    raise ConnectionError("broker down")
