@@ -5,10 +5,11 @@ and shows the progress."""
 
 from __future__ import annotations
 
+import pytest
 from django.core import mail
 
 from enrollment.models import Enrollment
-from payments.models import Refund, RefundState
+from payments.models import Order, Refund, RefundState
 from tests.factories import UserFactory
 from tests.payments.conftest import Shop
 from tests.refunds.helpers import figures, paid_order, request
@@ -124,3 +125,43 @@ def test_cancelling_an_offering_refunds_everyone_and_shows_progress(shop: Shop, 
     assert sorted(m.to[0] for m in told) == [f"learner{n}@example.com" for n in range(3)]
     assert "The teacher is ill" in told[0].body
     assert figures(shop)["continuing-ed"][2] == 375000
+
+
+def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.conf import settings
+
+    from payments import tasks
+    from payments.services import staff_refunds
+    from tenants.selectors import staff_access
+
+    order = paid_order_eager(shop)
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(tasks.refund_execute, "delay", lambda pk: queued.append(("single", pk)))
+    monkeypatch.setattr(tasks.refund_execute_bulk, "delay", lambda pk: queued.append(("bulk", pk)))
+    monkeypatch.setattr(tasks.refund_notice_send, "delay", lambda pk: None)
+    access = staff_access(tenant=shop.tenant, user=shop.world.a_unit1_admin)
+    with shop.capture(execute=True):
+        batch = staff_refunds.offering_cancel(
+            tenant=shop.tenant,
+            access=access,
+            actor=shop.world.a_unit1_admin,
+            offering_id=order.lines.get().offering_id,
+            reason="Room flooded",
+        )
+    assert queued == [("bulk", batch.refunds.get().pk)]
+    assert tasks.refund_execute_bulk.rate_limit == settings.REFUND_BULK_RATE
+    progress = staff_refunds.batch_progress(batch)
+    assert (progress.total, progress.succeeded, progress.pending, progress.done) == (1, 0, 1, False)
+
+
+def paid_order_eager(shop: Shop) -> Order:
+    from microcred.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    try:
+        return paid_order(shop, 10000)
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = previous
