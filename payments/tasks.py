@@ -101,6 +101,14 @@ def refund_settle(refund_id: int) -> bool:
     return refunds.refund_settle(refund_id=refund_id)
 
 
+@shared_task(name="payments.refund_refresh", **_REFUND_RETRY)
+def refund_refresh(refund_id: int) -> str:
+    """A refund pending at Stripe for an hour: its state read back from Stripe."""
+    from payments.services import refunds
+
+    return refunds.refund_refresh(refund_id=refund_id)
+
+
 @shared_task(
     name="payments.refund_notice",
     acks_late=True,
@@ -135,6 +143,8 @@ def payments_sweep() -> dict[str, Any]:
         refund_execute.delay(refund_id)
     for refund_id in stuck["settle"]:
         refund_settle.delay(refund_id)
+    for refund_id in stuck["refresh"]:
+        refund_refresh.delay(refund_id)
     for refund_id in stuck["notices"]:
         refund_notice_send.delay(refund_id)
     return {

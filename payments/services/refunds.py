@@ -51,6 +51,7 @@ from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=2)
+REFRESH_AFTER = timedelta(hours=1)  # a refund pending at Stripe: ask how it ended, hourly
 R = RefundState
 
 
@@ -558,7 +559,7 @@ def _reverse_transfer(refund: Refund, line: OrderLine, order: Order) -> tuple[st
 def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
     """Refunds left in requested/processing without a Stripe answer, succeeded refunds not yet in
     the ledger, and a cancelled offering's refunds whose learner was not told yet, older than two
-    minutes (for the sweep)."""
+    minutes; refunds pending at Stripe for an hour (for the sweep)."""
     now = now or timezone.now()
     before = now - STUCK_AFTER
     return {
@@ -572,12 +573,30 @@ def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
                 state=R.SUCCEEDED, settled_at__isnull=True, updated_at__lte=before
             ).values_list("pk", flat=True)[:200]
         ),
+        "refresh": list(
+            Refund.objects.filter(state=R.PROCESSING, updated_at__lte=now - REFRESH_AFTER)
+            .exclude(stripe_refund_id="")
+            .values_list("pk", flat=True)[:200]
+        ),
         "notices": list(
             Refund.objects.filter(
                 batch__isnull=False, notified_at__isnull=True, created_at__lte=before
             ).values_list("pk", flat=True)[:200]
         ),
     }
+
+
+def refund_refresh(*, refund_id: int) -> str:
+    """A refund Stripe answered `pending` (or whose events never came): ask Stripe how it ended."""
+    refund = Refund.objects.select_related("tenant").filter(pk=refund_id).first()
+    if refund is None or refund.state != R.PROCESSING or not refund.stripe_refund_id:
+        return refund.state if refund is not None else ""
+    client = stripe_api.stripe_client_for(refund.tenant)
+    try:
+        answer = client.v1.refunds.retrieve(refund.stripe_refund_id)
+    except stripe_api.RETRYABLE as exc:
+        raise stripe_api.unavailable(exc) from exc
+    return _save_answer(refund.pk, answer.to_dict(), now=timezone.now())
 
 
 def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:

@@ -231,3 +231,32 @@ def test_the_sweep_finds_refunds_the_broker_lost(
 
 def _broker_down(*args: Any) -> None:
     raise ConnectionError("broker down")
+
+
+def test_a_refund_pending_at_stripe_is_read_back_by_the_sweep(
+    shop: Shop, eager_tasks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = paid_order(shop, 20000)
+    real_save = refunds._save_answer
+
+    def answered_pending(refund_id: int, answer: dict[str, Any], **kw: Any) -> str:
+        return real_save(refund_id, {**answer, "status": "pending"}, **kw)
+
+    monkeypatch.setattr(refunds, "_save_answer", answered_pending)
+    refund = request(shop, order.lines.get(), 20000)
+    monkeypatch.setattr(refunds, "_save_answer", real_save)
+    assert refund.state == RefundState.PROCESSING
+    assert refund.stripe_refund_id.startswith("re_")
+    assert refunds.refund_execute(refund_id=refund.pk) == RefundState.PROCESSING  # no second call
+
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Refund.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    with shop.capture(execute=True):
+        assert tasks.payments_sweep()["refunds_stuck"] == 0
+    refund.refresh_from_db()
+    assert refund.state == RefundState.SUCCEEDED
+    assert shop.server.control.refunds_of(order.charge_id) == 1
+    assert figures(shop)["continuing-ed"][2] == 20000
