@@ -5,27 +5,13 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
-from catalog.money import format_money
 from enrollment.extensions import Extra, register_my_learning
 from enrollment.models import EnrollmentStatus
 from identity.models import User
 from payments.models import LineStatus, OrderLine, OrderStatus, Refund, RefundState
+from payments.services.refunds import refund_note
 from tenants.models import Tenant
-
-
-def _note(refund: Refund) -> str:
-    amount = format_money(refund.amount_minor, refund.currency)
-    if refund.state in (RefundState.REQUESTED, RefundState.PROCESSING):
-        return _("Refund of %(amount)s pending.") % {"amount": amount}
-    if refund.state == RefundState.SUCCEEDED:
-        return _("Refunded: %(amount)s. Your bank may take 5–10 days to show it.") % {"amount": amount}
-    if refund.state == RefundState.FAILED:
-        return _(
-            "The refund of %(amount)s did not go through; the unit has been told and will sort it out."
-        ) % {"amount": amount}
-    return _("The refund of %(amount)s was settled by the unit.") % {"amount": amount}
 
 
 @register_my_learning
@@ -48,7 +34,9 @@ def my_learning_extras(*, tenant: Tenant, learner: User, enrollment_ids: list[in
         if line.status == LineStatus.CONFIRMED and enrollment.status == EnrollmentStatus.CONFIRMED:
             cancel_url = reverse("paid-cancel", args=[enrollment.pk])
         notes = tuple(
-            _note(r) for r in refunds.get(line.pk, []) if r.state != RefundState.RESOLVED or r.resolution_note
+            refund_note(r)
+            for r in refunds.get(line.pk, [])
+            if r.state != RefundState.RESOLVED or r.resolution_note
         )
         before = found.get(enrollment.pk, Extra())
         found[enrollment.pk] = Extra(cancel_url=cancel_url or before.cancel_url, notes=before.notes + notes)

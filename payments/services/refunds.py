@@ -28,6 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.money import format_money
 from identity.models import User
 from ledger.models import LedgerEntry, TransactionKind
 from ledger.services import ledger_post, refund_lines, refund_reversal_lines, transfer_reversal_lines
@@ -69,6 +70,20 @@ def refundable_minor(line: OrderLine) -> int:
     if line.order.status != OrderStatus.PAID:
         return 0
     return max(0, line.amount_minor - refunded_minor(line))
+
+
+def refund_note(refund: Refund) -> str:
+    """How a learner sees a refund (My learning, the order page)."""
+    amount = format_money(refund.amount_minor, refund.currency)
+    if refund.state in (RefundState.REQUESTED, RefundState.PROCESSING):
+        return _("Refund of %(amount)s pending.") % {"amount": amount}
+    if refund.state == RefundState.SUCCEEDED:
+        return _("Refunded: %(amount)s. Your bank may take 5–10 days to show it.") % {"amount": amount}
+    if refund.state == RefundState.FAILED:
+        return _(
+            "The refund of %(amount)s did not go through; the unit has been told and will sort it out."
+        ) % {"amount": amount}
+    return _("The refund of %(amount)s was settled by the unit.") % {"amount": amount}
 
 
 # ---------------------------------------------------------------------------------------- writes
@@ -148,8 +163,6 @@ def refund_request(
             )
         left = line.amount_minor - refunded_minor(line)
         if amount_minor > left:
-            from catalog.money import format_money
-
             message = _("At most %(left)s is left to refund on this line.") % {
                 "left": format_money(max(left, 0), line.currency)
             }
@@ -608,8 +621,6 @@ def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
     if not claimed:
         return False
     refund = Refund.objects.select_related("line__order__tenant", "batch").get(pk=refund_id)
-    from catalog.money import format_money
-
     try:
         _send(
             refund.line.order,

@@ -91,13 +91,25 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
 
 
 def receipt_context(order: Order) -> dict[str, Any]:
+    from payments.services.refunds import refund_note
+
     lines = list(order.lines.select_related("unit", "offering__microcredential").order_by("pk"))
     units = {line.unit_id: line.unit for line in lines}
     brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
     return {
         "order": order,
         "lines": [
-            {"line": line, "amount": format_money(line.amount_minor, line.currency), "unit": line.unit}
+            {
+                "line": line,
+                "amount": format_money(line.amount_minor, line.currency),
+                "unit": line.unit,
+                "refund_notes": [
+                    refund_note(r)
+                    for r in line.refunds.exclude(requested_by_kind=RefundRequester.SYSTEM).order_by(
+                        "created_at", "pk"
+                    )
+                ],
+            }
             for line in lines
         ],
         "total": format_money(order.amount_minor, order.currency),

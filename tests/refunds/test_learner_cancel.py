@@ -104,6 +104,8 @@ def test_a_learner_sees_the_refund_pending_then_refunded_and_the_seat_goes_on(
     page = shop.browser.get("/my/learning/").content.decode()
     assert "Refunded: $1,250.00." in page
     assert "pending" not in page
+    reference = Refund.objects.get().line.order.reference
+    assert "Refunded: $1,250.00." in shop.browser.get(f"/orders/{reference}/").content.decode()
 
 
 def test_a_policy_changed_after_purchase_changes_nothing(shop: Shop, eager_tasks: None) -> None:
