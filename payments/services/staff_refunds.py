@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
+from catalog.models import PublicationStatus
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
@@ -104,7 +106,8 @@ def offering_cancel(
     reason: str,
     now: datetime | None = None,
 ) -> RefundBatch:
-    """Cancel a whole offering: every active enrollment is cancelled (each learner told by
+    """Cancel a whole offering: it is archived (off the catalog, nobody new enrolls), every
+    active enrollment is cancelled (each learner told by
     enrollment's message), every paid line refunded in full of what is left, through the bulk
     refund task (rate limited); the learners are e-mailed that their refund is on its way."""
     now = now or timezone.now()
@@ -113,6 +116,8 @@ def offering_cancel(
     if not reason:
         message = _("Say why the offering is cancelled: the learners are told.")
         raise RefundRefused(message, code="refund_reason_missing", fields={"reason": [message]})
+    if offering.status != PublicationStatus.ARCHIVED:  # first, on its own: nobody new enrolls
+        catalog_services.offering_archive(tenant=tenant, access=access, actor=actor, offering_id=offering.pk)
     with transaction.atomic():
         batch = RefundBatch.objects.create(
             tenant=tenant, offering=offering, requested_by=actor, reason=reason, created_at=now

@@ -121,6 +121,8 @@ def test_cancelling_an_offering_refunds_everyone_and_shows_progress(shop: Shop, 
     batch_refunds = Refund.objects.filter(batch__isnull=False)
     assert sorted(r.amount_minor for r in batch_refunds) == [100000, 125000, 125000]
     assert set(Enrollment.objects.filter(offering=offering).values_list("status", flat=True)) == {"cancelled"}
+    offering.refresh_from_db()
+    assert offering.status == "archived"  # off the catalog: nobody new enrolls
     told = [m for m in mail.outbox if "Cancelled, and refunded" in m.subject]
     assert sorted(m.to[0] for m in told) == [f"learner{n}@example.com" for n in range(3)]
     assert "The teacher is ill" in told[0].body
