@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from catalog import selectors as catalog_selectors
 from catalog.models import EnrollmentState
 from catalog.presenters import OfferingCard, offering_card, offering_page
-from enrollment import presenters, selectors, services
+from enrollment import extensions, presenters, selectors, services
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import idempotency
 from enrollment.services.messages import offer_from_token
@@ -109,7 +109,10 @@ def _enroll_post(request: StaffRequest, pk: int) -> HttpResponse:
 def my_learning(request: StaffRequest) -> HttpResponse:
     now = timezone.now()
     rows = list(selectors.enrollments_for_learner(tenant=request.tenant, learner=request.user))
-    items = [_item(e, now) for e in rows]
+    extras = extensions.extras_for(
+        tenant=request.tenant, learner=request.user, enrollment_ids=[e.pk for e in rows]
+    )
+    items = [_item(e, now, extras.get(e.pk)) for e in rows]
     payable = [i for i in items if i.can_pay]
     return render(
         request,
@@ -137,10 +140,13 @@ class Item:
     can_leave: bool
     is_offer: bool
     can_pay: bool
+    cancel_url: str = ""
+    notes: tuple[str, ...] = ()
 
 
-def _item(enrollment: Enrollment, now: datetime) -> Item:
+def _item(enrollment: Enrollment, now: datetime, extra: extensions.Extra | None = None) -> Item:
     offering = enrollment.offering
+    extra = extra or extensions.Extra()
     return Item(
         enrollment=enrollment,
         card=offering_card(offering, now=now, tz=offering.tz),
@@ -150,6 +156,8 @@ def _item(enrollment: Enrollment, now: datetime) -> Item:
         can_leave=enrollment.status == S.WAITLISTED,
         is_offer=enrollment.status == S.OFFERED,
         can_pay=enrollment.status == S.HELD and not offering.is_free,
+        cancel_url=extra.cancel_url,
+        notes=extra.notes,
     )
 
 
@@ -162,6 +170,9 @@ def cancel(request: StaffRequest, pk: int) -> HttpResponse:
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    extra = extensions.extras_for(tenant=request.tenant, learner=request.user, enrollment_ids=[pk]).get(pk)
+    if extra is not None and extra.cancel_url:  # a paid seat: cancelled with its refund, shown first
+        return redirect(extra.cancel_url)
     if request.method == "POST":
         try:
             if enrollment.status == S.WAITLISTED:

@@ -259,6 +259,9 @@ HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 # Stripe: each tenant's keys are in payments.TenantStripeSettings. STRIPE_API_BASE points the SDK
 # at the local Stripe (dev and tests; `make run` sets it); production leaves it empty (Stripe).
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# Bulk refunds (an offering cancelled), per worker process: Stripe allows 100 requests/s in live
+# mode, 25 in test mode; the refund job makes one or two.
+REFUND_BULK_RATE = env_str("REFUND_BULK_RATE", "10/s")
 # Dev only: a base address per tenant slug ("northfield=http://127.0.0.1:12111,harbor=…"), as
 # `make run` gives each demo tenant a local Stripe (an account) of its own.
 STRIPE_API_BASES = dict(item.split("=", 1) for item in env_list("STRIPE_API_BASES", []) if "=" in item)

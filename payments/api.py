@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -21,10 +22,13 @@ from rest_framework.views import APIView
 from enrollment.api import ErrorOutput
 from identity.models import User
 from payments import selectors
-from payments.models import LineStatus, Order, OrderStatus
-from payments.services import orders
+from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
+from payments.services import cancellation, orders, refunds, staff_refunds
 from payments.views import checkout_urls
-from tenants.models import Tenant
+from tenants.api_auth import api_staff_access
+from tenants.errors import NotVisible
+from tenants.models import Tenant, Unit
+from tenants.selectors import StaffAccess
 
 
 def _tenant(request: Request) -> Tenant:
@@ -120,3 +124,246 @@ class OrderDetailApi(APIView):
 
 def _fresh(order: Order) -> Order:
     return Order.objects.prefetch_related("lines__unit").get(pk=order.pk)
+
+
+# ------------------------------------------------------------------------------------- refunds
+
+
+class RefundOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    order = serializers.CharField(source="line.order.reference")
+    line = serializers.IntegerField(source="line_id")
+    learner_email = serializers.EmailField(source="line.order.email")
+    unit = serializers.CharField(source="line.unit.slug")
+    amount_minor = serializers.IntegerField(help_text="Integer minor units (cents).")
+    currency = serializers.CharField()
+    reason = serializers.CharField()
+    requested_by_kind = serializers.ChoiceField(choices=RefundRequester.choices)
+    requested_by = serializers.EmailField(source="requested_by.email", allow_null=True, default=None)
+    state = serializers.ChoiceField(choices=RefundState.choices)
+    failure_reason = serializers.CharField(help_text="Stripe's reason when the refund failed.")
+    resolution_note = serializers.CharField()
+    processor_refund_id = serializers.CharField(source="stripe_refund_id")
+    cancelled_enrollment = serializers.BooleanField()
+    retry_of = serializers.IntegerField(source="retry_of_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    succeeded_at = serializers.DateTimeField(allow_null=True)
+    failed_at = serializers.DateTimeField(allow_null=True)
+
+
+class RefundInput(serializers.Serializer[Any]):
+    line = serializers.IntegerField(min_value=1, help_text="The order line to refund.")
+    amount_minor = serializers.IntegerField(
+        min_value=1, help_text="At most what is left to refund on the line."
+    )
+    reason = serializers.CharField(max_length=500)
+    cancel_enrollment = serializers.BooleanField(default=False)
+
+
+class NoteInput(serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+REFUND_REFUSALS = {
+    404: ErrorOutput,
+    409: OpenApiResponse(
+        ErrorOutput.response,
+        description="Refused: `refund_too_much`, `refund_unpaid`, `refund_not_failed`, "
+        "`refund_quote_changed`.",
+    ),
+}
+
+
+class RefundStaffApi(APIView):
+    """Signed-in staff of the tenant: finance reads, unit and tenant admins act on their units."""
+
+    access: StaffAccess
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.access = api_staff_access(request)
+        if not self.access.is_staff:
+            raise NotVisible(_("Not found."))
+
+    def _refund(self, pk: int, *, act: bool) -> Refund:
+        refund = (
+            Refund.objects.select_related("line__unit").filter(tenant=_tenant(self.request), pk=pk).first()
+        )
+        unit = refund.line.unit if refund is not None else None
+        if unit is None or not (self.access.manages_unit(unit) if act else self.access.reaches_unit(unit)):
+            raise NotVisible(_("No such refund."))
+        return refund  # type: ignore[return-value]
+
+
+def _refund_body(pk: int) -> dict[str, Any]:
+    refund = Refund.objects.select_related("line__order", "line__unit", "requested_by").get(pk=pk)
+    return dict(RefundOutput(refund).data)
+
+
+class RefundListApi(RefundStaffApi):
+    @extend_schema(
+        operation_id="refunds_list",
+        parameters=[
+            OpenApiParameter("state", str, enum=list(RefundState.values)),
+            OpenApiParameter("unit", str, description="A unit's slug."),
+            OpenApiParameter("q", str, description="Learner e-mail, order reference or reason."),
+        ],
+        responses={200: RefundOutput(many=True)},
+        tags=["refunds"],
+        description="Every refund of the units the caller reaches, failed ones first.",
+    )
+    def get(self, request: Request) -> Response:
+        tenant = _tenant(request)
+        unit_id = None
+        if request.query_params.get("unit"):
+            unit_id = (
+                Unit.objects.filter(tenant=tenant, slug=request.query_params["unit"])
+                .values_list("pk", flat=True)
+                .first()
+                or -1
+            )
+        state = request.query_params.get("state", "")
+        rows = staff_refunds.refunds_for_staff(
+            tenant=tenant,
+            access=self.access,
+            state=state if state in RefundState.values else "",
+            unit_id=unit_id,
+            query=request.query_params.get("q", "")[:200],
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(RefundOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="refunds_create",
+        request=RefundInput,
+        responses={201: RefundOutput, 400: ErrorOutput, **REFUND_REFUSALS},
+        tags=["refunds"],
+        description="Refund part or all of what is left on an order line of a unit you run, with a reason; "
+        "optionally cancel the enrollment too. Carried out by a job: `state` moves on from `requested`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = RefundInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        refund = staff_refunds.staff_refund(
+            tenant=_tenant(request),
+            access=self.access,
+            actor=_user(request),
+            line_id=data.validated_data["line"],
+            amount_minor=data.validated_data["amount_minor"],
+            reason=data.validated_data["reason"],
+            cancel_enrollment=data.validated_data["cancel_enrollment"],
+        )
+        return Response(_refund_body(refund.pk), status=201)
+
+
+class RefundActionApi(RefundStaffApi):
+    ACTIONS = ("retry", "resolve")
+
+    @extend_schema(
+        operation_id="refunds_act",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
+        request=NoteInput,
+        responses={200: RefundOutput, 201: RefundOutput, 400: ErrorOutput, **REFUND_REFUSALS},
+        tags=["refunds"],
+        description="A failed refund: `retry` (201, the new refund; the failed one is resolved, "
+        "pointing to it) "
+        "or `resolve` by hand with a `note` (200).",
+    )
+    def post(self, request: Request, pk: int, action: str) -> Response:
+        if action not in self.ACTIONS:
+            raise NotVisible(_("Not found."))
+        self._refund(pk, act=True)
+        data = NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if action == "retry":
+            new = refunds.refund_retry(
+                tenant=_tenant(request), refund_id=pk, actor=_user(request), note=data.validated_data["note"]
+            )
+            return Response(_refund_body(new.pk), status=201)
+        refunds.refund_resolve(
+            tenant=_tenant(request), refund_id=pk, actor=_user(request), note=data.validated_data["note"]
+        )
+        return Response(_refund_body(pk))
+
+
+class CancellationOutput(serializers.Serializer[Any]):
+    enrollment = serializers.IntegerField()
+    paid_minor = serializers.IntegerField()
+    refund_minor = serializers.IntegerField(help_text="What cancelling now gives back, in minor units.")
+    currency = serializers.CharField()
+    percent = serializers.IntegerField()
+    fee_minor = serializers.IntegerField()
+    until = serializers.DateTimeField(allow_null=True, help_text="When this amount stops applying.")
+    frees_seat = serializers.BooleanField()
+    words = serializers.CharField()
+    policy = serializers.ListField(child=serializers.CharField())
+
+
+class CancellationInput(serializers.Serializer[Any]):
+    expected_minor = serializers.IntegerField(
+        min_value=0, help_text="The refund_minor you were shown; refused (409) if it changed since."
+    )
+
+
+class CancellationDoneOutput(serializers.Serializer[Any]):
+    enrollment = serializers.IntegerField()
+    status = serializers.CharField()
+    refund = RefundOutput(allow_null=True)
+
+
+def _quote_body(preview: cancellation.CancelPreview) -> dict[str, Any]:
+    return {
+        "enrollment": preview.enrollment.pk,
+        "paid_minor": preview.line.amount_minor,
+        "refund_minor": preview.amount_minor,
+        "currency": preview.line.currency,
+        "percent": preview.quote.percent,
+        "fee_minor": preview.quote.fee_minor,
+        "until": preview.quote.until,
+        "frees_seat": preview.quote.frees_seat,
+        "words": preview.quote.words,
+        "policy": preview.policy_words,
+    }
+
+
+class CancellationApi(APIView):
+    """The learner's own paid seat: what cancelling gives back (GET), and cancelling (POST)."""
+
+    @extend_schema(
+        operation_id="cancellations_quote",
+        responses={200: CancellationOutput, 404: ErrorOutput},
+        tags=["refunds"],
+        description="What cancelling this paid seat now gives back, and until when, from the refund policy "
+        "kept with the order.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        preview = cancellation.cancel_preview(
+            tenant=_tenant(request), learner=_user(request), enrollment_id=pk
+        )
+        return Response(CancellationOutput(_quote_body(preview)).data)
+
+    @extend_schema(
+        operation_id="cancellations_create",
+        request=CancellationInput,
+        responses={200: CancellationDoneOutput, 400: ErrorOutput, **REFUND_REFUSALS},
+        tags=["refunds"],
+        description="Cancel the paid seat and ask for the refund quoted "
+        "(none when the policy gives nothing).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = CancellationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment, refund = cancellation.paid_enrollment_cancel(
+            tenant=_tenant(request),
+            learner=_user(request),
+            enrollment_id=pk,
+            expected_minor=data.validated_data["expected_minor"],
+        )
+        return Response(
+            {
+                "enrollment": enrollment.pk,
+                "status": enrollment.status,
+                "refund": _refund_body(refund.pk) if refund is not None else None,
+            }
+        )

@@ -6,7 +6,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments import handlers, personal_data  # handlers register payments' Stripe events
+        # handlers register payments' Stripe events; my_learning its part of My learning
+        from payments import handlers, my_learning, personal_data
 
         personal_data.register()
-        del handlers
+        del handlers, my_learning

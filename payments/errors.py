@@ -31,3 +31,10 @@ class WebhookRefused(MicrocredError):
 
     code = "webhook_refused"
     status = 400
+
+
+class RefundRefused(MicrocredError):
+    """This refund cannot be made: more than is left to refund, nothing paid, not yours, …"""
+
+    code = "refund_refused"
+    status = 409

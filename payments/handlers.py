@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from payments.events import event_handler
-from payments.services import fulfilment
+from payments.services import fulfilment, refunds
 from tenants.models import Tenant
 
 
@@ -27,3 +27,15 @@ def checkout_session_async_payment_failed(*, tenant: Tenant, event: dict[str, An
 @event_handler("checkout.session.expired")
 def checkout_session_expired(*, tenant: Tenant, event: dict[str, Any]) -> None:
     fulfilment.session_expired(tenant=tenant, event=event)
+
+
+@event_handler("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+def refund_changed(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    refunds.refund_event_apply(
+        tenant=tenant, stripe_refund=event["data"]["object"], stripe_event_id=event["id"]
+    )
+
+
+@event_handler("charge.refunded")
+def charge_refunded(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    refunds.charge_refunded_apply(tenant=tenant, charge=event["data"]["object"], stripe_event_id=event["id"])

@@ -196,3 +196,137 @@ class TenantStripeSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Stripe settings of {self.tenant_id}"
+
+
+class RefundState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
+    RESOLVED = "resolved", _("Resolved by hand")
+
+
+# Counted against what a line may still refund: money on its way or gone back. A failed refund
+# (nothing went back) and one resolved by hand (closed, its note says how) do not count.
+REFUND_COUNTED = frozenset({RefundState.REQUESTED, RefundState.PROCESSING, RefundState.SUCCEEDED})
+# Which moves are allowed (monotonic; `failed` after `succeeded` is Stripe failing it later).
+REFUND_MOVES: dict[str, frozenset[str]] = {
+    RefundState.REQUESTED: frozenset({RefundState.PROCESSING, RefundState.SUCCEEDED, RefundState.FAILED}),
+    RefundState.PROCESSING: frozenset({RefundState.SUCCEEDED, RefundState.FAILED}),
+    RefundState.SUCCEEDED: frozenset({RefundState.FAILED}),
+    RefundState.FAILED: frozenset({RefundState.RESOLVED}),
+    RefundState.RESOLVED: frozenset(),
+}
+
+
+class RefundRequester(models.TextChoices):
+    LEARNER = "learner", _("Learner")
+    STAFF = "staff", _("Staff")
+    SYSTEM = "system", _("Automatic")
+
+
+class Refund(models.Model):
+    """Money going back on one order line, carried out by a Celery job (payments.services.refunds).
+
+    The Stripe call's idempotency key is `refund:<id>` (a late-payment refund keeps its older key
+    `order:<order>:late-refund:<line>`), so a retried job never refunds twice.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.TextField()
+    requested_by_kind = models.CharField(max_length=10, choices=RefundRequester.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=RefundState.choices, default=RefundState.REQUESTED)
+    idempotency_key = models.CharField(max_length=120, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    resolution_note = models.TextField(blank=True)
+    # The enrollment was cancelled with this refund (learner self-service, staff, offering cancelled).
+    cancelled_enrollment = models.BooleanField(default=False)
+    # A bulk refund (an offering cancelled) this refund belongs to.
+    batch = models.ForeignKey(
+        "RefundBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    retry_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="retried_as"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    # The ledger has the refund (and a connected unit's transfer reversal): set by refund_settle.
+    settled_at = models.DateTimeField(null=True, blank=True)
+    transfer_reversal_id = models.CharField(max_length=255, blank=True)
+    transfer_reversed_minor = models.PositiveBigIntegerField(default=0)
+    # The learner was e-mailed about it (an offering cancelled: "your refund is on its way").
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["tenant", "state", "created_at"], name="refund_state"),
+            models.Index(fields=["stripe_refund_id"], name="refund_stripe_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=RefundState.values), name="refund_state_known"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="refund_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(requested_by_kind__in=RefundRequester.values), name="refund_requester_known"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "stripe_refund_id"],
+                condition=~Q(stripe_refund_id=""),
+                name="refund_one_per_stripe_refund",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk}: {self.amount_minor} {self.currency} ({self.state})"
+
+    @property
+    def key(self) -> str:
+        return self.idempotency_key or f"refund:{self.pk}"
+
+
+class RefundTransition(models.Model):
+    """Append-only: each move of a refund (who or which Stripe event, when, from, to, why)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="transitions")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    why = models.TextField(blank=True)
+    stripe_event_id = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'}→{self.to_state}"
+
+
+class RefundBatch(models.Model):
+    """Every paid learner of a cancelled offering refunded in full: the admin watches its progress."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of offering {self.offering_id}"

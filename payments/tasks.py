@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from payments.errors import PaymentUnavailable
 from payments.services import events, settlement
@@ -64,6 +65,64 @@ def order_settle(order_id: int) -> bool:
     return ledger_posting.order_settle(order_id=order_id)
 
 
+_REFUND_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (PaymentUnavailable, OSError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
+@shared_task(name="payments.refund", **_REFUND_RETRY)
+def refund_execute(refund_id: int) -> str:
+    """Carry out one refund (idempotency key `refund:<id>`); bounded retries with back-off on
+    5xx, 429, timeouts and connection errors; the sweep re-finds a refund whose retries ran out."""
+    from payments.services import refunds
+
+    return refunds.refund_execute(refund_id=refund_id)
+
+
+# Bulk refunds (an offering cancelled) share Stripe's rate limit with everything else: at most
+# REFUND_BULK_RATE per worker process (a task of its own, so single refunds are not rate limited).
+@shared_task(name="payments.refund_bulk", rate_limit=settings.REFUND_BULK_RATE, **_REFUND_RETRY)
+def refund_execute_bulk(refund_id: int) -> str:
+    from payments.services import refunds
+
+    return refunds.refund_execute(refund_id=refund_id)
+
+
+@shared_task(name="payments.refund_settle", **_REFUND_RETRY)
+def refund_settle(refund_id: int) -> bool:
+    """A succeeded refund into the ledger (and a connected unit's transfer reversed)."""
+    from payments.services import refunds
+
+    return refunds.refund_settle(refund_id=refund_id)
+
+
+@shared_task(name="payments.refund_refresh", **_REFUND_RETRY)
+def refund_refresh(refund_id: int) -> str:
+    """A refund pending at Stripe for an hour: its state read back from Stripe."""
+    from payments.services import refunds
+
+    return refunds.refund_refresh(refund_id=refund_id)
+
+
+@shared_task(
+    name="payments.refund_notice",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def refund_notice_send(refund_id: int) -> bool:
+    from payments.services import refunds
+
+    return refunds.refund_notice_send(refund_id=refund_id)
+
+
 @shared_task(name="payments.sweep", acks_late=True)
 def payments_sweep() -> dict[str, Any]:
     """Every minute: apply stored events never applied; send receipts and refunds left undone."""
@@ -77,4 +136,21 @@ def payments_sweep() -> dict[str, Any]:
         line_late_refund.delay(line_id)
     for order_id in due["settle"]:
         order_settle.delay(order_id)
-    return {"events": len(unapplied), **{k: len(v) for k, v in due.items()}}
+    from payments.services import refunds
+
+    stuck = refunds.refunds_due()
+    for refund_id in stuck["execute"]:
+        refund_execute.delay(refund_id)
+    for refund_id in stuck["settle"]:
+        refund_settle.delay(refund_id)
+    for refund_id in stuck["refresh"]:
+        refund_refresh.delay(refund_id)
+    for refund_id in stuck["notices"]:
+        refund_notice_send.delay(refund_id)
+    return {
+        "events": len(unapplied),
+        **{k: len(v) for k, v in due.items()},
+        "refunds_stuck": len(stuck["execute"]),
+        "refunds_unsettled": len(stuck["settle"]),
+        "refund_notices": len(stuck["notices"]),
+    }

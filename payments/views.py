@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -119,3 +120,37 @@ def _receive(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     except WebhookRefused as exc:
         return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=400)
     return JsonResponse({"received": True, "duplicate": not created})
+
+
+@login_required
+def paid_cancel(request: StaffRequest, pk: int) -> HttpResponse:
+    """GET: what cancelling this paid seat gives back, and when, before the learner confirms.
+    POST: cancel and ask for that refund (refused, nothing changed, if the amount moved)."""
+    from payments.services import cancellation
+
+    try:
+        preview = cancellation.cancel_preview(tenant=request.tenant, learner=request.user, enrollment_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST":
+        try:
+            expected = int(request.POST.get("expected_minor", ""))
+        except ValueError:
+            expected = -1
+        try:
+            _enrollment, refund = cancellation.paid_enrollment_cancel(
+                tenant=request.tenant, learner=request.user, enrollment_id=pk, expected_minor=expected
+            )
+        except MicrocredError as exc:
+            messages.error(request, exc.message)
+            return redirect("paid-cancel", pk=pk)
+        if refund is not None:
+            messages.success(
+                request,
+                _("Your enrollment is cancelled. A refund of %(amount)s is on its way.")
+                % {"amount": preview.amount},
+            )
+        else:
+            messages.success(request, _("Your enrollment is cancelled."))
+        return redirect(reverse("my-learning") + f"#enrollment-{pk}")
+    return render(request, "payments/cancel.html", {"preview": preview, "offering": preview.line.offering})

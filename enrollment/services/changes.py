@@ -29,6 +29,7 @@ from enrollment.services._common import (
     lock_offering,
     record,
     refuse_transition,
+    transition,
 )
 from enrollment.services.enroll import UNIQUE_ACTIVE, Enrolled, enrollment_create
 from enrollment.services.messages import message_queue
@@ -71,8 +72,10 @@ def _end(
     allowed: frozenset[str],
     now: datetime,
     notify: bool,
+    keep_seat: bool = False,
 ) -> Enrollment:
-    """Cancel one enrollment under lock; a seat it held goes to the wait-list's head at once."""
+    """Cancel one enrollment under lock; a seat it held goes to the wait-list's head at once
+    (unless `keep_seat`: a paid seat whose refund policy keeps it stays taken, offered to nobody)."""
     offering_id = Enrollment.objects.filter(tenant=tenant, pk=enrollment_id).values_list(
         "offering_id", flat=True
     )
@@ -82,6 +85,17 @@ def _end(
         if enrollment.status not in allowed:
             raise refuse_transition(enrollment, S.CANCELLED)
         had_seat = enrollment.holds_seat
+        if keep_seat and had_seat:
+            transition(
+                enrollment,
+                S.CANCELLED,
+                actor=actor,
+                action=action,
+                now=now,
+                reason=reason,
+                details={"seat_kept": True},
+            )
+            return enrollment
         release_locked(offering, enrollment, S.CANCELLED, actor=actor, action=action, now=now, reason=reason)
         if notify:
             message_queue(enrollment=enrollment, kind=MessageKind.CANCELLED, now=now)
@@ -92,9 +106,16 @@ def _end(
 
 
 def enrollment_cancel(
-    *, tenant: Tenant, learner: User, enrollment_id: int, reason: str = "", now: datetime | None = None
+    *,
+    tenant: Tenant,
+    learner: User,
+    enrollment_id: int,
+    reason: str = "",
+    now: datetime | None = None,
+    keep_seat: bool = False,
 ) -> Enrollment:
-    """The learner cancels their own enrollment, hold, offer or wait-list place."""
+    """The learner cancels their own enrollment, hold, offer or wait-list place. `keep_seat`
+    (a paid seat whose refund policy does not free it): the seat stays taken, nobody is offered it."""
     enrollment = enrollment_of(tenant=tenant, enrollment_id=enrollment_id, learner=learner)
     actions = {S.WAITLISTED: "left_waitlist", S.OFFERED: "offer_declined"}
     now = now or timezone.now()
@@ -113,6 +134,7 @@ def enrollment_cancel(
         allowed=LEARNER_CANCELLABLE,
         now=now,
         notify=False,
+        keep_seat=keep_seat,
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from django.utils import timezone
 
 from ledger.models import TransactionKind
-from ledger.services import ChargeLine, charge_lines, fee_split, ledger_post, refund_lines, transfer_lines
+from ledger.services import ChargeLine, charge_lines, fee_split, ledger_post, transfer_lines
 from payments import stripe_api
 from payments.models import LineStatus, Order, OrderLine, OrderStatus
 from payments.services.routing import is_connected
@@ -130,20 +130,6 @@ def _settle_connected_units(
             order_ref=order.reference,
             memo=f"{unit.name}'s share of order {order.reference}",
         )
-
-
-def refund_post(*, line: OrderLine, refund_id: str, amount: int, created: int) -> None:
-    """A refund of one order line: the unit's refunds debited, processor clearing credited."""
-    ledger_post(
-        tenant=line.order.tenant,
-        kind=TransactionKind.REFUND,
-        source_ref=refund_id,
-        currency=line.currency,
-        lines=refund_lines(unit_id=line.unit_id, amount=amount, line_ref=line.line_ref),
-        occurred_at=_at(created),
-        order_ref=line.order.reference,
-        memo="Paid after the hold expired, no seat left",
-    )
 
 
 def orders_unsettled(*, before: datetime) -> list[int]:

@@ -21,8 +21,7 @@ from django.utils import timezone, translation
 
 from catalog.money import format_money
 from enrollment.services.messages import site_url
-from payments import stripe_api
-from payments.models import LineStatus, Order, OrderLine, OrderStatus
+from payments.models import LineStatus, Order, OrderLine, OrderStatus, Refund, RefundRequester, RefundState
 from tenants.brand import Brand
 
 logger = logging.getLogger(__name__)
@@ -30,40 +29,31 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 def line_late_refund(*, line_id: int) -> bool:
-    """Refund a line that was paid after its hold expired with no seat left. Idempotent (the key
-    `order:<id>:late-refund:<line>`); the learner is told by e-mail once."""
+    """Refund a line that was paid after its hold expired with no seat left: a Refund row
+    (requested by the system, idempotency key `order:<id>:late-refund:<line>`) carried out here
+    by the refund job's service; the learner is told by e-mail once it succeeded. A refund that
+    fails stays failed for staff to retry or resolve (payments.services.refunds)."""
+    from payments.services import refunds
+
     line = OrderLine.objects.select_related("order__tenant").filter(pk=line_id).first()
     if line is None or line.status not in (LineStatus.REFUND_DUE, LineStatus.REFUNDED):
         return False
     order = line.order
     if line.status == LineStatus.REFUND_DUE:
-        client = stripe_api.stripe_client_for(order.tenant)
-        params: dict[str, Any] = {
-            "payment_intent": order.payment_intent_id,
-            "amount": line.amount_minor,
-            "reason": "requested_by_customer",
-            "metadata": {
-                "order_reference": order.reference,
-                "line": str(line.pk),
-                "why": "late_payment_no_seat",
-            },
-        }
-        if order.lines.values("unit_id").distinct().count() == 1 and _destination_charge(order):
-            params["reverse_transfer"] = True
-            params["refund_application_fee"] = True
-        try:
-            refund = client.v1.refunds.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": f"order:{order.pk}:late-refund:{line.pk}"},
+        key = f"order:{order.pk}:late-refund:{line.pk}"
+        refund = Refund.objects.filter(line=line, idempotency_key=key).first()
+        if refund is None:
+            refund = refunds.refund_request(
+                tenant=order.tenant,
+                line_id=line.pk,
+                amount_minor=line.amount_minor,
+                reason="Paid after the hold expired, no seat left",
+                requested_by_kind=RefundRequester.SYSTEM,
+                idempotency_key=key,
             )
-        except stripe_api.RETRYABLE as exc:
-            raise stripe_api.unavailable(exc) from exc
-        from payments.services.ledger_posting import refund_post
-
-        refund_post(line=line, refund_id=refund.id, amount=refund.amount, created=refund.created)
-        OrderLine.objects.filter(pk=line.pk, status=LineStatus.REFUND_DUE).update(
-            status=LineStatus.REFUNDED, refund_id=refund.id
-        )
+        if refunds.refund_execute(refund_id=refund.pk) != RefundState.SUCCEEDED:
+            return False
+        line.refresh_from_db()
     claimed = OrderLine.objects.filter(pk=line.pk, refund_notified_at__isnull=True).update(
         refund_notified_at=timezone.now()
     )
@@ -101,13 +91,25 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
 
 
 def receipt_context(order: Order) -> dict[str, Any]:
+    from payments.services.refunds import refund_note
+
     lines = list(order.lines.select_related("unit", "offering__microcredential").order_by("pk"))
     units = {line.unit_id: line.unit for line in lines}
     brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
     return {
         "order": order,
         "lines": [
-            {"line": line, "amount": format_money(line.amount_minor, line.currency), "unit": line.unit}
+            {
+                "line": line,
+                "amount": format_money(line.amount_minor, line.currency),
+                "unit": line.unit,
+                "refund_notes": [
+                    refund_note(r)
+                    for r in line.refunds.exclude(requested_by_kind=RefundRequester.SYSTEM).order_by(
+                        "created_at", "pk"
+                    )
+                ],
+            }
             for line in lines
         ],
         "total": format_money(order.amount_minor, order.currency),

@@ -1,0 +1,41 @@
+"""What apps above enrollment add to My learning, registered at start-up (payments: a paid
+enrollment's cancel page, which shows the refund first, and its refund's progress).
+
+    register_my_learning(fn)   # fn(*, tenant, learner, enrollment_ids) -> {enrollment_id: Extra}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from identity.models import User
+from tenants.models import Tenant
+
+
+@dataclass(frozen=True)
+class Extra:
+    cancel_url: str = ""  # cancel here instead (e.g. with a refund); "" keeps enrollment's own page
+    notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "Refund of $1,250.00 pending"
+
+
+Provider = Callable[..., dict[int, Extra]]
+_providers: list[Provider] = []
+
+
+def register_my_learning(provider: Provider) -> Provider:
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) -> dict[int, Extra]:
+    ids = list(enrollment_ids)
+    found: dict[int, Extra] = {}
+    for provider in _providers:
+        for enrollment_id, extra in provider(tenant=tenant, learner=learner, enrollment_ids=ids).items():
+            before = found.get(enrollment_id, Extra())
+            found[enrollment_id] = Extra(
+                cancel_url=extra.cancel_url or before.cancel_url, notes=before.notes + extra.notes
+            )
+    return found
