@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -219,8 +218,9 @@ def _stripe_params(refund: Refund, line: OrderLine, order: Order) -> dict[str, A
     else:
         params["payment_intent"] = order.payment_intent_id
     if _destination_charge(order):
+        # The unit gives back what the learner gets back (Stripe reverses the whole-charge transfer
+        # by the refunded amount); the application fee, which paid Stripe's fee, stays.
         params["reverse_transfer"] = True
-        params["refund_application_fee"] = True
     return params
 
 
@@ -438,12 +438,6 @@ def refund_resolve(*, tenant: Tenant, refund_id: int, actor: User, note: str) ->
 # ----------------------------------------------------------------------------------- the ledger
 
 
-@dataclass(frozen=True)
-class _Reversal:
-    transfer_id: str
-    amount: int
-
-
 def refund_settle(*, refund_id: int, now: datetime | None = None) -> bool:
     """Post a succeeded refund to the ledger once; reverse a connected unit's share first."""
     now = now or timezone.now()
@@ -489,10 +483,6 @@ def refund_settle(*, refund_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def _half_up(amount: int, part: int, whole: int) -> int:
-    return (amount * part * 2 + whole) // (2 * whole) if whole else 0
-
-
 def _settled_net(order: Order, unit_id: int) -> int:
     """What the ledger moved to the unit for this order (its transfers)."""
     total = LedgerEntry.objects.filter(
@@ -506,49 +496,38 @@ def _settled_net(order: Order, unit_id: int) -> int:
 
 
 def _reverse_transfer(refund: Refund, line: OrderLine, order: Order) -> tuple[str, int]:
-    """The connected unit's share of this refund taken back. A destination charge: Stripe took it
-    back with the refund (reverse_transfer, refund_application_fee); the ledger records the unit's
-    net share pro rata. A multi-unit order: a transfer reversal of the unit's transfer, pro rata to
-    the unit's lines, idempotency key `refund:<id>:transfer-reversal`."""
+    """The connected unit gives back what the learner got back: processing fees are not returned
+    by Stripe on a refund, so they stay the unit's (its fee account already carries them), and
+    the unit's net (gross − refunds − fees) stays equal to what was settled to it.
+
+    A destination charge: Stripe reversed the transfer with the refund (`reverse_transfer`); the
+    ledger records Stripe's own reversal. A multi-unit order: a reversal of the unit's transfer
+    by the refunded amount, capped at what is left of it, idempotency key
+    `refund:<id>:transfer-reversal`."""
     if order.settled_at is None:
         raise stripe_api.unavailable(stripe.APIError("order not settled yet"))  # wait for order_settle
     client = stripe_api.stripe_client_for(order.tenant)
-    lines = list(order.lines.all())
-    previous = (
-        Refund.objects.filter(line__order=order, line__unit_id=line.unit_id, state=R.SUCCEEDED)
-        .exclude(pk=refund.pk)
-        .aggregate(amount=Sum("amount_minor"), reversed=Sum("transfer_reversed_minor"))
-    )
-    refunded_before = int(previous["amount"] or 0)
-    reversed_before = int(previous["reversed"] or 0)
     if _destination_charge(order):
         try:
-            answer = client.v1.refunds.retrieve(refund.stripe_refund_id)
+            answer = client.v1.refunds.retrieve(
+                refund.stripe_refund_id, params={"expand": ["transfer_reversal"]}
+            )
         except stripe_api.RETRYABLE as exc:
             raise stripe_api.unavailable(exc) from exc
-        net = _settled_net(order, line.unit_id)
-        kept = order.amount_minor
-        trr = answer.transfer_reversal
-        trr_id = trr if isinstance(trr, str) else (trr.id if trr is not None else "")
-    else:
-        kept = sum(
-            x.amount_minor for x in lines if x.unit_id == line.unit_id and x.status == LineStatus.CONFIRMED
-        )
-        if line.status != LineStatus.CONFIRMED:
-            return "", 0  # a late-payment line was never passed on to the unit
-        net = _settled_net(order, line.unit_id)
-        trr_id = ""
-    left = net - reversed_before
-    if left <= 0 or kept <= 0:
-        return "", 0
-    whole = refunded_before + refund.amount_minor >= kept
-    amount = left if whole else min(left, _half_up(net, refund.amount_minor, kept))
+        reversal = answer.transfer_reversal
+        if reversal is None or isinstance(reversal, str):
+            return "", 0
+        return reversal.id, int(reversal.amount)
+    if line.status != LineStatus.CONFIRMED:
+        return "", 0  # a late-payment line was never passed on to the unit
+    reversed_before = (
+        Refund.objects.filter(line__order=order, line__unit_id=line.unit_id, state=R.SUCCEEDED)
+        .exclude(pk=refund.pk)
+        .aggregate(reversed=Sum("transfer_reversed_minor"))["reversed"]
+    )
+    amount = min(refund.amount_minor, _settled_net(order, line.unit_id) - int(reversed_before or 0))
     if amount <= 0:
         return "", 0
-    if trr_id:
-        return trr_id, amount
-    if _destination_charge(order):
-        return f"{refund.stripe_refund_id}:transfer", amount
     try:
         transfers = client.v1.transfers.list(
             params={"transfer_group": order.transfer_group, "destination": line.unit.stripe_account_id}
@@ -556,14 +535,14 @@ def _reverse_transfer(refund: Refund, line: OrderLine, order: Order) -> tuple[st
         transfer = next(iter(transfers.data), None)
         if transfer is None:
             return "", 0
-        reversal = client.v1.transfers.reversals.create(
+        made = client.v1.transfers.reversals.create(
             transfer.id,
             params={"amount": amount, "metadata": {"refund_id": str(refund.pk)}},
             options={"idempotency_key": f"refund:{refund.pk}:transfer-reversal"},
         )
     except stripe_api.RETRYABLE as exc:
         raise stripe_api.unavailable(exc) from exc
-    return reversal.id, amount
+    return made.id, amount
 
 
 # ------------------------------------------------------------------------------------- the sweep

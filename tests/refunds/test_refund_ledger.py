@@ -42,11 +42,15 @@ def test_a_destination_charge_refund_takes_back_the_units_share(shop: Shop, eage
     assert stripe_refund.transfer_reversal is not None  # Stripe took it back from the unit's account
     reversal = LedgerTransaction.objects.get(kind="transfer_reversal")
     assert reversal.source_ref == stripe_refund.transfer_reversal
-    # The unit received 1,250.00 − 36.55 (application fee); half of that comes back: 606.73 (half up).
-    assert figures(shop)["continuing-ed"] == (125000, 3655, 62500, 125000 - 3655 - 62500, 121345 - 60673)
+    expanded = client.v1.refunds.retrieve(half.stripe_refund_id, params={"expand": ["transfer_reversal"]})
+    assert expanded.transfer_reversal.amount == 62500 == reversal.entries.get(amount__gt=0).amount
+    # The unit received 1,250.00 − 36.55 (application fee) and gives back what the learner got
+    # back: what was settled to it stays its net (gross − refunds − fees).
+    assert figures(shop)["continuing-ed"] == (125000, 3655, 62500, 58845, 58845)
     rest = request(shop, line, 62500)
     assert rest.state == RefundState.SUCCEEDED
-    assert figures(shop)["continuing-ed"][4] == 0  # every cent moved to the unit taken back
+    # Refunded in full: the unit is out of pocket by Stripe's fee, which Stripe keeps.
+    assert figures(shop)["continuing-ed"] == (125000, 3655, 125000, -3655, -3655)
     assert LedgerTransaction.objects.filter(kind="transfer_reversal").count() == 2
 
 
@@ -59,10 +63,10 @@ def test_a_multi_unit_refund_reverses_the_connected_units_transfer(shop: Shop, e
     client = shop.server.client()
     (transfer,) = client.v1.transfers.list(params={"transfer_group": order.transfer_group}).data
     reversals = client.v1.transfers.reversals.list(transfer.id).data
-    # The unit got 250.00 − 7.46; 100/250 of that comes back: 97.02.
-    assert [r.amount for r in reversals] == [9702]
+    # The unit got 250.00 − 7.46 and gives back the 100.00 the learner got back.
+    assert [r.amount for r in reversals] == [10000]
     assert refund.transfer_reversal_id == reversals[0].id
-    assert figures(shop)["business"] == (25000, 746, 10000, 14254, 24254 - 9702)
+    assert figures(shop)["business"] == (25000, 746, 10000, 14254, 14254)
     assert figures(shop)["continuing-ed"] == (10000, 299, 0, 9701, 0)
     # The ledger job run again reverses nothing twice.
     from payments.models import Refund
@@ -102,7 +106,9 @@ def test_a_late_refund_of_a_destination_charge_reverses_the_transfer(shop: Shop,
     assert refund.state == RefundState.SUCCEEDED
     assert refund.requested_by_kind == "system"
     assert refund.idempotency_key == f"order:{order.pk}:late-refund:{line.pk}"
-    assert figures(shop)["continuing-ed"][2:] == (50000, -1480, 0)  # refunded, nothing left with the unit
+    # Refunded in full and taken back in full: the unit bears Stripe's fee, which Stripe keeps,
+    # and what was settled to it is its net.
+    assert figures(shop)["continuing-ed"][2:] == (50000, -1480, -1480)
     assert LedgerTransaction.objects.filter(kind="transfer_reversal").count() == 1
 
 
