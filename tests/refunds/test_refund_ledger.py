@@ -4,6 +4,7 @@ hypothesis property over random payments and refunds."""
 
 from __future__ import annotations
 
+import stripe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +44,9 @@ def test_a_destination_charge_refund_takes_back_the_units_share(shop: Shop, eage
     reversal = LedgerTransaction.objects.get(kind="transfer_reversal")
     assert reversal.source_ref == stripe_refund.transfer_reversal
     expanded = client.v1.refunds.retrieve(half.stripe_refund_id, params={"expand": ["transfer_reversal"]})
-    assert expanded.transfer_reversal.amount == 62500 == reversal.entries.get(amount__gt=0).amount
+    taken_back = expanded.transfer_reversal
+    assert isinstance(taken_back, stripe.TransferReversal)
+    assert taken_back.amount == 62500 == reversal.entries.get(amount__gt=0).amount
     # The unit received 1,250.00 − 36.55 (application fee) and gives back what the learner got
     # back: what was settled to it stays its net (gross − refunds − fees).
     assert figures(shop)["continuing-ed"] == (125000, 3655, 62500, 58845, 58845)
