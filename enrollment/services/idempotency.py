@@ -39,6 +39,33 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    stored: bool = False  # the work stored it itself, in its last statement (`record_insert`)
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A request's key, for work that stores its answer in its own last statement: the record's
+    INSERT then leaves the transaction with its last write (no round trip of its own, and no
+    lock the work took is held while one is made). Such work raises KeyTaken when the key
+    already had an answer."""
+
+    tenant_id: int
+    user_id: int
+    key: str
+    fingerprint: str
+
+
+def record_insert(keyed: Keyed, *, source: str, status: int, body: str, now: Any) -> tuple[str, list[Any]]:
+    """An INSERT of the answer for a data-modifying CTE, one row per row of `source`, `body` a SQL
+    expression over it (of jsonb); RETURNING the stored body. With its parameters (`body`'s
+    own come after these, in the order of the SQL)."""
+    sql = (
+        f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
+        "(tenant_id, user_id, key, fingerprint, status_code, created_at, body) "
+        f"SELECT %s, %s, %s, %s, %s, %s, {body} FROM {source} "
+        "ON CONFLICT (tenant_id, user_id, key) DO NOTHING RETURNING body"
+    )
+    return sql, [keyed.tenant_id, keyed.user_id, keyed.key, keyed.fingerprint, status, now]
 
 
 def fingerprint(*parts: Any) -> str:
@@ -57,7 +84,7 @@ def clean_key(key: str) -> str:
 _TABLE = IdempotencyRecord._meta.db_table
 
 
-class _KeyTaken(Exception):
+class KeyTaken(Exception):
     """The key already has an answer: undo this request's work."""
 
 
@@ -74,6 +101,8 @@ def idempotent(
     try:
         with transaction.atomic():
             answer = run()
+            if answer.stored:
+                return answer
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
@@ -91,9 +120,9 @@ def idempotent(
                     ],
                 )
                 if cursor.fetchone() is None:
-                    raise _KeyTaken
+                    raise KeyTaken
         return answer
-    except (_KeyTaken, MicrocredError) as exc:
+    except (KeyTaken, MicrocredError) as exc:
         first = IdempotencyRecord.objects.filter(tenant=tenant, user=user, key=key).first()
         if first is None:
             raise
