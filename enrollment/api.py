@@ -188,7 +188,7 @@ class EnrollmentListApi(APIView):
         store = None
         if key is not None:
             # The answer is stored by the enrollment's own INSERT (its last write), rendered
-            # before it: the wait-list count's lock is held only until the COMMIT.
+            # before it; a wait-list entry is then one statement in its own transaction.
             keyed = idempotency.Keyed(tenant.pk, learner.pk, idempotency.clean_key(key), fingerprint)
             store = services.StoreAnswer(
                 keyed, 201, lambda draft: enrollment_body(draft, 0), presenters.waitlist_number_format()
@@ -199,14 +199,19 @@ class EnrollmentListApi(APIView):
                 tenant=tenant, learner=learner, offering_id=offering_id, store_answer=store
             )
             if result.answer is not None:
-                return idempotency.Answer(201, result.answer, stored=True)
+                return idempotency.Answer(201, result.answer)
             return idempotency.Answer(201, enrollment_body(result.enrollment, result.waitlist_position))
 
         if key is None:
             answer = run()
         else:
             answer = idempotency.idempotent(
-                tenant=tenant, user=learner, key=key, request_fingerprint=fingerprint, run=run
+                tenant=tenant,
+                user=learner,
+                key=key,
+                request_fingerprint=fingerprint,
+                run=run,
+                stored_by_run=True,
             )
         response = Response(answer.body, status=answer.status)
         if answer.replayed:

@@ -118,8 +118,8 @@ def enrollment_insert(
     count is exactly how many wait up to and including it, whatever left or was promoted before.
 
     With `answer`, the idempotency record too, in the same round trip (its last write): returns
-    the stored body, or None when the key already had one (nothing else then changes: the caller
-    raises idempotency.KeyTaken, which rolls back)."""
+    the stored body. A key that already had one fails the statement on its unique index
+    (`idempotency_key_unique`), so nothing is written, in a transaction or not."""
     waiting = status == S.WAITLISTED
     tenant_id = offering.tenant_id
     params: list[Any] = [tenant_id, offering.pk, learner_id, status, hold_expires_at, now, now]

@@ -35,6 +35,7 @@ from tenants.models import Tenant
 
 S = EnrollmentStatus
 UNIQUE_ACTIVE = "enrollment_one_active_per_learner"
+KEY_UNIQUE = "idempotency_key_unique"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ class StoreAnswer:
     last write: the wait-list count's lock is then held only until the COMMIT). `render` builds
     the answer for the enrollment about to be written (no id yet; a waiting one at place 0); the
     database writes in the id and the place (`waiting_text`: presenters.waitlist_number_format).
-    Raises idempotency.KeyTaken when the key already had an answer."""
+    Raises idempotency.KeyTaken when the key already had an answer (nothing is then written).
+    Called outside a transaction (idempotent(..., stored_by_run=True)), a wait-list entry and its
+    answer are one statement, committed with it."""
 
     keyed: Keyed
     status: int
@@ -171,30 +174,32 @@ def enrollment_create(
         return _sql.AnswerToStore(store_answer.keyed, store_answer.status, body, store_answer.waiting_text)
 
     try:
-        # No savepoint (two round trips fewer): the block only ever exits by an exception on a
-        # database error (the unique index below), which ends a caller's transaction anyway.
-        with transaction.atomic(savepoint=False):
-            if first_to_wait and _take_seat(offering):
-                enrollment, stored = _create_with_seat(
-                    offering, learner, actor=who, now=now, reason=reason, answer=answer
-                )
-            elif offering.waitlist_enabled:
-                to_store = answer(S.WAITLISTED)
-                enrollment, position, stored = _sql.enrollment_insert(
-                    offering=offering,
-                    learner_id=learner.pk,
-                    status=S.WAITLISTED,
-                    actor_id=who.pk,
-                    action="joined_waitlist",
-                    reason=reason,
-                    now=now,
-                    answer=to_store,
-                )
-            if enrollment is not None and store_answer is not None and stored is None:
-                raise KeyTaken
+        if first_to_wait:
+            # No savepoint (two round trips fewer): the block only ever exits by an exception on
+            # a database error (a unique index), which ends a caller's transaction anyway.
+            with transaction.atomic(savepoint=False):
+                if _take_seat(offering):
+                    enrollment, stored = _create_with_seat(
+                        offering, learner, actor=who, now=now, reason=reason, answer=answer
+                    )
+        if enrollment is None and offering.waitlist_enabled:
+            # One statement (two in one round trip): outside a transaction (the API), it is its
+            # own, committed with it; the wait-list count's lock is then held only to its end.
+            enrollment, position, stored = _sql.enrollment_insert(
+                offering=offering,
+                learner_id=learner.pk,
+                status=S.WAITLISTED,
+                actor_id=who.pk,
+                action="joined_waitlist",
+                reason=reason,
+                now=now,
+                answer=answer(S.WAITLISTED),
+            )
     except IntegrityError as exc:
         if UNIQUE_ACTIVE in str(exc):  # the same learner, a moment ago (a double click)
             raise AlreadyEnrolled(_("You are already enrolled or waiting for this offering.")) from None
+        if store_answer is not None and KEY_UNIQUE in str(exc):  # nothing was written
+            raise KeyTaken from None
         raise
     if enrollment is None:  # nothing was written
         raise OfferingFull(_("This offering is full, and it keeps no wait-list."))

@@ -39,7 +39,6 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
-    stored: bool = False  # the work stored it itself, in its last statement (`record_insert`)
 
 
 @dataclass(frozen=True)
@@ -58,12 +57,13 @@ class Keyed:
 def record_insert(keyed: Keyed, *, source: str, status: int, body: str, now: Any) -> tuple[str, list[Any]]:
     """An INSERT of the answer for a data-modifying CTE, one row per row of `source`, `body` a SQL
     expression over it (of jsonb); RETURNING the stored body. With its parameters (`body`'s
-    own come after these, in the order of the SQL)."""
+    own come after these, in the order of the SQL). A key that already has an answer fails the
+    whole statement (unique index `idempotency_key_unique`): the work raises KeyTaken."""
     sql = (
         f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
         "(tenant_id, user_id, key, fingerprint, status_code, created_at, body) "
         f"SELECT %s, %s, %s, %s, %s, %s, {body} FROM {source} "
-        "ON CONFLICT (tenant_id, user_id, key) DO NOTHING RETURNING body"
+        "RETURNING body"
     )
     return sql, [keyed.tenant_id, keyed.user_id, keyed.key, keyed.fingerprint, status, now]
 
@@ -95,13 +95,21 @@ def idempotent(
     key: str,
     request_fingerprint: str,
     run: Callable[[], Answer],
+    stored_by_run: bool = False,
 ) -> Answer:
-    """Run `run` once per (tenant, user, key); later calls replay its answer."""
+    """Run `run` once per (tenant, user, key); later calls replay its answer.
+
+    `stored_by_run`: `run` stores the answer itself with its last write (Keyed, record_insert),
+    in its own transaction, and raises KeyTaken (having written nothing) when the key already
+    had one; no transaction is opened around it here (inside one, a savepoint: the failed
+    statement must not end the caller's transaction)."""
     key = clean_key(key)
     try:
+        if stored_by_run and not connection.in_atomic_block:
+            return run()
         with transaction.atomic():
             answer = run()
-            if answer.stored:
+            if stored_by_run:
                 return answer
             with connection.cursor() as cursor:
                 cursor.execute(

@@ -361,3 +361,34 @@ def test_a_retried_api_request_racing_itself_enrolls_once(world):
         (201, enrollment.pk, 1)
     }
     assert sorted(a.has_header("Idempotent-Replayed") for a in answers) == [False] + [True] * 7
+
+
+def test_a_key_reused_for_a_wait_list_outside_any_transaction_writes_nothing(world):
+    """Committed database, no transaction around the request (as in production): the second
+    request's wait-list entry and its answer are one statement, so the key's unique index undoes
+    the entry too, and the count of waiting learners is unchanged."""
+    from rest_framework.test import APIClient
+
+    from enrollment.models import WaitlistCount
+
+    first, second = (make_offering(world, capacity=1) for _ in range(2))
+    holders = make_learners(2, "seated")
+    for holder, offering in zip(holders, (first, second), strict=True):
+        services.enrollment_create(tenant=world.a, learner=holder, offering_id=offering.pk)
+    client = APIClient(HTTP_HOST=world.a.domains.get(is_primary=True).host)
+    client.force_authenticate(world.learner)
+
+    joined = client.post(
+        "/api/v1/enrollments/", {"offering": first.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    reused = client.post(
+        "/api/v1/enrollments/", {"offering": second.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    assert (joined.status_code, joined.json()["waitlist_position"]) == (201, 1)
+    assert (reused.status_code, reused.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert list(Enrollment.objects.filter(learner=world.learner).values_list("offering_id", flat=True)) == [
+        first.pk
+    ]
+    count = WaitlistCount.objects.filter(offering=second).values_list("waiting", flat=True).first()
+    assert count in (None, 0)
