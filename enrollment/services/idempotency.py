@@ -8,6 +8,11 @@ request racing each other: the second waits on the first's unique index entries 
 the key), rolls back when the first commits, and replays its answer. A refused request stores
 nothing (it changed nothing), so its retry is simply asked again. A key first used for another
 request is a 422, and whatever the second request did is rolled back.
+
+Work that can store the answer in its own last statement (`stored_by_run`, `Keyed`,
+`record_insert`: the API's enrollment) does so instead: no INSERT of its own, no transaction
+opened around it, and a key already answered fails that statement on the key's unique index,
+so nothing the work wrote stays.
 """
 
 from __future__ import annotations
