@@ -183,12 +183,25 @@ class EnrollmentListApi(APIView):
         data.is_valid(raise_exception=True)
         offering_id = data.validated_data["offering"]
         tenant, learner = _tenant(request), _user(request)
+        key = request.headers.get("Idempotency-Key")
+        fingerprint = idempotency.fingerprint("POST", "enrollments", {"offering": offering_id})
+        store = None
+        if key is not None:
+            # The answer is stored by the enrollment's own INSERT (its last write), rendered
+            # before it; a wait-list entry is then one statement in its own transaction.
+            keyed = idempotency.Keyed(tenant.pk, learner.pk, idempotency.clean_key(key), fingerprint)
+            store = services.StoreAnswer(
+                keyed, 201, lambda draft: enrollment_body(draft, 0), presenters.waitlist_number_format()
+            )
 
         def run() -> idempotency.Answer:
-            result = services.enrollment_create(tenant=tenant, learner=learner, offering_id=offering_id)
+            result = services.enrollment_create(
+                tenant=tenant, learner=learner, offering_id=offering_id, store_answer=store
+            )
+            if result.answer is not None:
+                return idempotency.Answer(201, result.answer)
             return idempotency.Answer(201, enrollment_body(result.enrollment, result.waitlist_position))
 
-        key = request.headers.get("Idempotency-Key")
         if key is None:
             answer = run()
         else:
@@ -196,8 +209,9 @@ class EnrollmentListApi(APIView):
                 tenant=tenant,
                 user=learner,
                 key=key,
-                request_fingerprint=idempotency.fingerprint("POST", "enrollments", {"offering": offering_id}),
+                request_fingerprint=fingerprint,
                 run=run,
+                stored_by_run=True,
             )
         response = Response(answer.body, status=answer.status)
         if answer.replayed:

@@ -71,9 +71,7 @@ def next_step(
     if status == S.WAITLISTED:
         text = _("You are on the wait-list. We will e-mail you when a seat frees.")
         if position is not None:
-            text = _("You are number %(n)d on the wait-list. We will e-mail you when a seat frees.") % {
-                "n": position
-            }
+            text = _number_on_waitlist() % {"n": position}
         return NextStep("wait", text)
     if status == S.CONFIRMED:
         return NextStep("attend", starts_text(enrollment, now), enrollment.offering.starts_at)
@@ -82,6 +80,16 @@ def next_step(
     if status == S.EXPIRED:
         return NextStep("none", _("This seat or offer expired."))
     return NextStep("none", _("Cancelled."))
+
+
+def _number_on_waitlist() -> str:
+    return _("You are number %(n)d on the wait-list. We will e-mail you when a seat frees.")
+
+
+def waitlist_number_format() -> str:
+    """next_step's text for a learner waiting at a place not yet known, as a PostgreSQL format()
+    string (`%s`: the place): the database writes it in when the place is counted."""
+    return _number_on_waitlist().replace("%", "%%").replace("%%(n)d", "%s")
 
 
 def status_label(enrollment: Enrollment) -> str:

@@ -10,7 +10,7 @@ from enrollment.services.changes import (
     waitlist_entry_promote,
     waitlist_leave,
 )
-from enrollment.services.enroll import Enrolled, enrollment_create, waitlist_position
+from enrollment.services.enroll import Enrolled, StoreAnswer, enrollment_create, waitlist_position
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
 from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
 from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist_promote
@@ -18,6 +18,7 @@ from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist
 __all__ = [
     "Enrolled",
     "PaidSeat",
+    "StoreAnswer",
     "enrollment_cancel",
     "enrollment_confirm_paid",
     "enrollment_create",

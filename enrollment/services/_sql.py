@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from catalog.models import Microcredential, Offering
 from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus, WaitlistCount
+from enrollment.services.idempotency import Keyed, record_insert
 from tenants.models import Tenant
 
 S = EnrollmentStatus
@@ -76,6 +78,28 @@ def offering_for_enroll(*, tenant: Tenant, offering_id: int, learner_id: int) ->
     return OfferingForEnroll(offering, bool(unit_active), mine_status, bool(someone_waits))
 
 
+@dataclass(frozen=True)
+class AnswerToStore:
+    """The request's answer, built before the INSERT and stored by it (idempotency.Keyed): the
+    database writes in the enrollment's id and, for a waiting learner, the place
+    (`waitlist_position`, and next_step's text from `waiting_text`, a format() string)."""
+
+    keyed: Keyed
+    status: int
+    body: dict[str, Any]
+    waiting_text: str
+
+
+def _body_sql(source: str, waiting: bool) -> str:
+    body = f"jsonb_set(%s::jsonb, '{{id}}', to_jsonb({source}.id))"
+    if waiting:
+        body = (
+            f"jsonb_set(jsonb_set({body}, '{{waitlist_position}}', to_jsonb({source}.waiting)), "
+            f"'{{next_step,text}}', to_jsonb(format(%s, {source}.waiting)))"
+        )
+    return body
+
+
 def enrollment_insert(
     *,
     offering: Offering,
@@ -86,34 +110,56 @@ def enrollment_insert(
     reason: str,
     now: datetime,
     hold_expires_at: datetime | None = None,
-) -> tuple[Enrollment, int | None]:
+    answer: AnswerToStore | None = None,
+) -> tuple[Enrollment, int | None, dict[str, Any] | None]:
     """INSERT the enrollment and its event in one statement; for a wait-list entry, its position
     too, read in the same round trip from the wait-list's count (WaitlistCount): the INSERT's
     trigger counted this entry in under the count's row lock and gave it the last place, so the
-    count is exactly how many wait up to and including it, whatever left or was promoted before."""
+    count is exactly how many wait up to and including it, whatever left or was promoted before.
+
+    With `answer`, the idempotency record too, in the same round trip (its last write): returns
+    the stored body. A key that already had one fails the statement on its unique index
+    (`idempotency_key_unique`), so nothing is written, in a transaction or not."""
+    waiting = status == S.WAITLISTED
+    tenant_id = offering.tenant_id
+    params: list[Any] = [tenant_id, offering.pk, learner_id, status, hold_expires_at, now, now]
+    params += [tenant_id, actor_id, action, status, reason[:500], json.dumps({}), now]
     sql = (
         f"WITH e AS (INSERT INTO {_E} "  # noqa: S608 - table names are ours
         "(tenant_id, offering_id, learner_id, status, hold_expires_at, created_at, updated_at) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id, arrival), "
         f"ev AS (INSERT INTO {_EV} "
         "(tenant_id, enrollment_id, actor_id, action, from_status, to_status, reason, details, at) "
-        "SELECT %s, e.id, %s, %s, '', %s, %s, %s, %s FROM e) "
-        "SELECT e.id, e.arrival, NULL::integer FROM e"
+        "SELECT %s, e.id, %s, %s, '', %s, %s, %s, %s FROM e)"
     )
-    tenant_id = offering.tenant_id
-    params: list[Any] = [tenant_id, offering.pk, learner_id, status, hold_expires_at, now, now]
-    params += [tenant_id, actor_id, action, status, reason[:500], json.dumps({}), now]
-    if status == S.WAITLISTED:
-        # A second statement in the same round trip: it sees the first one's writes.
+    if waiting:
+        # A second statement in the same round trip: it sees the first one's writes (the count).
         sql += (
-            f"; SELECT e.id, e.arrival, c.waiting FROM {_E} e "  # noqa: S608 - our tables
+            " SELECT e.id FROM e; "  # noqa: S608 - our tables
+            f"WITH p AS (SELECT e.id, e.arrival, c.waiting FROM {_E} e "
             f"JOIN {_W} c ON c.offering_id = e.offering_id "
-            "WHERE e.offering_id = %s AND e.learner_id = %s AND e.status = 'waitlisted'"
+            "WHERE e.offering_id = %s AND e.learner_id = %s AND e.status = 'waitlisted')"
         )
         params += [offering.pk, learner_id]
+        source = "p"
+    else:
+        source = "e"
+    if answer is not None:
+        record, record_params = record_insert(
+            answer.keyed, source=source, status=answer.status, body=_body_sql(source, waiting), now=now
+        )
+        sql += f", k AS ({record}) SELECT {source}.id, {source}.arrival, "
+        sql += f"{source}.waiting, " if waiting else "NULL::integer, "
+        sql += f"(SELECT k.body::text FROM k) FROM {source}"  # noqa: S608 - our tables
+        params += [*record_params, json.dumps(answer.body, cls=DjangoJSONEncoder)]
+        if waiting:
+            params.append(answer.waiting_text)
+    else:
+        sql += f" SELECT {source}.id, {source}.arrival, "
+        sql += f"{source}.waiting, NULL FROM {source}" if waiting else "NULL::integer, NULL FROM e"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        enrollment_id, arrival, position = cursor.fetchone()
+        enrollment_id, arrival, position, stored = cursor.fetchone()
     enrollment = Enrollment(
         id=enrollment_id,
         tenant_id=tenant_id,
@@ -127,4 +173,4 @@ def enrollment_insert(
     )
     enrollment._state.adding = False
     enrollment._state.db = "default"
-    return enrollment, position
+    return enrollment, position, (json.loads(stored) if stored is not None else None)

@@ -9,8 +9,10 @@ behind them even if a seat shows free for a moment (it is being offered to the h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -24,6 +26,7 @@ from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferingFull
 from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
 from enrollment.services import _sql
 from enrollment.services._common import hold_expiry
+from enrollment.services.idempotency import Keyed, KeyTaken
 from enrollment.services.messages import message_queue
 from enrollment.services.waitlist import promote_if_free
 from identity.models import User
@@ -32,12 +35,30 @@ from tenants.models import Tenant
 
 S = EnrollmentStatus
 UNIQUE_ACTIVE = "enrollment_one_active_per_learner"
+KEY_UNIQUE = "idempotency_key_unique"
 
 
 @dataclass(frozen=True)
 class Enrolled:
     enrollment: Enrollment
     waitlist_position: int | None
+    answer: dict[str, Any] | None = None  # as stored with the key (StoreAnswer)
+
+
+@dataclass(frozen=True)
+class StoreAnswer:
+    """Store the request's answer with its Idempotency-Key in the enrollment's own INSERT (its
+    last write: the wait-list count's lock is then held only until the COMMIT). `render` builds
+    the answer for the enrollment about to be written (no id yet; a waiting one at place 0); the
+    database writes in the id and the place (`waiting_text`: presenters.waitlist_number_format).
+    Raises idempotency.KeyTaken when the key already had an answer (nothing is then written).
+    Called outside a transaction (idempotent(..., stored_by_run=True)), a wait-list entry and its
+    answer are one statement, committed with it."""
+
+    keyed: Keyed
+    status: int
+    render: Callable[[Enrollment], dict[str, Any]]
+    waiting_text: str
 
 
 def _offering_for(
@@ -117,6 +138,7 @@ def enrollment_create(
     by_staff: bool = False,
     reason: str = "",
     now: datetime | None = None,
+    store_answer: StoreAnswer | None = None,
 ) -> Enrolled:
     """Enroll `learner`: confirmed (free) or held (paid) if a seat is free and nobody waits,
     else on the wait-list, else OfferingFull. Staff (`by_staff`) may enroll outside the window.
@@ -133,26 +155,51 @@ def enrollment_create(
     first_to_wait = not found.someone_waits
     enrollment: Enrollment | None = None
     position: int | None = None
+    stored: dict[str, Any] | None = None
     who = actor or learner
+
+    def answer(status: str, hold_expires_at: datetime | None = None) -> _sql.AnswerToStore | None:
+        if store_answer is None:
+            return None
+        draft = Enrollment(
+            tenant_id=tenant.pk,
+            offering=offering,
+            learner=learner,
+            status=status,
+            hold_expires_at=hold_expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+        body = store_answer.render(draft)
+        return _sql.AnswerToStore(store_answer.keyed, store_answer.status, body, store_answer.waiting_text)
+
     try:
-        # No savepoint (two round trips fewer): the block only ever exits by an exception on a
-        # database error (the unique index below), which ends a caller's transaction anyway.
-        with transaction.atomic(savepoint=False):
-            if first_to_wait and _take_seat(offering):
-                enrollment = _create_with_seat(offering, learner, actor=who, now=now, reason=reason)
-            elif offering.waitlist_enabled:
-                enrollment, position = _sql.enrollment_insert(
-                    offering=offering,
-                    learner_id=learner.pk,
-                    status=S.WAITLISTED,
-                    actor_id=who.pk,
-                    action="joined_waitlist",
-                    reason=reason,
-                    now=now,
-                )
+        if first_to_wait:
+            # No savepoint (two round trips fewer): the block only ever exits by an exception on
+            # a database error (a unique index), which ends a caller's transaction anyway.
+            with transaction.atomic(savepoint=False):
+                if _take_seat(offering):
+                    enrollment, stored = _create_with_seat(
+                        offering, learner, actor=who, now=now, reason=reason, answer=answer
+                    )
+        if enrollment is None and offering.waitlist_enabled:
+            # One statement (two in one round trip): outside a transaction (the API), it is its
+            # own, committed with it; the wait-list count's lock is then held only to its end.
+            enrollment, position, stored = _sql.enrollment_insert(
+                offering=offering,
+                learner_id=learner.pk,
+                status=S.WAITLISTED,
+                actor_id=who.pk,
+                action="joined_waitlist",
+                reason=reason,
+                now=now,
+                answer=answer(S.WAITLISTED),
+            )
     except IntegrityError as exc:
         if UNIQUE_ACTIVE in str(exc):  # the same learner, a moment ago (a double click)
             raise AlreadyEnrolled(_("You are already enrolled or waiting for this offering.")) from None
+        if store_answer is not None and KEY_UNIQUE in str(exc):  # nothing was written
+            raise KeyTaken from None
         raise
     if enrollment is None:  # nothing was written
         raise OfferingFull(_("This offering is full, and it keeps no wait-list."))
@@ -161,14 +208,21 @@ def enrollment_create(
         # A seat may have freed while this row was not yet visible to that seat's promotion
         # (module doc). Behind an earlier waiter, that promotion found the earlier one.
         transaction.on_commit(lambda: promote_if_free(tenant=tenant, offering_id=offering.pk))
-    return Enrolled(enrollment, position)
+    return Enrolled(enrollment, position, stored)
 
 
 def _create_with_seat(
-    offering: Offering, learner: User, *, actor: User, now: datetime, reason: str
-) -> Enrollment:
+    offering: Offering,
+    learner: User,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str,
+    answer: Callable[[str, datetime | None], _sql.AnswerToStore | None],
+) -> tuple[Enrollment, dict[str, Any] | None]:
     status = S.CONFIRMED if offering.is_free else S.HELD
-    enrollment, _position = _sql.enrollment_insert(
+    hold_expires_at = hold_expiry(offering, now) if status == S.HELD else None
+    enrollment, _position, stored = _sql.enrollment_insert(
         offering=offering,
         learner_id=learner.pk,
         status=status,
@@ -176,8 +230,9 @@ def _create_with_seat(
         action="enrolled",
         reason=reason,
         now=now,
-        hold_expires_at=hold_expiry(offering, now) if status == S.HELD else None,
+        hold_expires_at=hold_expires_at,
+        answer=answer(status, hold_expires_at),
     )
     if status == S.CONFIRMED:
         message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
-    return enrollment
+    return enrollment, stored

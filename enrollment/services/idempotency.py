@@ -8,6 +8,11 @@ request racing each other: the second waits on the first's unique index entries 
 the key), rolls back when the first commits, and replays its answer. A refused request stores
 nothing (it changed nothing), so its retry is simply asked again. A key first used for another
 request is a 422, and whatever the second request did is rolled back.
+
+Work that can store the answer in its own last statement (`stored_by_run`, `Keyed`,
+`record_insert`: the API's enrollment) does so instead: no INSERT of its own, no transaction
+opened around it, and a key already answered fails that statement on the key's unique index,
+so nothing the work wrote stays.
 """
 
 from __future__ import annotations
@@ -41,6 +46,33 @@ class Answer:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class Keyed:
+    """A request's key, for work that stores its answer in its own last statement: the record's
+    INSERT then leaves the transaction with its last write (no round trip of its own, and no
+    lock the work took is held while one is made). Such work raises KeyTaken when the key
+    already had an answer."""
+
+    tenant_id: int
+    user_id: int
+    key: str
+    fingerprint: str
+
+
+def record_insert(keyed: Keyed, *, source: str, status: int, body: str, now: Any) -> tuple[str, list[Any]]:
+    """An INSERT of the answer for a data-modifying CTE, one row per row of `source`, `body` a SQL
+    expression over it (of jsonb); RETURNING the stored body. With its parameters (`body`'s
+    own come after these, in the order of the SQL). A key that already has an answer fails the
+    whole statement (unique index `idempotency_key_unique`): the work raises KeyTaken."""
+    sql = (
+        f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
+        "(tenant_id, user_id, key, fingerprint, status_code, created_at, body) "
+        f"SELECT %s, %s, %s, %s, %s, %s, {body} FROM {source} "
+        "RETURNING body"
+    )
+    return sql, [keyed.tenant_id, keyed.user_id, keyed.key, keyed.fingerprint, status, now]
+
+
 def fingerprint(*parts: Any) -> str:
     """What the request asked for (method, path, parsed body): a retry has the same one."""
     raw = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
@@ -57,7 +89,7 @@ def clean_key(key: str) -> str:
 _TABLE = IdempotencyRecord._meta.db_table
 
 
-class _KeyTaken(Exception):
+class KeyTaken(Exception):
     """The key already has an answer: undo this request's work."""
 
 
@@ -68,12 +100,22 @@ def idempotent(
     key: str,
     request_fingerprint: str,
     run: Callable[[], Answer],
+    stored_by_run: bool = False,
 ) -> Answer:
-    """Run `run` once per (tenant, user, key); later calls replay its answer."""
+    """Run `run` once per (tenant, user, key); later calls replay its answer.
+
+    `stored_by_run`: `run` stores the answer itself with its last write (Keyed, record_insert),
+    in its own transaction, and raises KeyTaken (having written nothing) when the key already
+    had one; no transaction is opened around it here (inside one, a savepoint: the failed
+    statement must not end the caller's transaction)."""
     key = clean_key(key)
     try:
+        if stored_by_run and not connection.in_atomic_block:
+            return run()
         with transaction.atomic():
             answer = run()
+            if stored_by_run:
+                return answer
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
@@ -91,9 +133,9 @@ def idempotent(
                     ],
                 )
                 if cursor.fetchone() is None:
-                    raise _KeyTaken
+                    raise KeyTaken
         return answer
-    except (_KeyTaken, MicrocredError) as exc:
+    except (KeyTaken, MicrocredError) as exc:
         first = IdempotencyRecord.objects.filter(tenant=tenant, user=user, key=key).first()
         if first is None:
             raise

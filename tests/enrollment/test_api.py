@@ -289,3 +289,49 @@ def test_a_retry_after_cancelling_replays_and_does_not_enroll_again(world):
     ]
     offering.refresh_from_db()
     assert offering.seats_taken == 0
+
+
+def test_a_keyed_answer_is_stored_with_the_enrollment_and_replayed(world):
+    """With an Idempotency-Key the answer is stored by the enrollment's own INSERT: held and
+    waiting answers carry the real id and place, and a key reused elsewhere undoes the second
+    enrollment."""
+    from enrollment.models import IdempotencyRecord
+
+    offering = make_offering(world, capacity=1, price_minor=5000, seat_hold_minutes=30)
+    holder = UserFactory.create()
+    held = api(world, holder).post(
+        "/api/v1/enrollments/", {"offering": offering.pk}, format="json", HTTP_IDEMPOTENCY_KEY="h"
+    )
+    assert held.status_code == 201
+    assert (held.json()["id"], held.json()["status"]) == (Enrollment.objects.get(learner=holder).pk, "held")
+    assert held.json()["next_step"]["code"] == "pay"
+    for place in (1, 2):
+        learner = UserFactory.create()
+        client = api(world, learner)
+        first = client.post(
+            "/api/v1/enrollments/", {"offering": offering.pk}, format="json", HTTP_IDEMPOTENCY_KEY="w"
+        )
+        body = first.json()
+        assert (body["status"], body["waitlist_position"], body["id"]) == (
+            "waitlisted",
+            place,
+            Enrollment.objects.get(learner=learner).pk,
+        )
+        assert body["next_step"] == {
+            "code": "wait",
+            "text": f"You are number {place} on the wait-list. We will e-mail you when a seat frees.",
+            "due_at": None,
+        }
+        assert IdempotencyRecord.objects.get(user=learner, key="w").body == body
+        again = client.post(
+            "/api/v1/enrollments/", {"offering": offering.pk}, format="json", HTTP_IDEMPOTENCY_KEY="w"
+        )
+        assert (again.json(), again["Idempotent-Replayed"]) == (body, "true")
+    other = make_offering(world, capacity=1)
+    reused = api(world, holder).post(
+        "/api/v1/enrollments/", {"offering": other.pk}, format="json", HTTP_IDEMPOTENCY_KEY="h"
+    )
+    assert (reused.status_code, reused.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert not Enrollment.objects.filter(offering=other).exists()
+    other.refresh_from_db()
+    assert other.seats_taken == 0

@@ -284,3 +284,111 @@ def test_a_retried_idempotent_request_enrolls_once(world):
     assert sorted(a.replayed for a in answers) == [False] + [True] * 7
     offering.refresh_from_db()
     assert offering.seats_taken == 1
+
+
+def test_120_learners_racing_through_the_api_with_keys_are_told_exact_places(world):
+    """Through the API with an Idempotency-Key, the answer is stored by the enrollment's own
+    INSERT (the place written in by the database): the places told still run 1..N in arrival
+    order, each answer is the one stored with its key, and a retry replays it."""
+    from rest_framework.test import APIClient
+
+    from enrollment.models import IdempotencyRecord
+
+    offering = make_offering(world, capacity=10, price_minor=9900, seat_hold_minutes=30)
+    people = make_learners(120, "keyed")
+    host = world.a.domains.get(is_primary=True).host
+
+    def post(person: User) -> Any:
+        client = APIClient(HTTP_HOST=host)
+        client.force_authenticate(person)
+        return client.post(
+            "/api/v1/enrollments/",
+            {"offering": offering.pk},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"key-{person.pk}",
+        )
+
+    calls = run_parallel([(p.email, partial(post, p)) for p in people])
+
+    assert [c.error for c in calls.values() if c.error] == []
+    assert {c.result.status_code for c in calls.values()} == {201}
+    rows = {
+        e.learner.email: e for e in Enrollment.objects.filter(offering=offering).select_related("learner")
+    }
+    offering.refresh_from_db()
+    assert (offering.seats_taken, seat_rows(offering)) == (10, 10)
+    waiting = sorted((e for e in rows.values() if e.status == S.WAITLISTED), key=lambda e: e.arrival)
+    bodies = [calls[e.learner.email].result.json() for e in waiting]
+    assert [b["waitlist_position"] for b in bodies] == list(range(1, 111))
+    assert [b["id"] for b in bodies] == [e.pk for e in waiting]
+    assert [b["next_step"]["text"] for b in bodies[:2]] == [
+        "You are number 1 on the wait-list. We will e-mail you when a seat frees.",
+        "You are number 2 on the wait-list. We will e-mail you when a seat frees.",
+    ]
+    for email, call in calls.items():
+        record = IdempotencyRecord.objects.get(user__email=email, key=f"key-{rows[email].learner_id}")
+        assert record.body == call.result.json()
+        assert record.body["id"] == rows[email].pk
+    assert fifo_violations(calls, rows) == []
+    again = post(waiting[5].learner)
+    assert (again.status_code, again["Idempotent-Replayed"]) == (201, "true")
+    assert again.json() == bodies[5]
+    assert Enrollment.objects.filter(offering=offering).count() == 120
+
+
+def test_a_retried_api_request_racing_itself_enrolls_once(world):
+    """Eight copies of one keyed request at once, on a full offering: one joins the wait-list,
+    seven replay its answer."""
+    from rest_framework.test import APIClient
+
+    offering = make_offering(world, capacity=1)
+    services.enrollment_create(tenant=world.a, learner=make_learners(1, "holder")[0], offering_id=offering.pk)
+    host = world.a.domains.get(is_primary=True).host
+
+    def post() -> Any:
+        client = APIClient(HTTP_HOST=host)
+        client.force_authenticate(world.learner)
+        return client.post(
+            "/api/v1/enrollments/", {"offering": offering.pk}, format="json", HTTP_IDEMPOTENCY_KEY="same"
+        )
+
+    calls = run_parallel([(f"try{i}", post) for i in range(8)], workers=8)
+
+    assert [c.error for c in calls.values() if c.error] == []
+    answers = [c.result for c in calls.values()]
+    enrollment = Enrollment.objects.get(learner=world.learner)
+    assert {(a.status_code, a.json()["id"], a.json()["waitlist_position"]) for a in answers} == {
+        (201, enrollment.pk, 1)
+    }
+    assert sorted(a.has_header("Idempotent-Replayed") for a in answers) == [False] + [True] * 7
+
+
+def test_a_key_reused_for_a_wait_list_outside_any_transaction_writes_nothing(world):
+    """Committed database, no transaction around the request (as in production): the second
+    request's wait-list entry and its answer are one statement, so the key's unique index undoes
+    the entry too, and the count of waiting learners is unchanged."""
+    from rest_framework.test import APIClient
+
+    from enrollment.models import WaitlistCount
+
+    first, second = (make_offering(world, capacity=1) for _ in range(2))
+    holders = make_learners(2, "seated")
+    for holder, offering in zip(holders, (first, second), strict=True):
+        services.enrollment_create(tenant=world.a, learner=holder, offering_id=offering.pk)
+    client = APIClient(HTTP_HOST=world.a.domains.get(is_primary=True).host)
+    client.force_authenticate(world.learner)
+
+    joined = client.post(
+        "/api/v1/enrollments/", {"offering": first.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    reused = client.post(
+        "/api/v1/enrollments/", {"offering": second.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    assert (joined.status_code, joined.json()["waitlist_position"]) == (201, 1)
+    assert (reused.status_code, reused.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert list(Enrollment.objects.filter(learner=world.learner).values_list("offering_id", flat=True)) == [
+        first.pk
+    ]
+    count = WaitlistCount.objects.filter(offering=second).values_list("waiting", flat=True).first()
+    assert count in (None, 0)
