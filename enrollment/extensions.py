@@ -1,13 +1,18 @@
-"""What apps above enrollment add to My learning, registered at start-up (payments: a paid
-enrollment's cancel page, which shows the refund first, and its refund's progress).
+"""What apps above enrollment add, registered at start-up.
 
-    register_my_learning(fn)   # fn(*, tenant, learner, enrollment_ids) -> {enrollment_id: Extra}
+register_my_learning(fn)   # fn(*, tenant, learner, enrollment_ids) -> {enrollment_id: Extra}
+                           # (payments: a paid enrollment's cancel page and its refund's progress)
+register_hold_cancelled(fn)  # fn(*, tenant_id, enrollment_id) -> None, after the commit that
+                           # cancelled a held seat (payments: close its open checkout)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
 
 from identity.models import User
 from tenants.models import Tenant
@@ -39,3 +44,19 @@ def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) 
                 cancel_url=extra.cancel_url or before.cancel_url, notes=before.notes + extra.notes
             )
     return found
+
+
+HoldListener = Callable[..., None]
+_hold_listeners: list[HoldListener] = []
+
+
+def register_hold_cancelled(listener: HoldListener) -> HoldListener:
+    if listener not in _hold_listeners:
+        _hold_listeners.append(listener)
+    return listener
+
+
+def hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
+    """A held seat was cancelled in the current transaction: tell the listeners once it commits."""
+    for listener in _hold_listeners:
+        transaction.on_commit(partial(listener, tenant_id=tenant_id, enrollment_id=enrollment_id))

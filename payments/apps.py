@@ -7,7 +7,8 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # handlers register payments' Stripe events; my_learning its part of My learning
-        from payments import handlers, my_learning, personal_data
+        from payments import handlers, my_learning, personal_data, receivers
 
         personal_data.register()
+        receivers.register()
         del handlers, my_learning

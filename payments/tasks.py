@@ -8,8 +8,8 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from payments.errors import PaymentUnavailable
-from payments.services import events, settlement
+from payments.errors import CheckoutRefused, PaymentUnavailable
+from payments.services import events, orders, settlement
 
 logger = logging.getLogger(__name__)
 
@@ -154,3 +154,20 @@ def payments_sweep() -> dict[str, Any]:
         "refunds_unsettled": len(stuck["settle"]),
         "refund_notices": len(stuck["notices"]),
     }
+
+
+@shared_task(
+    name="payments.close_checkout_for_cancelled_hold",
+    acks_late=True,
+    autoretry_for=(PaymentUnavailable, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def checkout_close_for_cancelled_hold(enrollment_id: int) -> int:
+    """Expire the open checkout of a held seat that was cancelled (see orders service)."""
+    try:
+        return orders.checkouts_close_for_cancelled_hold(enrollment_id=enrollment_id)
+    except CheckoutRefused:
+        logger.info("enrollment %s: its checkout was paid before the cancellation", enrollment_id)
+        return 0

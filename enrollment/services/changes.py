@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from catalog import selectors as catalog_selectors
 from catalog.models import Offering, PublicationStatus
 from catalog.services import offering_seats_take
+from enrollment import extensions
 from enrollment.errors import EnrollmentInvalid, MoveRefused, TransitionRefused
 from enrollment.models import (
     MAX_OFFER_WINDOW_HOURS,
@@ -85,6 +86,8 @@ def _end(
         if enrollment.status not in allowed:
             raise refuse_transition(enrollment, S.CANCELLED)
         had_seat = enrollment.holds_seat
+        if enrollment.status == S.HELD:
+            extensions.hold_cancelled(tenant_id=tenant.pk, enrollment_id=enrollment.pk)
         if keep_seat and had_seat:
             transition(
                 enrollment,

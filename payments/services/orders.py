@@ -33,7 +33,15 @@ from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
 from payments import stripe_api
 from payments.errors import CheckoutRefused, PaymentUnavailable
-from payments.models import LIVE_ORDER_STATES, ORDER_RANK, Order, OrderEvent, OrderLine, OrderStatus
+from payments.models import (
+    LIVE_ORDER_STATES,
+    ORDER_RANK,
+    LineStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 
@@ -210,10 +218,11 @@ def _policy_snapshot(offering: Offering, now: datetime) -> dict[str, Any]:
     return policy_snapshot(offering, at=now)
 
 
-def order_abandon(*, order: Order, now: datetime | None = None) -> None:
-    """The learner started another checkout for these seats: this order's session is expired at
-    Stripe first (so it can never be paid as well), then the order is marked expired. Its holds
-    stay: they belong to the new order. A session Stripe says is complete was paid: refused."""
+def order_abandon(*, order: Order, now: datetime | None = None, action: str = "superseded") -> None:
+    """The learner started another checkout for these seats (or cancelled one of them): this
+    order's session is expired at Stripe first (so it can never be paid as well), then the order
+    is marked expired. Its holds stay: they belong to the new order, or wait for one. A session
+    Stripe says is complete was paid: refused."""
     now = now or timezone.now()
     if order.checkout_session_id:
         client = stripe_api.stripe_client_for(order.tenant)
@@ -231,7 +240,23 @@ def order_abandon(*, order: Order, now: datetime | None = None) -> None:
                 ) from None
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        order_transition(locked, OrderStatus.EXPIRED, action="superseded", now=now)
+        order_transition(locked, OrderStatus.EXPIRED, action=action, now=now)
+
+
+def checkouts_close_for_cancelled_hold(*, enrollment_id: int, now: datetime | None = None) -> int:
+    """A held seat was cancelled (by the learner or staff): every live order holding it is
+    closed, its Checkout Session expired at Stripe first, so the cancelled seat can never be paid
+    for. The order's other seats stay held; the learner pays for them in a new checkout. A
+    session already paid is refused (CheckoutRefused): its webhook takes the late-payment path
+    (the seat is taken again if free, else refunded)."""
+    closed = 0
+    for order in _live_orders_with([enrollment_id]):
+        order_abandon(order=order, now=now, action="seat_cancelled")
+        OrderLine.objects.filter(order=order, enrollment_id=enrollment_id, status=LineStatus.PENDING).update(
+            status=LineStatus.RELEASED
+        )
+        closed += 1
+    return closed
 
 
 def checkout_session_params(*, order: Order, success_url: str, cancel_url: str) -> dict[str, Any]:
