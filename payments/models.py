@@ -206,9 +206,20 @@ class RefundState(models.TextChoices):
     RESOLVED = "resolved", _("Resolved by hand")
 
 
-# Counted against what a line may still refund: money on its way or gone back. A failed refund
-# (nothing went back) and one resolved by hand (closed, its note says how) do not count.
+# Counted against what a line may still refund: money on its way or gone back, and a failed
+# refund resolved by hand (paid back another way: its note says how), so the same money is never
+# refunded twice. A failed refund does not count, nor one retried as a new refund (the new one does).
 REFUND_COUNTED = frozenset({RefundState.REQUESTED, RefundState.PROCESSING, RefundState.SUCCEEDED})
+
+
+def refund_counted(prefix: str = "") -> Q:
+    """The refunds that count against their line (see REFUND_COUNTED), as a filter; `prefix`
+    reaches them from another model (e.g. "refunds__")."""
+    return Q(**{f"{prefix}state__in": sorted(REFUND_COUNTED)}) | Q(
+        **{f"{prefix}state": RefundState.RESOLVED, f"{prefix}retried_as__isnull": True}
+    )
+
+
 # Which moves are allowed (monotonic; `failed` after `succeeded` is Stripe failing it later).
 REFUND_MOVES: dict[str, frozenset[str]] = {
     RefundState.REQUESTED: frozenset({RefundState.PROCESSING, RefundState.SUCCEEDED, RefundState.FAILED}),

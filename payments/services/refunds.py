@@ -34,7 +34,6 @@ from ledger.services import ledger_post, refund_lines, refund_reversal_lines, tr
 from payments import stripe_api
 from payments.errors import RefundRefused
 from payments.models import (
-    REFUND_COUNTED,
     REFUND_MOVES,
     LineStatus,
     Order,
@@ -45,6 +44,7 @@ from payments.models import (
     RefundRequester,
     RefundState,
     RefundTransition,
+    refund_counted,
 )
 from payments.services.routing import is_connected
 from tenants.models import Tenant
@@ -59,8 +59,9 @@ R = RefundState
 
 
 def refunded_minor(line: OrderLine) -> int:
-    """What is on its way back or gone back on this line (requested, processing, succeeded)."""
-    total = line.refunds.filter(state__in=REFUND_COUNTED).aggregate(total=Sum("amount_minor"))["total"]
+    """What is on its way back or gone back on this line (requested, processing, succeeded, or
+    resolved by hand)."""
+    total = line.refunds.filter(refund_counted()).aggregate(total=Sum("amount_minor"))["total"]
     return int(total or 0)
 
 

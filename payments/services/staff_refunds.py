@@ -23,7 +23,6 @@ from identity.models import User
 from microcred.errors import NotFound
 from payments.errors import RefundRefused
 from payments.models import (
-    REFUND_COUNTED,
     LineStatus,
     OrderLine,
     OrderStatus,
@@ -31,6 +30,7 @@ from payments.models import (
     RefundBatch,
     RefundRequester,
     RefundState,
+    refund_counted,
 )
 from payments.services import refunds
 from tenants.models import Tenant
@@ -243,7 +243,7 @@ def offering_lines(*, tenant: Tenant, access: StaffAccess, offering_id: int) -> 
     lines = list(
         OrderLine.objects.filter(tenant=tenant, offering=offering, order__status=OrderStatus.PAID)
         .select_related("order", "enrollment", "seat_enrollment", "unit")
-        .annotate(counted=Sum("refunds__amount_minor", filter=Q(refunds__state__in=REFUND_COUNTED)))
+        .annotate(counted=Sum("refunds__amount_minor", filter=refund_counted("refunds__")))
         .order_by("order__email", "pk")
     )
     return [

@@ -61,6 +61,40 @@ def test_staff_create_list_retry_and_resolve(shop: Shop, eager_tasks: None) -> N
         admin.post(f"/api/v1/refunds/{failed.pk}/retry/", {}, content_type="application/json").status_code
         == 409
     )
+    # Paid back by cheque: those 10.00 count against the line, so they are never refunded twice.
+    beyond = admin.post(
+        "/api/v1/refunds/",
+        {"line": line.pk, "amount_minor": 5001, "reason": "The rest, and a cent more"},
+        content_type="application/json",
+    )
+    assert beyond.status_code == 409
+    assert beyond.json()["error"]["code"] == "refund_too_much"
+
+
+def test_a_retried_refund_counts_once_against_its_line(shop: Shop, eager_tasks: None) -> None:
+    order = paid_order(shop, 10000)
+    line = order.lines.get()
+    admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
+    shop.server.control.add_fault("/v1/refunds", status=402, times=1, method="POST")
+    with shop.capture(execute=True):
+        admin.post(
+            "/api/v1/refunds/",
+            {"line": line.pk, "amount_minor": 6000, "reason": "Most of it"},
+            content_type="application/json",
+        )
+    failed = Refund.objects.get(state=RefundState.FAILED)
+    with shop.capture(execute=True):
+        retried = admin.post(f"/api/v1/refunds/{failed.pk}/retry/", {}, content_type="application/json")
+    assert retried.status_code in (200, 201), retried.content
+    failed.refresh_from_db()
+    assert failed.state == RefundState.RESOLVED
+    with shop.capture(execute=True):
+        rest = admin.post(
+            "/api/v1/refunds/",
+            {"line": line.pk, "amount_minor": 4000, "reason": "The rest"},
+            content_type="application/json",
+        )
+    assert rest.status_code == 201, rest.content
 
 
 def test_the_learner_quotes_and_cancels_through_the_api(shop: Shop, eager_tasks: None) -> None:
