@@ -46,7 +46,7 @@ from payments.models import (
     RefundTransition,
     refund_counted,
 )
-from payments.services.routing import is_connected
+from payments.services.routing import destination_unit, is_connected
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -226,9 +226,7 @@ def _stripe_params(refund: Refund, line: OrderLine, order: Order) -> dict[str, A
 
 
 def _destination_charge(order: Order) -> bool:
-    lines = list(order.lines.select_related("unit"))
-    units = {line.unit_id: line.unit for line in lines}
-    return len(units) == 1 and is_connected(next(iter(units.values())))
+    return destination_unit(order.lines.select_related("unit")) is not None
 
 
 def refund_execute(*, refund_id: int, now: datetime | None = None) -> str:

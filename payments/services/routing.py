@@ -12,6 +12,7 @@ with their own Stripe connected account (tenants.Unit.settlement_kind = stripe_c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -30,16 +31,24 @@ def estimated_fee(amount_minor: int) -> int:
     return min(amount_minor, percent + settings.STRIPE_FEE_FIXED_MINOR)
 
 
-def session_routing(*, order: Order, lines: list[OrderLine]) -> dict[str, Any]:
+def destination_unit(lines: Iterable[OrderLine]) -> Unit | None:
+    """The connected unit an order of that unit only is charged for (a destination charge);
+    None for an order of several units or of a unit on the internal ledger."""
     units = {line.unit_id: line.unit for line in lines}
-    if len(units) == 1:
-        (unit,) = units.values()
-        if is_connected(unit):
-            return {
-                "transfer_data": {"destination": unit.stripe_account_id},
-                "application_fee_amount": estimated_fee(order.amount_minor),
-            }
-        return {}
-    if any(is_connected(unit) for unit in units.values()):
+    if len(units) != 1:
+        return None
+    (unit,) = units.values()
+    return unit if is_connected(unit) else None
+
+
+def session_routing(*, order: Order, lines: list[OrderLine]) -> dict[str, Any]:
+    destination = destination_unit(lines)
+    if destination is not None:
+        return {
+            "transfer_data": {"destination": destination.stripe_account_id},
+            "application_fee_amount": estimated_fee(order.amount_minor),
+        }
+    units = {line.unit_id: line.unit for line in lines}
+    if len(units) > 1 and any(is_connected(unit) for unit in units.values()):
         return {"transfer_group": order.transfer_group}
     return {}

@@ -66,13 +66,6 @@ def line_late_refund(*, line_id: int) -> bool:
     return True
 
 
-def _destination_charge(order: Order) -> bool:
-    from payments.services.routing import is_connected
-
-    first = order.lines.select_related("unit").first()
-    return first is not None and is_connected(first.unit)
-
-
 def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
     """The receipt e-mail of a paid order, once (claimed by a conditional UPDATE)."""
     now = now or timezone.now()
