@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -15,6 +14,7 @@ from django.db import transaction
 from learners.demo import seed_demo_learners
 from microcred.celery import app
 from tenants.demo import seed_demo
+from tests.broker import broker_down
 
 QUEUED = "microcred.mail.QueuedEmailBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
@@ -84,17 +84,7 @@ def test_a_rolled_back_change_sends_nothing(queued_mail, worker):
 
 
 def test_with_the_broker_down_the_message_is_sent_at_once(queued_mail, transactional_db):
-    celery: Any = app  # private pools: typed stubs don't know them
-    conf, amqp = celery.conf, celery.amqp
-    saved = conf.broker_url, conf.task_publish_retry, celery._pool, amqp._producer_pool
-    conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    conf.task_publish_retry = False
-    celery._pool = amqp._producer_pool = None  # connect afresh, to the dead address
-    try:
+    with broker_down():
         send_mail("Code", "Your code is 123456.", None, ["ada@example.test"])
-    finally:
-        celery.conf.broker_url, celery.conf.task_publish_retry, celery._pool, celery.amqp._producer_pool = (
-            saved
-        )
 
     assert [m.subject for m in mail.outbox] == ["Code"]

@@ -9,6 +9,7 @@ from enrollment import services as enrollment_services
 from enrollment.models import EnrollmentStatus
 from payments.models import LineStatus, OrderStatus
 from stripe_local.client import ControlError
+from tests.broker import broker_down
 from tests.payments.conftest import Shop
 
 
@@ -39,3 +40,14 @@ def test_cancelling_a_held_seat_expires_its_open_checkout(shop: Shop, eager_task
     assert kept.status == EnrollmentStatus.HELD
     assert shop.checkout(kept).status_code == 302
     assert shop.order_of(kept).pk != order.pk
+
+
+def test_with_the_broker_down_the_cancellation_still_stands(shop: Shop) -> None:
+    held = shop.hold(shop.offering())
+    assert shop.checkout(held).status_code == 302
+
+    with broker_down(), shop.capture(execute=True):
+        enrollment_services.enrollment_cancel(tenant=shop.tenant, learner=shop.learner, enrollment_id=held.pk)
+
+    held.refresh_from_db()
+    assert held.status == EnrollmentStatus.CANCELLED
