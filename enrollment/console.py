@@ -8,16 +8,14 @@ Tenant admins reach every unit's offerings, unit admins their own; anyone else g
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,12 +38,12 @@ from enrollment.models import (
 )
 from enrollment.presenters import status_label
 from microcred.errors import MicrocredError, NotFound
+from microcred.spreadsheet import csv_response
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page
 
 S = EnrollmentStatus
-ConsoleView = Callable[..., HttpResponse]
 SECTIONS = (
     (S.CONFIRMED, _lazy("Confirmed")),
     (S.HELD, _lazy("Held (awaiting payment)")),
@@ -57,17 +55,8 @@ SECTIONS = (
 )
 
 
-def roster_page(view: ConsoleView) -> ConsoleView:
-    """Staff who run at least one unit; other staff get a 404."""
-
-    @staff_page()
-    @wraps(view)
-    def wrapper(request: StaffRequest, access: StaffAccess, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.manages_any_unit:
-            raise Http404
-        return view(request, access, *args, **kwargs)
-
-    return wrapper
+# Staff who run at least one unit; other staff get a 404.
+roster_page = staff_page(manages_units=True)
 
 
 @roster_page
@@ -355,44 +344,37 @@ def _invalid(form: forms.Form) -> MicrocredError:
 
 
 @roster_page
-def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
-    """The roster as a spreadsheet opens it: UTF-8 with a BOM (Excel), ISO dates in the
-    offering's time zone (named in the header)."""
+def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponseBase:
+    """The roster as a spreadsheet opens it (microcred.spreadsheet: a BOM, no cell run as a
+    formula), ISO dates in the offering's time zone (named in the header)."""
     found = selectors.roster(
         tenant=request.tenant, access=access, offering_id=pk, query=request.GET.get("q", "")
     )
     offering = found.offering
     tz = offering.tz
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="roster-{offering.pk}-{stamp}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
     zone = offering.time_zone
-    writer.writerow(
-        [
-            "enrollment_id",
-            "email",
-            "name",
-            "status",
-            "waitlist_position",
-            f"enrolled_at ({zone})",
-            f"hold_expires_at ({zone})",
-            f"offer_expires_at ({zone})",
-            f"last_change_at ({zone})",
-            "last_change",
-            "last_reason",
-        ]
-    )
+    header = [
+        "enrollment_id",
+        "email",
+        "name",
+        "status",
+        "waitlist_position",
+        f"enrolled_at ({zone})",
+        f"hold_expires_at ({zone})",
+        f"offer_expires_at ({zone})",
+        f"last_change_at ({zone})",
+        "last_change",
+        "last_reason",
+    ]
 
     def iso(moment: datetime | None) -> str:
         return timezone.localtime(moment, tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
-    for e in found.rows:
-        events = list(e.events.all())
-        last = events[-1] if events else None
-        writer.writerow(
-            [
+    def rows() -> Iterator[list[Any]]:
+        for e in found.rows:
+            events = list(e.events.all())
+            last = events[-1] if events else None
+            yield [
                 e.pk,
                 e.learner.email,
                 e.learner.full_name,
@@ -405,5 +387,6 @@ def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespo
                 last.action if last else "",
                 last.reason if last else "",
             ]
-        )
-    return response
+
+    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y-%m-%d")
+    return csv_response(f"roster-{offering.pk}-{stamp}.csv", header, rows())

@@ -1,22 +1,14 @@
-"""How finance's figures look to people: money with the currency's decimals, CSV files that open
-cleanly in a spreadsheet, and the SVG chart of net per unit per month (drawn here, no script)."""
+"""How finance's figures look to people: money with the currency's decimals, and the SVG chart of
+net per unit per month (drawn here, no script). CSV files: microcred.spreadsheet."""
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
 
-from django.http import StreamingHttpResponse
 from django.utils.html import escape
 
 from catalog.money import format_money, to_major
-
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def money(amount: int | None, currency: str) -> str:
@@ -26,44 +18,6 @@ def money(amount: int | None, currency: str) -> str:
 def major(amount: int | None, currency: str) -> str:
     """Minor units as a decimal string in major units ("1250.00"; yen "12000"), for CSV."""
     return "" if amount is None else str(to_major(int(amount), currency.upper()))
-
-
-def safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab/CR) gets a leading
-    apostrophe, unless it is a plain number ("-12.50")."""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal | int):
-        return str(value)
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> StreamingHttpResponse:
-    """UTF-8 with a BOM (Excel reads the encoding from it), streamed row by row."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterable[str]:
-        yield "\ufeff" + writer.writerow([safe_cell(h) for h in header])
-        for row in rows:
-            yield writer.writerow([safe_cell(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- Chart -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -29,9 +29,10 @@ from finance.forms import (
     StatementFilterForm,
 )
 from finance.models import Problem
-from finance.presenters import PALETTE, csv_response, major, money, net_chart_svg
+from finance.presenters import PALETTE, major, money, net_chart_svg
 from finance.selectors import FinanceScope
 from finance.services.journal import journal_export
+from microcred.spreadsheet import csv_response
 from tenants.http import StaffRequest
 from tenants.models import Tenant
 from tenants.selectors import StaffAccess
@@ -45,12 +46,11 @@ def finance_page(view: FinanceView) -> FinanceView:
 
     @staff_page()
     @wraps(view)
-    def wrapper(request: StaffRequest, access: StaffAccess, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: StaffRequest, access: StaffAccess, *args: Any, **kwargs: Any) -> HttpResponseBase:
         scope = selectors.finance_scope(tenant=request.tenant, access=access, user_id=request.user.pk)
         if not (scope.sees_payouts or scope.sees_statements):
             raise Http404
-        # CSV views stream (StreamingHttpResponse): staff_page passes any response through.
-        return cast(HttpResponse, view(request, access, scope, *args, **kwargs))
+        return view(request, access, scope, *args, **kwargs)
 
     return wrapper
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,12 +23,16 @@ from tenants.http import StaffRequest
 from tenants.models import SocialProviderKind
 from tenants.selectors import StaffAccess
 
-StaffView = Callable[..., HttpResponse]
+# HttpResponseBase: CSV downloads stream (StreamingHttpResponse) through the same gate.
+StaffView = Callable[..., HttpResponseBase]
 
 
-def staff_page(*, tenant_admin: bool = False) -> Callable[[StaffView], StaffView]:
+def staff_page(
+    *, tenant_admin: bool = False, manages_units: bool = False
+) -> Callable[[StaffView], StaffView]:
     """Signed-in staff of this tenant only; anything out of reach is a 404, never a 403.
     Tenant admins and finance without an authenticator app are sent to set one up first.
+    `manages_units`: only staff who run at least one unit (tenant and unit admins).
 
     The view receives the person's StaffAccess after the request.
     """
@@ -36,9 +40,11 @@ def staff_page(*, tenant_admin: bool = False) -> Callable[[StaffView], StaffView
     def decorate(view: StaffView) -> StaffView:
         @login_required
         @wraps(view)
-        def wrapper(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: StaffRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             access = selectors.staff_access(tenant=request.tenant, user=request.user)
             if not access.is_staff or (tenant_admin and not access.is_tenant_admin):
+                raise Http404
+            if manages_units and not access.manages_any_unit:
                 raise Http404
             if selectors.mfa_setup_required(access=access, user=request.user):
                 messages.warning(

@@ -6,7 +6,6 @@ Anything out of reach (another unit, another tenant, a finance-only role) is a 4
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import wraps
 from typing import Any
 
 from django import forms
@@ -31,20 +30,8 @@ from tenants.views import staff_page
 # A status service (publish, unpublish, archive, restore) and the message that says it worked.
 StatusAction = tuple[Callable[..., object], Promise]
 
-ConsoleView = Callable[..., HttpResponse]
-
-
-def catalog_page(view: ConsoleView) -> ConsoleView:
-    """Staff who run at least one unit: tenant admins and unit admins."""
-
-    @staff_page()
-    @wraps(view)
-    def wrapper(request: StaffRequest, access: StaffAccess, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.manages_any_unit:
-            raise Http404
-        return view(request, access, *args, **kwargs)
-
-    return wrapper
+# Staff who run at least one unit: tenant admins and unit admins.
+catalog_page = staff_page(manages_units=True)
 
 
 def _show_errors(form: forms.BaseForm, exc: MicrocredError, field_for: dict[str, str] | None = None) -> None:

@@ -56,10 +56,13 @@ def test_search_narrows_the_roster(world, full):
 
 def test_csv_opens_in_a_spreadsheet(world, full):
     offering, _rows = full
+    ann = User.objects.get(email="ann@example.test")
+    ann.full_name = '=HYPERLINK("http://evil.example","Ann")'
+    ann.save(update_fields=["full_name"])
     client = world.client_for(world.a_unit1_admin, world.a)
     response = client.get(f"/console/offerings/{offering.pk}/roster.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    raw = response.content.decode("utf-8")
+    raw = b"".join(response.streaming_content).decode("utf-8")
     assert raw.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))
     assert table[0][:6] == [
@@ -77,6 +80,7 @@ def test_csv_opens_in_a_spreadsheet(world, full):
         ("di@example.test", "waitlisted", "2"),
     ]
     assert len(table[1][5]) == len("2026-01-12 14:32")
+    assert table[1][2] == '\'=HYPERLINK("http://evil.example","Ann")'  # shown, never run as a formula
 
 
 def test_cancel_with_reason_offers_the_seat_and_is_in_the_history(world, full):
