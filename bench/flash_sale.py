@@ -58,7 +58,7 @@ UNUSABLE = "!"  # Django's mark for "no password"
 # --- Seeding (runs in a Django process: python -m bench.flash_sale seed ...) ---------------------
 
 
-def seed(learners: int, seats: int, spread: int) -> dict[str, Any]:
+def seed(learners: int, seats: int, spread: int, history_terms: int) -> dict[str, Any]:
     """A tenant, one hot offering of `seats` seats and `spread` offerings sharing as many, and
     `learners` accounts each with a fresh session. Enrollment tables start empty every run."""
     import django
@@ -155,6 +155,7 @@ def seed(learners: int, seats: int, spread: int) -> dict[str, Any]:
             )
             sessions.append([user.pk, key])
         Session.objects.bulk_create(rows, batch_size=1000)
+        _seed_history(tenant, course, [users[e].pk for e in emails], terms=history_terms, now=now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {
@@ -166,6 +167,62 @@ def seed(learners: int, seats: int, spread: int) -> dict[str, Any]:
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
     }
+
+
+def _seed_history(tenant: Any, course: Any, learner_ids: list[int], *, terms: int, now: Any) -> None:
+    """Earlier terms: `terms` past (archived) offerings, every learner completed in each, with
+    its enrollment event. A platform in use has them, and its statistics say so; without them
+    the enrollment tables would be analyzed empty (just truncated) and every plan made for an
+    empty table (a sequential scan of it) would be kept while the sale fills it. Production
+    reaches that state only when an empty table is analyzed right before a sale; autovacuum
+    then re-analyzes it within a minute or so (the enroll path's own read is kept on its
+    indexes whatever the statistics say: enrollment migration 0004)."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from catalog.models import DeliveryMode, Offering, PublicationStatus
+
+    if terms <= 0:
+        return
+    past = Offering.objects.bulk_create(
+        [
+            Offering(
+                tenant=tenant,
+                microcredential=course,
+                cohort_label=f"Term {i + 1} (past)",
+                starts_at=now - timedelta(days=120 * (terms - i)),
+                ends_at=now - timedelta(days=120 * (terms - i) - 42),
+                time_zone="UTC",
+                enrollment_opens_at=now - timedelta(days=120 * (terms - i) + 30),
+                enrollment_closes_at=now - timedelta(days=120 * (terms - i) + 1),
+                delivery_mode=DeliveryMode.ONLINE,
+                capacity=len(learner_ids),
+                seats_taken=len(learner_ids),
+                price_minor=99_00,
+                currency="USD",
+                seat_hold_minutes=30,
+                waitlist_enabled=True,
+                status=PublicationStatus.ARCHIVED,
+                published_at=now - timedelta(days=120 * (terms - i) + 40),
+            )
+            for i in range(terms)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO enrollment_enrollment "
+            "(tenant_id, offering_id, learner_id, status, created_at, updated_at) "
+            "SELECT %s, o, l, 'completed', %s, %s FROM unnest(%s::bigint[]) o, unnest(%s::bigint[]) l",
+            [tenant.pk, now, now, [o.pk for o in past], learner_ids],
+        )
+        cursor.execute(
+            "INSERT INTO enrollment_enrollmentevent "
+            "(tenant_id, enrollment_id, actor_id, action, from_status, to_status, reason, details, at) "
+            "SELECT tenant_id, id, learner_id, 'enrolled', '', 'completed', '', '{}', created_at "
+            "FROM enrollment_enrollment WHERE offering_id = ANY(%s)",
+            [[o.pk for o in past]],
+        )
 
 
 # --- The server ------------------------------------------------------------------------------
@@ -213,6 +270,8 @@ def prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
                 str(args.seats),
                 "--spread",
                 str(args.spread),
+                "--history",
+                str(args.history),
                 "--out",
                 out.name,
             ],
@@ -642,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--learners", type=int, default=5000)
         p.add_argument("--seats", type=int, default=500)
         p.add_argument("--spread", type=int, default=100, help="offerings the spread run uses")
+        p.add_argument(
+            "--history", type=int, default=4, help="earlier terms: past offerings every learner completed"
+        )
     seeder.add_argument("--out", required=True)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4")))
@@ -654,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "seed":
         with open(args.out, "w") as out:
-            json.dump(seed(args.learners, args.seats, args.spread), out)
+            json.dump(seed(args.learners, args.seats, args.spread, args.history), out)
         return 0
     return run(args)
 

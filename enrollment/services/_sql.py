@@ -134,13 +134,17 @@ def enrollment_insert(
     )
     if waiting:
         # A second statement in the same round trip: it sees the first one's writes (the count).
+        # It finds the row just written by its id (the id sequence's value in this session), by
+        # primary key: looked up by offering and learner, the planner could walk the offering's
+        # whole wait-list (measured: a scan that grew with every entry in a flash sale). The
+        # sub-SELECT makes the volatile currval() one value, so the index can use it.
         sql += (
             " SELECT e.id FROM e; "  # noqa: S608 - our tables
-            f"WITH p AS (SELECT e.id, e.arrival, c.waiting FROM {_E} e "
-            f"JOIN {_W} c ON c.offering_id = e.offering_id "
-            "WHERE e.offering_id = %s AND e.learner_id = %s AND e.status = 'waitlisted')"
+            f"WITH p AS (SELECT e.id, e.arrival, c.waiting FROM {_E} e, {_W} c "
+            f"WHERE e.id = (SELECT currval(pg_get_serial_sequence('{_E}', 'id'))) "
+            "AND c.offering_id = %s)"
         )
-        params += [offering.pk, learner_id]
+        params += [offering.pk]
         source = "p"
     else:
         source = "e"
