@@ -20,7 +20,7 @@ from catalog.services.offerings import (
     offering_update,
 )
 from catalog.services.refund_policies import check_tiers, refund_policy_create, refund_policy_update
-from catalog.services.seats import offering_seats_release, offering_seats_take
+from catalog.services.seats import offering_seats_release, offering_seats_take, seats_taken
 
 __all__ = [
     "check_tiers",
@@ -43,4 +43,5 @@ __all__ = [
     "offering_update",
     "refund_policy_create",
     "refund_policy_update",
+    "seats_taken",
 ]

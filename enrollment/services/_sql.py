@@ -1,8 +1,9 @@
-"""The enroll path's statements, written out in SQL: a flash sale runs them thousands of times a
-second, and building each through the ORM cost more than running it (measured: the offering
-read took 3 ms to compile and 0.3 ms to run; then 0.3 ms of planning, hence a function). They
-write the same rows the ORM would: an enrollment and its event (EnrollmentEvent, as
-`_common.record` writes it) in one statement.
+"""The enroll path's statements, as two PL/pgSQL functions: a flash sale runs them thousands of
+times a second, and building each through the ORM cost more than running it (measured: the
+offering read took 3 ms to compile and 0.3 ms to run), then planning them as text cost more than
+running them, hence functions, whose plans each database session keeps. The write makes the
+same rows the ORM would: an enrollment and its event (EnrollmentEvent, as `_common.record`
+writes it), and with a key the idempotency record, in one statement.
 
 Everything else (transitions, locks, promotion) uses the ORM.
 """
@@ -18,14 +19,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from catalog.models import Microcredential, Offering
-from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus, WaitlistCount
-from enrollment.services.idempotency import Keyed, record_insert
+from catalog.services import seats_taken
+from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.services.idempotency import Keyed
 from tenants.models import Tenant
 
 S = EnrollmentStatus
-_E = Enrollment._meta.db_table
-_EV = EnrollmentEvent._meta.db_table
-_W = WaitlistCount._meta.db_table
 
 _OFFERING_COLUMNS = (
     "id",
@@ -90,14 +89,16 @@ class AnswerToStore:
     waiting_text: str
 
 
-def _body_sql(source: str, waiting: bool) -> str:
-    body = f"jsonb_set(%s::jsonb, '{{id}}', to_jsonb({source}.id))"
-    if waiting:
-        body = (
-            f"jsonb_set(jsonb_set({body}, '{{waitlist_position}}', to_jsonb({source}.waiting)), "
-            f"'{{next_step,text}}', to_jsonb(format(%s, {source}.waiting)))"
-        )
-    return body
+# A PL/pgSQL function (migration 0005), whose statements' plans each database session keeps:
+# sent as text, they were parsed and planned on every enrollment.
+_INSERT = "SELECT * FROM enrollment_insert(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+@dataclass(frozen=True)
+class Inserted:
+    enrollment: Enrollment
+    position: int | None  # a wait-list entry's place (1: next in line)
+    stored: dict[str, Any] | None  # the answer stored with the key, if any
 
 
 def enrollment_insert(
@@ -111,59 +112,37 @@ def enrollment_insert(
     now: datetime,
     hold_expires_at: datetime | None = None,
     answer: AnswerToStore | None = None,
-) -> tuple[Enrollment, int | None, dict[str, Any] | None]:
+    take_seat: bool = False,
+) -> Inserted | None:
     """INSERT the enrollment and its event in one statement; for a wait-list entry, its position
-    too, read in the same round trip from the wait-list's count (WaitlistCount): the INSERT's
-    trigger counted this entry in under the count's row lock and gave it the last place, so the
-    count is exactly how many wait up to and including it, whatever left or was promoted before.
+    too, read from the wait-list's count (WaitlistCount): the INSERT's trigger counted this entry
+    in under the count's row lock and gave it the last place, so the count is exactly how many
+    wait up to and including it, whatever left or was promoted before.
 
-    With `answer`, the idempotency record too, in the same round trip (its last write): returns
+    With `answer`, the idempotency record too, in the same statement (its last write): returns
     the stored body. A key that already had one fails the statement on its unique index
-    (`idempotency_key_unique`), so nothing is written, in a transaction or not."""
-    waiting = status == S.WAITLISTED
+    (`idempotency_key_unique`), so nothing is written, in a transaction or not.
+
+    With `take_seat`, a seat first, in the same statement (catalog's conditional UPDATE): None,
+    and nothing written, when none is left."""
     tenant_id = offering.tenant_id
-    params: list[Any] = [tenant_id, offering.pk, learner_id, status, hold_expires_at, now, now]
-    params += [tenant_id, actor_id, action, status, reason[:500], json.dumps({}), now]
-    sql = (
-        f"WITH e AS (INSERT INTO {_E} "  # noqa: S608 - table names are ours
-        "(tenant_id, offering_id, learner_id, status, hold_expires_at, created_at, updated_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id, arrival), "
-        f"ev AS (INSERT INTO {_EV} "
-        "(tenant_id, enrollment_id, actor_id, action, from_status, to_status, reason, details, at) "
-        "SELECT %s, e.id, %s, %s, '', %s, %s, %s, %s FROM e)"
-    )
-    if waiting:
-        # A second statement in the same round trip: it sees the first one's writes (the count).
-        # It finds the row just written by its id (the id sequence's value in this session), by
-        # primary key: looked up by offering and learner, the planner could walk the offering's
-        # whole wait-list (measured: a scan that grew with every entry in a flash sale). The
-        # sub-SELECT makes the volatile currval() one value, so the index can use it.
-        sql += (
-            " SELECT e.id FROM e; "  # noqa: S608 - our tables
-            f"WITH p AS (SELECT e.id, e.arrival, c.waiting FROM {_E} e, {_W} c "
-            f"WHERE e.id = (SELECT currval(pg_get_serial_sequence('{_E}', 'id'))) "
-            "AND c.offering_id = %s)"
-        )
-        params += [offering.pk]
-        source = "p"
-    else:
-        source = "e"
+    key: list[Any] = [None] * 6
     if answer is not None:
-        record, record_params = record_insert(
-            answer.keyed, source=source, status=answer.status, body=_body_sql(source, waiting), now=now
-        )
-        sql += f", k AS ({record}) SELECT {source}.id, {source}.arrival, "
-        sql += f"{source}.waiting, " if waiting else "NULL::integer, "
-        sql += f"(SELECT k.body::text FROM k) FROM {source}"  # noqa: S608 - our tables
-        params += [*record_params, json.dumps(answer.body, cls=DjangoJSONEncoder)]
-        if waiting:
-            params.append(answer.waiting_text)
-    else:
-        sql += f" SELECT {source}.id, {source}.arrival, "
-        sql += f"{source}.waiting, NULL FROM {source}" if waiting else "NULL::integer, NULL FROM e"
+        keyed = answer.keyed
+        if keyed.tenant_id != tenant_id:
+            raise ValueError("An idempotency key is stored with its own tenant's enrollment.")
+        body = json.dumps(answer.body, cls=DjangoJSONEncoder)
+        key = [keyed.user_id, keyed.key, keyed.fingerprint, answer.status, body, answer.waiting_text]
+    params = [take_seat, tenant_id, offering.pk, learner_id, status, hold_expires_at, now, actor_id]
+    params += [action, reason]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        enrollment_id, arrival, position, stored = cursor.fetchone()
+        cursor.execute(_INSERT, [*params, *key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    enrollment_id, arrival, position, stored, taken, capacity = row
+    if take_seat:
+        seats_taken(tenant_id=tenant_id, taken=taken, capacity=capacity)
     enrollment = Enrollment(
         id=enrollment_id,
         tenant_id=tenant_id,
@@ -177,4 +156,4 @@ def enrollment_insert(
     )
     enrollment._state.adding = False
     enrollment._state.db = "default"
-    return enrollment, position, (json.loads(stored) if stored is not None else None)
+    return Inserted(enrollment, position, json.loads(stored) if stored is not None else None)

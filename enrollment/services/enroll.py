@@ -1,9 +1,10 @@
 """Enrolling: a seat (confirmed when free, held while the learner pays), else the wait-list.
 
 The seat is the catalog's conditional UPDATE (`seats_taken + 1 <= capacity`), in the same
-transaction as the enrollment row: the offering's row lock is held from that statement to the
-commit, so the transaction does as little as it can after it (two INSERTs). A learner who gets
-no seat waits without taking any lock. While anyone is waiting, newcomers join the wait-list
+statement as the enrollment row (the database function `enrollment_insert`): the offering's row
+lock is held from that UPDATE to the commit, so the transaction does as little as it can after
+it (three INSERTs, and no round trip to this process). A learner who gets no seat waits without
+taking the offering's lock. While anyone is waiting, newcomers join the wait-list
 behind them even if a seat shows free for a moment (it is being offered to the head).
 """
 
@@ -21,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Offering, PublicationStatus
 from catalog.presenters import date_time
-from catalog.services import offering_seats_take
 from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferingFull
 from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
 from enrollment.services import _sql
@@ -118,15 +118,14 @@ def waitlist_position(enrollment: Enrollment) -> int | None:
     ).count()
 
 
-def _take_seat(offering: Offering) -> bool:
-    if getattr(settings, "ENROLLMENT_TEST_UNSAFE_SEATS", False):
-        # Test-only negative control: check, then act, without the conditional UPDATE.
-        taken = Offering.objects.filter(pk=offering.pk).values_list("seats_taken", flat=True).get()
-        if taken >= offering.capacity:
-            return False
-        Offering.objects.filter(pk=offering.pk).update(seats_taken=taken + 1)
-        return True
-    return offering_seats_take(tenant=offering.tenant, offering_id=offering.pk)
+def _take_seat_unsafely(offering: Offering) -> bool:
+    """Test-only negative control (ENROLLMENT_TEST_UNSAFE_SEATS): check, then act, without the
+    conditional UPDATE."""
+    taken = Offering.objects.filter(pk=offering.pk).values_list("seats_taken", flat=True).get()
+    if taken >= offering.capacity:
+        return False
+    Offering.objects.filter(pk=offering.pk).update(seats_taken=taken + 1)
+    return True
 
 
 def enrollment_create(
@@ -174,18 +173,13 @@ def enrollment_create(
         return _sql.AnswerToStore(store_answer.keyed, store_answer.status, body, store_answer.waiting_text)
 
     try:
+        inserted = None
         if first_to_wait:
-            # No savepoint (two round trips fewer): the block only ever exits by an exception on
-            # a database error (a unique index), which ends a caller's transaction anyway.
-            with transaction.atomic(savepoint=False):
-                if _take_seat(offering):
-                    enrollment, stored = _create_with_seat(
-                        offering, learner, actor=who, now=now, reason=reason, answer=answer
-                    )
-        if enrollment is None and offering.waitlist_enabled:
-            # One statement (two in one round trip): outside a transaction (the API), it is its
-            # own, committed with it; the wait-list count's lock is then held only to its end.
-            enrollment, position, stored = _sql.enrollment_insert(
+            inserted = _create_with_seat(offering, learner, actor=who, now=now, reason=reason, answer=answer)
+        if inserted is None and offering.waitlist_enabled:
+            # One statement: outside a transaction (the API), it is its own, committed with it;
+            # the wait-list count's lock is then held only to its end.
+            inserted = _sql.enrollment_insert(
                 offering=offering,
                 learner_id=learner.pk,
                 status=S.WAITLISTED,
@@ -195,6 +189,8 @@ def enrollment_create(
                 now=now,
                 answer=answer(S.WAITLISTED),
             )
+        if inserted is not None:
+            enrollment, position, stored = inserted.enrollment, inserted.position, inserted.stored
     except IntegrityError as exc:
         if UNIQUE_ACTIVE in str(exc):  # the same learner, a moment ago (a double click)
             raise AlreadyEnrolled(_("You are already enrolled or waiting for this offering.")) from None
@@ -219,20 +215,38 @@ def _create_with_seat(
     now: datetime,
     reason: str,
     answer: Callable[[str, datetime | None], _sql.AnswerToStore | None],
-) -> tuple[Enrollment, dict[str, Any] | None]:
+) -> _sql.Inserted | None:
+    """A seat and the enrollment that holds it, or None (nothing written) when none is left."""
     status = S.CONFIRMED if offering.is_free else S.HELD
     hold_expires_at = hold_expiry(offering, now) if status == S.HELD else None
-    enrollment, _position, stored = _sql.enrollment_insert(
-        offering=offering,
-        learner_id=learner.pk,
-        status=status,
-        actor_id=actor.pk,
-        action="enrolled",
-        reason=reason,
-        now=now,
-        hold_expires_at=hold_expires_at,
-        answer=answer(status, hold_expires_at),
-    )
-    if status == S.CONFIRMED:
-        message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
-    return enrollment, stored
+    unsafe = getattr(settings, "ENROLLMENT_TEST_UNSAFE_SEATS", False)
+
+    def insert(take_seat: bool) -> _sql.Inserted | None:
+        return _sql.enrollment_insert(
+            offering=offering,
+            learner_id=learner.pk,
+            status=status,
+            actor_id=actor.pk,
+            action="enrolled",
+            reason=reason,
+            now=now,
+            hold_expires_at=hold_expires_at,
+            answer=answer(status, hold_expires_at),
+            take_seat=take_seat,
+        )
+
+    if status == S.HELD and not unsafe:
+        # One statement, seat and enrollment: outside a transaction (the API) it is its own, and
+        # the offering's row lock is held by no round trip to this process.
+        return insert(take_seat=True)
+    # No savepoint (two round trips fewer): the block only ever exits by an exception on a
+    # database error (a unique index), which ends a caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        if unsafe:
+            inserted = insert(take_seat=False) if _take_seat_unsafely(offering) else None
+        else:
+            inserted = insert(take_seat=True)
+        if inserted is not None and status == S.CONFIRMED:
+            # The confirmation e-mail is queued with the enrollment, in its transaction.
+            message_queue(enrollment=inserted.enrollment, kind=MessageKind.CONFIRMED, now=now)
+    return inserted

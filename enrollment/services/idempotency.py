@@ -9,10 +9,10 @@ the key), rolls back when the first commits, and replays its answer. A refused r
 nothing (it changed nothing), so its retry is simply asked again. A key first used for another
 request is a 422, and whatever the second request did is rolled back.
 
-Work that can store the answer in its own last statement (`stored_by_run`, `Keyed`,
-`record_insert`: the API's enrollment) does so instead: no INSERT of its own, no transaction
-opened around it, and a key already answered fails that statement on the key's unique index,
-so nothing the work wrote stays.
+Work that can store the answer in its own last statement (`stored_by_run`, `Keyed`: the API's
+enrollment, through the database function `enrollment_insert`) does so instead: no INSERT of
+its own, no transaction opened around it, and a key already answered fails that statement on
+the key's unique index, so nothing the work wrote stays.
 """
 
 from __future__ import annotations
@@ -57,20 +57,6 @@ class Keyed:
     user_id: int
     key: str
     fingerprint: str
-
-
-def record_insert(keyed: Keyed, *, source: str, status: int, body: str, now: Any) -> tuple[str, list[Any]]:
-    """An INSERT of the answer for a data-modifying CTE, one row per row of `source`, `body` a SQL
-    expression over it (of jsonb); RETURNING the stored body. With its parameters (`body`'s
-    own come after these, in the order of the SQL). A key that already has an answer fails the
-    whole statement (unique index `idempotency_key_unique`): the work raises KeyTaken."""
-    sql = (
-        f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
-        "(tenant_id, user_id, key, fingerprint, status_code, created_at, body) "
-        f"SELECT %s, %s, %s, %s, %s, %s, {body} FROM {source} "
-        "RETURNING body"
-    )
-    return sql, [keyed.tenant_id, keyed.user_id, keyed.key, keyed.fingerprint, status, now]
 
 
 def fingerprint(*parts: Any) -> str:
