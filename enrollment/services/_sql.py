@@ -133,7 +133,16 @@ def enrollment_insert(
             raise ValueError("An idempotency key is stored with its own tenant's enrollment.")
         body = json.dumps(answer.body, cls=DjangoJSONEncoder)
         key = [keyed.user_id, keyed.key, keyed.fingerprint, answer.status, body, answer.waiting_text]
-    params = [take_seat, tenant_id, offering.pk, learner_id, status, hold_expires_at, now, actor_id]
+    params: list[Any] = [
+        take_seat,
+        tenant_id,
+        offering.pk,
+        learner_id,
+        status,
+        hold_expires_at,
+        now,
+        actor_id,
+    ]
     params += [action, reason]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [*params, *key])
