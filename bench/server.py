@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_server(env: dict[str, str], port: int, workers: int, *, host: str) -> subprocess.Popen[bytes]:
-    """gunicorn as production runs it (sync workers), ready once its trivial view answers."""
+    """gunicorn as production runs it (sync workers), ready once its trivial view answers.
+
+    Refuses a port something already answers on: a server left from an interrupted run would
+    answer instead (with the code it started with) while the new one failed to bind. A SIGTERM
+    (`timeout`, a closed terminal) ends the caller by SystemExit, so its `finally` stops ours."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(
+                f"Port {port} is in use: stop what listens there (a gunicorn left from an interrupted "
+                "benchmark?) or pass --port."
+            )
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "microcred.wsgi",
@@ -43,6 +55,10 @@ def start_server(env: dict[str, str], port: int, workers: int, *, host: str) -> 
             time.sleep(0.3)
     stop_server(server)
     raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
