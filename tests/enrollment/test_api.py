@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from enrollment import services
+from enrollment.api import EnrollmentOutput, enrollment_body
 from enrollment.models import Enrollment, EnrollmentStatus
 from tests.enrollment.conftest import make_offering
 from tests.factories import UserFactory
@@ -335,3 +336,30 @@ def test_a_keyed_answer_is_stored_with_the_enrollment_and_replayed(world):
     assert not Enrollment.objects.filter(offering=other).exists()
     other.refresh_from_db()
     assert other.seats_taken == 0
+
+
+def test_the_written_out_answer_is_the_documented_shape_in_every_state(world):
+    """`enrollment_body` writes EnrollmentOutput's shape by hand (it is the flash sale's hot
+    path): in every state a learner sees, both give the same answer, dates included."""
+    paid = make_offering(world, capacity=1, price_minor=4900)
+    free = make_offering(world, capacity=1)
+    holder = services.enrollment_create(tenant=world.a, learner=UserFactory.create(), offering_id=paid.pk)
+    for _ in range(2):
+        services.enrollment_create(tenant=world.a, learner=UserFactory.create(), offering_id=paid.pk)
+    services.enrollment_create(tenant=world.a, learner=UserFactory.create(), offering_id=free.pk)
+    services.enrollment_cancel(
+        tenant=world.a, learner=holder.enrollment.learner, enrollment_id=holder.enrollment.pk
+    )
+    seen = set()
+    for enrollment in Enrollment.objects.filter(offering__in=[paid, free]).select_related(
+        "offering__microcredential"
+    ):
+        seen.add(enrollment.status)
+        assert enrollment_body(enrollment) == EnrollmentOutput(enrollment).data
+    assert seen == {"cancelled", "offered", "waitlisted", "confirmed"}
+    held = services.enrollment_create(
+        tenant=world.a, learner=UserFactory.create(), offering_id=make_offering(world, price_minor=4900).pk
+    ).enrollment
+    assert held.status == "held"
+    assert enrollment_body(held) == EnrollmentOutput(held).data
+    assert enrollment_body(held)["hold_expires_at"].endswith("Z")
