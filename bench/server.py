@@ -61,6 +61,15 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _default_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+# Processes forked from here (the client pools, whose pool ends its workers by SIGTERM) keep the
+# default: killed at once, wherever they are, as the pool expects.
+os.register_at_fork(after_in_child=_default_sigterm)
+
+
 def stop_server(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
