@@ -2,12 +2,15 @@
 
     .venv/bin/python -m bench.flash_sale [--learners 5000] [--seats 500] [--connections 64]
                                          [--spread 100] [--workers 4] [--client-processes 2]
+                                         [--history 4]
 
 Starts gunicorn (sync workers, as `make run` and the image run it) with the production settings
 plus two constant views (bench/urls.py) on PostgreSQL (database `microcred_bench_enroll`
 unless BENCH_ENROLL_DATABASE_URL says otherwise; Redis db 12 unless BENCH_ENROLL_REDIS_URL).
-Each learner has a session; each sends one `POST /api/v1/enrollments/` (session cookie, CSRF
-token, its own Idempotency-Key) and the client notes when it sent it and when the answer came.
+The enrollment tables are emptied, then seeded with --history earlier terms (every learner
+completed a past offering in each) and analyzed: a platform in use. Each learner has a session;
+each sends one `POST /api/v1/enrollments/` (session cookie, CSRF token, its own Idempotency-Key)
+and the client notes when it sent it and when the answer came.
 
 It prints, for the hot offering and again with the learners spread over --spread offerings
 (the same 500 seats in total):
