@@ -20,9 +20,10 @@ from catalog.services.offerings import (
     offering_update,
 )
 from catalog.services.refund_policies import check_tiers, refund_policy_create, refund_policy_update
-from catalog.services.seats import offering_seats_release, offering_seats_take, seats_taken
+from catalog.services.seats import after_seats_taken, offering_seats_release, offering_seats_take
 
 __all__ = [
+    "after_seats_taken",
     "check_tiers",
     "effective_policy",
     "microcredential_archive",
@@ -43,5 +44,4 @@ __all__ = [
     "offering_update",
     "refund_policy_create",
     "refund_policy_update",
-    "seats_taken",
 ]

@@ -28,11 +28,11 @@ def offering_seats_take(*, tenant: Tenant, offering_id: int, count: int = 1) -> 
         row = cursor.fetchone()
     if row is None:
         return False
-    seats_taken(tenant_id=tenant.pk, taken=row[0], capacity=row[1])
+    after_seats_taken(tenant_id=tenant.pk, taken=row[0], capacity=row[1])
     return True
 
 
-def seats_taken(*, tenant_id: int, taken: int, capacity: int) -> None:
+def after_seats_taken(*, tenant_id: int, taken: int, capacity: int) -> None:
     """After seats were taken (here or by a statement that calls TAKE itself): an offering that
     just became full stops showing seats left in the catalog."""
     if taken == capacity:

@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from catalog.models import Microcredential, Offering
-from catalog.services import seats_taken
+from catalog.services import after_seats_taken
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services.idempotency import Keyed
 from tenants.models import Tenant
@@ -151,7 +151,7 @@ def enrollment_insert(
         return None
     enrollment_id, arrival, position, stored, taken, capacity = row
     if take_seat:
-        seats_taken(tenant_id=tenant_id, taken=taken, capacity=capacity)
+        after_seats_taken(tenant_id=tenant_id, taken=taken, capacity=capacity)
     enrollment = Enrollment(
         id=enrollment_id,
         tenant_id=tenant_id,

@@ -85,3 +85,16 @@ def test_a_key_already_answered_refuses_the_whole_statement(world):
     assert seats(offering) == 1
     assert Enrollment.objects.filter(offering=offering).count() == 1
     assert IdempotencyRecord.objects.filter(key="key-1").count() == 1
+
+
+def test_the_last_seat_held_through_the_enroll_path_shows_full_at_once(world, client, settings):
+    """The seat is taken inside the database function, not by catalog's Python service: the
+    catalog's cached pages must still learn that the offering just became full."""
+    settings.CATALOG_CACHE_SECONDS = 60
+    offering = make_offering(world, capacity=2, price_minor=4900)
+    assert _hold(offering, UserFactory.create()) is not None
+    assert "1 seat left" in client.get("/", HTTP_HOST="alpha.test").content.decode()
+
+    assert _hold(offering, UserFactory.create()) is not None
+
+    assert "Full — join the wait-list" in client.get("/", HTTP_HOST="alpha.test").content.decode()
