@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from catalog.money import format_money
+from enrollment.models import ACTIVE_STATES, Enrollment
 from enrollment.services.messages import site_url
 from payments.models import LineStatus, Order, OrderLine, OrderStatus, Refund, RefundRequester, RefundState
 from tenants.brand import Brand
@@ -86,7 +87,12 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
 def receipt_context(order: Order) -> dict[str, Any]:
     from payments.services.refunds import refund_note
 
-    lines = list(order.lines.select_related("unit", "offering__microcredential").order_by("pk"))
+    related = ("unit", "offering__microcredential", "enrollment", "seat_enrollment")
+    lines = list(order.lines.select_related(*related).order_by("pk"))
+    confirmed = [line for line in lines if line.status == LineStatus.CONFIRMED]
+    # A seat paid for and later given up (cancelled by the learner or staff, or the offering
+    # cancelled): the page no longer says "you are enrolled" for it.
+    given_up = [line for line in confirmed if _seat(line).status not in ACTIVE_STATES]
     units = {line.unit_id: line.unit for line in lines}
     brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
     return {
@@ -109,8 +115,14 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "brand": brand,
         "legal_name": order.tenant.name,
         "refunded": [line for line in lines if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED)],
-        "seats": [line for line in lines if line.status == LineStatus.CONFIRMED],
+        "seats": [line for line in confirmed if line not in given_up],
+        "cancelled": given_up,
     }
+
+
+def _seat(line: OrderLine) -> Enrollment:
+    """The enrollment holding a confirmed line's seat (a late payment's may be a new one)."""
+    return line.seat_enrollment or line.enrollment
 
 
 def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:

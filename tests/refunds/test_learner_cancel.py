@@ -158,3 +158,21 @@ def test_someone_elses_seat_is_not_found(shop: Shop, eager_tasks: None) -> None:
     assert (
         other.post(f"/my/learning/{enrollment.pk}/cancel-paid/", {"expected_minor": "1"}).status_code == 404
     )
+
+
+def test_after_cancelling_the_order_page_no_longer_says_enrolled(shop: Shop, eager_tasks: None) -> None:
+    offering = _paid_seat(shop, starts_at=timezone.now() + timedelta(days=20))
+    enrollment = offering.enrollments.get()
+    order = shop.order_of(enrollment)
+    page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
+    assert "Payment received: you are enrolled" in page
+
+    with shop.capture(execute=True):
+        shop.browser.post(f"/my/learning/{enrollment.pk}/cancel-paid/", {"expected_minor": "125000"})
+
+    page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
+    assert "you are enrolled" not in page
+    assert "Payment received; the enrollment was cancelled" in page
+    assert "Enrollment cancelled." in page
+    assert "Refunded: $1,250.00." in page
+    assert "Payment received, and refunded" not in page  # not the late-payment message
