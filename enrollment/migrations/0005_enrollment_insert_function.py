@@ -11,9 +11,9 @@ the enrollment are written with no round trip between them while the offering's 
 
 One call is one statement: called outside a transaction it is its own, and a unique index that
 refuses any of its rows (the learner's active enrollment, the idempotency key) leaves nothing
-written, the seat included. The wait-list place is the wait-list count as this enrollment's own INSERT left it (its
-trigger counted it in under the count row's lock, held to the commit): exact, whatever left the
-list before. With a key, the answer stored with it gets the enrollment's id, and for a waiting
+written, the seat included. The wait-list place is the wait-list count as this enrollment's own
+INSERT left it (its trigger counted it in under the count row's lock, held to the commit):
+exact, whatever left the list before. With a key, the answer stored with it gets the enrollment's id, and for a waiting
 learner its place, written in (`p_waiting_text`: a format() string with one %s).
 """
 

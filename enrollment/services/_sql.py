@@ -133,7 +133,7 @@ def enrollment_insert(
             raise ValueError("An idempotency key is stored with its own tenant's enrollment.")
         body = json.dumps(answer.body, cls=DjangoJSONEncoder)
         key = [keyed.user_id, keyed.key, keyed.fingerprint, answer.status, body, answer.waiting_text]
-    params: list[Any] = [
+    enrollment_params: list[Any] = [
         take_seat,
         tenant_id,
         offering.pk,
@@ -141,11 +141,9 @@ def enrollment_insert(
         status,
         hold_expires_at,
         now,
-        actor_id,
     ]
-    params += [action, reason]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [*params, *key])
+        cursor.execute(_INSERT, [*enrollment_params, actor_id, action, reason, *key])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -90,7 +90,7 @@ def idempotent(
 ) -> Answer:
     """Run `run` once per (tenant, user, key); later calls replay its answer.
 
-    `stored_by_run`: `run` stores the answer itself with its last write (Keyed, record_insert),
+    `stored_by_run`: `run` stores the answer itself with its last write (Keyed: the enroll write),
     in its own transaction, and raises KeyTaken (having written nothing) when the key already
     had one; no transaction is opened around it here (inside one, a savepoint: the failed
     statement must not end the caller's transaction)."""
