@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import stripe
@@ -313,24 +314,21 @@ def _save_answer(refund_id: int, answer: dict[str, Any], *, now: datetime, strip
 def _after_succeeded(refund: Refund) -> None:
     line = refund.line
     if line.status == LineStatus.REFUND_DUE:
-        OrderLine.objects.filter(pk=line.pk, status=LineStatus.REFUND_DUE).update(
+        late = OrderLine.objects.filter(pk=line.pk, status=LineStatus.REFUND_DUE).update(
             status=LineStatus.REFUNDED, refund_id=refund.stripe_refund_id
         )
-    refund_id = refund.pk
-    transaction.on_commit(lambda: _enqueue_settle(refund_id))
+        if late:  # a late payment's refund: tell the learner (settlement.line_late_refund)
+            transaction.on_commit(partial(_enqueue, "line_late_refund", line.pk))
+    transaction.on_commit(partial(_enqueue, "refund_settle", refund.pk))
 
 
-def _enqueue_settle(refund_id: int) -> None:
+def _enqueue(task: str, object_id: int) -> None:
     from payments import tasks
 
     try:
-        tasks.refund_settle.delay(refund_id)
+        getattr(tasks, task).delay(object_id)
     except Exception:
-        logger.exception("could not enqueue the ledger posting of refund %s; the sweep will", refund_id)
-
-
-def _at(timestamp: int | None, default: datetime) -> datetime:
-    return datetime.fromtimestamp(timestamp, tz=UTC) if timestamp else default
+        logger.exception("could not enqueue %s(%s); the sweep will", task, object_id)
 
 
 def _reverse_in_ledger(refund: Refund, *, now: datetime) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from catalog.money import format_money
 from enrollment.models import ACTIVE_STATES, Enrollment
 from enrollment.services.messages import site_url
-from payments.models import LineStatus, Order, OrderLine, OrderStatus, Refund, RefundRequester, RefundState
+from payments.models import LineStatus, Order, OrderLine, OrderStatus, Refund, RefundRequester
 from tenants.brand import Brand
 
 logger = logging.getLogger(__name__)
@@ -31,9 +31,10 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 
 def line_late_refund(*, line_id: int) -> bool:
     """Refund a line that was paid after its hold expired with no seat left: a Refund row
-    (requested by the system, idempotency key `order:<id>:late-refund:<line>`) carried out here
-    by the refund job's service; the learner is told by e-mail once it succeeded. A refund that
-    fails stays failed for staff to retry or resolve (payments.services.refunds)."""
+    (requested by the system, idempotency key `order:<id>:late-refund:<line>`) that the refund
+    job carries out; once it has succeeded (the line is then REFUNDED) the refund service calls
+    this again and the learner is told by e-mail, once. A refund that fails stays failed for
+    staff to retry or resolve (payments.services.refunds)."""
     from payments.services import refunds
 
     line = OrderLine.objects.select_related("order__tenant").filter(pk=line_id).first()
@@ -42,9 +43,8 @@ def line_late_refund(*, line_id: int) -> bool:
     order = line.order
     if line.status == LineStatus.REFUND_DUE:
         key = f"order:{order.pk}:late-refund:{line.pk}"
-        refund = Refund.objects.filter(line=line, idempotency_key=key).first()
-        if refund is None:
-            refund = refunds.refund_request(
+        if not Refund.objects.filter(line=line, idempotency_key=key).exists():
+            refunds.refund_request(  # its job is queued after commit
                 tenant=order.tenant,
                 line_id=line.pk,
                 amount_minor=line.amount_minor,
@@ -52,9 +52,7 @@ def line_late_refund(*, line_id: int) -> bool:
                 requested_by_kind=RefundRequester.SYSTEM,
                 idempotency_key=key,
             )
-        if refunds.refund_execute(refund_id=refund.pk) != RefundState.SUCCEEDED:
-            return False
-        line.refresh_from_db()
+        return False
     claimed = OrderLine.objects.filter(pk=line.pk, refund_notified_at__isnull=True).update(
         refund_notified_at=timezone.now()
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentEvent
-from payments.models import LineStatus, OrderEvent, OrderStatus
+from payments.models import LineStatus, OrderEvent, OrderStatus, Refund
 from tests.factories import UserFactory
 from tests.payments.conftest import Shop
 
@@ -158,6 +158,8 @@ def test_a_late_payment_with_no_seat_left_is_refunded_and_the_learner_told(
     assert not Enrollment.objects.filter(offering=offering, learner=shop.learner, status="confirmed").exists()
     told = [m for m in mail.outbox if m.to == [shop.learner.email] and "Refunded" in m.subject]
     assert len(told) == 1
+    # Carried out once: one refund row, one attempt at Stripe (not the job and the notice both).
+    assert list(Refund.objects.filter(line=line).values_list("attempts", "state")) == [(1, "succeeded")]
     page = shop.browser.get(f"/orders/{order.reference}/").content.decode()
     assert "Payment received, and refunded" in page
     assert "refunded in full" in page
