@@ -128,6 +128,16 @@ class OrderLine(models.Model):
     def line_ref(self) -> str:
         return f"line:{self.pk}"
 
+    @property
+    def seat_id(self) -> int:
+        """The enrollment that holds this line's seat: a late payment's may be a new one."""
+        return self.seat_enrollment_id or self.enrollment_id
+
+    @property
+    def seat(self) -> Enrollment:
+        """As seat_id (select_related both enrollments to read it without queries)."""
+        return self.seat_enrollment or self.enrollment
+
 
 class OrderEvent(models.Model):
     """Append-only: what happened to an order (who or which Stripe event, when, from, to)."""

@@ -29,7 +29,7 @@ def my_learning_extras(*, tenant: Tenant, learner: User, enrollment_ids: list[in
         refunds.setdefault(refund.line_id, []).append(refund)
     found: dict[int, Extra] = {}
     for line in lines:
-        enrollment = line.seat_enrollment or line.enrollment
+        enrollment = line.seat
         cancel_url = ""
         if line.status == LineStatus.CONFIRMED and enrollment.status == EnrollmentStatus.CONFIRMED:
             cancel_url = reverse("paid-cancel", args=[enrollment.pk])

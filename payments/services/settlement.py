@@ -14,13 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from catalog.money import format_money
-from enrollment.models import ACTIVE_STATES, Enrollment
+from enrollment.models import ACTIVE_STATES
 from enrollment.services.messages import site_url
 from payments.models import LineStatus, Order, OrderLine, OrderStatus, Refund, RefundRequester
 from tenants.brand import Brand
@@ -86,11 +86,16 @@ def receipt_context(order: Order) -> dict[str, Any]:
     from payments.services.refunds import refund_note
 
     related = ("unit", "offering__microcredential", "enrollment", "seat_enrollment")
-    lines = list(order.lines.select_related(*related).order_by("pk"))
+    shown = Refund.objects.exclude(requested_by_kind=RefundRequester.SYSTEM).order_by("created_at", "pk")
+    lines = list(
+        order.lines.select_related(*related)
+        .prefetch_related(Prefetch("refunds", queryset=shown))
+        .order_by("pk")
+    )
     confirmed = [line for line in lines if line.status == LineStatus.CONFIRMED]
     # A seat paid for and later given up (cancelled by the learner or staff, or the offering
     # cancelled): the page no longer says "you are enrolled" for it.
-    given_up = [line for line in confirmed if _seat(line).status not in ACTIVE_STATES]
+    given_up = [line for line in confirmed if line.seat.status not in ACTIVE_STATES]
     units = {line.unit_id: line.unit for line in lines}
     brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
     return {
@@ -100,12 +105,7 @@ def receipt_context(order: Order) -> dict[str, Any]:
                 "line": line,
                 "amount": format_money(line.amount_minor, line.currency),
                 "unit": line.unit,
-                "refund_notes": [
-                    refund_note(r)
-                    for r in line.refunds.exclude(requested_by_kind=RefundRequester.SYSTEM).order_by(
-                        "created_at", "pk"
-                    )
-                ],
+                "refund_notes": [refund_note(r) for r in line.refunds.all()],
             }
             for line in lines
         ],
@@ -116,11 +116,6 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "seats": [line for line in confirmed if line not in given_up],
         "cancelled": given_up,
     }
-
-
-def _seat(line: OrderLine) -> Enrollment:
-    """The enrollment holding a confirmed line's seat (a late payment's may be a new one)."""
-    return line.seat_enrollment or line.enrollment
 
 
 def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:

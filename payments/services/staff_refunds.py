@@ -52,10 +52,6 @@ def _managed_line(*, tenant: Tenant, access: StaffAccess, line_id: int) -> Order
     return line
 
 
-def _seat_of(line: OrderLine) -> int:
-    return line.seat_enrollment_id or line.enrollment_id
-
-
 def staff_refund(
     *,
     tenant: Tenant,
@@ -84,13 +80,13 @@ def staff_refund(
             now=now,
         )
         if cancel_enrollment:
-            seat = Enrollment.objects.filter(pk=_seat_of(line)).values_list("status", flat=True).first()
+            seat = Enrollment.objects.filter(pk=line.seat_id).values_list("status", flat=True).first()
             if seat in ACTIVE:
                 enrollment_services.staff_cancel(
                     tenant=tenant,
                     access=access,
                     actor=actor,
-                    enrollment_id=_seat_of(line),
+                    enrollment_id=line.seat_id,
                     reason=reason,
                     now=now,
                 )
@@ -251,7 +247,7 @@ def offering_lines(*, tenant: Tenant, access: StaffAccess, offering_id: int) -> 
             line=line,
             refunded_minor=int(line.counted or 0),
             refundable_minor=max(0, line.amount_minor - int(line.counted or 0)),
-            enrollment_status=(line.seat_enrollment or line.enrollment).status,
+            enrollment_status=line.seat.status,
         )
         for line in lines
     ]
