@@ -11,7 +11,7 @@ from django.db.models import Q
 from identity.models import User
 from identity.registry import register_personal_data
 from learners.registry import MergeContext, register_merge_mover
-from payments.models import LineStatus, Order, OrderStatus
+from payments.models import LineStatus, Order, OrderStatus, RefundState
 
 
 def export(user: User) -> list[dict[str, Any]]:
@@ -44,7 +44,9 @@ def erase(user: User, reference: str) -> None:
 
 def blocker(user: User) -> str | None:
     busy = Order.objects.filter(learner=user).filter(
-        Q(status=OrderStatus.PROCESSING) | Q(lines__status=LineStatus.REFUND_DUE)
+        Q(status=OrderStatus.PROCESSING)
+        | Q(lines__status=LineStatus.REFUND_DUE)
+        | Q(lines__refunds__state__in=(RefundState.REQUESTED, RefundState.PROCESSING))
     )
     if busy.exists():
         return "A payment or a refund of yours is still being processed; try again once it has finished."

@@ -176,3 +176,20 @@ def test_after_cancelling_the_order_page_no_longer_says_enrolled(shop: Shop, eag
     assert "Enrollment cancelled." in page
     assert "Refunded: $1,250.00." in page
     assert "Payment received, and refunded" not in page  # not the late-payment message
+
+
+def test_an_account_cannot_be_erased_while_its_refund_is_on_its_way(shop: Shop, eager_tasks: None) -> None:
+    """Erasing the account blanks the order's e-mail: the refund's notice would go nowhere."""
+    from payments import personal_data
+
+    offering = _paid_seat(shop, starts_at=timezone.now() + timedelta(days=20))
+    enrollment = offering.enrollments.get()
+    assert personal_data.blocker(shop.learner) is None
+
+    with shop.capture(execute=False):  # the refund job has not run yet
+        shop.browser.post(f"/my/learning/{enrollment.pk}/cancel-paid/", {"expected_minor": "125000"})
+    assert Refund.objects.get().state == RefundState.REQUESTED
+
+    assert personal_data.blocker(shop.learner) == (
+        "A payment or a refund of yours is still being processed; try again once it has finished."
+    )
