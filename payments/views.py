@@ -136,7 +136,9 @@ def paid_cancel(request: StaffRequest, pk: int) -> HttpResponse:
         try:
             expected = int(request.POST.get("expected_minor", ""))
         except ValueError:
-            expected = -1
+            # Not from our form (or a page from before it had the field): nothing changes.
+            messages.error(request, _("Please review what you would get back, then confirm again."))
+            return redirect("paid-cancel", pk=pk)
         try:
             _enrollment, refund = cancellation.paid_enrollment_cancel(
                 tenant=request.tenant, learner=request.user, enrollment_id=pk, expected_minor=expected

@@ -193,3 +193,20 @@ def test_an_account_cannot_be_erased_while_its_refund_is_on_its_way(shop: Shop, 
     assert personal_data.blocker(shop.learner) == (
         "A payment or a refund of yours is still being processed; try again once it has finished."
     )
+
+
+def test_a_confirmation_without_the_quoted_amount_changes_nothing_and_says_so(
+    shop: Shop, eager_tasks: None
+) -> None:
+    offering = _paid_seat(shop, starts_at=timezone.now() + timedelta(days=20))
+    enrollment = offering.enrollments.get()
+
+    response = shop.browser.post(
+        f"/my/learning/{enrollment.pk}/cancel-paid/", {"expected_minor": "lots"}, follow=True
+    )
+
+    assert "Please review what you would get back, then confirm again." in response.content.decode()
+    assert "$1,250.00 of the $1,250.00 you paid" in response.content.decode()  # the quote, shown again
+    enrollment.refresh_from_db()
+    assert enrollment.status == "confirmed"
+    assert not Refund.objects.exists()
