@@ -100,6 +100,7 @@ def refund_action(request: StaffRequest, access: StaffAccess, pk: int, action: s
 def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     offering = catalog_selectors.offering_for_staff(tenant=request.tenant, access=access, offering_id=pk)
     forms_by_line: dict[int, RefundForm] = {}
+    lines = staff_refunds.offering_lines(tenant=request.tenant, access=access, offering_id=pk)
     if request.method == "POST":
         try:
             line_id = int(request.POST.get("line", ""))
@@ -107,10 +108,7 @@ def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> Htt
             raise Http404 from None
         form = RefundForm(request.POST)
         forms_by_line[line_id] = form
-        rows = {
-            r.line.pk: r
-            for r in staff_refunds.offering_lines(tenant=request.tenant, access=access, offering_id=pk)
-        }
+        rows = {r.line.pk: r for r in lines}
         if line_id not in rows:
             raise Http404
         if form.is_valid():
@@ -142,7 +140,7 @@ def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> Htt
                     },
                 )
                 return redirect(reverse("console-offering-refunds", args=[pk]) + f"#line-{line_id}")
-    lines = staff_refunds.offering_lines(tenant=request.tenant, access=access, offering_id=pk)
+        # Refused: nothing was written, so the lines read above are still what is shown.
     status = 400 if any(f.errors for f in forms_by_line.values()) else 200
     return render(
         request,
@@ -157,9 +155,7 @@ def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> Htt
                     "refunded": format_money(row.refunded_minor, row.line.currency),
                     "refundable": format_money(row.refundable_minor, row.line.currency),
                     "form": forms_by_line.get(row.line.pk) or RefundForm(prefix=None),
-                    "refunds": list(
-                        row.line.refunds.order_by("created_at", "pk").select_related("requested_by")
-                    ),
+                    "refunds": list(row.line.refunds.all()),  # prefetched, oldest first
                 }
                 for row in lines
             ],

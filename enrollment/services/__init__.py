@@ -1,6 +1,7 @@
 """Every write on enrollments. Keyword-only, given the tenant and who is acting."""
 
 from enrollment.services.changes import (
+    LEARNER_CANCELLABLE,
     enrollment_cancel,
     enrollment_move,
     offer_decline,
@@ -16,6 +17,7 @@ from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_ext
 from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist_promote
 
 __all__ = [
+    "LEARNER_CANCELLABLE",
     "Enrolled",
     "PaidSeat",
     "StoreAnswer",

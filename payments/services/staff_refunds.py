@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import PublicationStatus
 from enrollment import services as enrollment_services
-from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.models import Enrollment
 from identity.models import User
 from microcred.errors import NotFound
 from payments.errors import RefundRefused
@@ -37,12 +37,8 @@ from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 
 logger = logging.getLogger(__name__)
-ACTIVE = (
-    EnrollmentStatus.HELD,
-    EnrollmentStatus.CONFIRMED,
-    EnrollmentStatus.OFFERED,
-    EnrollmentStatus.WAITLISTED,
-)
+# What staff_cancel cancels (a completed course stays completed).
+ACTIVE = enrollment_services.LEARNER_CANCELLABLE
 
 
 def _managed_line(*, tenant: Tenant, access: StaffAccess, line_id: int) -> OrderLine:
@@ -239,6 +235,11 @@ def offering_lines(*, tenant: Tenant, access: StaffAccess, offering_id: int) -> 
     lines = list(
         OrderLine.objects.filter(tenant=tenant, offering=offering, order__status=OrderStatus.PAID)
         .select_related("order", "enrollment", "seat_enrollment", "unit")
+        .prefetch_related(
+            Prefetch(
+                "refunds", queryset=Refund.objects.select_related("requested_by").order_by("created_at", "pk")
+            )
+        )
         .annotate(counted=Sum("refunds__amount_minor", filter=refund_counted("refunds__")))
         .order_by("order__email", "pk")
     )

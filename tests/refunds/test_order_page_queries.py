@@ -29,3 +29,36 @@ def test_more_lines_and_refunds_cost_no_more_queries(shop: Shop, eager_tasks: No
         three = _queries(shop, page.format(big.reference))
         assert three == one, page
     assert shop.browser.get(f"/orders/{big.reference}/").content.decode().count("Refunded: $") == 6
+
+
+def _paid_learners(shop: Shop, offering, count: int, first: int = 0) -> list:
+    from tests.factories import UserFactory
+
+    lines = []
+    for n in range(first, first + count):
+        learner = UserFactory.create(email=f"payer{n}@example.com")
+        shop.learner = learner
+        shop.browser = shop.world.client_for(learner, shop.tenant)
+        enrollment = shop.hold(offering, learner=learner)
+        shop.checkout(enrollment)
+        order = shop.order_of(enrollment)
+        shop.pay(order)
+        shop.deliver()
+        lines.append(order.lines.get())
+    return lines
+
+
+def test_the_refunds_console_costs_no_more_queries_with_more_learners(shop: Shop, eager_tasks: None) -> None:
+    one, many = shop.offering(capacity=5), shop.offering(capacity=5)
+    for line in _paid_learners(shop, one, 1) + _paid_learners(shop, many, 4, first=1):
+        request(shop, line, 1000)
+    admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
+
+    counts = []
+    for offering in (one, many):
+        with CaptureQueriesContext(connection) as captured:
+            page = admin.get(f"/console/offerings/{offering.pk}/refunds/")
+        assert page.status_code == 200
+        counts.append(len(captured))
+    assert counts[1] == counts[0]
+    assert page.content.decode().count("payer") >= 4
