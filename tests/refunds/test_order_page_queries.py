@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import Offering
+from payments.models import OrderLine
 from tests.payments.conftest import Shop
 from tests.refunds.helpers import paid_order, request
 
@@ -31,7 +33,7 @@ def test_more_lines_and_refunds_cost_no_more_queries(shop: Shop, eager_tasks: No
     assert shop.browser.get(f"/orders/{big.reference}/").content.decode().count("Refunded: $") == 6
 
 
-def _paid_learners(shop: Shop, offering, count: int, first: int = 0) -> list:
+def _paid_learners(shop: Shop, offering: Offering, count: int, first: int = 0) -> list[OrderLine]:
     from tests.factories import UserFactory
 
     lines = []
