@@ -13,6 +13,23 @@ from payments.services import events, orders, settlement
 
 logger = logging.getLogger(__name__)
 
+# Jobs that call Stripe: a 5xx, a 429 or a timeout (PaymentUnavailable) is tried again, backing
+# off to ten minutes. Jobs that send e-mail: while the mail server cannot be reached.
+_STRIPE_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (PaymentUnavailable, OSError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 10,
+}
+_EMAIL_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
+
 
 @shared_task(
     name="payments.apply_event",
@@ -27,38 +44,17 @@ def stripe_event_apply(event_id: int) -> bool:
     return events.event_apply(event_id=event_id)
 
 
-@shared_task(
-    name="payments.late_refund",
-    acks_late=True,
-    autoretry_for=(PaymentUnavailable, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=10,
-)
+@shared_task(name="payments.late_refund", **_STRIPE_RETRY)
 def line_late_refund(line_id: int) -> bool:
     return settlement.line_late_refund(line_id=line_id)
 
 
-@shared_task(
-    name="payments.send_receipt",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(name="payments.send_receipt", **_EMAIL_RETRY)
 def order_receipt_send(order_id: int) -> bool:
     return settlement.order_receipt_send(order_id=order_id)
 
 
-@shared_task(
-    name="payments.settle_order",
-    acks_late=True,
-    autoretry_for=(PaymentUnavailable, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=10,
-)
+@shared_task(name="payments.settle_order", **_STRIPE_RETRY)
 def order_settle(order_id: int) -> bool:
     from payments.services import ledger_posting
 
@@ -109,14 +105,7 @@ def refund_refresh(refund_id: int) -> str:
     return refunds.refund_refresh(refund_id=refund_id)
 
 
-@shared_task(
-    name="payments.refund_notice",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(name="payments.refund_notice", **_EMAIL_RETRY)
 def refund_notice_send(refund_id: int) -> bool:
     from payments.services import refunds
 
@@ -156,14 +145,7 @@ def payments_sweep() -> dict[str, Any]:
     }
 
 
-@shared_task(
-    name="payments.close_checkout_for_cancelled_hold",
-    acks_late=True,
-    autoretry_for=(PaymentUnavailable, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=10,
-)
+@shared_task(name="payments.close_checkout_for_cancelled_hold", **_STRIPE_RETRY)
 def checkout_close_for_cancelled_hold(enrollment_id: int) -> int:
     """Expire the open checkout of a held seat that was cancelled (see orders service)."""
     try:
