@@ -5,7 +5,7 @@ service, render. Out of a person's reach is a 404 (finance.selectors decides).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +34,6 @@ from finance.selectors import FinanceScope
 from finance.services.journal import journal_export
 from microcred.spreadsheet import csv_response
 from tenants.http import StaffRequest
-from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page
 
@@ -57,18 +56,6 @@ def finance_page(view: FinanceView) -> FinanceView:
 
 def _ctx(access: StaffAccess, scope: FinanceScope, section: str, **more: Any) -> dict[str, Any]:
     return {"access": access, "scope": scope, "section": "finance", "finance_section": section, **more}
-
-
-def _bounds(tenant: Tenant, start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """Dates in the tenant's time zone → [start, end + 1 day) as aware datetimes."""
-    tz = ZoneInfo(tenant.time_zone)
-    low = datetime.combine(start, time.min, tzinfo=tz) if start else None
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz) if end else None
-    return low, high
-
-
-def _day_end(tenant: Tenant, day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tenant.time_zone))
 
 
 # --- Payouts ---------------------------------------------------------------------------------
@@ -313,7 +300,7 @@ def _statement_inputs(
     units = selectors.scope_units(tenant=request.tenant, scope=scope, statements=True)
     form = StatementFilterForm(request.GET or None, units=units)
     data = form.cleaned_data if form.is_valid() else {}
-    start, end = _bounds(request.tenant, data.get("start"), data.get("end"))
+    start, end = selectors.day_bounds(request.tenant, data.get("start"), data.get("end"))
     unit = data.get("unit")
     return form, start, end, [unit.pk] if unit else None
 
@@ -434,7 +421,7 @@ def journals(request: StaffRequest, access: StaffAccess, scope: FinanceScope) ->
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            end = _day_end(request.tenant, form.cleaned_data["period_end"])
+            end = selectors.day_start(request.tenant, form.cleaned_data["period_end"] + timedelta(days=1))
             try:
                 made = journal_export(
                     tenant=request.tenant,
