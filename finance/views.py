@@ -58,6 +58,16 @@ def _ctx(access: StaffAccess, scope: FinanceScope, section: str, **more: Any) ->
     return {"access": access, "scope": scope, "section": "finance", "finance_section": section, **more}
 
 
+def _invalid_filters(form: Any) -> HttpResponse | None:
+    """For a CSV: filters that do not validate are a 400 naming what is wrong (never every row)."""
+    if not form.is_bound or form.is_valid():
+        return None
+    lines = [_("Some filters are not valid:")]
+    for field, errors in form.errors.items():
+        lines += [str(error) if field == "__all__" else f"{field}: {error}" for error in errors]
+    return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
+
+
 # --- Payouts ---------------------------------------------------------------------------------
 
 
@@ -89,7 +99,9 @@ def payouts(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> 
 
 @finance_page
 def payouts_csv(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> HttpResponseBase:
-    _form, filters = _payout_filters(request)
+    form, filters = _payout_filters(request)
+    if (refused := _invalid_filters(form)) is not None:
+        return refused
     found = selectors.payouts(tenant=request.tenant, scope=scope, filters=filters)
     header = [
         "payout_id",
@@ -255,7 +267,9 @@ def _problem_figures(p: Problem) -> dict[str, str]:
 
 @finance_page
 def problems_csv(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> HttpResponseBase:
-    _form, filters = _problem_filters(request, scope)
+    form, filters = _problem_filters(request, scope)
+    if (refused := _invalid_filters(form)) is not None:
+        return refused
     found = selectors.problems(tenant=request.tenant, scope=scope, filters=filters)
     header = [
         "problem",
@@ -378,6 +392,8 @@ def statements_csv(request: StaffRequest, access: StaffAccess, scope: FinanceSco
     if not scope.sees_statements:
         raise Http404
     form, start, end, unit_ids = _statement_inputs(request, scope)
+    if (refused := _invalid_filters(form)) is not None:
+        return refused
     rows = selectors.statements(tenant=request.tenant, scope=scope, start=start, end=end, unit_ids=unit_ids)
     period_from = form.cleaned_data.get("start") if form.is_valid() else None
     period_to = form.cleaned_data.get("end") if form.is_valid() else None
