@@ -58,6 +58,13 @@ def _ctx(access: StaffAccess, scope: FinanceScope, section: str, **more: Any) ->
     return {"access": access, "scope": scope, "section": "finance", "finance_section": section, **more}
 
 
+def _params(request: StaffRequest) -> str:
+    """The query string without `page`: what a page link keeps (the filters)."""
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return kept.urlencode()
+
+
 def _invalid_filters(form: Any) -> HttpResponse | None:
     """For a CSV: filters that do not validate are a 400 naming what is wrong (never every row)."""
     if not form.is_bound or form.is_valid():
@@ -93,6 +100,7 @@ def payouts(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> 
         rows=[(p, money(p.amount, p.currency)) for p in page.object_list],
         last_import=selectors.last_import(tenant=request.tenant),
         query=request.GET.urlencode(),
+        params=_params(request),
     )
     return render(request, "finance/payouts.html", context)
 
@@ -252,6 +260,7 @@ def problems(request: StaffRequest, access: StaffAccess, scope: FinanceScope) ->
         rows=rows,
         what_to_do=selectors.WHAT_TO_DO,
         query=request.GET.urlencode(),
+        params=_params(request),
     )
     return render(request, "finance/problems.html", context)
 
