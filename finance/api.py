@@ -143,7 +143,7 @@ class PayoutDetailApi(FinanceApi):
         found = selectors.payout_breakdown(tenant=self.tenant, scope=self.scope_, stripe_id=stripe_id)
         payout = found.payout
         body = PayoutOutput(payout).data | {
-            "ties_out": found.ties_out and payout.problem_count == 0,
+            "ties_out": found.tied,
             "ledger_total": found.ledger_total,
             "stripe_total": found.stripe_total,
             "units": UnitGroupOutput(found.groups, many=True).data,

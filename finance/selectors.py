@@ -190,7 +190,14 @@ class PayoutBreakdown:
 
     @property
     def ties_out(self) -> bool:
+        """The sums alone: the ledger's and Stripe's both equal the payout's amount."""
         return self.ledger_total == self.payout.amount == self.stripe_total
+
+    @property
+    def tied(self) -> bool:
+        """What the page and the API call tying out: the sums meet and none of its items has a
+        problem."""
+        return self.ties_out and not self.payout.problem_count
 
 
 def _type_map_sql() -> str:
