@@ -366,16 +366,18 @@ def statements(request: StaffRequest, access: StaffAccess, scope: FinanceScope) 
     return render(request, "finance/statements.html", context)
 
 
+def _colours(rows: list[selectors.StatementRow]) -> dict[int, str]:
+    """Each unit's colour in the chart and its legend: its own, else the palette's."""
+    return {r.unit.pk: r.unit.primary_colour or PALETTE[i % len(PALETTE)] for i, r in enumerate(rows)}
+
+
 def _chart(rows: list[selectors.StatementRow], monthly: list[selectors.MonthNet], currency: str) -> str:
     months = sorted({m.month for m in monthly})
     by = {(m.month, m.unit_id): m.net for m in monthly}
+    colours = _colours(rows)
     series = [
-        (
-            r.unit.name,
-            r.unit.primary_colour or PALETTE[i % len(PALETTE)],
-            [by.get((mo, r.unit.pk), 0) for mo in months],
-        )
-        for i, r in enumerate(rows)
+        (r.unit.name, colours[r.unit.pk], [by.get((mo, r.unit.pk), 0) for mo in months])
+        for r in rows
         if r.figures.currency == currency
     ]
     return mark_safe(net_chart_svg(months=months, series=series, currency=currency))  # noqa: S308 - escaped inside
@@ -386,10 +388,11 @@ def _monthly_table(
 ) -> dict[str, Any]:
     months = sorted({m.month for m in monthly if m.currency == currency})
     by = {(m.month, m.unit_id): m.net for m in monthly if m.currency == currency}
+    colours = _colours(rows)
     return {
         "months": months,
         "units": [
-            (r.unit, [money(by.get((mo, r.unit.pk), 0), currency) for mo in months])
+            (r.unit, colours[r.unit.pk], [money(by.get((mo, r.unit.pk), 0), currency) for mo in months])
             for r in rows
             if r.figures.currency == currency
         ],
