@@ -5,9 +5,8 @@ Amounts are integer minor units of `currency`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -59,13 +58,6 @@ def _checked(form: Any) -> dict[str, Any]:
             _("Some filters are not valid."), fields={k: [str(e) for e in v] for k, v in form.errors.items()}
         )
     return dict(form.cleaned_data)
-
-
-def _bounds(tenant: Tenant, start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    tz = ZoneInfo(tenant.time_zone)
-    low = datetime.combine(start, time.min, tzinfo=tz) if start else None
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz) if end else None
-    return low, high
 
 
 PERIOD = [
@@ -151,7 +143,7 @@ class PayoutDetailApi(FinanceApi):
         found = selectors.payout_breakdown(tenant=self.tenant, scope=self.scope_, stripe_id=stripe_id)
         payout = found.payout
         body = PayoutOutput(payout).data | {
-            "ties_out": found.ties_out and payout.problem_count == 0,
+            "ties_out": found.tied,
             "ledger_total": found.ledger_total,
             "stripe_total": found.stripe_total,
             "units": UnitGroupOutput(found.groups, many=True).data,
@@ -237,7 +229,7 @@ class StatementListApi(FinanceApi):
     def get(self, request: Request) -> Response:
         units = selectors.scope_units(tenant=self.tenant, scope=self.scope_, statements=True)
         data = _checked(StatementFilterForm(request.query_params, units=units))
-        start, end = _bounds(self.tenant, data.get("start"), data.get("end"))
+        start, end = selectors.day_bounds(self.tenant, data.get("start"), data.get("end"))
         unit = data.get("unit")
         rows = selectors.statements(
             tenant=self.tenant, scope=self.scope_, start=start, end=end, unit_ids=[unit.pk] if unit else None
@@ -296,7 +288,7 @@ class JournalExportListApi(FinanceApi):
         data = JournalExportInput(data=request.data)
         data.is_valid(raise_exception=True)
         day: date = data.validated_data["period_end"]
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.tenant.time_zone))
+        end = selectors.day_start(self.tenant, day + timedelta(days=1))
         made = journal_export(
             tenant=self.tenant,
             currency=data.validated_data["currency"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,6 +99,24 @@ def scope_units(*, tenant: Tenant, scope: FinanceScope, statements: bool = False
     return units if allowed is None else units.filter(pk__in=allowed)
 
 
+# --- Dates -----------------------------------------------------------------------------------
+
+
+def day_start(tenant: Tenant, day: date) -> datetime:
+    """Midnight at the start of `day` in the tenant's time zone (an aware datetime)."""
+    return datetime.combine(day, time.min, tzinfo=_tz(tenant))
+
+
+def day_bounds(
+    tenant: Tenant, start: date | None, end: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """Days in the tenant's time zone, `end` inclusive → the half-open [low, high) of aware
+    datetimes (either None when its day is). Filter with `__gte=low, __lt=high`."""
+    low = day_start(tenant, start) if start else None
+    high = day_start(tenant, end + timedelta(days=1)) if end else None
+    return low, high
+
+
 # --- Payouts ---------------------------------------------------------------------------------
 
 
@@ -114,10 +132,11 @@ def payouts(*, tenant: Tenant, scope: FinanceScope, filters: PayoutFilters | Non
     _require_payouts(scope)
     found = Payout.objects.filter(tenant=tenant)
     f = filters or PayoutFilters()
-    if f.start:
-        found = found.filter(created__date__gte=f.start)
-    if f.end:
-        found = found.filter(created__date__lte=f.end)
+    low, high = day_bounds(tenant, f.start, f.end)
+    if low:
+        found = found.filter(created__gte=low)
+    if high:
+        found = found.filter(created__lt=high)
     if f.status:
         found = found.filter(status=f.status)
     if f.tie:
@@ -171,7 +190,14 @@ class PayoutBreakdown:
 
     @property
     def ties_out(self) -> bool:
+        """The sums alone: the ledger's and Stripe's both equal the payout's amount."""
         return self.ledger_total == self.payout.amount == self.stripe_total
+
+    @property
+    def tied(self) -> bool:
+        """What the page and the API call tying out: the sums meet and none of its items has a
+        problem."""
+        return self.ties_out and not self.payout.problem_count
 
 
 def _type_map_sql() -> str:
@@ -294,10 +320,11 @@ def problems(
         found = found.filter(kind=f.kind)
     if f.unit_id:
         found = found.filter(unit_id=f.unit_id)
-    if f.start:
-        found = found.filter(occurred_at__date__gte=f.start)
-    if f.end:
-        found = found.filter(occurred_at__date__lte=f.end)
+    low, high = day_bounds(tenant, f.start, f.end)
+    if low:
+        found = found.filter(occurred_at__gte=low)
+    if high:
+        found = found.filter(occurred_at__lt=high)
     if f.payout:
         found = found.filter(payout_stripe_id=f.payout)
     return found.order_by("kind", "occurred_at", "id")
@@ -445,6 +472,8 @@ __all__ = [
     "PayoutBreakdown",
     "PayoutFilters",
     "ProblemFilters",
+    "day_bounds",
+    "day_start",
     "finance_scope",
     "journal_exports",
     "journal_lines",

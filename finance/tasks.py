@@ -15,6 +15,7 @@ from finance.errors import ImportFailed
 from finance.services.imports import payout_event_apply, stripe_import
 from finance.services.ledger_posting import payouts_post
 from finance.services.reconcile import reconcile
+from payments.errors import StripeNotConfigured
 from payments.stripe_api import stripe_client_for
 from tenants.models import Tenant
 
@@ -52,7 +53,7 @@ def finance_import_tenant(tenant_id: int, trigger: str = "schedule") -> dict[str
         return {}
     try:
         client = stripe_client_for(tenant)
-    except Exception as exc:  # noqa: BLE001 - a tenant without Stripe settings: nothing to import
+    except StripeNotConfigured as exc:  # a tenant without Stripe keys: nothing to import
         logger.info("finance import skipped for tenant %s: %s", tenant_id, exc)
         return {}
     return tenant_sync(tenant=tenant, client=client, trigger=trigger)
@@ -72,7 +73,11 @@ def finance_payout_event(tenant_id: int, payout_id: str, event_type: str) -> dic
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return {}
-    client = stripe_client_for(tenant)
+    try:
+        client = stripe_client_for(tenant)
+    except StripeNotConfigured as exc:  # its keys removed since the event: nothing to read
+        logger.info("finance payout event %s skipped for tenant %s: %s", payout_id, tenant_id, exc)
+        return {}
     payout_event_apply(tenant=tenant, client=client, payout_id=payout_id, trigger=f"event {event_type}")
     posted = payouts_post(tenant=tenant)
     result = reconcile(tenant=tenant)

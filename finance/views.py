@@ -5,7 +5,7 @@ service, render. Out of a person's reach is a 404 (finance.selectors decides).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +34,6 @@ from finance.selectors import FinanceScope
 from finance.services.journal import journal_export
 from microcred.spreadsheet import csv_response
 from tenants.http import StaffRequest
-from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page
 
@@ -59,16 +58,21 @@ def _ctx(access: StaffAccess, scope: FinanceScope, section: str, **more: Any) ->
     return {"access": access, "scope": scope, "section": "finance", "finance_section": section, **more}
 
 
-def _bounds(tenant: Tenant, start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """Dates in the tenant's time zone → [start, end + 1 day) as aware datetimes."""
-    tz = ZoneInfo(tenant.time_zone)
-    low = datetime.combine(start, time.min, tzinfo=tz) if start else None
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz) if end else None
-    return low, high
+def _params(request: StaffRequest) -> str:
+    """The query string without `page`: what a page link keeps (the filters)."""
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return kept.urlencode()
 
 
-def _day_end(tenant: Tenant, day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tenant.time_zone))
+def _invalid_filters(form: Any) -> HttpResponse | None:
+    """For a CSV: filters that do not validate are a 400 naming what is wrong (never every row)."""
+    if not form.is_bound or form.is_valid():
+        return None
+    lines = [_("Some filters are not valid:")]
+    for field, errors in form.errors.items():
+        lines += [str(error) if field == "__all__" else f"{field}: {error}" for error in errors]
+    return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
 # --- Payouts ---------------------------------------------------------------------------------
@@ -96,13 +100,16 @@ def payouts(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> 
         rows=[(p, money(p.amount, p.currency)) for p in page.object_list],
         last_import=selectors.last_import(tenant=request.tenant),
         query=request.GET.urlencode(),
+        params=_params(request),
     )
     return render(request, "finance/payouts.html", context)
 
 
 @finance_page
 def payouts_csv(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> HttpResponseBase:
-    _form, filters = _payout_filters(request)
+    form, filters = _payout_filters(request)
+    if (refused := _invalid_filters(form)) is not None:
+        return refused
     found = selectors.payouts(tenant=request.tenant, scope=scope, filters=filters)
     header = [
         "payout_id",
@@ -253,6 +260,7 @@ def problems(request: StaffRequest, access: StaffAccess, scope: FinanceScope) ->
         rows=rows,
         what_to_do=selectors.WHAT_TO_DO,
         query=request.GET.urlencode(),
+        params=_params(request),
     )
     return render(request, "finance/problems.html", context)
 
@@ -268,7 +276,9 @@ def _problem_figures(p: Problem) -> dict[str, str]:
 
 @finance_page
 def problems_csv(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> HttpResponseBase:
-    _form, filters = _problem_filters(request, scope)
+    form, filters = _problem_filters(request, scope)
+    if (refused := _invalid_filters(form)) is not None:
+        return refused
     found = selectors.problems(tenant=request.tenant, scope=scope, filters=filters)
     header = [
         "problem",
@@ -313,7 +323,7 @@ def _statement_inputs(
     units = selectors.scope_units(tenant=request.tenant, scope=scope, statements=True)
     form = StatementFilterForm(request.GET or None, units=units)
     data = form.cleaned_data if form.is_valid() else {}
-    start, end = _bounds(request.tenant, data.get("start"), data.get("end"))
+    start, end = selectors.day_bounds(request.tenant, data.get("start"), data.get("end"))
     unit = data.get("unit")
     return form, start, end, [unit.pk] if unit else None
 
@@ -356,16 +366,18 @@ def statements(request: StaffRequest, access: StaffAccess, scope: FinanceScope) 
     return render(request, "finance/statements.html", context)
 
 
+def _colours(rows: list[selectors.StatementRow]) -> dict[int, str]:
+    """Each unit's colour in the chart and its legend: its own, else the palette's."""
+    return {r.unit.pk: r.unit.primary_colour or PALETTE[i % len(PALETTE)] for i, r in enumerate(rows)}
+
+
 def _chart(rows: list[selectors.StatementRow], monthly: list[selectors.MonthNet], currency: str) -> str:
     months = sorted({m.month for m in monthly})
     by = {(m.month, m.unit_id): m.net for m in monthly}
+    colours = _colours(rows)
     series = [
-        (
-            r.unit.name,
-            r.unit.primary_colour or PALETTE[i % len(PALETTE)],
-            [by.get((mo, r.unit.pk), 0) for mo in months],
-        )
-        for i, r in enumerate(rows)
+        (r.unit.name, colours[r.unit.pk], [by.get((mo, r.unit.pk), 0) for mo in months])
+        for r in rows
         if r.figures.currency == currency
     ]
     return mark_safe(net_chart_svg(months=months, series=series, currency=currency))  # noqa: S308 - escaped inside
@@ -376,10 +388,11 @@ def _monthly_table(
 ) -> dict[str, Any]:
     months = sorted({m.month for m in monthly if m.currency == currency})
     by = {(m.month, m.unit_id): m.net for m in monthly if m.currency == currency}
+    colours = _colours(rows)
     return {
         "months": months,
         "units": [
-            (r.unit, [money(by.get((mo, r.unit.pk), 0), currency) for mo in months])
+            (r.unit, colours[r.unit.pk], [money(by.get((mo, r.unit.pk), 0), currency) for mo in months])
             for r in rows
             if r.figures.currency == currency
         ],
@@ -391,6 +404,8 @@ def statements_csv(request: StaffRequest, access: StaffAccess, scope: FinanceSco
     if not scope.sees_statements:
         raise Http404
     form, start, end, unit_ids = _statement_inputs(request, scope)
+    if (refused := _invalid_filters(form)) is not None:
+        return refused
     rows = selectors.statements(tenant=request.tenant, scope=scope, start=start, end=end, unit_ids=unit_ids)
     period_from = form.cleaned_data.get("start") if form.is_valid() else None
     period_to = form.cleaned_data.get("end") if form.is_valid() else None
@@ -434,7 +449,7 @@ def journals(request: StaffRequest, access: StaffAccess, scope: FinanceScope) ->
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            end = _day_end(request.tenant, form.cleaned_data["period_end"])
+            end = selectors.day_start(request.tenant, form.cleaned_data["period_end"] + timedelta(days=1))
             try:
                 made = journal_export(
                     tenant=request.tenant,

@@ -15,11 +15,10 @@ from django.db import connection, transaction
 
 from finance.errors import NothingToExport
 from finance.models import ExportedEntry, JournalExport
+from finance.services.locks import JOURNAL, tenant_xact_lock
 from identity.models import User
 from ledger.models import LedgerEntry
 from tenants.models import Tenant
-
-_LOCK_SPACE = 0x6A6E6C  # "jnl": one export at a time per tenant
 
 
 @transaction.atomic
@@ -28,8 +27,7 @@ def journal_export(
 ) -> JournalExport:
     """Export what is due; NothingToExport (and nothing recorded) when nothing is."""
     currency = currency.upper()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, tenant.pk])
+    tenant_xact_lock(JOURNAL, tenant.pk)  # one export at a time per tenant
     export = JournalExport.objects.create(
         tenant=tenant, currency=currency, period_end=period_end, created_by=created_by
     )

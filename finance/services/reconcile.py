@@ -37,6 +37,7 @@ from finance.models import (
     Problem,
     ProblemKind,
 )
+from finance.services.locks import RECONCILE, tenant_xact_lock
 from ledger.models import Account, LedgerEntry, LedgerTransaction
 from tenants.models import Tenant
 
@@ -272,9 +273,11 @@ def _cutoff(tenant: Tenant) -> object:
 
 def reconcile(*, tenant: Tenant) -> ReconcileResult:
     """Classify every imported balance transaction of the tenant, list the problems, judge every
-    payout. One transaction: the pages never see half a reconciliation."""
+    payout. One transaction: the pages never see half a reconciliation. One at a time per tenant
+    (an advisory lock): two at once would each delete the problems, then each insert its own."""
     cutoff = _cutoff(tenant)
     with transaction.atomic(), connection.cursor() as cursor:
+        tenant_xact_lock(RECONCILE, tenant.pk)
         _ledger_by_source(cursor, tenant.pk)
         _classify(cursor, tenant.pk)
         _problems(cursor, tenant.pk, cutoff)

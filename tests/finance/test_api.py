@@ -68,3 +68,13 @@ def test_scope_holds_in_the_api(world, paid_out):  # noqa: F811
     other = Client(HTTP_HOST="beta.test")
     other.force_login(world.b_admin)
     assert other.get(f"/api/v1/finance/payouts/{paid_out}/").status_code == 404
+
+
+def test_a_payout_with_a_problem_does_not_tie_out_on_the_page_or_the_api(world, paid_out):  # noqa: F811
+    from finance.models import Payout
+
+    Payout.objects.filter(tenant=world.a, stripe_id=paid_out).update(problem_count=1)
+    api = token_client(world, world.a_finance_all, StaffRole.FINANCE)
+    assert api.get(f"/api/v1/finance/payouts/{paid_out}/").json()["ties_out"] is False
+    page = world.client_for(world.a_finance_all, world.a).get(f"/console/finance/payouts/{paid_out}/")
+    assert "Does not tie out" in page.content.decode()

@@ -113,3 +113,20 @@ def test_import_now_brings_a_new_payout_onto_the_payouts_page(world, sdk, contro
 def test_only_tenant_wide_finance_can_start_an_import(world, stripe_for_tenant):
     for user in (world.a_finance_unit2, world.a_unit1_admin, world.a_admin):
         assert world.client_for(user, world.a).post("/console/finance/import/").status_code == 404
+
+
+def test_the_jobs_skip_a_tenant_without_stripe_keys(world):
+    # world.b has no Stripe settings: stripe_client_for raises StripeNotConfigured.
+    assert tasks.finance_import_tenant(world.b.pk, "schedule") == {}
+    assert tasks.finance_payout_event(world.b.pk, "po_x", "payout.paid") == {}
+
+
+def test_the_jobs_let_other_errors_through(world, monkeypatch):
+    def broken(tenant):
+        raise RuntimeError("a bug, not a missing key")
+
+    monkeypatch.setattr(tasks, "stripe_client_for", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        tasks.finance_import_tenant(world.a.pk, "schedule")
+    with pytest.raises(RuntimeError, match="a bug"):
+        tasks.finance_payout_event(world.a.pk, "po_x", "payout.paid")

@@ -170,3 +170,32 @@ def test_journal_export_balances_and_continues_where_it_left(world, paid_out, co
     assert second is not None
     assert (second.pk != first.pk, second.line_count) == (True, 2)
     assert rows_of(client.get(f"/console/finance/journals/{first.pk}.csv")) == lines
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/console/finance/payouts.csv?start=2030-01-02&end=2030-01-01",
+        "/console/finance/payouts.csv?start=not-a-date",
+        "/console/finance/problems.csv?kind=nonsense",
+        "/console/finance/statements.csv?end=31/31/2030",
+    ],
+)
+def test_a_csv_with_filters_that_do_not_validate_is_a_400_naming_them(world, paid_out, url):
+    answer = world.client_for(world.a_finance_all, world.a).get(url)
+    assert answer.status_code == 400
+    assert answer["Content-Type"].startswith("text/plain")
+    body = answer.content.decode()
+    assert body.startswith("Some filters are not valid:")
+    assert paid_out not in body
+
+
+def test_a_csv_names_the_filter_that_is_wrong(world, paid_out):
+    client = world.client_for(world.a_finance_all, world.a)
+    assert "start: Enter a valid date." in client.get("/console/finance/payouts.csv?start=x").content.decode()
+    assert (
+        "The end comes before the start."
+        in client.get("/console/finance/problems.csv?start=2030-01-02&end=2030-01-01").content.decode()
+    )
+    assert client.get("/console/finance/payouts.csv").status_code == 200
+    assert client.get("/console/finance/payouts.csv?status=paid").status_code == 200
