@@ -80,6 +80,15 @@ def test_a_connected_unit_alone_is_paid_by_destination_charge(shop: Shop, eager_
     assert transfer.source_ref.startswith("tr_")
     assert _figures(shop) == {"continuing-ed": (125000, 3655, 0, 121345, 121345)}
     assert session.id == order.checkout_session_id
+    # The routing was set on the checkout itself: the charge's own transfer (no separate one) pays the unit.
+    paid = client.v1.checkout.sessions.retrieve(order.checkout_session_id)
+    assert paid.payment_intent == order.payment_intent_id
+    charge = client.v1.charges.retrieve(order.charge_id)
+    assert charge.transfer == transfer.source_ref
+    moved = client.v1.transfers.list(params={"destination": "acct_1ContinuingEd01"}).data
+    assert [(t.id, t.amount, t.source_transaction) for t in moved] == [
+        (transfer.source_ref, 125000, order.charge_id)
+    ]
 
 
 def test_a_multi_unit_order_transfers_each_connected_units_share(shop: Shop, eager_tasks: None) -> None:
