@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 
 from enrollment.models import Enrollment
-from payments.models import Order, Refund, RefundState
+from payments.models import Refund, RefundState
 from tests.factories import UserFactory
-from tests.payments.conftest import Shop
+from tests.payments.conftest import Shop, eager
 from tests.refunds.helpers import figures, paid_order, request
 
 
@@ -148,7 +148,8 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
     from payments.services import staff_refunds
     from tenants.selectors import staff_access
 
-    order = paid_order_eager(shop)
+    with eager():
+        order = paid_order(shop, 10000)
     queued: list[tuple[str, int]] = []
     monkeypatch.setattr(tasks.refund_execute, "delay", lambda pk: queued.append(("single", pk)))
     monkeypatch.setattr(tasks.refund_execute_bulk, "delay", lambda pk: queued.append(("bulk", pk)))
@@ -166,14 +167,3 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
     assert tasks.refund_execute_bulk.rate_limit == settings.REFUND_BULK_RATE
     progress = staff_refunds.batch_progress(batch)
     assert (progress.total, progress.succeeded, progress.pending, progress.done) == (1, 0, 1, False)
-
-
-def paid_order_eager(shop: Shop) -> Order:
-    from microcred.celery import app
-
-    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    try:
-        return paid_order(shop, 10000)
-    finally:
-        app.conf.task_always_eager, app.conf.task_eager_propagates = previous
