@@ -350,13 +350,24 @@ def test_the_written_out_answer_is_the_documented_shape_in_every_state(world):
     services.enrollment_cancel(
         tenant=world.a, learner=holder.enrollment.learner, enrollment_id=holder.enrollment.pk
     )
+    # The two states a learner reaches later: a hold whose checkout expired, a course completed.
+    ended = make_offering(world, capacity=2, price_minor=4900)
+    lapsed = services.enrollment_create(tenant=world.a, learner=UserFactory.create(), offering_id=ended.pk)
+    assert lapsed.enrollment.status == "held"
+    assert services.hold_release(
+        tenant=world.a, enrollment_id=lapsed.enrollment.pk, reason="Checkout expired."
+    )
+    done = make_offering(world, capacity=2)
+    finished = services.enrollment_create(tenant=world.a, learner=UserFactory.create(), offering_id=done.pk)
+    assert finished.enrollment.status == "confirmed"
+    Enrollment.objects.filter(pk=finished.enrollment.pk).update(status=S.COMPLETED, updated_at=timezone.now())
     seen = set()
-    for enrollment in Enrollment.objects.filter(offering__in=[paid, free]).select_related(
+    for enrollment in Enrollment.objects.filter(offering__in=[paid, free, ended, done]).select_related(
         "offering__microcredential"
     ):
         seen.add(enrollment.status)
         assert enrollment_body(enrollment) == EnrollmentOutput(enrollment).data
-    assert seen == {"cancelled", "offered", "waitlisted", "confirmed"}
+    assert seen == {"cancelled", "offered", "waitlisted", "confirmed", "expired", "completed"}
     held = services.enrollment_create(
         tenant=world.a, learner=UserFactory.create(), offering_id=make_offering(world, price_minor=4900).pk
     ).enrollment

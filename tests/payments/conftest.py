@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,13 +50,23 @@ def stripe_server(settings: Any) -> Iterator[LocalStripe]:
         yield server
 
 
+@contextmanager
+def eager(on: bool = True) -> Iterator[None]:
+    """Celery tasks run in this process (or, with on=False, go to the broker) inside the block;
+    the previous setting is restored however the block ends."""
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = on
+    app.conf.task_eager_propagates = on
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
 @pytest.fixture
 def eager_tasks() -> Iterator[None]:
-    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+    with eager():
+        yield
 
 
 @dataclass

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from enrollment import services as enrollment_services
-from enrollment.models import EnrollmentStatus
+from enrollment.models import Enrollment, EnrollmentStatus
 from payments.models import LineStatus, OrderStatus
 from stripe_local.client import ControlError
 from tests.broker import broker_down
-from tests.payments.conftest import Shop
+from tests.factories import UserFactory
+from tests.payments.conftest import Shop, eager
 
 
 def test_cancelling_a_held_seat_expires_its_open_checkout(shop: Shop, eager_tasks: None) -> None:
@@ -43,7 +44,10 @@ def test_cancelling_a_held_seat_expires_its_open_checkout(shop: Shop, eager_task
 
 
 def test_with_the_broker_down_the_cancellation_still_stands(shop: Shop) -> None:
-    held = shop.hold(shop.offering())
+    offering = shop.offering(capacity=1)
+    held = shop.hold(offering)
+    queued = shop.hold(offering, learner=UserFactory.create())
+    assert queued.status == EnrollmentStatus.WAITLISTED
     assert shop.checkout(held).status_code == 302
 
     with broker_down(), shop.capture(execute=True):
@@ -51,3 +55,24 @@ def test_with_the_broker_down_the_cancellation_still_stands(shop: Shop) -> None:
 
     held.refresh_from_db()
     assert held.status == EnrollmentStatus.CANCELLED
+    # Nothing closed the checkout (the job was never enqueued, and no sweep retries it): as
+    # on_hold_cancelled documents, a payment of it takes the late-payment path. The seat went to
+    # the wait-list, so the learner's money goes back.
+    order = shop.order_of(held)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.OPEN
+    assert shop.server.client().v1.checkout.sessions.retrieve(order.checkout_session_id).status == "open"
+    queued.refresh_from_db()
+    assert queued.status == EnrollmentStatus.OFFERED
+    with eager():
+        shop.pay(order)
+        shop.deliver()
+    order.refresh_from_db()
+    held.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert held.status == EnrollmentStatus.CANCELLED
+    line = order.lines.get()
+    assert line.status == LineStatus.REFUNDED
+    charge = shop.server.client().v1.charges.retrieve(order.charge_id)
+    assert (charge.amount_refunded, charge.amount) == (order.amount_minor, order.amount_minor)
+    assert not Enrollment.objects.filter(learner=shop.learner, status=EnrollmentStatus.CONFIRMED).exists()

@@ -54,6 +54,9 @@ def test_an_expired_checkout_frees_the_seat_to_the_wait_list(shop: Shop, eager_t
     assert queued.status == "offered"
     assert EnrollmentEvent.objects.filter(enrollment=enrollment, action="checkout_expired").count() == 1
     assert [m.to for m in mail.outbox if "offered" in m.subject.lower() or "seat" in m.subject.lower()]
+    offer_subject = "A seat is free for you: " + offering.microcredential.title
+    offers = [m for m in mail.outbox if m.subject.endswith(offer_subject)]
+    assert [m.to for m in offers] == [["next@example.com"]]
 
 
 def test_async_events_in_reverse_order_end_paid(shop: Shop, eager_tasks: None) -> None:

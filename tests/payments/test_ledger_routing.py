@@ -4,24 +4,10 @@ units) and money routed to units with their own Stripe account (destination char
 from __future__ import annotations
 
 from ledger.models import AccountKind, LedgerTransaction
-from ledger.selectors import account_balance, unit_figures
+from ledger.selectors import account_balance
 from payments.models import Order
-from tenants.models import SettlementKind, Unit
 from tests.payments.conftest import Shop
-
-
-def _figures(shop: Shop) -> dict[str, tuple[int, int, int, int, int]]:
-    units = {u.pk: u.slug for u in Unit.objects.filter(tenant=shop.tenant)}
-    return {
-        units[f.unit_id]: (f.gross, f.fees, f.refunds, f.net, f.settled)
-        for f in unit_figures(tenant=shop.tenant, currency="USD")
-    }
-
-
-def _connect(unit: Unit, account: str) -> None:
-    unit.settlement_kind = SettlementKind.STRIPE_CONNECT
-    unit.stripe_account_id = account
-    unit.save()
+from tests.refunds.helpers import connect, figures
 
 
 def test_a_paid_order_is_posted_with_the_real_fee(shop: Shop, eager_tasks: None) -> None:
@@ -37,7 +23,7 @@ def test_a_paid_order_is_posted_with_the_real_fee(shop: Shop, eager_tasks: None)
     assert balance.fee == 3655  # 2.9 % of 1,250.00 + 0.30, as the local Stripe charges it
     assert charge.source_ref == order.charge_id
     assert charge.order_ref == order.reference
-    assert _figures(shop) == {"continuing-ed": (125000, 3655, 0, 121345, 0)}
+    assert figures(shop) == {"continuing-ed": (125000, 3655, 0, 121345, 0)}
     assert account_balance(tenant=shop.tenant, kind=AccountKind.PROCESSOR_CLEARING, currency="USD") == 121345
     assert order.settled_at is not None
 
@@ -51,7 +37,7 @@ def test_a_two_unit_order_splits_the_fee_pro_rata(shop: Shop, eager_tasks: None)
     shop.deliver()
 
     # fee 2.9 % of 350.00 + 0.30 = 10.45, split 100:250 → 2.99 and 7.46 (largest remainder)
-    assert _figures(shop) == {
+    assert figures(shop) == {
         "continuing-ed": (10000, 299, 0, 9701, 0),
         "business": (25000, 746, 0, 24254, 0),
     }
@@ -60,7 +46,7 @@ def test_a_two_unit_order_splits_the_fee_pro_rata(shop: Shop, eager_tasks: None)
 
 
 def test_a_connected_unit_alone_is_paid_by_destination_charge(shop: Shop, eager_tasks: None) -> None:
-    _connect(shop.world.a_unit1, "acct_1ContinuingEd01")
+    connect(shop.world.a_unit1, "acct_1ContinuingEd01")
     enrollment = shop.hold(shop.offering(price_minor=125000))
     shop.checkout(enrollment)
     order = shop.order_of(enrollment)
@@ -78,12 +64,21 @@ def test_a_connected_unit_alone_is_paid_by_destination_charge(shop: Shop, eager_
     assert intent.application_fee_amount == 3655
     transfer = LedgerTransaction.objects.get(kind="transfer")
     assert transfer.source_ref.startswith("tr_")
-    assert _figures(shop) == {"continuing-ed": (125000, 3655, 0, 121345, 121345)}
+    assert figures(shop) == {"continuing-ed": (125000, 3655, 0, 121345, 121345)}
     assert session.id == order.checkout_session_id
+    # The routing was set on the checkout itself: the charge's own transfer (no separate one) pays the unit.
+    paid = client.v1.checkout.sessions.retrieve(order.checkout_session_id)
+    assert paid.payment_intent == order.payment_intent_id
+    charge = client.v1.charges.retrieve(order.charge_id)
+    assert charge.transfer == transfer.source_ref
+    moved = client.v1.transfers.list(params={"destination": "acct_1ContinuingEd01"}).data
+    assert [(t.id, t.amount, t.source_transaction) for t in moved] == [
+        (transfer.source_ref, 125000, order.charge_id)
+    ]
 
 
 def test_a_multi_unit_order_transfers_each_connected_units_share(shop: Shop, eager_tasks: None) -> None:
-    _connect(shop.world.a_unit2, "acct_1BusinessSchool1")
+    connect(shop.world.a_unit2, "acct_1BusinessSchool1")
     first = shop.hold(shop.offering(price_minor=10000))
     second = shop.hold(shop.offering(microcredential__unit=shop.world.a_unit2, price_minor=25000))
     shop.checkout(first, second)
@@ -98,7 +93,7 @@ def test_a_multi_unit_order_transfers_each_connected_units_share(shop: Shop, eag
     intent = client.v1.payment_intents.retrieve(order.payment_intent_id)
     assert intent.transfer_group == order.transfer_group
     assert intent.transfer_data is None
-    assert _figures(shop) == {
+    assert figures(shop) == {
         "continuing-ed": (10000, 299, 0, 9701, 0),
         "business": (25000, 746, 0, 24254, 24254),
     }
@@ -133,4 +128,4 @@ def test_a_late_refund_is_in_the_ledger(shop: Shop, eager_tasks: None) -> None:
     refund = LedgerTransaction.objects.get(kind="refund")
     assert refund.source_ref == order.lines.get().refund_id
     # fee of 500.00: 14.50 + 0.30; Stripe keeps it on a refund
-    assert _figures(shop) == {"continuing-ed": (50000, 1480, 50000, -1480, 0)}
+    assert figures(shop) == {"continuing-ed": (50000, 1480, 50000, -1480, 0)}

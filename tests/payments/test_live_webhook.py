@@ -35,15 +35,17 @@ def tenant() -> Tenant:
 def server(settings, live_server: LiveServer) -> Iterator[LocalStripe]:
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    with stripe_local.running(
-        webhook_url=f"{live_server.url}/payments/stripe/webhook/",
-        webhook_secret=WHSEC,
-        webhook_retry_base=0.2,
-        webhook_retry_max=0.5,
-    ) as running:
-        settings.STRIPE_API_BASE = running.url
-        yield running
-    app.conf.task_always_eager = previous
+    try:
+        with stripe_local.running(
+            webhook_url=f"{live_server.url}/payments/stripe/webhook/",
+            webhook_secret=WHSEC,
+            webhook_retry_base=0.2,
+            webhook_retry_max=0.5,
+        ) as running:
+            settings.STRIPE_API_BASE = running.url
+            yield running
+    finally:
+        app.conf.task_always_eager = previous
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> bool:

@@ -85,9 +85,19 @@ def test_a_retried_refund_counts_once_against_its_line(shop: Shop, eager_tasks: 
     failed = Refund.objects.get(state=RefundState.FAILED)
     with shop.capture(execute=True):
         retried = admin.post(f"/api/v1/refunds/{failed.pk}/retry/", {}, content_type="application/json")
-    assert retried.status_code in (200, 201), retried.content
+    assert retried.status_code == 201, retried.content
     failed.refresh_from_db()
     assert failed.state == RefundState.RESOLVED
+    assert retried.json()["id"] != failed.pk
+    assert Refund.objects.get(pk=retried.json()["id"]).state == RefundState.SUCCEEDED
+    # It counts once, and it counts: one minor unit above what is left is refused.
+    beyond = admin.post(
+        "/api/v1/refunds/",
+        {"line": line.pk, "amount_minor": 4001, "reason": "The rest, and a cent more"},
+        content_type="application/json",
+    )
+    assert beyond.status_code == 409, beyond.content
+    assert beyond.json()["error"]["code"] == "refund_too_much"
     with shop.capture(execute=True):
         rest = admin.post(
             "/api/v1/refunds/",

@@ -13,7 +13,7 @@ from payments import tasks
 from payments.errors import RefundRefused
 from payments.models import Refund, RefundState
 from payments.services import refunds
-from tests.payments.conftest import Shop
+from tests.payments.conftest import Shop, eager
 from tests.refunds.helpers import figures, paid_order, request
 
 FEE_125000 = 3655  # 2.9 % of 1,250.00 + 0.30 (the local Stripe's fee, kept on a refund)
@@ -62,7 +62,8 @@ def test_refund_amounts_that_make_no_sense_are_refused(shop: Shop, eager_tasks: 
 def test_a_job_killed_after_stripe_answered_refunds_once_when_retried(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    order = paid_order_no_eager(shop)
+    with eager():  # paid with its jobs run; the refund's job is run by hand below
+        order = paid_order(shop, 125000)
     line = order.lines.get()
     with shop.capture(execute=False):  # the job is not run: we run it by hand below
         refund = refunds.refund_request(
@@ -94,16 +95,6 @@ def test_a_job_killed_after_stripe_answered_refunds_once_when_retried(
     assert shop.server.client().v1.charges.retrieve(order.charge_id).amount_refunded == 40000
     assert refund.attempts == 2
     assert refund.stripe_refund_id.startswith("re_")
-
-
-def paid_order_no_eager(shop: Shop) -> Any:
-    from microcred.celery import app
-
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    try:
-        return paid_order(shop, 125000)
-    finally:
-        app.conf.task_always_eager, app.conf.task_eager_propagates = False, False
 
 
 def test_stripe_500_and_429_are_retried_then_the_refund_succeeds(shop: Shop, worker_retries: None) -> None:
