@@ -12,8 +12,9 @@ logger = logging.getLogger(__name__)
 
 def on_hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
     """After commit: a held seat was cancelled; its open checkout is expired by a job. With the
-    broker down the cancellation still stands (this runs after its commit): a payment of that
-    session then takes the late-payment path (the seat taken again if free, else refunded)."""
+    broker down the cancellation still stands (this runs after its commit) and the minute sweep
+    closes the checkout a minute later (settlement.follow_ups_due); a payment made before that
+    takes the late-payment path (the seat taken again if free, else refunded)."""
     try:
         checkout_close_for_cancelled_hold.delay(enrollment_id)
     except Exception:

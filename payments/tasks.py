@@ -125,6 +125,8 @@ def payments_sweep() -> dict[str, Any]:
         line_late_refund.delay(line_id)
     for order_id in due["settle"]:
         order_settle.delay(order_id)
+    for enrollment_id in due["closes"]:
+        checkout_close_for_cancelled_hold.delay(enrollment_id)
     from payments.services import refunds
 
     stuck = refunds.refunds_due()

@@ -20,9 +20,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from catalog.money import format_money
-from enrollment.models import ACTIVE_STATES
+from enrollment.models import ACTIVE_STATES, EnrollmentStatus
 from enrollment.services.messages import site_url
-from payments.models import LineStatus, Order, OrderLine, OrderStatus, Refund, RefundRequester
+from payments.models import (
+    LIVE_ORDER_STATES,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    RefundRequester,
+)
 from tenants.brand import Brand
 
 logger = logging.getLogger(__name__)
@@ -141,7 +149,8 @@ def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:
 
 
 def follow_ups_due(*, now: datetime | None = None) -> dict[str, list[int]]:
-    """Paid orders whose receipt never left, lines still owed a refund (for the sweep)."""
+    """Paid orders whose receipt never left, lines still owed a refund, open checkouts of
+    cancelled seats (for the sweep)."""
     now = now or timezone.now()
     before = now - timedelta(minutes=1)
     from payments.services.ledger_posting import orders_unsettled
@@ -159,5 +168,17 @@ def follow_ups_due(*, now: datetime | None = None) -> dict[str, list[int]]:
                 | Q(status=LineStatus.REFUNDED, refund_notified_at__isnull=True),
                 order__paid_at__lte=before,
             ).values_list("pk", flat=True)[:200]
+        ),
+        # Held seats cancelled while their checkout was open, whose closing job was never queued
+        # (the broker was down): orders.checkouts_close_for_cancelled_hold, late.
+        "closes": list(
+            OrderLine.objects.filter(
+                status=LineStatus.PENDING,
+                order__status__in=sorted(LIVE_ORDER_STATES),
+                enrollment__status=EnrollmentStatus.CANCELLED,
+                enrollment__updated_at__lte=before,
+            )
+            .values_list("enrollment_id", flat=True)
+            .distinct()[:200]
         ),
     }

@@ -55,9 +55,9 @@ def test_with_the_broker_down_the_cancellation_still_stands(shop: Shop) -> None:
 
     held.refresh_from_db()
     assert held.status == EnrollmentStatus.CANCELLED
-    # Nothing closed the checkout (the job was never enqueued, and no sweep retries it): as
-    # on_hold_cancelled documents, a payment of it takes the late-payment path. The seat went to
-    # the wait-list, so the learner's money goes back.
+    # Nothing closed the checkout yet (the job was never enqueued; the sweep closes it a minute
+    # later, next test). Paid before then, as on_hold_cancelled documents, the payment takes the
+    # late-payment path: the seat went to the wait-list, so the learner's money goes back.
     order = shop.order_of(held)
     order.refresh_from_db()
     assert order.status == OrderStatus.OPEN
@@ -76,3 +76,33 @@ def test_with_the_broker_down_the_cancellation_still_stands(shop: Shop) -> None:
     charge = shop.server.client().v1.charges.retrieve(order.charge_id)
     assert (charge.amount_refunded, charge.amount) == (order.amount_minor, order.amount_minor)
     assert not Enrollment.objects.filter(learner=shop.learner, status=EnrollmentStatus.CONFIRMED).exists()
+
+
+def test_a_checkout_left_open_by_a_broker_outage_is_closed_by_the_sweep(shop: Shop) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments import tasks
+
+    held = shop.hold(shop.offering())
+    assert shop.checkout(held).status_code == 302
+    order = shop.order_of(held)
+    with broker_down(), shop.capture(execute=True):
+        enrollment_services.enrollment_cancel(tenant=shop.tenant, learner=shop.learner, enrollment_id=held.pk)
+    session = shop.server.client().v1.checkout.sessions
+    assert session.retrieve(order.checkout_session_id).status == "open"
+    Enrollment.objects.filter(pk=held.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
+
+    with eager():
+        tasks.payments_sweep()
+
+    assert session.retrieve(order.checkout_session_id).status == "expired"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+    assert order.lines.get().status == LineStatus.RELEASED
+    with pytest.raises(ControlError):
+        shop.pay(order)  # nobody can pay for the cancelled seat any more
+    with eager():
+        tasks.payments_sweep()  # nothing left to close: no second attempt
+    assert session.retrieve(order.checkout_session_id).status == "expired"
