@@ -4,8 +4,8 @@ Dates are set relative to the day it is seeded, so every case is there to see: f
 nearly full, full with a wait-list, enrollment not yet open, closed, online and in person, and two
 currencies across tenants (Northfield in USD, Harbor in CAD).
 
-`seats_taken` is set directly here: enrollments do not exist yet. The enrollment issue owns the
-counter from then on.
+Offerings start with no seat taken: `OfferingSpec.seats_taken` is how many demo learners
+enrollment.demo enrolls in each, through the enrollment engine, so every taken seat has its row.
 """
 
 from __future__ import annotations
@@ -331,6 +331,11 @@ HARBOR_OFFERINGS = (
 )
 
 
+def course_ref(tenant: Tenant, spec: OfferingSpec) -> str:
+    """A demo offering's LMS reference: unique per tenant, so enrollment.demo finds it again."""
+    return f"{tenant.slug.upper()}-{spec.credential.upper()}-{spec.starts_in}"
+
+
 def _policies(tenant: Tenant, specs: tuple[PolicySpec, ...]) -> dict[tuple[str, str], RefundPolicy]:
     made = {}
     for spec in specs:
@@ -406,12 +411,11 @@ def _offerings(
             delivery_mode=spec.mode,
             location=spec.location,
             capacity=spec.capacity,
-            seats_taken=spec.seats_taken,
             price_minor=spec.price_minor,
             currency=tenant.currency,
             waitlist_enabled=spec.waitlist,
             refund_policy=policies[(credential.unit.slug, spec.policy)] if spec.policy else None,
-            lms_course_ref=f"{tenant.slug.upper()}-{spec.credential.upper()}-{spec.starts_in}",
+            lms_course_ref=course_ref(tenant, spec),
             status=P.PUBLISHED,
             published_at=timezone.now(),
         )

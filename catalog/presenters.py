@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from catalog.models import CreditType, EnrollmentState, Microcredential, Offering
 from catalog.money import format_price
 from catalog.refunds import PolicyTerms, policy_in_words
-from catalog.selectors import policy_in_force
+from catalog.selectors import offering_seats, policy_in_force
 from tenants.brand import Brand
 from tenants.models import Unit
 
@@ -87,7 +87,7 @@ def availability(offering: Offering, *, now: datetime, tz: ZoneInfo) -> Availabi
         return Availability("waitlist", _("Full — join the wait-list"))
     if state == EnrollmentState.FULL:
         return Availability("full", _("Full"))
-    left = offering.seats_left
+    left = offering_seats(offering).left
     text = ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
     return Availability("few" if left <= FEW_SEATS else "open", text)
 

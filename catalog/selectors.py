@@ -53,6 +53,26 @@ class CatalogQuery:
     sort: str = ""
 
 
+@dataclass(frozen=True)
+class SeatCount:
+    """How many of an offering's seats are taken, as every page shows it."""
+
+    taken: int
+    capacity: int
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+
+def offering_seats(offering: Offering) -> SeatCount:
+    """The one seat count: catalog pages, the console's lists, the roster and the API all read it
+    here. `seats_taken` is the enrollment engine's counter of held, offered, confirmed and
+    completed enrollments, changed in the same transaction as the row that takes or frees a seat;
+    counting the rows a page happens to show (a searched roster) would disagree with it."""
+    return SeatCount(taken=offering.seats_taken, capacity=offering.capacity)
+
+
 # Counting stops here: "more than 1,000 courses" costs as little as "13 courses".
 COUNT_CAP = 1000
 

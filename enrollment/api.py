@@ -354,7 +354,7 @@ class StaffRosterApi(StaffApi):
         body = {
             "offering": found.offering.pk,
             "capacity": found.offering.capacity,
-            "seats_taken": found.offering.seats_taken,
+            "seats_taken": found.seats_used,
             "counts": {status: found.count(status) for status in S.values},
             "results": found.rows,
         }

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from catalog import selectors as catalog_selectors
 from catalog.models import Offering
 from catalog.presenters import date_range
 from enrollment.models import MAX_OFFER_WINDOW_HOURS
@@ -35,7 +36,7 @@ class TargetField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Offering) -> str:
         dates = date_range(obj.starts_at, obj.ends_at, obj.tz)
         label = f"{dates} — {obj.cohort_label}" if obj.cohort_label else dates
-        return f"{label} ({obj.seats_left} seats left)"
+        return f"{label} ({catalog_selectors.offering_seats(obj).left} seats left)"
 
 
 class MoveForm(ReasonForm):

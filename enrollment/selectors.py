@@ -109,7 +109,9 @@ class Roster:
 
     @property
     def seats_used(self) -> int:
-        return sum(self.count(s) for s in (S.CONFIRMED, S.COMPLETED, S.HELD, S.OFFERED))
+        # The offering's own count, as every other page shows it: a searched roster holds only
+        # the rows that matched.
+        return catalog_selectors.offering_seats(self.offering).taken
 
     @property
     def rows(self) -> list[Enrollment]:

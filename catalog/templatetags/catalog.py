@@ -8,6 +8,7 @@ from django import template
 
 from catalog.money import format_money, format_price
 from catalog.presenters import credits_text, date_range
+from catalog.selectors import SeatCount, offering_seats
 
 register = template.Library()
 
@@ -36,3 +37,10 @@ def local_dates(offering: Any) -> str:
 def credits(microcredential: Any) -> str:
     """{{ microcredential|credits }} → "3 CEU", "2.5 ECTS credits", "10 credit hours" or ""."""
     return credits_text(microcredential)
+
+
+@register.filter
+def seats(offering: Any) -> SeatCount:
+    """{% with count=offering|seats %}{{ count.taken }} / {{ count.capacity }}{% endwith %}: the
+    one seat count every page shows (catalog.selectors.offering_seats)."""
+    return offering_seats(offering)

@@ -52,3 +52,49 @@ def test_the_second_tenant_sells_in_another_currency(db, client):
     assert Tenant.objects.get(slug="harbor").currency == "CAD"
     assert '<dd class="price">CA$180.00</dd>' in body
     assert "Northfield" not in body
+
+
+def _pages_count(client, offering: Offering) -> dict[str, str]:
+    """What each page says about this offering's seats."""
+    detail = client.get(f"/offerings/{offering.pk}/").content.decode()
+    console = client.get(f"/console/offerings/{offering.pk}/").content.decode()
+    listing = client.get("/console/enrollments/").content.decode()
+    roster = client.get(f"/console/offerings/{offering.pk}/roster/").content.decode()
+    credential = client.get(f"/console/catalog/{offering.microcredential_id}/").content.decode()
+    row = listing.split(f'/console/offerings/{offering.pk}/roster/"')[1].split("</tr>")[0]
+    return {
+        "catalog": re.search(r"(\d+) seats? left", detail).group(1),
+        "console offering": re.search(r"(\d+) of \d+ taken", console).group(1),
+        "console microcredential": re.search(r"(\d+) of \d+ taken", credential).group(1),
+        "enrollments list": re.search(r"<td>(\d+) / \d+</td>", row).group(1),
+        "roster": re.search(r"(\d+) of \d+ seats taken", roster).group(1),
+    }
+
+
+def test_every_page_counts_the_demo_seats_its_enrollments_hold(db, client):
+    from enrollment.models import SEAT_STATES, Enrollment
+    from identity.models import User
+
+    seed()
+    sql = Offering.objects.get(microcredential__title="SQL Fundamentals")
+    client.defaults["HTTP_HOST"] = "127.0.0.1"
+    client.force_login(User.objects.get(email="ce-admin@northfield.localhost"))
+
+    holding = Enrollment.objects.filter(offering=sql, status__in=SEAT_STATES)
+    left = sql.capacity - holding.count()
+    assert holding.count() == 17
+    assert holding.values("learner").distinct().count() == 17
+    assert _pages_count(client, sql) == {
+        "catalog": str(left),
+        "console offering": "17",
+        "console microcredential": "17",
+        "enrollments list": "17",
+        "roster": "17",
+    }
+    for offering in Offering.objects.all():
+        seats = Enrollment.objects.filter(offering=offering, status__in=SEAT_STATES).count()
+        assert (offering.seats_taken, offering.microcredential.title) == (
+            seats,
+            offering.microcredential.title,
+        )
+    assert Enrollment.objects.filter(status="waitlisted").count() == 3

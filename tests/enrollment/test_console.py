@@ -52,6 +52,7 @@ def test_search_narrows_the_roster(world, full):
     body = client.get(f"/console/offerings/{offering.pk}/roster/?q=BOB").content.decode()
     assert "bob@example.test" in body
     assert "ann@example.test" not in body
+    assert "2 of 2 seats taken" in body  # the offering's count, not the rows that matched
 
 
 def test_csv_opens_in_a_spreadsheet(world, full):
