@@ -11,31 +11,50 @@ from django.db.models import Q
 from identity.models import User
 from identity.registry import register_personal_data
 from learners.registry import MergeContext, register_merge_mover
-from payments.models import LineStatus, Order, OrderStatus, RefundState
+from payments.models import LineStatus, Order, OrderLine, OrderStatus, RefundState
+from payments.services.refunds import refund_note
+from payments.services.settlement import receipt_context
 
 
 def export(user: User) -> list[dict[str, Any]]:
-    rows = (
-        Order.objects.filter(learner=user).select_related("tenant").prefetch_related("lines").order_by("pk")
-    )
-    return [
-        {
-            "institution": order.tenant.name,
-            "reference": order.reference,
-            "email": order.email,
-            "status": order.status,
-            "amount_minor": order.amount_minor,
-            "currency": order.currency,
-            "created_at": order.created_at.isoformat(),
-            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-            "payment_reference": order.payment_intent_id,
-            "lines": [
-                {"description": line.description, "amount_minor": line.amount_minor, "status": line.status}
-                for line in order.lines.all()
-            ],
-        }
-        for order in rows
-    ]
+    """Each order as its page tells it: the same status wording, each line's seat and refunds."""
+    rows = Order.objects.filter(learner=user).select_related("tenant").order_by("pk")
+    found = []
+    for order in rows:
+        page = receipt_context(order)
+        found.append(
+            {
+                "institution": order.tenant.name,
+                "reference": order.reference,
+                "email": order.email,
+                "status": page["headline"],
+                "amount_minor": order.amount_minor,
+                "currency": order.currency,
+                "created_at": order.created_at.isoformat(),
+                "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+                "payment_reference": order.payment_intent_id,
+                "lines": [_line(item) for item in page["lines"]],
+            }
+        )
+    return found
+
+
+def _line(item: dict[str, Any]) -> dict[str, Any]:
+    line: OrderLine = item["line"]
+    return {
+        "description": line.description,
+        "amount_minor": line.amount_minor,
+        "status": " ".join(item["status_notes"]) or str(line.get_status_display()),
+        "refunds": [
+            {
+                "amount_minor": refund.amount_minor,
+                "currency": refund.currency,
+                "status": refund_note(refund),
+                "requested_at": refund.created_at.isoformat(),
+            }
+            for refund in item["refunds"]
+        ],
+    }
 
 
 def erase(user: User, reference: str) -> None:

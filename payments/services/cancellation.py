@@ -39,6 +39,20 @@ class CancelPreview:
     quote: RefundQuote
     amount_minor: int  # what comes back: the quote, never more than is left to refund
     policy_words: list[str]
+    already_refunded_minor: int = 0  # given back before (a unit's goodwill refund), or on its way
+
+    @property
+    def already_refunded(self) -> str:
+        return format_money(self.already_refunded_minor, self.line.currency)
+
+    @property
+    def remaining(self) -> str:
+        """What is still paid: the policy's share is taken of this."""
+        return format_money(self.line.amount_minor - self.already_refunded_minor, self.line.currency)
+
+    @property
+    def total(self) -> str:
+        return format_money(self.already_refunded_minor + self.amount_minor, self.line.currency)
 
     @property
     def amount(self) -> str:
@@ -76,9 +90,13 @@ def cancel_preview(
     if line is None or enrollment.status != EnrollmentStatus.CONFIRMED:
         raise NotFound(_("There is no paid seat to cancel here."))
     offering = line.offering
+    # The rule: the policy's share is of what is still paid. Money a unit already gave back (a
+    # goodwill refund) is not refunded again by the policy, so in all the learner gets at most
+    # what the policy allows on the full price plus what staff chose to give.
+    remaining = refunds.refundable_minor(line)
     quote = refund_quote(
         snapshot=line.refund_policy,
-        paid_minor=line.amount_minor,
+        paid_minor=remaining,
         currency=line.currency,
         starts_at=offering.starts_at,
         time_zone=offering.time_zone,
@@ -88,7 +106,8 @@ def cancel_preview(
         enrollment=enrollment,
         line=line,
         quote=quote,
-        amount_minor=min(quote.amount_minor, refunds.refundable_minor(line)),
+        amount_minor=min(quote.amount_minor, remaining),
+        already_refunded_minor=line.amount_minor - remaining,
         policy_words=policy_in_words_for_snapshot(
             line.refund_policy, starts_at=offering.starts_at, time_zone=offering.time_zone
         ),

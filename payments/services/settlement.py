@@ -18,6 +18,8 @@ from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.money import format_money
 from enrollment.models import ACTIVE_STATES, EnrollmentStatus
@@ -90,6 +92,38 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
     return True
 
 
+def order_headline(order: Order, *, seats: list[OrderLine], cancelled: list[OrderLine]) -> str:
+    """What the order page says the order is: its heading, and its status in the learner's data
+    export, so the two never disagree ("paid" on a refunded, cancelled order)."""
+    if order.status == OrderStatus.PAID and not seats and cancelled:
+        return ngettext(
+            "Payment received; the enrollment was cancelled",
+            "Payment received; the enrollments were cancelled",
+            len(cancelled),
+        )
+    if order.status == OrderStatus.PAID and not seats:
+        return _("Payment received, and refunded")
+    if order.status == OrderStatus.PAID:
+        return _("Payment received: you are enrolled")
+    if order.status in (OrderStatus.OPEN, OrderStatus.PROCESSING):
+        return _("Processing your payment…")
+    if order.status == OrderStatus.DRAFT:
+        return _("Payment could not start")
+    if order.status == OrderStatus.EXPIRED:
+        return _("This checkout expired")
+    return _("The payment failed")
+
+
+def line_status_notes(line: OrderLine, *, cancelled: list[OrderLine]) -> list[str]:
+    """What the order page says under a line about its seat (its refunds are said apart)."""
+    notes = []
+    if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED):
+        notes.append(_("No seat was left: refunded in full."))
+    if line in cancelled:
+        notes.append(_("Enrollment cancelled."))
+    return notes
+
+
 def receipt_context(order: Order) -> dict[str, Any]:
     from payments.services.refunds import refund_note
 
@@ -104,6 +138,7 @@ def receipt_context(order: Order) -> dict[str, Any]:
     # A seat paid for and later given up (cancelled by the learner or staff, or the offering
     # cancelled): the page no longer says "you are enrolled" for it.
     given_up = [line for line in confirmed if line.seat.status not in ACTIVE_STATES]
+    seats = [line for line in confirmed if line not in given_up]
     units = {line.unit_id: line.unit for line in lines}
     brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
     return {
@@ -113,15 +148,18 @@ def receipt_context(order: Order) -> dict[str, Any]:
                 "line": line,
                 "amount": format_money(line.amount_minor, line.currency),
                 "unit": line.unit,
+                "status_notes": line_status_notes(line, cancelled=given_up),
                 "refund_notes": [refund_note(r) for r in line.refunds.all()],
+                "refunds": list(line.refunds.all()),
             }
             for line in lines
         ],
+        "headline": order_headline(order, seats=seats, cancelled=given_up),
         "total": format_money(order.amount_minor, order.currency),
         "brand": brand,
         "legal_name": order.tenant.name,
         "refunded": [line for line in lines if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED)],
-        "seats": [line for line in confirmed if line not in given_up],
+        "seats": seats,
         "cancelled": given_up,
     }
 

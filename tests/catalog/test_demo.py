@@ -54,6 +54,12 @@ def test_the_second_tenant_sells_in_another_currency(db, client):
     assert "Northfield" not in body
 
 
+def _first(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return found.group(1)
+
+
 def _pages_count(client, offering: Offering) -> dict[str, str]:
     """What each page says about this offering's seats."""
     detail = client.get(f"/offerings/{offering.pk}/").content.decode()
@@ -63,11 +69,11 @@ def _pages_count(client, offering: Offering) -> dict[str, str]:
     credential = client.get(f"/console/catalog/{offering.microcredential_id}/").content.decode()
     row = listing.split(f'/console/offerings/{offering.pk}/roster/"')[1].split("</tr>")[0]
     return {
-        "catalog": re.search(r"(\d+) seats? left", detail).group(1),
-        "console offering": re.search(r"(\d+) of \d+ taken", console).group(1),
-        "console microcredential": re.search(r"(\d+) of \d+ taken", credential).group(1),
-        "enrollments list": re.search(r"<td>(\d+) / \d+</td>", row).group(1),
-        "roster": re.search(r"(\d+) of \d+ seats taken", roster).group(1),
+        "catalog": _first(r"(\d+) seats? left", detail),
+        "console offering": _first(r"(\d+) of \d+ taken", console),
+        "console microcredential": _first(r"(\d+) of \d+ taken", credential),
+        "enrollments list": _first(r"<td>(\d+) / \d+</td>", row),
+        "roster": _first(r"(\d+) of \d+ seats taken", roster),
     }
 
 
