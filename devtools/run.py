@@ -2,7 +2,8 @@
 
 Finds or starts PostgreSQL and Redis (devtools.services), migrates, seeds the demo tenants,
 collects static files, then runs gunicorn (web, static files through whitenoise), a Celery
-worker and Celery beat. Ctrl-C stops every process it started.
+worker and Celery beat, and once they answer seeds a paid-out history (devtools.demo_finance).
+Ctrl-C stops every process it started.
 """
 
 from __future__ import annotations
@@ -234,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         if not _wait_ready(f"{address}/healthz", processes, timeout=120):
             print("!!! The platform did not become healthy; stopping.", flush=True)
             return 1
+        # Finance's pages get a paid-out history once the local Stripes answer (first start only).
+        if subprocess.run([sys.executable, "-m", "devtools.demo_finance"], env=env, cwd=ROOT).returncode:
+            print("!!! The demo finance history could not be seeded; the rest runs on.", flush=True)
         lines = [f"database: {services.database_source}", f"redis:    {services.redis_source}"]
         bases = {slug: base for slug, (base, _s, _c) in stripes.items()}
         print(_banner(address, time.monotonic() - started, lines, bases), flush=True)
