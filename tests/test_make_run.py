@@ -90,6 +90,9 @@ def test_make_run_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
         assert f"Microcred is ready at http://127.0.0.1:{port}" in banner
         assert "admin@northfield.localhost" in banner
         assert "Demo data seeded." in banner
+        # Finance's pages have a paid-out history to show, made through each local Stripe.
+        assert "Demo finance history for northfield: 8 charges, 1 payout, 1 problem(s)" in banner
+        assert "Demo finance history for harbor: " in banner
         # Each demo tenant's local Stripe answers, and the tenants' keys point at it.
         stripe_bases = [part.split(")")[0].split(",")[0] for part in banner.split("northfield ")[1:2]]
         assert stripe_bases
@@ -125,6 +128,7 @@ def test_make_run_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
     proc, lines = start(port, tmp_path)
     try:
         assert "Demo data already present; left as it is." in "".join(lines)
+        assert "Demo finance history for northfield: already present." in "".join(lines)
     finally:
         stop(proc)
     assert proc.returncode == 0
