@@ -65,7 +65,7 @@ class OfferingOutput(serializers.Serializer[Any]):
     currency = serializers.CharField(help_text="ISO 4217.")
     price_display = serializers.SerializerMethodField()
     capacity = serializers.IntegerField()
-    seats_left = serializers.IntegerField()
+    seats_left = serializers.SerializerMethodField()
     waitlist_enabled = serializers.BooleanField()
     availability = serializers.SerializerMethodField()
     credit_value = serializers.DecimalField(
@@ -76,6 +76,10 @@ class OfferingOutput(serializers.Serializer[Any]):
 
     def get_price_display(self, offering: Offering) -> str:
         return format_price(offering.price_minor, offering.currency)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_seats_left(self, offering: Offering) -> int:
+        return selectors.offering_seats(offering).left
 
     @extend_schema_field(AvailabilityOutput)
     def get_availability(self, offering: Offering) -> dict[str, str]:
@@ -358,7 +362,7 @@ class StaffOfferingOutput(serializers.Serializer[Any]):
     delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices)
     location = serializers.CharField()
     capacity = serializers.IntegerField()
-    seats_taken = serializers.IntegerField()
+    seats_taken = serializers.SerializerMethodField()
     price_minor = serializers.IntegerField()
     currency = serializers.CharField()
     seat_hold_minutes = serializers.IntegerField()
@@ -367,6 +371,10 @@ class StaffOfferingOutput(serializers.Serializer[Any]):
     lms_course_ref = serializers.CharField()
     status = serializers.CharField()
     published_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_seats_taken(self, offering: Offering) -> int:
+        return selectors.offering_seats(offering).taken
 
 
 class OfferingInput(serializers.Serializer[Any]):
