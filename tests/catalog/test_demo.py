@@ -16,11 +16,13 @@ def seed() -> str:
 
 
 def test_seeding_twice_changes_nothing(db):
+    from enrollment.models import Enrollment
+
     assert seed().strip() == "Demo data seeded."
-    counts = (Microcredential.objects.count(), Offering.objects.count())
+    counts = (Microcredential.objects.count(), Offering.objects.count(), Enrollment.objects.count())
 
     assert seed().strip() == "Demo data already present; left as it is."
-    assert (Microcredential.objects.count(), Offering.objects.count()) == counts
+    assert (Microcredential.objects.count(), Offering.objects.count(), Enrollment.objects.count()) == counts
 
 
 def test_demo_catalog_shows_every_case(db, client):
@@ -78,7 +80,7 @@ def _pages_count(client, offering: Offering) -> dict[str, str]:
 
 
 def test_every_page_counts_the_demo_seats_its_enrollments_hold(db, client):
-    from enrollment.models import SEAT_STATES, Enrollment
+    from enrollment.models import SEAT_STATES, Enrollment, EnrollmentMessage
     from identity.models import User
 
     seed()
@@ -104,3 +106,5 @@ def test_every_page_counts_the_demo_seats_its_enrollments_hold(db, client):
             offering.microcredential.title,
         )
     assert Enrollment.objects.filter(status="waitlisted").count() == 3
+    # The demo learners' addresses go nowhere: no confirmation waits to be sent to them.
+    assert not EnrollmentMessage.objects.filter(sent_at__isnull=True).exists()
