@@ -108,3 +108,29 @@ def test_every_page_counts_the_demo_seats_its_enrollments_hold(db, client):
     assert Enrollment.objects.filter(status="waitlisted").count() == 3
     # The demo learners' addresses go nowhere: no confirmation waits to be sent to them.
     assert not EnrollmentMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_a_demo_seeded_before_enrollments_gets_them_on_the_next_start(db):
+    """The report's database: the catalog's counter set directly, no enrollment behind it."""
+    from catalog.demo import NORTHFIELD_OFFERINGS, course_ref, seed_catalog
+    from enrollment.models import SEAT_STATES, Enrollment
+    from tenants.demo import seed_demo
+
+    seed_demo()
+    seed_catalog()
+    northfield = Tenant.objects.get(slug="northfield")
+    for spec in NORTHFIELD_OFFERINGS:
+        Offering.objects.filter(tenant=northfield, lms_course_ref=course_ref(northfield, spec)).update(
+            seats_taken=spec.seats_taken
+        )
+    sql = Offering.objects.get(microcredential__title="SQL Fundamentals")
+    assert (sql.seats_taken, sql.enrollments.count()) == (17, 0)
+
+    assert seed().strip() == "Demo data seeded."
+
+    sql.refresh_from_db()
+    assert (sql.seats_taken, sql.enrollments.filter(status__in=SEAT_STATES).count()) == (17, 17)
+    assert (
+        Enrollment.objects.filter(offering__tenant=northfield).count()
+        == sum(s.seats_taken for s in NORTHFIELD_OFFERINGS) + 3
+    )
