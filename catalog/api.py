@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -384,7 +385,15 @@ class OfferingInput(serializers.Serializer[Any]):
     delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices)
     location = serializers.CharField(required=False, allow_blank=True, max_length=300)
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
-    price_minor = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_MINOR, required=False)
+    price_minor = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_AMOUNT_MINOR,
+        required=False,
+        error_messages={
+            # Lazy: the class is built once, the message is read in each request's language.
+            "max_value": gettext_lazy("A price can be at most 99999999 minor units: the most Stripe charges.")
+        },
+    )
     currency = serializers.CharField(required=False, min_length=3, max_length=3)
     seat_hold_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
     waitlist_enabled = serializers.BooleanField(required=False)

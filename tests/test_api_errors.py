@@ -12,10 +12,12 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from catalog.models import Offering
 from microcred.error_pages import server_error
 from microcred.errors import MicrocredError
 from microcred.input_guard import MAX_QUERY_STRING
-from tests.catalog.factories import OfferingFactory
+from tests.catalog.factories import MicrocredentialFactory, OfferingFactory
+from tests.catalog.test_api import api, offering_payload
 
 
 class Full(MicrocredError):
@@ -160,3 +162,18 @@ def test_gunicorn_accepts_request_lines_longer_than_django_s_own_limit():
 
     assert isinstance(config["limit_request_line"], int)
     assert config["limit_request_line"] > MAX_QUERY_STRING + 1000
+
+
+def test_an_over_large_api_price_says_the_limit_and_nothing_is_saved(world):
+    mc = MicrocredentialFactory.create(unit=world.a_unit1)
+    client = api(world, world.a_unit1_admin)
+
+    response = client.post(
+        "/api/v1/staff/offerings/", offering_payload(mc.pk, price_minor=2**63), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "price_minor": ["A price can be at most 99999999 minor units: the most Stripe charges."]
+    }
+    assert not Offering.objects.exists()
