@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -24,11 +25,12 @@ from rest_framework.views import APIView
 
 from catalog import selectors, services
 from catalog.errors import CatalogInvalid
-from catalog.forms import CatalogFilterForm
+from catalog.forms import MAX_CAPACITY, CatalogFilterForm
 from catalog.models import CreditType, DeliveryMode, Level, Microcredential, Offering, RefundPolicy
-from catalog.money import format_price
+from catalog.money import MAX_AMOUNT_MINOR, format_price
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
+from microcred.api import IdField
 from tenants.api_auth import api_staff_access
 from tenants.errors import NotVisible
 from tenants.models import Tenant
@@ -240,7 +242,7 @@ class MicrocredentialInput(serializers.Serializer[Any]):
     credit_value = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=False)
     credit_type = serializers.ChoiceField(choices=CreditType.choices, required=False)
     level = serializers.ChoiceField(choices=Level.choices, required=False)
-    parts = serializers.ListField(child=serializers.IntegerField(), required=False)
+    parts = serializers.ListField(child=IdField(), required=False)
 
 
 MICROCREDENTIAL_INPUT_FIELDS = (
@@ -378,7 +380,7 @@ class StaffOfferingOutput(serializers.Serializer[Any]):
 
 
 class OfferingInput(serializers.Serializer[Any]):
-    microcredential = serializers.IntegerField(required=False, help_text="Only when creating.")
+    microcredential = IdField(required=False, help_text="Only when creating.")
     cohort_label = serializers.CharField(required=False, allow_blank=True, max_length=100)
     starts_at = serializers.DateTimeField(help_text="With an offset, like 2026-03-02T18:00:00-06:00.")
     ends_at = serializers.DateTimeField()
@@ -390,14 +392,20 @@ class OfferingInput(serializers.Serializer[Any]):
     schedule = serializers.CharField(required=False, allow_blank=True, max_length=300)
     delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices)
     location = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    capacity = serializers.IntegerField(min_value=1)
-    price_minor = serializers.IntegerField(min_value=0, required=False)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
+    price_minor = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_AMOUNT_MINOR,
+        required=False,
+        error_messages={
+            # Lazy: the class is built once, the message is read in each request's language.
+            "max_value": gettext_lazy("A price can be at most 99999999 minor units: the most Stripe charges.")
+        },
+    )
     currency = serializers.CharField(required=False, min_length=3, max_length=3)
     seat_hold_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
     waitlist_enabled = serializers.BooleanField(required=False)
-    refund_policy = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Null: the unit's default."
-    )
+    refund_policy = IdField(required=False, allow_null=True, help_text="Null: the unit's default.")
     lms_course_ref = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 

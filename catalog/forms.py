@@ -16,7 +16,17 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CreditType, DeliveryMode, Microcredential, Offering, RefundPolicy
-from catalog.money import MoneyInputError, format_money, known_currency, minor_exponent, parse_major, to_major
+from catalog.money import (
+    MoneyInputError,
+    MoneyTooLarge,
+    format_money,
+    known_currency,
+    minor_exponent,
+    parse_amount,
+    parse_major,
+    to_major,
+    too_large_message,
+)
 from catalog.refunds import Tier
 from catalog.selectors import CatalogQuery, Sort
 from tenants.models import Tenant, Unit
@@ -29,6 +39,8 @@ CREDIT_STEPS = (1, 3, 5, 10)
 MIN_YEAR, MAX_YEAR = 2000, 2200
 MAX_PRICE = Decimal(10**9)
 MAX_CREDITS = Decimal(9999)
+# Seats in one offering (the console's form and the API alike).
+MAX_CAPACITY = 100_000
 
 
 def _months_ahead(tz: ZoneInfo, count: int = 12) -> list[date]:
@@ -230,6 +242,10 @@ def _time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
 
 
+OFFERING_MODEL_FIELDS = frozenset(
+    {"starts_at", "ends_at", "enrollment_opens_at", "enrollment_closes_at", "delivery_mode"}
+    | {"location", "price_minor", "seat_hold_minutes"}
+)
 DATETIME_FIELDS = ("starts_at", "ends_at", "enrollment_opens_at", "enrollment_closes_at")
 
 
@@ -262,7 +278,7 @@ class OfferingForm(forms.Form):
         max_length=300,
         help_text=_("Campus, building and room; needed in person and hybrid."),
     )
-    capacity = forms.IntegerField(label=_("Capacity (seats)"), min_value=1, max_value=100000)
+    capacity = forms.IntegerField(label=_("Capacity (seats)"), min_value=1, max_value=MAX_CAPACITY)
     price = forms.CharField(
         label=_("Price"),
         max_length=20,
@@ -342,9 +358,33 @@ class OfferingForm(forms.Form):
         if currency and "price" in data:
             try:
                 data["price_minor"] = parse_major(data["price"], currency)
+            except MoneyTooLarge:
+                self.add_error("price", too_large_message(currency, noun="price"))
             except MoneyInputError as exc:
                 self.add_error("price", str(exc))
+        elif "price" in data:  # no currency to read it in: still say what any currency refuses
+            try:
+                parse_amount(data["price"])
+            except MoneyInputError as exc:
+                self.add_error("price", str(exc))
+        self._row_rules(data)
         return data
+
+    def _row_rules(self, data: dict[str, Any]) -> None:
+        """The offering's own single-row rules (dates in order, a location in person), checked
+        on what did parse, so every mistake shows at once rather than one round at a time. The
+        service checks them again; these only add to fields without an error yet."""
+        names = [n for n in ("price_minor", *self.fields) if n in data and n != "price"]
+        offering = Offering(
+            **{n: data[n] for n in names if data[n] is not None and n in OFFERING_MODEL_FIELDS}
+        )
+        try:
+            offering.clean()
+        except ValidationError as exc:
+            for name, problems in exc.message_dict.items():
+                if name in self.fields and name not in self.errors:
+                    for problem in problems:
+                        self.add_error(name, problem)
 
     def _aware(self, name: str, naive: datetime, tz: ZoneInfo) -> datetime | None:
         aware = naive.replace(tzinfo=tz)

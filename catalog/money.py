@@ -22,8 +22,25 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 
 
+# Stripe charges at most eight digits of minor units (999,999.99 USD; 99,999,999 JPY), so no
+# price, fee or refund may be larger: https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+MAX_AMOUNT_MINOR = 99_999_999
+
+
 class MoneyInputError(ValueError):
     """An amount a person typed that the currency cannot hold."""
+
+
+class MoneyTooLarge(MoneyInputError):
+    """More than Stripe can charge (MAX_AMOUNT_MINOR)."""
+
+
+def too_large_message(currency: str, *, noun: str = "") -> str:
+    """ "A price can be at most €999,999.99." """
+    largest = format_money(MAX_AMOUNT_MINOR, currency)
+    if noun == "price":
+        return _("A price can be at most %(max)s.") % {"max": largest}
+    return _("An amount can be at most %(max)s.") % {"max": largest}
 
 
 @dataclass(frozen=True)
@@ -70,16 +87,27 @@ def format_price(amount_minor: int, currency: str) -> str:
     return _("Free") if amount_minor == 0 else format_money(amount_minor, currency)
 
 
-def parse_major(text: str | Decimal, currency: str) -> int:
-    """ "1,250.00" USD → 125000. Refuses more decimals than the currency has."""
+def parse_amount(text: str | Decimal) -> Decimal:
+    """What any currency refuses: not a number, or below zero."""
     raw = str(text).strip().replace(",", "").replace("_", "")
     try:
         amount = Decimal(raw)
     except InvalidOperation:
         raise MoneyInputError(_("Enter an amount like 1250.00.")) from None
-    if not amount.is_finite() or amount < 0:
+    if amount.is_nan():
+        raise MoneyInputError(_("Enter an amount like 1250.00."))
+    if amount < 0:
         raise MoneyInputError(_("Enter an amount of zero or more."))
+    return amount
+
+
+def parse_major(text: str | Decimal, currency: str) -> int:
+    """ "1,250.00" USD → 125000. Refuses more decimals than the currency has, and more than
+    Stripe can charge."""
+    amount = parse_amount(text)
     exponent = minor_exponent(currency)
+    if amount.is_infinite() or amount.adjusted() > 12 or amount.scaleb(exponent) > MAX_AMOUNT_MINOR:
+        raise MoneyTooLarge(too_large_message(currency))
     minor = amount.scaleb(exponent)
     if minor != minor.to_integral_value():
         if exponent == 0:

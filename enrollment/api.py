@@ -27,6 +27,7 @@ from enrollment import presenters, selectors, services
 from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
 from enrollment.services import idempotency
 from identity.models import User
+from microcred.api import IdField
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 
@@ -165,7 +166,7 @@ REFUSALS = {
 
 
 class EnrollInput(serializers.Serializer[Any]):
-    offering = serializers.IntegerField(min_value=1)
+    offering = IdField()
 
 
 class EnrollmentListApi(APIView):
@@ -396,7 +397,7 @@ class ReasonInput(serializers.Serializer[Any]):
 
 
 class MoveInput(ReasonInput):
-    offering = serializers.IntegerField(help_text="Another offering of the same microcredential.")
+    offering = IdField(help_text="Another offering of the same microcredential.")
 
 
 class StaffEnrollmentActionApi(StaffApi):

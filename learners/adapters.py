@@ -17,7 +17,7 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -119,7 +119,18 @@ def social_app_for(provider: SocialProvider) -> SocialApp:
     return SocialApp(provider=provider.kind, name=provider.get_kind_display(), **common)
 
 
+class NoSocialApp(SocialApp.DoesNotExist, Http404):  # type: ignore[misc]
+    """A provider this tenant has not set up: a 404 page, where allauth's own code still reads
+    the DoesNotExist it expects."""
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
+    def get_app(self, request: HttpRequest | None, provider: str, client_id: str | None = None) -> SocialApp:
+        try:
+            return super().get_app(request, provider, client_id)
+        except SocialApp.DoesNotExist:
+            raise NoSocialApp(_("This sign-in method is not offered here.")) from None
+
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:

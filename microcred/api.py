@@ -5,11 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from microcred.errors import MicrocredError
+
+# PostgreSQL's bigint: every id column. A larger number can name nothing, so it is refused as
+# input (raw SQL would fail on it, a save would overflow) instead of reaching the database.
+BIGINT_MAX = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """An id a client sends: a positive bigint."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(**kwargs)
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

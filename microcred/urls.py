@@ -3,6 +3,12 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
+# Under /api/ every error answers in the API's shape, never as an HTML page.
+handler400 = "microcred.error_pages.bad_request"
+handler403 = "microcred.error_pages.permission_denied"
+handler404 = "microcred.error_pages.page_not_found"
+handler500 = "microcred.error_pages.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("learners.api_urls")),

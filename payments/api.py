@@ -19,8 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.money import MAX_AMOUNT_MINOR
 from enrollment.api import ErrorOutput
 from identity.models import User
+from microcred.api import IdField
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
 from payments.services import cancellation, orders, refunds, staff_refunds
@@ -67,7 +69,7 @@ class OrderOutput(serializers.Serializer[Any]):
 
 class OrderInput(serializers.Serializer[Any]):
     enrollments = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         min_length=1,
         max_length=20,
         help_text="Ids of the learner's held paid enrollments, all in one currency.",
@@ -152,9 +154,9 @@ class RefundOutput(serializers.Serializer[Any]):
 
 
 class RefundInput(serializers.Serializer[Any]):
-    line = serializers.IntegerField(min_value=1, help_text="The order line to refund.")
+    line = IdField(help_text="The order line to refund.")
     amount_minor = serializers.IntegerField(
-        min_value=1, help_text="At most what is left to refund on the line."
+        min_value=1, max_value=MAX_AMOUNT_MINOR, help_text="At most what is left to refund on the line."
     )
     reason = serializers.CharField(max_length=500)
     cancel_enrollment = serializers.BooleanField(default=False)

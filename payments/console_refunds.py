@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog import selectors as catalog_selectors
-from catalog.money import format_money, parse_major
+from catalog.money import MoneyInputError, format_money, parse_major
 from microcred.errors import MicrocredError
 from payments.models import Refund, RefundBatch, RefundState
 from payments.services import refunds, staff_refunds
@@ -111,9 +111,14 @@ def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> Htt
         rows = {r.line.pk: r for r in lines}
         if line_id not in rows:
             raise Http404
+        amount = 0
         if form.is_valid():
             try:
                 amount = parse_major(form.cleaned_data["amount"], rows[line_id].line.currency)
+            except MoneyInputError as exc:
+                form.add_error("amount", str(exc))
+        if form.is_valid():
+            try:
                 staff_refunds.staff_refund(
                     tenant=request.tenant,
                     access=access,

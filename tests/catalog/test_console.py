@@ -359,3 +359,49 @@ def test_an_unknown_status_action_is_404_and_changes_nothing(world, kind):
     assert response.status_code == 404
     offering.refresh_from_db()
     assert (offering.status, offering.microcredential.status) == ("published", "published")
+
+
+def test_every_offering_mistake_shows_at_once_not_in_rounds(world):
+    mc = MicrocredentialFactory.create(unit=world.a_unit1)
+    admin = world.client_for(world.a_unit1_admin, world.a)
+    wrong = offering_form(
+        capacity="0",
+        currency="XYZ",
+        price="-5",
+        ends_at="2031-03-01T10:00",
+        delivery_mode="in_person",
+        location="",
+    )
+
+    body = admin.post(f"/console/catalog/{mc.pk}/offerings/new/", wrong).content.decode()
+
+    for field in ("capacity", "currency", "price", "ends_at", "location"):
+        assert f'id="id_{field}_error"' in body, field
+    assert "Enter an amount of zero or more." in body
+    assert "The end must be after the start." in body
+    assert "Say where learners meet" in body
+    assert not Offering.objects.filter(microcredential=mc).exists()
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "message"),
+    [
+        ("92233720368547758.08", "EUR", "A price can be at most €999,999.99."),
+        ("1000000", "USD", "A price can be at most $999,999.99."),
+        ("1e309", "JPY", "A price can be at most ¥99,999,999."),
+    ],
+)
+def test_an_over_large_price_says_the_limit_in_money(world, price, currency, message):
+    mc = MicrocredentialFactory.create(unit=world.a_unit1)
+    admin = world.client_for(world.a_unit1_admin, world.a)
+
+    response = admin.post(
+        f"/console/catalog/{mc.pk}/offerings/new/", offering_form(price=price, currency=currency)
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_price_error"' in body
+    assert message in body
+    assert "9223372036854775807" not in body
+    assert not Offering.objects.filter(microcredential=mc).exists()

@@ -58,3 +58,14 @@ def test_typed_amounts_become_minor_units(typed, currency, minor):
 def test_amounts_the_currency_cannot_hold_are_refused(typed, currency, message):
     with pytest.raises(MoneyInputError, match=message):
         parse_major(typed, currency)
+
+
+@pytest.mark.parametrize("text", ["100000000", "1e309", "Infinity", "1e999999999"])
+def test_an_amount_beyond_what_stripe_charges_is_refused_in_money(text):
+    with pytest.raises(MoneyInputError, match=r"An amount can be at most \$999,999.99."):
+        parse_major(text, "USD")
+
+
+def test_the_largest_amount_stripe_charges_is_accepted():
+    assert parse_major("999999.99", "USD") == 99_999_999
+    assert parse_major("99999999", "JPY") == 99_999_999
