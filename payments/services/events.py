@@ -74,7 +74,10 @@ def event_apply(*, event_id: int, now: datetime | None = None) -> bool:
     try:
         with transaction.atomic():
             event = (
-                StripeEvent.objects.select_for_update().select_related("tenant").filter(pk=event_id).first()
+                StripeEvent.objects.select_for_update(of=("self",))
+                .select_related("tenant")
+                .filter(pk=event_id)
+                .first()
             )
             if event is None or event.applied_at is not None:
                 return False
