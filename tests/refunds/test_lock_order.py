@@ -33,7 +33,10 @@ def test_events_and_refunds_of_one_tenant_race_without_deadlock(shop: Shop, eage
         payload = json.dumps(event)
         header = stripe.WebhookSignature.generate_signature_header(payload, WHSEC_A)
         return Client(HTTP_HOST="alpha.test").post(
-            "/payments/stripe/webhook/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+            "/payments/stripe/webhook/",
+            payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
         )
 
     def refund(line_id: int) -> Any:
