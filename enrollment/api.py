@@ -3,12 +3,15 @@ and list their enrollments (their session, or a personal token); unit admins rea
 act on them. Errors: {"error": {"code", "message", "fields"}}; refusals are 409s with a code
 (`offering_full`, `already_enrolled`, `enrollment_closed`, ...).
 
-`POST /enrollments/` honours `Idempotency-Key`: a retry gets the first answer (status and body,
-with `Idempotent-Replayed: true`), and enrolls nobody twice.
+Every POST that moves seats or money (here: enrolling, the learner's and staff's enrollment
+actions, staff enrolling by e-mail; payments/api.py: refunds, cancellations) honours
+`Idempotency-Key`: a retry gets the first answer (status and body, with
+`Idempotent-Replayed: true`), and nothing happens twice; another body under the key is a 422.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -146,6 +149,50 @@ def enrollment_body(enrollment: Enrollment, position: int | None = None) -> dict
     }
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID). A retry with the same key and body gets the first answer "
+    "back (with `Idempotent-Replayed: true`) and nothing happens twice; a different body with the "
+    "key is a 422.",
+)
+KEY_REUSED = OpenApiResponse(ERROR_SCHEMA, description="`idempotency_key_reused`.")
+
+
+def answered(answer: idempotency.Answer) -> Response:
+    response = Response(answer.body, status=answer.status)
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def keyed_response(
+    request: Request,
+    *,
+    tenant: Tenant,
+    user: User,
+    asked: tuple[Any, ...],
+    run: Callable[[], tuple[int, dict[str, Any]]],
+) -> Response:
+    """A money- or seat-moving POST, once per `Idempotency-Key` (idempotency.answer_once):
+    `asked` is what the request asks for (path and parsed body), `run` does it and answers."""
+
+    def answer() -> idempotency.Answer:
+        status, body = run()
+        return idempotency.Answer(status, body)
+
+    return answered(
+        idempotency.answer_once(
+            tenant=tenant,
+            user=user,
+            key=request.headers.get("Idempotency-Key"),
+            request_fingerprint=idempotency.fingerprint("POST", *asked),
+            run=answer,
+        )
+    )
+
+
 class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -243,10 +290,7 @@ class EnrollmentListApi(APIView):
                 run=run,
                 stored_by_run=True,
             )
-        response = Response(answer.body, status=answer.status)
-        if answer.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return answered(answer)
 
 
 class EnrollmentDetailApi(APIView):
@@ -269,12 +313,26 @@ class EnrollmentActionApi(APIView):
 
     @extend_schema(
         operation_id="enrollments_act",
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
+        parameters=[
+            OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS)),
+            IDEMPOTENCY_KEY,
+        ],
         request=None,
-        responses={200: EnrollmentOutput, **REFUSALS},
+        responses={200: EnrollmentOutput, 422: KEY_REUSED, **REFUSALS},
     )
     def post(self, request: Request, pk: int, action: str) -> Response:
+        if action not in self.ACTIONS:
+            raise NotVisible(_("Not found."))
         tenant, learner = _tenant(request), _user(request)
+        return keyed_response(
+            request,
+            tenant=tenant,
+            user=learner,
+            asked=("enrollments", pk, action),
+            run=lambda: (200, self._act(tenant, learner, pk, action)),
+        )
+
+    def _act(self, tenant: Tenant, learner: User, pk: int, action: str) -> dict[str, Any]:
         if action == "cancel":
             services.enrollment_cancel(tenant=tenant, learner=learner, enrollment_id=pk)
         elif action == "leave-waitlist":
@@ -286,7 +344,7 @@ class EnrollmentActionApi(APIView):
         else:
             raise NotVisible(_("Not found."))
         found = selectors.enrollment_for_learner(tenant=tenant, learner=learner, enrollment_id=pk)
-        return Response(enrollment_body(found))
+        return enrollment_body(found)
 
 
 # --- Staff ---------------------------------------------------------------------------------
@@ -372,7 +430,8 @@ class StaffEnrollApi(StaffApi):
     @extend_schema(
         operation_id="staff_enroll_by_email",
         request=StaffEnrollInput,
-        responses={201: EnrollmentOutput, 400: ErrorOutput, **REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: EnrollmentOutput, 400: ErrorOutput, 422: KEY_REUSED, **REFUSALS},
     )
     def post(self, request: Request, pk: int) -> Response:
         """Enroll a learner by e-mail address (their account is created if new), outside the
@@ -380,16 +439,26 @@ class StaffEnrollApi(StaffApi):
         data = StaffEnrollInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        result = services.staff_enroll_by_email(
+
+        def run() -> tuple[int, dict[str, Any]]:
+            result = services.staff_enroll_by_email(
+                tenant=self.tenant,
+                access=self.access,
+                actor=_user(request),
+                offering_id=pk,
+                email=values["email"],
+                full_name=values.get("full_name", ""),
+                reason=values.get("reason", ""),
+            )
+            return 201, enrollment_body(result.enrollment, result.waitlist_position)
+
+        return keyed_response(
+            request,
             tenant=self.tenant,
-            access=self.access,
-            actor=_user(request),
-            offering_id=pk,
-            email=values["email"],
-            full_name=values.get("full_name", ""),
-            reason=values.get("reason", ""),
+            user=_user(request),
+            asked=("staff-enroll", pk, dict(values)),
+            run=run,
         )
-        return Response(enrollment_body(result.enrollment, result.waitlist_position), status=201)
 
 
 class ReasonInput(serializers.Serializer[Any]):
@@ -408,39 +477,43 @@ class StaffEnrollmentActionApi(StaffApi):
 
     @extend_schema(
         operation_id="staff_enrollments_act",
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
+        parameters=[
+            OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS)),
+            IDEMPOTENCY_KEY,
+        ],
         request=MoveInput,
-        responses={200: RosterEntryOutput, 400: ErrorOutput, **REFUSALS},
+        responses={200: RosterEntryOutput, 400: ErrorOutput, 422: KEY_REUSED, **REFUSALS},
     )
     def post(self, request: Request, pk: int, action: str) -> Response:
         tenant, access, actor = self.tenant, self.access, _user(request)
-        changed: Enrollment
-        if action == "move":
-            moving = MoveInput(data=request.data)
-            moving.is_valid(raise_exception=True)
-            changed = services.enrollment_move(
-                tenant=tenant,
-                access=access,
-                actor=actor,
-                enrollment_id=pk,
-                to_offering_id=moving.validated_data["offering"],
-                reason=moving.validated_data["reason"],
-            )
-        elif action in ("cancel", "promote"):
-            data = ReasonInput(data=request.data)
-            data.is_valid(raise_exception=True)
-            change = services.staff_cancel if action == "cancel" else services.waitlist_entry_promote
-            changed = change(
-                tenant=tenant,
-                access=access,
-                actor=actor,
-                enrollment_id=pk,
-                reason=data.validated_data["reason"],
-            )
-        else:
+        if action not in self.ACTIONS:
             raise NotVisible(_("Not found."))
-        row = selectors.roster_rows(tenant=self.tenant, offering=changed.offering).get(pk=changed.pk)
-        return Response(RosterEntryOutput(row).data)
+        data = (MoveInput if action == "move" else ReasonInput)(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+
+        def run() -> tuple[int, dict[str, Any]]:
+            changed: Enrollment
+            if action == "move":
+                changed = services.enrollment_move(
+                    tenant=tenant,
+                    access=access,
+                    actor=actor,
+                    enrollment_id=pk,
+                    to_offering_id=values["offering"],
+                    reason=values["reason"],
+                )
+            else:
+                change = services.staff_cancel if action == "cancel" else services.waitlist_entry_promote
+                changed = change(
+                    tenant=tenant, access=access, actor=actor, enrollment_id=pk, reason=values["reason"]
+                )
+            row = selectors.roster_rows(tenant=tenant, offering=changed.offering).get(pk=changed.pk)
+            return 200, dict(RosterEntryOutput(row).data)
+
+        return keyed_response(
+            request, tenant=tenant, user=actor, asked=("staff-enrollments", pk, action, dict(values)), run=run
+        )
 
 
 class OfferWindowInput(serializers.Serializer[Any]):

@@ -5,6 +5,11 @@
 503 `payment_unavailable` when Stripe did not answer (nothing charged, nothing stray: try
 again); 409 `checkout_refused` (not held, mixed currencies, being paid); another learner's or
 tenant's enrollment is a 404.
+
+The refund and cancellation POSTs honour `Idempotency-Key` as `POST /enrollments/` does
+(enrollment/api.py): a retry gets the first answer with `Idempotent-Replayed: true`, and no
+refund is asked twice. `POST /orders/` is idempotent by itself (the same seats give the same
+open order, and Stripe gets its own key per order).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.money import MAX_AMOUNT_MINOR
-from enrollment.api import ErrorOutput
+from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, ErrorOutput, keyed_response
 from identity.models import User
 from microcred.api import IdField
 from payments import selectors
@@ -239,7 +244,8 @@ class RefundListApi(RefundStaffApi):
     @extend_schema(
         operation_id="refunds_create",
         request=RefundInput,
-        responses={201: RefundOutput, 400: ErrorOutput, **REFUND_REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: RefundOutput, 400: ErrorOutput, 422: KEY_REUSED, **REFUND_REFUSALS},
         tags=["refunds"],
         description="Refund part or all of what is left on an order line of a unit you run, with a reason; "
         "optionally cancel the enrollment too. Carried out by a job: `state` moves on from `requested`.",
@@ -247,16 +253,23 @@ class RefundListApi(RefundStaffApi):
     def post(self, request: Request) -> Response:
         data = RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
-        refund = staff_refunds.staff_refund(
-            tenant=_tenant(request),
-            access=self.access,
-            actor=_user(request),
-            line_id=data.validated_data["line"],
-            amount_minor=data.validated_data["amount_minor"],
-            reason=data.validated_data["reason"],
-            cancel_enrollment=data.validated_data["cancel_enrollment"],
+        values = data.validated_data
+
+        def run() -> tuple[int, dict[str, Any]]:
+            refund = staff_refunds.staff_refund(
+                tenant=_tenant(request),
+                access=self.access,
+                actor=_user(request),
+                line_id=values["line"],
+                amount_minor=values["amount_minor"],
+                reason=values["reason"],
+                cancel_enrollment=values["cancel_enrollment"],
+            )
+            return 201, _refund_body(refund.pk)
+
+        return keyed_response(
+            request, tenant=_tenant(request), user=_user(request), asked=("refunds", dict(values)), run=run
         )
-        return Response(_refund_body(refund.pk), status=201)
 
 
 class RefundActionApi(RefundStaffApi):
@@ -264,9 +277,18 @@ class RefundActionApi(RefundStaffApi):
 
     @extend_schema(
         operation_id="refunds_act",
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
         request=NoteInput,
-        responses={200: RefundOutput, 201: RefundOutput, 400: ErrorOutput, **REFUND_REFUSALS},
+        parameters=[
+            OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS)),
+            IDEMPOTENCY_KEY,
+        ],
+        responses={
+            200: RefundOutput,
+            201: RefundOutput,
+            400: ErrorOutput,
+            422: KEY_REUSED,
+            **REFUND_REFUSALS,
+        },
         tags=["refunds"],
         description="A failed refund: `retry` (201, the new refund; the failed one is resolved, "
         "pointing to it) "
@@ -278,15 +300,18 @@ class RefundActionApi(RefundStaffApi):
         self._refund(pk, act=True)
         data = NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if action == "retry":
-            new = refunds.refund_retry(
-                tenant=_tenant(request), refund_id=pk, actor=_user(request), note=data.validated_data["note"]
-            )
-            return Response(_refund_body(new.pk), status=201)
-        refunds.refund_resolve(
-            tenant=_tenant(request), refund_id=pk, actor=_user(request), note=data.validated_data["note"]
+        tenant, actor, note = _tenant(request), _user(request), data.validated_data["note"]
+
+        def run() -> tuple[int, dict[str, Any]]:
+            if action == "retry":
+                new = refunds.refund_retry(tenant=tenant, refund_id=pk, actor=actor, note=note)
+                return 201, _refund_body(new.pk)
+            refunds.refund_resolve(tenant=tenant, refund_id=pk, actor=actor, note=note)
+            return 200, _refund_body(pk)
+
+        return keyed_response(
+            request, tenant=tenant, user=actor, asked=("refunds", pk, action, {"note": note}), run=run
         )
-        return Response(_refund_body(pk))
 
 
 class CancellationOutput(serializers.Serializer[Any]):
@@ -348,7 +373,8 @@ class CancellationApi(APIView):
     @extend_schema(
         operation_id="cancellations_create",
         request=CancellationInput,
-        responses={200: CancellationDoneOutput, 400: ErrorOutput, **REFUND_REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: CancellationDoneOutput, 400: ErrorOutput, 422: KEY_REUSED, **REFUND_REFUSALS},
         tags=["refunds"],
         description="Cancel the paid seat and ask for the refund quoted "
         "(none when the policy gives nothing).",
@@ -356,16 +382,22 @@ class CancellationApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = CancellationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        enrollment, refund = cancellation.paid_enrollment_cancel(
-            tenant=_tenant(request),
-            learner=_user(request),
-            enrollment_id=pk,
-            expected_minor=data.validated_data["expected_minor"],
-        )
-        return Response(
-            {
+        tenant, learner, expected = _tenant(request), _user(request), data.validated_data["expected_minor"]
+
+        def run() -> tuple[int, dict[str, Any]]:
+            enrollment, refund = cancellation.paid_enrollment_cancel(
+                tenant=tenant, learner=learner, enrollment_id=pk, expected_minor=expected
+            )
+            return 200, {
                 "enrollment": enrollment.pk,
-                "status": enrollment.status,
+                "status": str(enrollment.status),
                 "refund": _refund_body(refund.pk) if refund is not None else None,
             }
+
+        return keyed_response(
+            request,
+            tenant=tenant,
+            user=learner,
+            asked=("cancellations", pk, {"expected_minor": expected}),
+            run=run,
         )

@@ -132,6 +132,22 @@ def idempotent(
         return Answer(first.status_code or 200, first.body or {}, replayed=True)
 
 
+def answer_once(
+    *,
+    tenant: Tenant,
+    user: User,
+    key: str | None,
+    request_fingerprint: str,
+    run: Callable[[], Answer],
+) -> Answer:
+    """The one way an API POST that moves money or seats honours `Idempotency-Key` (refunds,
+    cancellations, staff enrollment and its actions, the learner's enrollment actions): without
+    a key, `run` simply runs; with one, `idempotent` runs it once and replays its first answer."""
+    if key is None:
+        return run()
+    return idempotent(tenant=tenant, user=user, key=key, request_fingerprint=request_fingerprint, run=run)
+
+
 def idempotency_records_purge(*, now: Any = None) -> int:
     now = now or timezone.now()
     deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=now - KEEP_FOR).delete()

@@ -5,6 +5,11 @@ event's type (payments.events) and marks the event applied in the same transacti
 event row's lock. Two jobs for one event (a duplicate delivery racing, a redelivered task) run
 one after the other and the second finds it applied: each event's effects happen once. A job
 that dies leaves the event unapplied; the minute sweep finds it again.
+
+Locks: every `select_for_update` in payments and ledger names its own rows (`of=("self",)`):
+a joined tenant (or line) is read, never locked, so events and refunds of one tenant do not
+queue on, or deadlock over, the tenant row that every insert checks with FOR KEY SHARE. Order
+taken: the event, then the order, its lines (by pk), the refund, the ledger transaction.
 """
 
 from __future__ import annotations
@@ -74,7 +79,10 @@ def event_apply(*, event_id: int, now: datetime | None = None) -> bool:
     try:
         with transaction.atomic():
             event = (
-                StripeEvent.objects.select_for_update().select_related("tenant").filter(pk=event_id).first()
+                StripeEvent.objects.select_for_update(of=("self",))
+                .select_related("tenant")
+                .filter(pk=event_id)
+                .first()
             )
             if event is None or event.applied_at is not None:
                 return False

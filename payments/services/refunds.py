@@ -273,7 +273,7 @@ def _refused(refund_id: int, *, reason: str, now: datetime) -> None:
 def _save_answer(refund_id: int, answer: dict[str, Any], *, now: datetime, stripe_event_id: str = "") -> str:
     """Stripe's refund object, from the call or from an event, applied to our row (forward only)."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("line").get(pk=refund_id)
+        refund = Refund.objects.select_for_update(of=("self",)).select_related("line").get(pk=refund_id)
         fields = []
         if not refund.stripe_refund_id and answer.get("id"):
             refund.stripe_refund_id = answer["id"]

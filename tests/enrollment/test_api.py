@@ -374,3 +374,28 @@ def test_the_written_out_answer_is_the_documented_shape_in_every_state(world):
     assert held.status == "held"
     assert enrollment_body(held) == EnrollmentOutput(held).data
     assert enrollment_body(held)["hold_expires_at"].endswith("Z")
+
+
+def test_staff_enroll_and_cancel_replay_under_their_idempotency_key(world):
+    offering = make_offering(world, capacity=3)
+    admin = api(world, world.a_unit1_admin)
+    url = f"/api/v1/staff/offerings/{offering.pk}/enrollments/"
+    body = {"email": "retry@example.test", "reason": "Phone enrollment"}
+    first = admin.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="staff-1")
+    again = admin.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="staff-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    other = admin.post(
+        url, {**body, "email": "other@example.test"}, format="json", HTTP_IDEMPOTENCY_KEY="staff-1"
+    )
+    assert other.status_code == 422
+    assert Enrollment.objects.filter(offering=offering).count() == 1
+
+    cancel = f"/api/v1/staff/enrollments/{first.json()['id']}/cancel/"
+    done = admin.post(cancel, {"reason": "Asked"}, format="json", HTTP_IDEMPOTENCY_KEY="staff-2")
+    replay = admin.post(cancel, {"reason": "Asked"}, format="json", HTTP_IDEMPOTENCY_KEY="staff-2")
+    assert (done.status_code, replay.status_code) == (200, 200)  # not a 409: the first answer
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["status"] == "cancelled"
