@@ -2,7 +2,6 @@
 own database, Redis db and ports, both answer, and a second Ctrl-C / SIGTERM while stopping still
 stops every process each started."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -78,7 +77,8 @@ def test_two_instances_have_their_own_data_and_ports_and_stop_on_repeated_signal
         stripes = [field(b, "local Stripe (northfield ") for b in banners]
         assert len(set(addresses)) == 2
         assert len(set(redis_dbs)) == 2
-        assert databases == names and len(set(databases)) == 2
+        assert databases == names
+        assert len(set(databases)) == 2
         assert len(set(stripes)) == 2
         for banner, address in zip(banners, addresses, strict=True):
             port = address.rpartition(":")[2]
