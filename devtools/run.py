@@ -15,10 +15,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from devtools.services import DATA_DIR, ROOT, instance_database, lock_data_dir, resolve
 
@@ -58,6 +60,12 @@ def _webhook_secret(data_dir: Path, slug: str) -> str:
     return path.read_text().strip()
 
 
+def _relay(stream: IO[bytes] | None) -> None:
+    for line in stream or ():
+        sys.stdout.write(line.decode(errors="replace"))
+        sys.stdout.flush()
+
+
 def _start_local_stripes(
     host: str, port: int, data_dir: Path, env: dict[str, str], processes: dict[str, subprocess.Popen[bytes]]
 ) -> dict[str, tuple[str, str]]:
@@ -88,6 +96,8 @@ def _start_local_stripes(
         if "listening on " not in first:
             raise RuntimeError(f"the local Stripe for {slug} did not start: {first!r}")
         found[slug] = (first.split("listening on ", 1)[1].strip(), secret)
+        # Keep passing on what it prints, so a full pipe never blocks it.
+        threading.Thread(target=_relay, args=(proc.stdout,), daemon=True).start()
     return found
 
 
