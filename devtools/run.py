@@ -9,17 +9,21 @@ Ctrl-C stops every process it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
-from devtools.services import DATA_DIR, ROOT, port_answers, resolve
+from devtools.services import DATA_DIR, ROOT, instance_database, lock_data_dir, resolve
 
 BIN = Path(sys.executable).parent
 
@@ -34,19 +38,17 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-# The demo tenants each get a local Stripe (an account of their own): its API and hosted
-# checkout page on these ports (or free ones), its events to the tenant's webhook by slug.
-STRIPE_LOCAL_PORTS = {"northfield": 12111, "harbor": 12112}
+DEMO_STRIPES = ("northfield", "harbor")
 
 
-def _free_port(host: str, preferred: int) -> int:
-    if not port_answers(host, preferred):
-        return preferred
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and hold the web port now (0: the OS picks one); gunicorn inherits the socket."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _webhook_secret(data_dir: Path, slug: str) -> str:
@@ -59,11 +61,19 @@ def _webhook_secret(data_dir: Path, slug: str) -> str:
     return path.read_text().strip()
 
 
-def _local_stripes(host: str, port: int, data_dir: Path) -> dict[str, tuple[str, str, list[str]]]:
-    """slug → (API base, webhook secret, command) of each demo tenant's local Stripe."""
-    found: dict[str, tuple[str, str, list[str]]] = {}
-    for slug, preferred in STRIPE_LOCAL_PORTS.items():
-        stripe_port = _free_port(host, preferred)
+def _relay(stream: IO[bytes] | None) -> None:
+    for line in stream or ():
+        sys.stdout.write(line.decode(errors="replace"))
+        sys.stdout.flush()
+
+
+def _start_local_stripes(
+    host: str, port: int, data_dir: Path, env: dict[str, str], processes: dict[str, subprocess.Popen[bytes]]
+) -> dict[str, tuple[str, str]]:
+    """Start each demo tenant's local Stripe on a port its own server binds (port 0: no race);
+    slug → (API base it reports, webhook secret)."""
+    found: dict[str, tuple[str, str]] = {}
+    for slug in DEMO_STRIPES:
         secret = _webhook_secret(data_dir, slug)
         command = [
             sys.executable,
@@ -72,7 +82,7 @@ def _local_stripes(host: str, port: int, data_dir: Path) -> dict[str, tuple[str,
             "--host",
             host,
             "--port",
-            str(stripe_port),
+            "0",
             "--webhook-url",
             f"http://{host}:{port}/payments/stripe/webhook/{slug}/",
             "--webhook-secret",
@@ -81,7 +91,14 @@ def _local_stripes(host: str, port: int, data_dir: Path) -> dict[str, tuple[str,
             str(data_dir / f"stripe-local-{slug}.json"),
             "--quiet",
         ]
-        found[slug] = (f"http://{host}:{stripe_port}", secret, command)
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE)
+        processes[f"stripe-{slug}"] = proc
+        first = proc.stdout.readline().decode() if proc.stdout else ""
+        if "listening on " not in first:
+            raise RuntimeError(f"the local Stripe for {slug} did not start: {first!r}")
+        found[slug] = (first.split("listening on ", 1)[1].strip(), secret)
+        # Keep passing on what it prints, so a full pipe never blocks it.
+        threading.Thread(target=_relay, args=(proc.stdout,), daemon=True).start()
     return found
 
 
@@ -106,26 +123,42 @@ def _wait_ready(url: str, processes: dict[str, subprocess.Popen[bytes]], timeout
     return False
 
 
-def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def _killpg(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]], timeout: float = 15) -> None:
+    """SIGTERM every process group, wait up to `timeout`, then SIGKILL what is left of each group
+    (also children a stopped leader left behind)."""
     for proc in processes.values():
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
+        _killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
     for name, proc in processes.items():
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             print(f"{name} did not stop in time; killing it.", flush=True)
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
-def _banner(address: str, seconds: float, services_lines: list[str], stripes: dict[str, str]) -> str:
+def _at(where: str, host: str, port: int) -> str:
+    """A demo account's address as this instance serves it (the lists say 127.0.0.1:8000)."""
+    return where.replace("127.0.0.1:8000", f"{host}:{port}").replace("localhost:8000", f"localhost:{port}")
+
+
+def _banner(
+    address: str, port: int, seconds: float, services_lines: list[str], stripes: dict[str, str]
+) -> str:
     from learners.demo_accounts import DEMO_LEARNERS
     from tenants.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    accounts = "\n".join(f"    {a.email:<34} {a.role:<38} {a.where}" for a in DEMO_ACCOUNTS)
-    learners = "\n".join(f"    {a.email:<34} {a.full_name:<38} {a.where}" for a in DEMO_LEARNERS)
+    host = address.removeprefix("http://").rpartition(":")[0]
+    accounts = "\n".join(f"    {a.email:<34} {a.role:<38} {_at(a.where, host, port)}" for a in DEMO_ACCOUNTS)
+    learners = "\n".join(
+        f"    {a.email:<34} {a.full_name:<38} {_at(a.where, host, port)}" for a in DEMO_LEARNERS
+    )
     return f"""
 ================================================================================
  Microcred is ready at {address}   (took {seconds:.1f} s)
@@ -145,27 +178,50 @@ def _banner(address: str, seconds: float, services_lines: list[str], stripes: di
 """.strip("\n")
 
 
+_stopping = False
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    """The first Ctrl-C / SIGTERM stops; any later one, while stopping, is ignored."""
+    global _stopping
+    if _stopping:
+        return
+    _stopping = True
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _stopping
+    _stopping = False
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("MICROCRED_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("MICROCRED_PORT", "8000")))
+    parser.add_argument(
+        "--port", type=int, default=None, help="web port (default MICROCRED_PORT, else 8000 or a free one)"
+    )
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
     # Started in the background by a shell without job control, SIGINT arrives ignored: take it back.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    address = f"http://{args.host}:{args.port}"
-    if port_answers(args.host, args.port):
-        print(f"!!! Something already answers on {args.host}:{args.port}. Stop it, or set MICROCRED_PORT.")
-        return 1
-
-    services = resolve(data_dir=args.data_dir)
+    signal.signal(signal.SIGINT, _interrupt)
     data_dir: Path = args.data_dir
+    data_lock = lock_data_dir(data_dir)
+    if data_lock is None:
+        print(f"!!! Another `make run` uses {data_dir}. Stop it, or give this one --data-dir.", flush=True)
+        return 1
+    asked = args.port if args.port is not None else os.environ.get("MICROCRED_PORT")
+    try:
+        web_socket = _listen(args.host, int(asked) if asked is not None else 8000)
+    except OSError:
+        if asked is not None:
+            print(f"!!! {args.host}:{asked} is in use. Stop what uses it, or set MICROCRED_PORT.", flush=True)
+            return 1
+        web_socket = _listen(args.host, 0)  # 8000 is taken (another instance?): any free port
+    port = int(web_socket.getsockname()[1])
+    address = f"http://{args.host}:{port}"
+
+    # Redis db None: on a shared local Redis each instance claims a db of its own.
+    services = resolve(database=instance_database(data_dir), redis_db=None, data_dir=data_dir)
     env = {
         **os.environ,
         **services.env(),
@@ -176,33 +232,29 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("DJANGO_SECRET_KEY", _secret_key(data_dir))
     env.setdefault("DJANGO_HTTPS", "0")
     env.setdefault("EMAIL_DELIVERY_BACKEND", "django.core.mail.backends.console.EmailBackend")
-    env.setdefault("PUBLIC_PORT", str(args.port))  # links in e-mails sent by Celery jobs
+    env["PUBLIC_PORT"] = str(port)  # links in e-mails sent by Celery jobs
     env.setdefault("STATIC_ROOT", str(data_dir / "static"))
     env.setdefault("MEDIA_ROOT", str(data_dir / "media"))
-    env.setdefault(
-        "DJANGO_CSRF_TRUSTED_ORIGINS",
-        f"{address},http://localhost:{args.port},http://harbor.localhost:{args.port}",
-    )
-    stripes = _local_stripes(args.host, args.port, data_dir)
-    env.setdefault("STRIPE_API_BASES", ",".join(f"{slug}={base}" for slug, (base, _s, _c) in stripes.items()))
+    env["DJANGO_CSRF_TRUSTED_ORIGINS"] = f"{address},http://localhost:{port},http://harbor.localhost:{port}"
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         print(f"Database: {services.database_source}\nRedis:    {services.redis_source}", flush=True)
+        stripes = _start_local_stripes(args.host, port, data_dir, env, processes)
+        env["STRIPE_API_BASES"] = ",".join(f"{slug}={base}" for slug, (base, _s) in stripes.items())
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
         _manage(env, "seed_demo_learners")
         _manage(env, "collectstatic", "--noinput", "-v", "0")
-        for slug, (_base, secret, _command) in stripes.items():
+        for slug, (_base, secret) in stripes.items():
             _manage(
                 env, "stripe_keys_set", slug, "--secret-key", "sk_test_local_demo", "--webhook-secret", secret
             )
         commands = {
-            **{f"stripe-{slug}": command for slug, (_b, _s, command) in stripes.items()},
             "web": [
                 str(BIN / "gunicorn"),
                 "microcred.wsgi",
                 "--bind",
-                f"{args.host}:{args.port}",
+                f"fd://{web_socket.fileno()}",
                 "--workers",
                 env.get("WEB_CONCURRENCY", "2"),
                 "--access-logfile",
@@ -231,16 +283,24 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, command in commands.items():
             # Own process groups: Ctrl-C reaches this script, which stops them in order.
-            processes[name] = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+            fds = (web_socket.fileno(),) if name == "web" else ()
+            processes[name] = subprocess.Popen(
+                command, env=env, cwd=ROOT, start_new_session=True, pass_fds=fds
+            )
+        web_socket.close()  # gunicorn holds it now
         if not _wait_ready(f"{address}/healthz", processes, timeout=120):
             print("!!! The platform did not become healthy; stopping.", flush=True)
             return 1
         # Finance's pages get a paid-out history once the local Stripes answer (first start only).
         if subprocess.run([sys.executable, "-m", "devtools.demo_finance"], env=env, cwd=ROOT).returncode:
             print("!!! The demo finance history could not be seeded; the rest runs on.", flush=True)
-        lines = [f"database: {services.database_source}", f"redis:    {services.redis_source}"]
-        bases = {slug: base for slug, (base, _s, _c) in stripes.items()}
-        print(_banner(address, time.monotonic() - started, lines, bases), flush=True)
+        database = services.database_url.rpartition("/")[2]
+        lines = [
+            f"database: {services.database_source}, database {database}",
+            f"redis:    {services.redis_source}",
+        ]
+        bases = {slug: base for slug, (base, _s) in stripes.items()}
+        print(_banner(address, port, time.monotonic() - started, lines, bases), flush=True)
         while all(proc.poll() is None for proc in processes.values()):
             time.sleep(0.5)
         dead = [name for name, proc in processes.items() if proc.poll() is not None]
@@ -250,9 +310,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\nStopping web, worker, beat and the local Stripes...", flush=True)
         return 0
     finally:
+        _stopping = True  # from here on Ctrl-C / SIGTERM are ignored: the stop always completes
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        web_socket.close()
         _stop(processes)
         services.close()
+        data_lock.close()
         print("Stopped.", flush=True)
 
 

