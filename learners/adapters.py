@@ -19,6 +19,7 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import User
@@ -78,6 +79,16 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         if request.path.startswith("/api/") or not hasattr(request, "_messages"):
             return
         super().add_message(request, *args, **kwargs)
+
+    def is_safe_url(self, url: str) -> bool:
+        """Only the request's own host: every tenant's host is in ALLOWED_HOSTS, and `?next=` must
+        not carry someone who just signed in (or out) at one tenant to another's host."""
+        request = _current_request()
+        if request is None:
+            return False
+        return url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
 
     def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
         tenant = _tenant(request)

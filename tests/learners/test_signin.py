@@ -330,3 +330,41 @@ def test_an_invited_person_without_an_account_signs_up_by_code_and_accepts(world
     client.post(path)
 
     assert StaffMembership.objects.get(user__email="new.staff@example.test").role == "unit_admin"
+
+
+@pytest.mark.parametrize("target", ["http://beta.test/me/", "//beta.test/me/", "https://evil.example/"])
+def test_a_password_sign_in_never_sends_to_another_host(world, target):
+    world.learner.set_password(PASSWORD)
+    world.learner.save()
+    client = world.client_for(None, world.a)
+
+    response = client.post(
+        "/accounts/login/", {"login": world.learner.email, "password": PASSWORD, "next": target}
+    )
+
+    assert response.status_code == 302
+    assert "beta" not in response["Location"]
+    assert "evil" not in response["Location"]
+
+
+@pytest.mark.parametrize("target", ["http://beta.test/me/", "//beta.test/me/"])
+def test_signing_out_never_sends_to_another_host(world, target):
+    client = world.client_for(world.learner, world.a)
+
+    response = client.post("/accounts/logout/", {"next": target})
+
+    assert response.status_code == 302
+    assert "beta" not in response["Location"]
+
+
+def test_a_next_page_on_the_same_host_is_kept_after_a_password_sign_in(world):
+    world.learner.set_password(PASSWORD)
+    world.learner.save()
+    client = world.client_for(None, world.a)
+
+    response = client.post(
+        "/accounts/login/",
+        {"login": world.learner.email, "password": PASSWORD, "next": "http://alpha.test/me/"},
+    )
+
+    assert response["Location"] == "http://alpha.test/me/"
