@@ -29,8 +29,6 @@ from learners.errors import (
     CodeExpired,
     CodeIncorrect,
     CodeNotPending,
-    EmailTaken,
-    EmailUnknown,
     TooManyAttempts,
     TooManyRequests,
 )
@@ -79,19 +77,31 @@ def _refuse_if_closed(email: str) -> None:
         )
 
 
-def signin_code_request(*, request: HttpRequest, email: str) -> User:
-    """E-mail a sign-in code to the account using `email`; this browser then confirms it."""
-    email = clean_email(email)
+def _account_or_new(email: str, full_name: str) -> tuple[User, bool]:
+    """The account using `email`, created (password-less, address unconfirmed) if there is none."""
     user = account_for_email(email)
-    if user is None:
-        _refuse_if_closed(email)
-        raise EmailUnknown(
-            _("No account uses %(email)s yet. Create one: it takes one code, no password.")
-            % {"email": email},
-            fields={"email": [_("No account uses this address yet.")]},
-        )
+    if user is not None:
+        return user, False
+    try:
+        return _create_account(email, full_name), True
+    except IntegrityError:  # the same address signed up a moment ago
+        user = account_for_email(email)
+        if user is None:
+            raise
+        return user, False
+
+
+def signin_code_request(*, request: HttpRequest, email: str) -> User:
+    """E-mail a sign-in code to `email`; this browser then confirms it.
+
+    An address no account uses gets an account and the same code (typing it confirms the
+    address and signs the person up), so the page never tells anyone which addresses have one.
+    """
+    email = clean_email(email)
+    _refuse_if_closed(email)
     _consume_code_rate_limit(request, email)
-    _send_code(request, user, email, LearnerOrigin.SIGN_IN)
+    user, created = _account_or_new(email, "")
+    _send_code(request, user, email, LearnerOrigin.SIGN_UP if created else LearnerOrigin.SIGN_IN)
     return user
 
 
@@ -103,20 +113,18 @@ def _create_account(email: str, full_name: str) -> User:
 
 
 def account_signup(*, request: HttpRequest, email: str, full_name: str = "") -> User:
-    """Create a password-less account and e-mail the code that confirms it and signs the person in."""
+    """Create a password-less account and e-mail the code that confirms it and signs the person in.
+
+    An address an account already uses gets a sign-in code instead (its name is left as it is):
+    the answer is the same either way, so sign-up does not tell which addresses have accounts.
+    """
     email = clean_email(email)
-    taken = _("An account already uses %(email)s. Sign in with a code instead.") % {"email": email}
-    if account_for_email(email) is not None:
-        raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]})
     _refuse_if_closed(email)
     if not ratelimit.consume(request, action="signup"):
         raise TooManyRequests(_("Too many accounts were created from your network. Try again in a minute."))
     _consume_code_rate_limit(request, email)
-    try:
-        user = _create_account(email, full_name)
-    except IntegrityError:  # the same address signed up a moment ago
-        raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]}) from None
-    _send_code(request, user, email, LearnerOrigin.SIGN_UP)
+    user, created = _account_or_new(email, full_name)
+    _send_code(request, user, email, LearnerOrigin.SIGN_UP if created else LearnerOrigin.SIGN_IN)
     return user
 
 
