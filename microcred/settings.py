@@ -139,6 +139,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The one host Django admin answers on (platform operators); every tenant host answers 404 there.
+PLATFORM_HOST = env_str("PLATFORM_HOST", "127.0.0.1" if DEBUG else "").strip().lower()
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
