@@ -19,6 +19,7 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,7 @@ from learners.services.records import learner_record_ensure
 from learners.services.signin import SESSION_ORIGIN_KEY
 from tenants.brand import Brand
 from tenants.models import SocialProvider, SocialProviderKind, Tenant
+from tenants.selectors import staff_access
 
 LINKEDIN_OIDC_SERVER = "https://www.linkedin.com/oauth"
 
@@ -89,6 +91,16 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return url_has_allowed_host_and_scheme(
             url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Staff land on their console, everyone else where the settings say (the catalog)."""
+        tenant = _tenant(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if tenant is not None and signed_in and staff_access(tenant=tenant, user=user).is_staff:
+            return reverse("console-home")
+        url: str = super().get_login_redirect_url(request)
+        return url
 
     def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
         tenant = _tenant(request)

@@ -376,3 +376,20 @@ def test_a_next_page_on_the_same_host_is_kept_after_a_password_sign_in(world):
     )
 
     assert response["Location"] == "http://alpha.test/me/"
+
+
+def test_staff_who_sign_in_land_on_their_console_and_learners_on_the_catalog(world):
+    staff = world.client_for(None, world.a)
+    learner = world.client_for(None, world.a)
+    staff.post("/accounts/login/", {"login": world.a_unit1_admin.email})
+    learner.post("/accounts/login/", {"login": world.learner.email})
+
+    staff_landing = staff.post(
+        "/accounts/login/code/confirm/", {"code": code_in(last_mail_to(world.a_unit1_admin.email))}
+    )
+    learner_landing = learner.post(
+        "/accounts/login/code/confirm/", {"code": code_in(last_mail_to(world.learner.email))}
+    )
+
+    assert staff_landing["Location"] == "/console/"
+    assert learner_landing["Location"] == "/"
