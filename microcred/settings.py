@@ -179,6 +179,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Microcred")
 # Accept the code of the 30-second step before and after too: phone clocks drift.
 MFA_TOTP_TOLERANCE = 1
+# One TOTP secret per set-up until it is confirmed (a reload keeps it).
+MFA_FORMS = {"activate_totp": "learners.forms.ActivateTOTPForm"}
 
 # Social sign-in: each tenant's admin configures its own providers (tenants.SocialProvider);
 # the adapter serves them by request.tenant, so a button shows only where it is configured.
