@@ -8,10 +8,13 @@ on the sites of tenants that configured it, and refuses sign-ins without a verif
 
 from __future__ import annotations
 
+import time
 from email.utils import formataddr, parseaddr
 from typing import Any
 
+from allauth.account import app_settings as account_app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -91,6 +94,19 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return url_has_allowed_host_and_scheme(
             url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Setting up the authenticator app right after signing in does not ask again for the
+        password (or code) just given: a sign-in within the reauthentication window counts."""
+        request = _current_request()
+        user = getattr(request, "user", None)
+        if app == "allauth.mfa" and request is not None and user is not None and user.is_authenticated:
+            records = get_authentication_records(request, user)
+            window = account_app_settings.REAUTHENTICATION_TIMEOUT
+            if records and time.time() - float(records[-1].get("at", 0)) < window:
+                return False
+        required: bool = super().is_reauthentication_required(app=app, **kwargs)
+        return required
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         """Staff land on their console, everyone else where the settings say (the catalog)."""
