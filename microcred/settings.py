@@ -160,8 +160,8 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 # A pending sign-in outlives its code, so an expired code can be told apart from a used one.
 ACCOUNT_LOGIN_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT + 15 * 60
 ACCOUNT_UNIQUE_EMAIL = True
-# "That address is already taken" and "no account uses that address" are said plainly (the issue
-# asks for clear messages); the rate limits below bound how fast addresses can be probed.
+# Our sign-in pages answer known and unknown addresses alike (learners.services.signin);
+# allauth's own messages elsewhere (password reset) stay plain.
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_GET = False
