@@ -8,10 +8,13 @@ on the sites of tenants that configured it, and refuses sign-ins without a verif
 
 from __future__ import annotations
 
+import time
 from email.utils import formataddr, parseaddr
 from typing import Any
 
+from allauth.account import app_settings as account_app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -19,6 +22,8 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import User
@@ -29,6 +34,7 @@ from learners.services.records import learner_record_ensure
 from learners.services.signin import SESSION_ORIGIN_KEY
 from tenants.brand import Brand
 from tenants.models import SocialProvider, SocialProviderKind, Tenant
+from tenants.selectors import staff_access
 
 LINKEDIN_OIDC_SERVER = "https://www.linkedin.com/oauth"
 
@@ -78,6 +84,39 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         if request.path.startswith("/api/") or not hasattr(request, "_messages"):
             return
         super().add_message(request, *args, **kwargs)
+
+    def is_safe_url(self, url: str) -> bool:
+        """Only the request's own host: every tenant's host is in ALLOWED_HOSTS, and `?next=` must
+        not carry someone who just signed in (or out) at one tenant to another's host."""
+        request = _current_request()
+        if request is None:
+            return False
+        return url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Setting up the authenticator app right after signing in does not ask again for the
+        password (or code) just given: a sign-in within the reauthentication window counts."""
+        request = _current_request()
+        user = getattr(request, "user", None)
+        if app == "allauth.mfa" and request is not None and user is not None and user.is_authenticated:
+            records = get_authentication_records(request, user)
+            window = account_app_settings.REAUTHENTICATION_TIMEOUT
+            if records and time.time() - float(records[-1].get("at", 0)) < window:
+                return False
+        required: bool = super().is_reauthentication_required(app=app, **kwargs)
+        return required
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Staff land on their console, everyone else where the settings say (the catalog)."""
+        tenant = _tenant(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if tenant is not None and signed_in and staff_access(tenant=tenant, user=user).is_staff:
+            return reverse("console-home")
+        url: str = super().get_login_redirect_url(request)
+        return url
 
     def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
         tenant = _tenant(request)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.forms import LoginForm
+from allauth.mfa.totp.forms import ActivateTOTPForm as AllauthActivateTOTPForm
+from allauth.mfa.totp.internal import auth as totp_auth
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -170,3 +172,14 @@ class MergeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["source_email"].label = _("Merge the records of")
         self.fields["target_email"].label = _("Into the account of")
+
+
+class ActivateTOTPForm(AllauthActivateTOTPForm):  # type: ignore[misc]
+    """allauth's TOTP set-up, keeping one secret until it is confirmed: allauth makes a new one on
+    every page load, so a code from the app scanned at the first load failed after a reload."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Not allauth's __init__: it regenerates the secret on every GET.
+        self.user = kwargs.pop("user")
+        forms.Form.__init__(self, *args, **kwargs)
+        self.secret = totp_auth.get_totp_secret(regenerate=False)

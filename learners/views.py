@@ -23,7 +23,7 @@ from identity import services as identity_services
 from identity.errors import AccountDeletionRefused
 from learners import selectors
 from learners.branding import remember_unit_origin, unit_origin
-from learners.errors import CodeIncorrect, EmailTaken, EmailUnknown
+from learners.errors import CodeIncorrect
 from learners.forms import (
     CodeForm,
     CodeRequestForm,
@@ -105,13 +105,7 @@ def signin_page(request: TenantRequest) -> HttpResponse:
             _add_errors(form, exc, {"email": "login"})
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
-    unknown = isinstance(error, EmailUnknown)
-    context = {
-        "form": form,
-        "unknown_email": unknown,
-        "error": error,
-        "email_for_links": form.data.get("login", "").strip() if unknown else "",
-    }
+    context = {"form": form, "error": error}
     return _entrance(request, "account/login.html", context, status=_status(error) if form.errors else 200)
 
 
@@ -134,13 +128,7 @@ def signup_page(request: TenantRequest) -> HttpResponse:
             _add_errors(form, exc)
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
-    taken = isinstance(error, EmailTaken)
-    context = {
-        "form": form,
-        "email_taken": taken,
-        "error": error,
-        "email_for_links": form.data.get("email", "").strip() if taken else "",
-    }
+    context = {"form": form, "error": error}
     return _entrance(request, "learners/signup.html", context, status=_status(error) if form.errors else 200)
 
 

@@ -141,6 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The one host Django admin answers on (platform operators); every tenant host answers 404 there.
+PLATFORM_HOST = env_str("PLATFORM_HOST", "127.0.0.1" if DEBUG else "").strip().lower()
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
@@ -160,8 +162,8 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 # A pending sign-in outlives its code, so an expired code can be told apart from a used one.
 ACCOUNT_LOGIN_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT + 15 * 60
 ACCOUNT_UNIQUE_EMAIL = True
-# "That address is already taken" and "no account uses that address" are said plainly (the issue
-# asks for clear messages); the rate limits below bound how fast addresses can be probed.
+# Our sign-in pages answer known and unknown addresses alike (learners.services.signin);
+# allauth's own messages elsewhere (password reset) stay plain.
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_GET = False
@@ -179,6 +181,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Microcred")
 # Accept the code of the 30-second step before and after too: phone clocks drift.
 MFA_TOTP_TOLERANCE = 1
+# One TOTP secret per set-up until it is confirmed (a reload keeps it).
+MFA_FORMS = {"activate_totp": "learners.forms.ActivateTOTPForm"}
 
 # Social sign-in: each tenant's admin configures its own providers (tenants.SocialProvider);
 # the adapter serves them by request.tenant, so a button shows only where it is configured.

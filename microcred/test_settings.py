@@ -16,3 +16,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = [".test", ".localhost", "localhost", "127.0.0.1", "testserver"]
+PLATFORM_HOST = "platform.test"

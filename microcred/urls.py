@@ -3,6 +3,10 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
+from identity import admin_site
+
+admin_site.install()
+
 # Under /api/ every error answers in the API's shape, never as an HTML page.
 handler400 = "microcred.error_pages.bad_request"
 handler403 = "microcred.error_pages.permission_denied"

@@ -7,6 +7,7 @@ it). The pages and the API call these same functions, so both say the same thing
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from allauth.account.internal.constants import LoginStageKey
@@ -16,6 +17,7 @@ from allauth.account.stages import LoginStageController
 from allauth.core import context, ratelimit
 from allauth.core.internal.cryptokit import compare_user_code
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -29,8 +31,6 @@ from learners.errors import (
     CodeExpired,
     CodeIncorrect,
     CodeNotPending,
-    EmailTaken,
-    EmailUnknown,
     TooManyAttempts,
     TooManyRequests,
 )
@@ -79,19 +79,31 @@ def _refuse_if_closed(email: str) -> None:
         )
 
 
-def signin_code_request(*, request: HttpRequest, email: str) -> User:
-    """E-mail a sign-in code to the account using `email`; this browser then confirms it."""
-    email = clean_email(email)
+def _account_or_new(email: str, full_name: str) -> tuple[User, bool]:
+    """The account using `email`, created (password-less, address unconfirmed) if there is none."""
     user = account_for_email(email)
-    if user is None:
-        _refuse_if_closed(email)
-        raise EmailUnknown(
-            _("No account uses %(email)s yet. Create one: it takes one code, no password.")
-            % {"email": email},
-            fields={"email": [_("No account uses this address yet.")]},
-        )
+    if user is not None:
+        return user, False
+    try:
+        return _create_account(email, full_name), True
+    except IntegrityError:  # the same address signed up a moment ago
+        user = account_for_email(email)
+        if user is None:
+            raise
+        return user, False
+
+
+def signin_code_request(*, request: HttpRequest, email: str) -> User:
+    """E-mail a sign-in code to `email`; this browser then confirms it.
+
+    An address no account uses gets an account and the same code (typing it confirms the
+    address and signs the person up), so the page never tells anyone which addresses have one.
+    """
+    email = clean_email(email)
+    _refuse_if_closed(email)
     _consume_code_rate_limit(request, email)
-    _send_code(request, user, email, LearnerOrigin.SIGN_IN)
+    user, created = _account_or_new(email, "")
+    _send_code(request, user, email, LearnerOrigin.SIGN_UP if created else LearnerOrigin.SIGN_IN)
     return user
 
 
@@ -103,20 +115,18 @@ def _create_account(email: str, full_name: str) -> User:
 
 
 def account_signup(*, request: HttpRequest, email: str, full_name: str = "") -> User:
-    """Create a password-less account and e-mail the code that confirms it and signs the person in."""
+    """Create a password-less account and e-mail the code that confirms it and signs the person in.
+
+    An address an account already uses gets a sign-in code instead (its name is left as it is):
+    the answer is the same either way, so sign-up does not tell which addresses have accounts.
+    """
     email = clean_email(email)
-    taken = _("An account already uses %(email)s. Sign in with a code instead.") % {"email": email}
-    if account_for_email(email) is not None:
-        raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]})
     _refuse_if_closed(email)
     if not ratelimit.consume(request, action="signup"):
         raise TooManyRequests(_("Too many accounts were created from your network. Try again in a minute."))
     _consume_code_rate_limit(request, email)
-    try:
-        user = _create_account(email, full_name)
-    except IntegrityError:  # the same address signed up a moment ago
-        raise EmailTaken(taken, fields={"email": [_("An account already uses this address.")]}) from None
-    _send_code(request, user, email, LearnerOrigin.SIGN_UP)
+    user, created = _account_or_new(email, full_name)
+    _send_code(request, user, email, LearnerOrigin.SIGN_UP if created else LearnerOrigin.SIGN_IN)
     return user
 
 
@@ -187,6 +197,23 @@ def pending_code_email(request: HttpRequest) -> str | None:
     return email if isinstance(email, str) else None
 
 
+def _count_attempt(process: LoginCodeVerificationProcess) -> int:
+    """This try's number for the pending code, counted atomically in Redis (INCR).
+
+    The session also counts wrong codes, but requests sent at once each read the same count
+    from it: 30 wrong codes at once were checked 5 or 6 times. The shared counter lets through
+    at most `max_attempts` checks however many arrive together.
+    """
+    digest = hashlib.sha256(f"{process.state.get('email')}:{process.code}".encode()).hexdigest()
+    key = f"signin:code-attempts:{digest}"
+    cache.add(key, 0, timeout=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT + 60)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr: this is the first try of a fresh count
+        cache.add(key, 1, timeout=settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT + 60)
+        return 1
+
+
 def signin_code_confirm(*, request: HttpRequest, code: str, next_url: str | None = None) -> HttpResponse:
     """Check the code typed in this browser. On success the person is signed in (or sent on to
     their second factor) and allauth's response says where to go next."""
@@ -204,15 +231,20 @@ def signin_code_confirm(*, request: HttpRequest, code: str, next_url: str | None
             )
             % {"minutes": minutes}
         )
+    attempt = _count_attempt(process)
+    if attempt > process.max_attempts:
+        process.abort()
+        raise TooManyAttempts(_("Too many wrong codes. For your safety, ask for a new code."))
     if not compare_user_code(actual=code.strip(), expected=process.code):
-        if process.record_invalid_attempt():
-            left = process.max_attempts - process.state["failed_attempts"]
+        left = process.max_attempts - attempt
+        if process.record_invalid_attempt() and left > 0:
             message = ngettext(
                 "That code is not right. Check the e-mail and try again (%(left)d try left).",
                 "That code is not right. Check the e-mail and try again (%(left)d tries left).",
                 left,
             ) % {"left": left}
             raise CodeIncorrect(message, fields={"code": [message]})
+        process.abort()
         raise TooManyAttempts(_("Too many wrong codes. For your safety, ask for a new code."))
     response: HttpResponse = process.finish(next_url)
     return response

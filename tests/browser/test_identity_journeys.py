@@ -101,12 +101,12 @@ def test_identity_pages_pass_axe_and_reflow_at_360px(page: Page, tenant: Tenant,
         page.goto("/accounts/login/")
         page.get_by_label("E-mail address").fill("nobody@example.test")
         page.get_by_role("button", name="E-mail me a sign-in code").click()
-        expect(page.get_by_role("alert")).to_contain_text("No account uses nobody@example.test yet.")
+        expect(page.get_by_text("we sent it a code")).to_be_visible()
     elif where == "sign-up with a taken address":
         page.goto("/accounts/signup/")
         page.get_by_label("E-mail address").fill(learner.email)
         page.get_by_role("button", name="Create account and e-mail me a code").click()
-        expect(page.get_by_role("alert")).to_contain_text("An account already uses")
+        expect(page.get_by_text("we sent it a code")).to_be_visible()
     elif where == "code page with a wrong code":
         page.goto("/accounts/login/")
         page.get_by_label("E-mail address").fill(learner.email)

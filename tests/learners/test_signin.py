@@ -33,7 +33,7 @@ def test_a_new_learner_signs_up_with_a_code_and_no_password(world):
     assert message.from_email == "Alpha University <no-reply@microcred.localhost>"
     assert "Hello from Alpha University!" in message.body
     page = client.get("/accounts/login/code/confirm/").content.decode()
-    assert "We sent a code to <strong>ada@example.test</strong>" in page
+    assert "If <strong>ada@example.test</strong> can sign in here, we sent it a code" in page
 
     response = client.post("/accounts/login/code/confirm/", {"code": code_in(message)})
 
@@ -125,34 +125,47 @@ def test_a_malformed_address_is_explained_and_kept(world, email):
     assert mail.outbox == []
 
 
-def test_an_unknown_address_says_so_and_offers_to_sign_up(world):
-    client = world.client_for(None, world.a)
-
-    response = client.post("/accounts/login/", {"login": "nobody@example.test"})
-
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert "No account uses nobody@example.test yet. Create one: it takes one code, no password." in page
-    assert 'href="/accounts/signup/?email=nobody%40example.test"' in page
-    assert 'value="nobody@example.test"' in page
-    assert mail.outbox == []
-    assert not User.objects.filter(email="nobody@example.test").exists()
+def _confirm_page(client):
+    return client.get("/accounts/login/code/confirm/").content.decode()
 
 
-def test_signing_up_with_a_taken_address_is_refused_and_changes_nothing(world):
+def test_an_unknown_and_a_known_address_get_the_same_answer_and_the_unknown_one_signs_up(world):
+    known_client = world.client_for(None, world.a)
+    unknown_client = world.client_for(None, world.a)
+
+    known = known_client.post("/accounts/login/", {"login": world.learner.email})
+    unknown = unknown_client.post("/accounts/login/", {"login": "nobody@example.test"})
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert unknown["Location"] == "/accounts/login/code/confirm/"
+    for client, email in ((known_client, world.learner.email), (unknown_client, "nobody@example.test")):
+        page = _confirm_page(client)
+        assert f"If <strong>{email}</strong> can sign in here, we sent it a code" in page
+        assert "No account uses" not in page
+    unknown_client.post(
+        "/accounts/login/code/confirm/", {"code": code_in(last_mail_to("nobody@example.test"))}
+    )
+    assert is_signed_in(unknown_client)
+    user = User.objects.get(email="nobody@example.test")
+    assert EmailAddress.objects.get(user=user).verified is True
+    assert LearnerRecord.objects.get(user=user, tenant=world.a).origin == "sign_up"
+
+
+def test_signing_up_with_a_taken_address_answers_as_for_a_new_one_and_changes_nothing(world):
     client = world.client_for(None, world.a)
     before = User.objects.count()
 
     response = client.post("/accounts/signup/", {"email": world.learner.email.upper(), "full_name": "Copy"})
 
-    assert response.status_code == 409
-    page = response.content.decode()
-    assert f"An account already uses {world.learner.email}. Sign in with a code instead." in page
-    assert "An account already uses this address." in page
-    assert f'value="{world.learner.email.upper()}"' in page
-    assert "Sign in with this address instead" in page
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/code/confirm/"
+    assert "An account already uses" not in _confirm_page(client)
     assert User.objects.count() == before
-    assert mail.outbox == []
+    world.learner.refresh_from_db()
+    assert world.learner.full_name != "Copy"
+    # The owner of the address gets a sign-in code, not someone else's account.
+    client.post("/accounts/login/code/confirm/", {"code": code_in(last_mail_to(world.learner.email))})
+    assert client.get("/me/").context["user"] == world.learner
 
 
 def test_a_wrong_code_is_explained_keeps_what_was_typed_and_counts_down(world):
@@ -315,13 +328,8 @@ def test_an_invited_person_without_an_account_signs_up_by_code_and_accepts(world
     path = f"/invitations/{invitation.token}/"
 
     to_sign_in = client.get(path)
-    unknown = client.post(to_sign_in["Location"], {"login": "new.staff@example.test", "next": path})
+    client.post(to_sign_in["Location"], {"login": "new.staff@example.test", "next": path})
     assert to_sign_in["Location"] == f"/accounts/login/?next={path}"
-    assert (
-        "/accounts/signup/?email=new.staff%40example.test&amp;next=%2Finvitations%2F"
-        in unknown.content.decode()
-    )
-    client.post("/accounts/signup/", {"email": "new.staff@example.test", "next": path})
     confirmed = client.post(
         "/accounts/login/code/confirm/",
         {"code": code_in(last_mail_to("new.staff@example.test")), "next": path},
@@ -330,3 +338,58 @@ def test_an_invited_person_without_an_account_signs_up_by_code_and_accepts(world
     client.post(path)
 
     assert StaffMembership.objects.get(user__email="new.staff@example.test").role == "unit_admin"
+
+
+@pytest.mark.parametrize("target", ["http://beta.test/me/", "//beta.test/me/", "https://evil.example/"])
+def test_a_password_sign_in_never_sends_to_another_host(world, target):
+    world.learner.set_password(PASSWORD)
+    world.learner.save()
+    client = world.client_for(None, world.a)
+
+    response = client.post(
+        "/accounts/login/", {"login": world.learner.email, "password": PASSWORD, "next": target}
+    )
+
+    assert response.status_code == 302
+    assert "beta" not in response["Location"]
+    assert "evil" not in response["Location"]
+
+
+@pytest.mark.parametrize("target", ["http://beta.test/me/", "//beta.test/me/"])
+def test_signing_out_never_sends_to_another_host(world, target):
+    client = world.client_for(world.learner, world.a)
+
+    response = client.post("/accounts/logout/", {"next": target})
+
+    assert response.status_code == 302
+    assert "beta" not in response["Location"]
+
+
+def test_a_next_page_on_the_same_host_is_kept_after_a_password_sign_in(world):
+    world.learner.set_password(PASSWORD)
+    world.learner.save()
+    client = world.client_for(None, world.a)
+
+    response = client.post(
+        "/accounts/login/",
+        {"login": world.learner.email, "password": PASSWORD, "next": "http://alpha.test/me/"},
+    )
+
+    assert response["Location"] == "http://alpha.test/me/"
+
+
+def test_staff_who_sign_in_land_on_their_console_and_learners_on_the_catalog(world):
+    staff = world.client_for(None, world.a)
+    learner = world.client_for(None, world.a)
+    staff.post("/accounts/login/", {"login": world.a_unit1_admin.email})
+    learner.post("/accounts/login/", {"login": world.learner.email})
+
+    staff_landing = staff.post(
+        "/accounts/login/code/confirm/", {"code": code_in(last_mail_to(world.a_unit1_admin.email))}
+    )
+    learner_landing = learner.post(
+        "/accounts/login/code/confirm/", {"code": code_in(last_mail_to(world.learner.email))}
+    )
+
+    assert staff_landing["Location"] == "/console/"
+    assert learner_landing["Location"] == "/"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from payments import secrets
 from payments.models import TenantStripeSettings
 from payments.services.stripe_settings import stripe_settings_save
 from payments.stripe_api import stripe_client_for, webhook_secret_for
 from tests.conftest import World
-from tests.factories import UserFactory
+from tests.test_admin_pages import operator_client
 
 KEY = "sk_test_51Abcdefghijklmnop9876"
 
@@ -50,9 +49,7 @@ def test_a_tenant_without_keys_takes_no_payments(world: World) -> None:
 
 def test_the_admin_shows_keys_masked_only(world: World) -> None:
     stripe_settings_save(tenant=world.a, secret_key=KEY, webhook_secret="whsec_abc123456789")
-    operator = UserFactory.create(is_staff=True, is_superuser=True)
-    client = Client(HTTP_HOST="alpha.test")
-    client.force_login(operator)
+    client = operator_client()
     listing = client.get("/admin/payments/tenantstripesettings/").content.decode()
     assert "sk_test_…9876" in listing
     assert KEY not in listing
