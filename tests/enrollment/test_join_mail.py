@@ -55,3 +55,20 @@ def test_staff_enroll_by_email_sends_the_held_seat_invitation_once(
     message = EnrollmentMessage.objects.get(kind=MessageKind.HELD)
     tasks.enrollment_message_send.delay(message.pk)
     assert len(mail.outbox) == 1
+
+
+def test_a_learner_who_cancels_is_told_once(world, eager_tasks, django_capture_on_commit_callbacks):
+    offering = make_offering(world, microcredential__title="Welding I")
+    enrollment = services.enrollment_create(
+        tenant=world.a, learner=world.learner, offering_id=offering.pk
+    ).enrollment
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(tenant=world.a, learner=world.learner, enrollment_id=enrollment.pk)
+    [sent] = mail.outbox
+    assert sent.to == [world.learner.email]
+    assert sent.subject == "[Alpha Continuing Ed] Your enrollment was cancelled: Welding I"
+    assert "You cancelled your enrollment in Welding I." in sent.body
+    message = EnrollmentMessage.objects.get(kind=MessageKind.CANCELLED)
+    tasks.enrollment_message_send.delay(message.pk)
+    assert len(mail.outbox) == 1
