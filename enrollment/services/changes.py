@@ -136,7 +136,7 @@ def enrollment_cancel(
         reason=reason,
         allowed=LEARNER_CANCELLABLE,
         now=now,
-        notify=False,
+        notify=True,
         keep_seat=keep_seat,
     )
 
@@ -229,10 +229,10 @@ def staff_enroll_by_email(
     reason: str = "",
     now: datetime | None = None,
 ) -> Enrolled:
-    """A unit admin enrolls someone by e-mail address: the account is matched or created (no
-    code is sent: they sign in with their own when they come), the tenant remembers them as a
-    learner of the offering's unit, and they are enrolled outside the window if need be, never
-    over capacity (a full offering puts them on the wait-list)."""
+    """A unit admin enrolls someone by e-mail address: the account is matched or created (they
+    are e-mailed of the seat or the wait-list place, and sign in with a code when they come),
+    the tenant remembers them as a learner of the offering's unit, and they are enrolled outside
+    the window if need be, never over capacity (a full offering puts them on the wait-list)."""
     offering = catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
     identity = learner_account_ensure(email=email, full_name=full_name)
     learner_record_ensure(

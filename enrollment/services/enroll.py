@@ -200,6 +200,12 @@ def enrollment_create(
     if enrollment is None:  # nothing was written
         raise OfferingFull(_("This offering is full, and it keeps no wait-list."))
     enrollment.learner = learner
+    # Told once, by the outbox: a place in line, or a seat held by staff for someone who has
+    # not asked (they must learn of it, and of how to pay before the hold expires).
+    if enrollment.status == S.WAITLISTED:
+        message_queue(enrollment=enrollment, kind=MessageKind.WAITLISTED, now=now)
+    elif enrollment.status == S.HELD and by_staff:
+        message_queue(enrollment=enrollment, kind=MessageKind.HELD, now=now)
     if enrollment.status == S.WAITLISTED and first_to_wait:
         # A seat may have freed while this row was not yet visible to that seat's promotion
         # (module doc). Behind an earlier waiter, that promotion found the earlier one.

@@ -147,6 +147,12 @@ def _deliver(message: EnrollmentMessage) -> None:
     if message.kind == MessageKind.OFFERED and enrollment.offer_expires_at is not None:
         context["offer_url"] = base + reverse("offer", args=[offer_token(enrollment)])
         context["offer_expires"] = date_time(enrollment.offer_expires_at, tz)
+    if message.kind == MessageKind.WAITLISTED:
+        from enrollment.services.enroll import waitlist_position  # enroll imports this module
+
+        context["position"] = waitlist_position(enrollment)
+    if message.kind == MessageKind.HELD and enrollment.hold_expires_at is not None:
+        context["hold_expires"] = date_time(enrollment.hold_expires_at, tz)
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"enrollment/email/{message.kind}_subject.txt", context).strip()
         body = render_to_string(f"enrollment/email/{message.kind}_message.txt", context)
