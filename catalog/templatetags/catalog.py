@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import dateformat, timezone
 
 from catalog.money import format_money, format_price
 from catalog.presenters import credits_text, date_range
@@ -36,3 +38,13 @@ def local_dates(offering: Any) -> str:
 def credits(microcredential: Any) -> str:
     """{{ microcredential|credits }} → "3 CEU", "2.5 ECTS credits", "10 credit hours" or ""."""
     return credits_text(microcredential)
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """The one date-and-time format for people: "2 Dec 2026, 07:37 CET", in the current zone (the
+    tenant's, activated per request by tenants.middleware), labelled with that zone."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return dateformat.format(local, "j M Y, H:i T")
