@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from tenants.cache import tenant_for_host_cached
 from tenants.http import TenantRequest
@@ -22,4 +24,9 @@ class TenantMiddleware:
         if tenant is None:
             return HttpResponseNotFound(render_to_string("tenants/unknown_host.html"))
         cast(TenantRequest, request).tenant = tenant
-        return self.get_response(request)
+        # Every time a page shows is in the tenant's zone (templates: the `when` filter).
+        timezone.activate(ZoneInfo(tenant.time_zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

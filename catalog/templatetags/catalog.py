@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import dateformat, timezone
 
 from catalog.money import format_money, format_price
 from catalog.presenters import credits_text, date_range
@@ -44,3 +46,13 @@ def seats(offering: Any) -> SeatCount:
     """{% with count=offering|seats %}{{ count.taken }} / {{ count.capacity }}{% endwith %}: the
     one seat count every page shows (catalog.selectors.offering_seats)."""
     return offering_seats(offering)
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """The one date-and-time format for people: "2 Dec 2026, 07:37 CET", in the current zone (the
+    tenant's, activated per request by tenants.middleware), labelled with that zone."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return dateformat.format(local, "j M Y, H:i T")

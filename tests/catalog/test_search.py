@@ -176,3 +176,12 @@ def test_absurd_values_in_the_address_are_refused_not_a_server_error(world, clie
     assert response.status_code == 200
     assert "error-message" in response.content.decode()
     assert titles(client, query) == ["Still listed"]
+
+
+def test_a_search_with_no_close_spellings_does_not_claim_some(world, client):
+    offer(world, "Python for Data Analysis")
+
+    body = client.get("/?q=zzzzqqq", HTTP_HOST="alpha.test").content.decode()
+
+    assert "No courses match this search." in body
+    assert "close spellings" not in body
