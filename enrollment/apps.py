@@ -6,7 +6,8 @@ class EnrollmentConfig(AppConfig):
     verbose_name = "Enrollment"
 
     def ready(self) -> None:
-        from enrollment import personal_data, receivers
+        from enrollment import overview, personal_data, receivers
 
         personal_data.register()
         receivers.register()
+        overview.register()

@@ -21,6 +21,7 @@ from tenants import selectors, services
 from tenants.forms import ApiTokenForm, InviteForm, SocialProviderForm, UnitForm
 from tenants.http import StaffRequest
 from tenants.models import SocialProviderKind
+from tenants.overview import overview_panels
 from tenants.selectors import StaffAccess
 
 # HttpResponseBase: CSV downloads stream (StreamingHttpResponse) through the same gate.
@@ -68,7 +69,8 @@ def staff_page(
 @staff_page()
 def console_home(request: StaffRequest, access: StaffAccess) -> HttpResponse:
     units = selectors.units_for_staff(tenant=request.tenant, access=access)
-    return render(request, "tenants/console/home.html", {"access": access, "units": units})
+    panels = overview_panels(tenant=request.tenant, access=access)
+    return render(request, "tenants/console/home.html", {"access": access, "units": units, "panels": panels})
 
 
 @staff_page()
