@@ -79,7 +79,8 @@ def next_step(
         return NextStep("none", _("You completed this course."))
     if status == S.EXPIRED:
         return NextStep("none", _("This seat or offer expired."))
-    return NextStep("none", _("Cancelled."))
+    # The badge beside it already says "Cancelled": say what it means instead of repeating it.
+    return NextStep("none", _("No seat is kept for you in this course any more."))
 
 
 def _number_on_waitlist() -> str:

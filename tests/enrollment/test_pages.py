@@ -117,6 +117,10 @@ def test_learner_cancels_from_my_learning_and_the_seat_is_offered_on(world, clie
     done = client.post(f"/my/learning/{mine.pk}/cancel/", HTTP_HOST="alpha.test", follow=True)
     assert _messages(done) == ["Your enrollment is cancelled."]
     assert "Cancelled and expired" in done.content.decode()
+    card = done.content.decode().split(f'id="enrollment-{mine.pk}"')[1].split("</li>")[0]
+    assert ">Cancelled</span>" in card
+    assert "Cancelled." not in card  # the badge is not repeated as the next step
+    assert "No seat is kept for you in this course any more." in card
     waiting.enrollment.refresh_from_db()
     assert waiting.enrollment.status == S.OFFERED
 
