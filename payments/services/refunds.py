@@ -556,7 +556,8 @@ def _reverse_transfer(refund: Refund, line: OrderLine, order: Order) -> tuple[st
 def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
     """Refunds left in requested/processing without a Stripe answer, succeeded refunds not yet in
     the ledger, and a cancelled offering's refunds whose learner was not told yet, older than two
-    minutes; succeeded or failed refunds whose learner was not told; refunds pending at Stripe for an hour (for the sweep)."""
+    minutes; succeeded or failed refunds whose learner was not told of it; refunds pending at
+    Stripe for an hour (for the sweep)."""
     now = now or timezone.now()
     before = now - STUCK_AFTER
     return {
