@@ -132,3 +132,19 @@ def test_two_workers_sending_at_once_send_one_mail(shop: Shop, eager_tasks: None
         thread.join()
     assert sorted(results) == [False, False, False, True]
     assert len(_told("Refunded $30.00")) == 1
+
+
+def test_when_stripe_does_not_say_the_card_the_mail_says_the_card_you_paid_with(
+    shop: Shop, eager_tasks: None
+) -> None:
+    order = paid_order(shop, 10000)
+    mail.outbox.clear()
+    shop.server.control.add_fault("/v1/charges", status=400, times=50, method="GET")
+    try:
+        request(shop, order.lines.get(), 1000)
+    finally:
+        shop.server.control.clear_faults()
+    told = _told("Refunded $10.00")
+    assert len(told) == 1
+    assert "to the card you paid with" in told[0].body
+    assert "ending in" not in told[0].body
