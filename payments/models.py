@@ -287,6 +287,9 @@ class Refund(models.Model):
     transfer_reversed_minor = models.PositiveBigIntegerField(default=0)
     # The learner was e-mailed about it (an offering cancelled: "your refund is on its way").
     notified_at = models.DateTimeField(null=True, blank=True)
+    # The state (succeeded or failed) the learner was last e-mailed about: claimed by a
+    # conditional UPDATE so each outcome is mailed once (refunds.refund_outcome_send).
+    outcome_notified = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

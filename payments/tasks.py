@@ -112,6 +112,14 @@ def refund_notice_send(refund_id: int) -> bool:
     return refunds.refund_notice_send(refund_id=refund_id)
 
 
+@shared_task(name="payments.refund_outcome", **_EMAIL_RETRY)
+def refund_outcome_send(refund_id: int) -> bool:
+    """The learner told, once, that a refund succeeded or failed."""
+    from payments.services import refunds
+
+    return refunds.refund_outcome_send(refund_id=refund_id)
+
+
 @shared_task(name="payments.sweep", acks_late=True)
 def payments_sweep() -> dict[str, Any]:
     """Every minute: apply stored events never applied; send receipts and refunds left undone."""
@@ -138,12 +146,15 @@ def payments_sweep() -> dict[str, Any]:
         refund_refresh.delay(refund_id)
     for refund_id in stuck["notices"]:
         refund_notice_send.delay(refund_id)
+    for refund_id in stuck["outcomes"]:
+        refund_outcome_send.delay(refund_id)
     return {
         "events": len(unapplied),
         **{k: len(v) for k, v in due.items()},
         "refunds_stuck": len(stuck["execute"]),
         "refunds_unsettled": len(stuck["settle"]),
         "refund_notices": len(stuck["notices"]),
+        "refund_outcomes": len(stuck["outcomes"]),
     }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import stripe
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -267,7 +267,8 @@ def _refused(refund_id: int, *, reason: str, now: datetime) -> None:
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         refund.failure_reason = reason[:500]
-        _move(refund, R.FAILED, now=now, why=_("Stripe refused the refund."), fields=["failure_reason"])
+        if _move(refund, R.FAILED, now=now, why=_("Stripe refused the refund."), fields=["failure_reason"]):
+            _tell_learner(refund)
 
 
 def _save_answer(refund_id: int, answer: dict[str, Any], *, now: datetime, stripe_event_id: str = "") -> str:
@@ -304,6 +305,7 @@ def _save_answer(refund_id: int, answer: dict[str, Any], *, now: datetime, strip
             ):
                 if was == R.SUCCEEDED:
                     _reverse_in_ledger(refund, now=now)
+                _tell_learner(refund)
             elif fields:
                 refund.save(update_fields=fields)
         elif fields:  # pending, requires_action: Stripe has it; its events say how it ends
@@ -320,6 +322,12 @@ def _after_succeeded(refund: Refund) -> None:
         if late:  # a late payment's refund: tell the learner (settlement.line_late_refund)
             transaction.on_commit(partial(_enqueue, "line_late_refund", line.pk))
     transaction.on_commit(partial(_enqueue, "refund_settle", refund.pk))
+    _tell_learner(refund)
+
+
+def _tell_learner(refund: Refund) -> None:
+    """After commit: the learner is e-mailed how the refund ended (refund_outcome_send)."""
+    transaction.on_commit(partial(_enqueue, "refund_outcome_send", refund.pk))
 
 
 def _enqueue(task: str, object_id: int) -> None:
@@ -548,7 +556,8 @@ def _reverse_transfer(refund: Refund, line: OrderLine, order: Order) -> tuple[st
 def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
     """Refunds left in requested/processing without a Stripe answer, succeeded refunds not yet in
     the ledger, and a cancelled offering's refunds whose learner was not told yet, older than two
-    minutes; refunds pending at Stripe for an hour (for the sweep)."""
+    minutes; succeeded or failed refunds whose learner was not told of it; refunds pending at
+    Stripe for an hour (for the sweep)."""
     now = now or timezone.now()
     before = now - STUCK_AFTER
     return {
@@ -565,6 +574,11 @@ def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
         "refresh": list(
             Refund.objects.filter(state=R.PROCESSING, updated_at__lte=now - REFRESH_AFTER)
             .exclude(stripe_refund_id="")
+            .values_list("pk", flat=True)[:200]
+        ),
+        "outcomes": list(
+            Refund.objects.filter(state__in=(R.SUCCEEDED, R.FAILED), updated_at__lte=before)
+            .exclude(outcome_notified=F("state"))
             .values_list("pk", flat=True)[:200]
         ),
         "notices": list(
@@ -610,5 +624,89 @@ def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
         )
     except Exception:
         Refund.objects.filter(pk=refund_id).update(notified_at=None)
+        raise
+    return True
+
+
+# ------------------------------------------------------------------- telling the learner the end
+
+CARD_BRANDS = {
+    "amex": "American Express",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+
+
+def _late_payment_refund(refund: Refund) -> bool:
+    """The automatic refund of a line paid too late: settlement.line_late_refund tells the
+    learner when it succeeds (one mail per refund)."""
+    return refund.requested_by_kind == RefundRequester.SYSTEM and ":late-refund:" in refund.idempotency_key
+
+
+def refund_card(order: Order) -> str:
+    """Which card the money goes back to, read from the original charge at Stripe ("your Visa card
+    ending in 4242"); "the card you paid with" when Stripe does not say (or cannot be reached)."""
+    fallback = _("the card you paid with")
+    try:
+        client = stripe_api.stripe_client_for(order.tenant)
+        charge_id = order.charge_id
+        if not charge_id and order.payment_intent_id:
+            intent = client.v1.payment_intents.retrieve(order.payment_intent_id).to_dict()
+            latest = intent.get("latest_charge")
+            charge_id = latest.get("id", "") if isinstance(latest, dict) else str(latest or "")
+        if not charge_id:
+            return fallback
+        charge = client.v1.charges.retrieve(charge_id).to_dict()
+    except Exception:  # the e-mail still goes out, saying less
+        logger.warning("could not read the card of order %s", order.reference, exc_info=True)
+        return fallback
+    card = (charge.get("payment_method_details") or {}).get("card") or {}
+    last4 = str(card.get("last4") or "")
+    if not last4:
+        return fallback
+    brand = str(card.get("brand") or "")
+    return _("your %(brand)s card ending in %(last4)s") % {
+        "brand": CARD_BRANDS.get(brand, brand.title() or _("payment")),
+        "last4": last4,
+    }
+
+
+def refund_outcome_send(*, refund_id: int) -> bool:
+    """E-mail the learner once that their refund succeeded (how much, to which card, when to
+    expect it) or failed (staff were alerted; whom to contact). The outcome mailed is claimed by a
+    conditional UPDATE of `outcome_notified`, so a repeated event or a retried job sends nothing;
+    a refund that failed after it succeeded is mailed again, once, about the failure."""
+    from payments.services.settlement import _send
+
+    row = Refund.objects.filter(pk=refund_id).values_list("state", "outcome_notified").first()
+    if row is None:
+        return False
+    state, previous = row
+    if state not in (R.SUCCEEDED, R.FAILED) or previous == state:
+        return False
+    claimed = Refund.objects.filter(pk=refund_id, state=state, outcome_notified=previous).update(
+        outcome_notified=state
+    )
+    if not claimed:
+        return False
+    refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
+    if state == R.SUCCEEDED and _late_payment_refund(refund):
+        return False  # the late-payment refund mail says it (settlement.line_late_refund)
+    order = refund.line.order
+    extra: dict[str, Any] = {
+        "line": refund.line,
+        "refund": refund,
+        "amount": format_money(refund.amount_minor, refund.currency),
+    }
+    if state == R.SUCCEEDED:
+        extra["card"] = refund_card(order)
+    try:
+        _send(order, "refund_succeeded" if state == R.SUCCEEDED else "refund_failed", extra)
+    except Exception:
+        Refund.objects.filter(pk=refund_id, outcome_notified=state).update(outcome_notified=previous)
         raise
     return True
