@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -134,15 +134,24 @@ def _filtered(offerings: QuerySet[Offering], *, tenant: Tenant, query: CatalogQu
     return offerings
 
 
-def _ordered(offerings: QuerySet[Offering], sort: str, *, ranked: bool) -> QuerySet[Offering]:
+def _ordered(offerings: QuerySet[Offering], sort: str, *, ranked: bool, now: datetime) -> QuerySet[Offering]:
+    # Open for enrollment first, then opening soon, then closed; a search's relevance outranks it.
     # Every order ends with the primary key, so pages never repeat or skip a row.
+    phased = offerings.annotate(
+        enrollment_phase=Case(
+            When(enrollment_opens_at__gt=now, then=Value(1)),
+            When(enrollment_closes_at__lte=now, then=Value(2)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
     if sort == Sort.SOONEST:
-        return offerings.order_by("starts_at", "pk")
+        return phased.order_by("enrollment_phase", "starts_at", "pk")
     if sort == Sort.PRICE:
-        return offerings.order_by("price_minor", "-starts_at", "-pk")
+        return phased.order_by("enrollment_phase", "price_minor", "-starts_at", "-pk")
     if ranked and sort in ("", Sort.RELEVANCE):
-        return offerings.order_by(F("rank").desc(), "-starts_at", "-pk")
-    return offerings.order_by("-starts_at", "-pk")
+        return phased.order_by(F("rank").desc(), "enrollment_phase", "-starts_at", "-pk")
+    return phased.order_by("enrollment_phase", "-starts_at", "-pk")
 
 
 # A word typed with a slip still finds its title or skill ("pyton" → "Python").
@@ -161,20 +170,24 @@ def catalog_search(
     offerings = _filtered(offerings, tenant=tenant, query=query)
     text = query.text.strip()
     if not text:
-        return CatalogResults(_ordered(offerings, query.sort, ranked=False), _count_capped(offerings))
+        return CatalogResults(
+            _ordered(offerings, query.sort, ranked=False, now=now), _count_capped(offerings)
+        )
     search = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
     matched = offerings.filter(microcredential__search_vector=search)
     count = _count_capped(matched)
     if count:
         ranked = matched.annotate(rank=SearchRank(F("microcredential__search_vector"), search))
-        return CatalogResults(_ordered(ranked, query.sort, ranked=True), count)
+        return CatalogResults(_ordered(ranked, query.sort, ranked=True, now=now), count)
     similar = offerings.annotate(
         rank=Greatest(
             TrigramWordSimilarity(text, "microcredential__title"),
             TrigramWordSimilarity(text, "microcredential__skills"),
         )
     ).filter(rank__gte=TRIGRAM_THRESHOLD)
-    return CatalogResults(_ordered(similar, query.sort, ranked=True), _count_capped(similar), fuzzy=True)
+    return CatalogResults(
+        _ordered(similar, query.sort, ranked=True, now=now), _count_capped(similar), fuzzy=True
+    )
 
 
 def catalog_units(*, tenant: Tenant) -> QuerySet[Unit]:

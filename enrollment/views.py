@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -35,6 +35,16 @@ S = EnrollmentStatus
 
 def _my_learning_at(enrollment_id: int) -> HttpResponseRedirect:
     return redirect(reverse("my-learning") + f"#enrollment-{enrollment_id}")
+
+
+def _next_page(enrollment_id: int, status: str) -> HttpResponseRedirect:
+    """A held seat goes straight on to payment (payments' page, by URL name); others to My learning."""
+    if status == S.HELD:
+        try:
+            return redirect(reverse("order-checkout-held", args=[enrollment_id]))
+        except NoReverseMatch:  # payments not installed
+            pass
+    return _my_learning_at(enrollment_id)
 
 
 def enrolled_message(status: str, position: int | None) -> str:
@@ -102,7 +112,7 @@ def _enroll_post(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("enroll", pk=pk)
     messages.success(request, enrolled_message(answer.body["status"], answer.body.get("position")))
-    return _my_learning_at(answer.body["id"])
+    return _next_page(answer.body["id"], answer.body["status"])
 
 
 @login_required
@@ -197,14 +207,16 @@ def respond(request: StaffRequest, pk: int, action: str) -> HttpResponse:
     """Accept or decline an offer from My learning."""
     try:
         selectors.enrollment_for_learner(tenant=request.tenant, learner=request.user, enrollment_id=pk)
-        _respond(request, pk, action, learner=request.user)
+        status = _respond(request, pk, action, learner=request.user)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    return _my_learning_at(pk)
+    return _next_page(pk, status) if status else _my_learning_at(pk)
 
 
-def _respond(request: TenantRequest, pk: int, action: str, *, learner: User) -> bool:
+def _respond(request: TenantRequest, pk: int, action: str, *, learner: User) -> str:
+    """The enrollment's status after the answer, or "" when it was refused."""
     user = learner
+    status = ""
     try:
         if action == "accept":
             accepted = services.offer_accept(tenant=request.tenant, enrollment_id=pk, learner=user)
@@ -214,17 +226,19 @@ def _respond(request: TenantRequest, pk: int, action: str, *, learner: User) -> 
                 if accepted.status == S.CONFIRMED
                 else _("The seat is held for you while you pay."),
             )
+            status = accepted.status
         elif action == "decline":
             services.offer_decline(tenant=request.tenant, enrollment_id=pk, learner=user)
             messages.success(request, _("You declined the seat; it goes to the next person waiting."))
+            status = S.CANCELLED
         else:
             raise Http404
     except MicrocredError as exc:
         if isinstance(exc, NotFound):
             raise
         messages.error(request, exc.message)
-        return False
-    return True
+        return ""
+    return status
 
 
 def offer(request: TenantRequest, token: str) -> HttpResponse:
@@ -241,9 +255,9 @@ def offer(request: TenantRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if signed_in_as_other:
             raise Http404
-        _respond(request, enrollment.pk, request.POST.get("action", ""), learner=enrollment.learner)
+        status = _respond(request, enrollment.pk, request.POST.get("action", ""), learner=enrollment.learner)
         if request.user.is_authenticated:
-            return _my_learning_at(enrollment.pk)
+            return _next_page(enrollment.pk, status)
         return redirect("offer", token=token)
     page = offering_page(enrollment.offering)
     return render(

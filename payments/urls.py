@@ -4,6 +4,7 @@ from payments import console, console_refunds, views
 
 urlpatterns = [
     path("orders/checkout/", views.checkout, name="order-checkout"),
+    path("orders/checkout/held/<int:pk>/", views.checkout_held, name="order-checkout-held"),
     path("orders/<str:reference>/", views.order_detail, name="order-detail"),
     path("orders/<str:reference>/status.json", views.order_status, name="order-status"),
     path("orders/<str:reference>/receipt/", views.order_receipt, name="order-receipt"),

@@ -44,7 +44,17 @@ def _enrollment_ids(request: HttpRequest) -> list[int]:
 @login_required
 @require_POST
 def checkout(request: StaffRequest) -> HttpResponse:
-    ids = _enrollment_ids(request)
+    return _checkout(request, _enrollment_ids(request))
+
+
+@login_required
+def checkout_held(request: StaffRequest, pk: int) -> HttpResponse:
+    """Straight on to payment after holding a seat (enrollment redirects here by URL name). Safe as a
+    GET: it reaches only the learner's own held seat, and a second visit reuses the open checkout."""
+    return _checkout(request, [pk])
+
+
+def _checkout(request: StaffRequest, ids: list[int]) -> HttpResponse:
     try:
         start = orders.order_for_holds(tenant=request.tenant, learner=request.user, enrollment_ids=ids)
         success, cancel = checkout_urls(request, start.order)

@@ -286,3 +286,33 @@ def test_a_huge_result_is_counted_only_up_to_the_cap(world, client, monkeypatch)
     assert "More than 13 courses" in body
     assert len(cards(body)) == 12
     assert 'href="?page=2"' in body
+
+
+def test_home_lists_open_offerings_before_opening_soon_before_closed(world, client):
+    now = timezone.now()
+    OfferingFactory.create(
+        microcredential__title="Open now",
+        microcredential__unit=world.a_unit1,
+        starts_at=now + timedelta(days=5),
+    )
+    OfferingFactory.create(
+        microcredential__title="Closed early",
+        microcredential__unit=world.a_unit1,
+        starts_at=now + timedelta(days=20),
+        enrollment_opens_at=now - timedelta(days=10),
+        enrollment_closes_at=now - timedelta(days=1),
+    )
+    OfferingFactory.create(
+        microcredential__title="Opens later",
+        microcredential__unit=world.a_unit1,
+        starts_at=now + timedelta(days=50),
+        enrollment_opens_at=now + timedelta(days=10),
+    )
+
+    body = client.get("/", HTTP_HOST="alpha.test").content.decode()
+
+    assert titles(body) == ["Open now", "Opens later", "Closed early"]
+    listed = cards(body)
+    assert "Enrollment opens" in listed[1]
+    assert "Enrollment closed" in listed[2]
+    assert "Courses open for enrollment" not in body

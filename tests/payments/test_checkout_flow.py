@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core import mail
 
 from enrollment.models import EnrollmentEvent
 from payments.models import Order, OrderStatus
+from tests.factories import UserFactory
 from tests.payments.conftest import Shop
 
 
@@ -102,3 +105,44 @@ def test_each_line_keeps_the_refund_policy_in_force_at_purchase(shop: Shop) -> N
         {"days_before_start": 14, "refund_percent": 100},
         {"days_before_start": 3, "refund_percent": 50},
     ]
+
+
+def _to_the_end(client: Any, response: Any) -> Any:
+    """Follow redirects inside the site; stop at the first one that leaves it (the local Stripe)."""
+    while response.status_code == 302 and response["Location"].startswith("/"):
+        response = client.get(response["Location"])
+    return response
+
+
+def test_hold_my_seat_on_a_paid_offering_goes_straight_to_checkout(shop: Shop) -> None:
+    offering = shop.offering()
+    response = shop.browser.post(f"/offerings/{offering.pk}/enroll/", {"idempotency_key": "k1"})
+    response = _to_the_end(shop.browser, response)
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == order.checkout_url
+
+
+def test_accepting_an_offer_for_a_paid_seat_goes_straight_to_checkout(shop: Shop) -> None:
+    from enrollment.services.changes import enrollment_cancel
+    from enrollment.services.messages import offer_token
+
+    offering = shop.offering(capacity=1)
+    other = UserFactory.create(email="first@example.com")
+    first = shop.hold(offering, learner=other)
+    queued = shop.hold(offering)
+    assert queued.status == "waitlisted"
+    enrollment_cancel(tenant=shop.tenant, learner=other, enrollment_id=first.pk)
+    queued.refresh_from_db()
+    assert queued.status == "offered"
+    token = offer_token(queued)
+
+    response = shop.browser.post(f"/offers/{token}/", {"action": "accept"})
+    response = _to_the_end(shop.browser, response)
+
+    order = shop.order_of(queued)
+    assert response.status_code == 302
+    assert response["Location"] == order.checkout_url
+    page = shop.browser.get(f"/offers/{token}/").content.decode()
+    assert 'action="/orders/checkout/"' in page
+    assert f'name="enrollment" value="{queued.pk}"' in page
