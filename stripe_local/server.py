@@ -70,7 +70,7 @@ def answer_api(
             raise ApiError(
                 404,
                 f"Unrecognized request URL ({method}: {path}). The local Stripe server answers the calls "
-                "listed in the README's Local Stripe section.",
+                "listed in docs/local-stripe.md.",
             )
         if key is not None:
             stored = store.idempotency.get((api_key, key))
