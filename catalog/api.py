@@ -30,7 +30,7 @@ from catalog.models import CreditType, DeliveryMode, Level, Microcredential, Off
 from catalog.money import MAX_AMOUNT_MINOR, format_price
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
-from microcred.api import IdField
+from core.api import IdField
 from tenants.api_auth import api_staff_access
 from tenants.errors import NotVisible
 from tenants.models import Tenant

@@ -1,6 +1,6 @@
 """Refusals of the catalog. Out-of-reach objects use tenants.errors.NotVisible (a 404)."""
 
-from microcred.errors import MicrocredError, ValidationFailed
+from core.errors import MicrocredError, ValidationFailed
 
 
 class CatalogInvalid(ValidationFailed):

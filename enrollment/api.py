@@ -26,11 +26,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api import StaffApi
+from core.api import IdField
 from enrollment import presenters, selectors, services
 from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
 from enrollment.services import idempotency
 from identity.models import User
-from microcred.api import IdField
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 

@@ -27,6 +27,8 @@ from django.views.decorators.http import require_POST
 from catalog import services as catalog_services
 from catalog.models import Offering
 from catalog.presenters import date_time, offering_page
+from core.errors import MicrocredError, NotFound
+from core.spreadsheet import csv_response
 from enrollment import selectors, services
 from enrollment.forms import CapacityForm, EnrollByEmailForm, MoveForm, OfferWindowForm, ReasonForm
 from enrollment.models import (
@@ -37,8 +39,6 @@ from enrollment.models import (
     WaitlistSettings,
 )
 from enrollment.presenters import status_label
-from microcred.errors import MicrocredError, NotFound
-from microcred.spreadsheet import csv_response
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page
@@ -345,7 +345,7 @@ def _invalid(form: forms.Form) -> MicrocredError:
 
 @roster_page
 def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponseBase:
-    """The roster as a spreadsheet opens it (microcred.spreadsheet: a BOM, no cell run as a
+    """The roster as a spreadsheet opens it (core.spreadsheet: a BOM, no cell run as a
     formula), ISO dates in the offering's time zone (named in the header)."""
     found = selectors.roster(
         tenant=request.tenant, access=access, offering_id=pk, query=request.GET.get("q", "")

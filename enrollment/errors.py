@@ -5,7 +5,7 @@ Out-of-reach enrollments and offerings use tenants.errors.NotVisible (a 404).
 
 from __future__ import annotations
 
-from microcred.errors import MicrocredError, ValidationFailed
+from core.errors import MicrocredError, ValidationFailed
 
 
 class OfferingFull(MicrocredError):

@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 from catalog import selectors as catalog_selectors
 from catalog.models import EnrollmentState
 from catalog.presenters import OfferingCard, offering_card, offering_page
+from core.errors import MicrocredError, NotFound
 from enrollment import extensions, presenters, selectors, services
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import idempotency
 from enrollment.services.messages import offer_from_token
 from identity.models import User
-from microcred.errors import MicrocredError, NotFound
 from tenants.http import StaffRequest, TenantRequest
 
 S = EnrollmentStatus

@@ -17,13 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ValidationFailed
 from finance import selectors
 from finance.errors import FinanceNotVisible
 from finance.forms import PayoutFilterForm, ProblemFilterForm, StatementFilterForm
 from finance.models import JournalExport, PayoutTie, ProblemKind
 from finance.selectors import FinanceScope
 from finance.services.journal import journal_export
-from microcred.errors import ValidationFailed
 from tenants.api_auth import api_staff_access, token_of
 from tenants.models import Tenant
 

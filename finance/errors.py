@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from microcred.errors import MicrocredError, NotFound
+from core.errors import MicrocredError, NotFound
 
 
 class FinanceNotVisible(NotFound):

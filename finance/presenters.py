@@ -1,5 +1,5 @@
 """How finance's figures look to people: money with the currency's decimals, and the SVG chart of
-net per unit per month (drawn here, no script). CSV files: microcred.spreadsheet."""
+net per unit per month (drawn here, no script). CSV files: core.spreadsheet."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.spreadsheet import csv_response
 from finance import selectors
 from finance.errors import NothingToExport
 from finance.forms import (
@@ -32,7 +33,6 @@ from finance.models import Problem
 from finance.presenters import PALETTE, major, money, net_chart_svg
 from finance.selectors import FinanceScope
 from finance.services.journal import journal_export
-from microcred.spreadsheet import csv_response
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page

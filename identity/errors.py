@@ -1,4 +1,4 @@
-from microcred.errors import MicrocredError
+from core.errors import MicrocredError
 
 
 class AccountDeletionRefused(MicrocredError):

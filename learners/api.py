@@ -17,9 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import NotFound
 from learners import selectors
 from learners.services import signin
-from microcred.errors import NotFound
 from tenants.api_auth import MfaRequired, api_staff_access, token_of
 
 

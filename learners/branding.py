@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from microcred.errors import NotFound
+from core.errors import NotFound
 from tenants.brand import Brand
 from tenants.models import Tenant, Unit
 from tenants.selectors import public_unit

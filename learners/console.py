@@ -11,12 +11,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.errors import MicrocredError, NotFound
 from identity.models import User
 from learners import selectors
 from learners.errors import LearnerNotVisible
 from learners.forms import LookupForm, MergeForm
 from learners.services.staff import account_merge, staff_code_send
-from microcred.errors import MicrocredError, NotFound
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from microcred.errors import MicrocredError, NotFound
+from core.errors import MicrocredError, NotFound
 
 
 class EmailUnknown(MicrocredError):

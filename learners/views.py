@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.errors import MicrocredError
 from identity import services as identity_services
 from identity.errors import AccountDeletionRefused
 from learners import selectors
@@ -37,7 +38,6 @@ from learners.forms import (
 from learners.services import profile as profile_services
 from learners.services import signin
 from learners.services.staff import staff_code_redeem
-from microcred.errors import MicrocredError
 from tenants.http import StaffRequest, TenantRequest
 from tenants.selectors import public_units
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from microcred.env import celery_url, env_bool, env_int, env_list, env_str
+from core.env import celery_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.microsoft",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.apple",
+    "core",
     "identity",
     "tenants",
     "learners",
@@ -70,7 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: load balancers call /healthz with any Host header, before host validation.
-    "microcred.health.HealthzMiddleware",
+    "core.health.HealthzMiddleware",
     # Stripe's webhook by tenant slug (/payments/stripe/webhook/<slug>/), on any host.
     "payments.middleware.StripeWebhookMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -82,7 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After the tenant (its brand) and the user (the page's header); before any view.
-    "microcred.input_guard.InputGuardMiddleware",
+    "core.input_guard.InputGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -107,7 +108,7 @@ TEMPLATES = [
         },
     },
 ]
-FORM_RENDERER = "microcred.forms.Renderer"
+FORM_RENDERER = "core.forms.Renderer"
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -218,7 +219,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Every e-mail goes through a Celery task (microcred/mail.py); the task sends it with
 # EMAIL_DELIVERY_BACKEND, retrying while the mail server is down.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "microcred.mail.QueuedEmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.QueuedEmailBackend")
 EMAIL_DELIVERY_BACKEND = env_str("EMAIL_DELIVERY_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -241,7 +242,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
-CELERY_IMPORTS = ["microcred.mail"]  # the e-mail task lives outside the apps' tasks.py
+CELERY_IMPORTS = ["core.mail"]  # the e-mail task lives outside the apps' tasks.py
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -280,7 +281,7 @@ STRIPE_FEE_FIXED_MINOR = env_int("STRIPE_FEE_FIXED_MINOR", 30)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "microcred.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenants.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -8,10 +8,10 @@ from identity import admin_site
 admin_site.install()
 
 # Under /api/ every error answers in the API's shape, never as an HTML page.
-handler400 = "microcred.error_pages.bad_request"
-handler403 = "microcred.error_pages.permission_denied"
-handler404 = "microcred.error_pages.page_not_found"
-handler500 = "microcred.error_pages.server_error"
+handler400 = "core.error_pages.bad_request"
+handler403 = "core.error_pages.permission_denied"
+handler404 = "core.error_pages.page_not_found"
+handler500 = "core.error_pages.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),

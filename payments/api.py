@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.money import MAX_AMOUNT_MINOR
+from core.api import IdField
 from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, ErrorOutput, keyed_response
 from identity.models import User
-from microcred.api import IdField
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
 from payments.services import cancellation, orders, refunds, staff_refunds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from microcred.errors import MicrocredError
+from core.errors import MicrocredError
 
 
 class StripeNotConfigured(MicrocredError):

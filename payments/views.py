@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from microcred.errors import MicrocredError, NotFound
+from core.errors import MicrocredError, NotFound
 from payments import selectors
 from payments.errors import PaymentUnavailable, WebhookRefused
 from payments.models import Order, OrderStatus

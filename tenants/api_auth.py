@@ -14,8 +14,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from core.errors import MicrocredError
 from identity.models import User
-from microcred.errors import MicrocredError
 from tenants.models import ApiToken, StaffMembership
 from tenants.selectors import StaffAccess, mfa_setup_required, staff_access, staff_access_for_token
 from tenants.services import api_token_hash, api_token_touch

@@ -1,4 +1,4 @@
-from microcred.errors import MicrocredError, NotFound
+from core.errors import MicrocredError, NotFound
 
 
 class NotVisible(NotFound):

@@ -15,8 +15,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ValidationFailed
 from identity.models import User
-from microcred.errors import ValidationFailed
 from tenants.errors import InvitationUnusable, InvitationWrongAccount, NotVisible, SelfRemovalRefused
 from tenants.models import (
     ApiToken,

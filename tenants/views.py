@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from microcred.errors import MicrocredError, NotFound
+from core.errors import MicrocredError, NotFound
 from tenants import selectors, services
 from tenants.forms import ApiTokenForm, InviteForm, SocialProviderForm, UnitForm
 from tenants.http import StaffRequest

@@ -13,9 +13,9 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from catalog.models import Offering
-from microcred.error_pages import server_error
-from microcred.errors import MicrocredError
-from microcred.input_guard import MAX_QUERY_STRING
+from core.error_pages import server_error
+from core.errors import MicrocredError
+from core.input_guard import MAX_QUERY_STRING
 from tests.catalog.factories import MicrocredentialFactory, OfferingFactory
 from tests.catalog.test_api import api, offering_payload
 

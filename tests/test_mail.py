@@ -16,7 +16,7 @@ from microcred.celery import app
 from tenants.demo import seed_demo
 from tests.broker import broker_down
 
-QUEUED = "microcred.mail.QueuedEmailBackend"
+QUEUED = "core.mail.QueuedEmailBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 

@@ -22,7 +22,7 @@ from catalog.forms import MicrocredentialForm, OfferingForm, RefundPolicyForm
 from catalog.presenters import offering_page
 from catalog.refunds import PolicyTerms, policy_in_words
 from catalog.services.offerings import unit_default_policy
-from microcred.errors import MicrocredError, NotFound
+from core.errors import MicrocredError, NotFound
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess, units_managed
 from tenants.views import staff_page

@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 from catalog import presenters, selectors
 from catalog.cache import cached_public_page
 from catalog.forms import CatalogFilterForm
-from microcred.errors import NotFound
+from core.errors import NotFound
 from tenants.brand import Brand
 from tenants.http import TenantRequest
 from tenants.models import Unit

@@ -29,10 +29,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import MicrocredError
 from enrollment.errors import EnrollmentInvalid, IdempotencyKeyReused
 from enrollment.models import IdempotencyRecord
 from identity.models import User
-from microcred.errors import MicrocredError
 from tenants.models import Tenant
 
 KEEP_FOR = timedelta(hours=24)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Offering, PublicationStatus
 from catalog.services import offering_seats_release, offering_seats_take
+from core.errors import MicrocredError
 from enrollment.errors import OfferExpired, TransitionRefused
 from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
 from enrollment.services._common import (
@@ -35,7 +36,6 @@ from enrollment.services._common import (
 )
 from enrollment.services.messages import message_queue
 from identity.models import User
-from microcred.errors import MicrocredError
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import ValidationFailed
 from identity.models import User
 from learners.errors import (
     AccountClosed,
@@ -36,7 +37,6 @@ from learners.errors import (
 )
 from learners.models import LearnerOrigin
 from learners.selectors import account_for_email, normalize_email
-from microcred.errors import ValidationFailed
 
 # Why the person is signing in, kept until the sign-in completes (the adapter records the learner).
 SESSION_ORIGIN_KEY = "microcred_signin_origin"

@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from catalog.money import format_money
 from catalog.refunds import RefundQuote, policy_in_words_for_snapshot, refund_quote
+from core.errors import NotFound
 from enrollment import selectors as enrollment_selectors
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
-from microcred.errors import NotFound
 from payments.errors import RefundRefused
 from payments.models import LineStatus, OrderLine, OrderStatus, Refund, RefundRequester
 from payments.services import refunds

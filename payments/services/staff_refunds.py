@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import PublicationStatus
+from core.errors import NotFound
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment
 from identity.models import User
-from microcred.errors import NotFound
 from payments.errors import RefundRefused
 from payments.models import (
     LineStatus,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 
-from microcred.error_pages import refuse
+from core.error_pages import refuse
 
 # Our longest form (the catalog's filters) writes a few hundred characters; gunicorn's request
 # line limit (gunicorn.conf.py) is well above this, so Django answers first, in the brand.

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from celery import current_app as app
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from microcred.celery import app, ping
 
 
 def check_database() -> str:
@@ -29,7 +28,7 @@ def check_broker() -> str:
 
 def check_worker() -> str:
     timeout = settings.HEALTH_WORKER_TIMEOUT_SECONDS
-    result = ping.apply_async(expires=timeout)
+    result = app.send_task("microcred.ping", expires=timeout)  # the project's Celery app answers it
     try:
         answer = result.get(timeout=timeout)
     except CeleryTimeout:

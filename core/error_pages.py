@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from microcred.api import error_body
+from core.api import error_body
 
 API_PREFIX = "/api/"
 

@@ -9,7 +9,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from microcred.errors import MicrocredError
+from core.errors import MicrocredError
 
 # PostgreSQL's bigint: every id column. A larger number can name nothing, so it is refused as
 # input (raw SQL would fail on it, a save would overflow) instead of reaching the database.
