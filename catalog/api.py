@@ -18,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,10 +31,9 @@ from catalog.money import MAX_AMOUNT_MINOR, format_price
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
 from core.api import IdField
-from tenants.api_auth import api_staff_access
+from tenants.api import StaffApi, request_tenant
 from tenants.errors import NotVisible
-from tenants.models import Tenant
-from tenants.selectors import StaffAccess, units_managed
+from tenants.selectors import units_managed
 
 # --- Output --------------------------------------------------------------------------------
 
@@ -151,11 +150,6 @@ FILTER_PARAMETERS = [
 ]
 
 
-def _tenant(request: Request) -> Tenant:
-    tenant: Tenant = request._request.tenant  # type: ignore[attr-defined]
-    return tenant
-
-
 class PublicOfferingListApi(APIView):
     """Published offerings that are open or upcoming, newest start first (best match first when
     searching). The same filters as the catalog page; stable order, page by page."""
@@ -165,7 +159,7 @@ class PublicOfferingListApi(APIView):
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=OfferingOutput(many=True))
     def get(self, request: Request) -> Response:
-        tenant = _tenant(request)
+        tenant = request_tenant(request)
         units = list(selectors.catalog_units(tenant=tenant))
         form = CatalogFilterForm(request.query_params or None, tenant=tenant, units=units)
         if form.is_bound and not form.is_valid():
@@ -188,28 +182,11 @@ class PublicOfferingDetailApi(APIView):
 
     @extend_schema(responses=OfferingDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
-        offering = selectors.offering_public_detail(tenant=_tenant(request), offering_id=pk)
+        offering = selectors.offering_public_detail(tenant=request_tenant(request), offering_id=pk)
         return Response(OfferingDetailOutput(offering).data)
 
 
 # --- Staff writes ----------------------------------------------------------------------------
-
-
-class StaffApi(APIView):
-    """Signed-in tenant admins and unit admins; everyone else gets a 404 (never a 403)."""
-
-    permission_classes = [IsAuthenticated]
-    access: StaffAccess
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        self.access = api_staff_access(request)
-        if not self.access.manages_any_unit:
-            raise NotVisible(_("Not found."))
-
-    @property
-    def tenant(self) -> Tenant:
-        return _tenant(self.request)
 
 
 class StaffMicrocredentialOutput(serializers.Serializer[Any]):

@@ -25,52 +25,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api import StaffApi
-from core.api import IdField
+from core.api import ERROR_SCHEMA, ErrorOutput, IdField
 from enrollment import presenters, selectors, services
 from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
 from enrollment.services import idempotency
 from identity.models import User
+from tenants.api import StaffApi, request_tenant, request_user
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 
 S = EnrollmentStatus
 
 
-def _tenant(request: Request) -> Tenant:
-    tenant: Tenant = request._request.tenant  # type: ignore[attr-defined]
-    return tenant
-
-
-def _user(request: Request) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 # --- Output --------------------------------------------------------------------------------
-
-
-# The one error shape (microcred/api.py). A raw schema: a serializer cannot have a field
-# called "fields".
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-            "required": ["code", "message", "fields"],
-        }
-    },
-    "required": ["error"],
-}
-ErrorOutput = OpenApiResponse(ERROR_SCHEMA, description="Refused or invalid: see `error.code`.")
 
 
 class NextStepOutput(serializers.Serializer[Any]):
@@ -226,7 +193,9 @@ class EnrollmentListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         """The signed-in learner's enrollments at this institution: active first."""
-        rows = selectors.enrollments_for_learner(tenant=_tenant(request), learner=_user(request))
+        rows = selectors.enrollments_for_learner(
+            tenant=request_tenant(request), learner=request_user(request)
+        )
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self) or []
         return paginator.get_paginated_response([enrollment_body(e) for e in page])
@@ -259,7 +228,7 @@ class EnrollmentListApi(APIView):
         data = EnrollInput(data=request.data)
         data.is_valid(raise_exception=True)
         offering_id = data.validated_data["offering"]
-        tenant, learner = _tenant(request), _user(request)
+        tenant, learner = request_tenant(request), request_user(request)
         key = request.headers.get("Idempotency-Key")
         fingerprint = idempotency.fingerprint("POST", "enrollments", {"offering": offering_id})
         store = None
@@ -299,7 +268,7 @@ class EnrollmentDetailApi(APIView):
     @extend_schema(operation_id="enrollments_read", responses={200: EnrollmentOutput, 404: ErrorOutput})
     def get(self, request: Request, pk: int) -> Response:
         found = selectors.enrollment_for_learner(
-            tenant=_tenant(request), learner=_user(request), enrollment_id=pk
+            tenant=request_tenant(request), learner=request_user(request), enrollment_id=pk
         )
         return Response(enrollment_body(found))
 
@@ -323,7 +292,7 @@ class EnrollmentActionApi(APIView):
     def post(self, request: Request, pk: int, action: str) -> Response:
         if action not in self.ACTIONS:
             raise NotVisible(_("Not found."))
-        tenant, learner = _tenant(request), _user(request)
+        tenant, learner = request_tenant(request), request_user(request)
         return keyed_response(
             request,
             tenant=tenant,
@@ -444,7 +413,7 @@ class StaffEnrollApi(StaffApi):
             result = services.staff_enroll_by_email(
                 tenant=self.tenant,
                 access=self.access,
-                actor=_user(request),
+                actor=request_user(request),
                 offering_id=pk,
                 email=values["email"],
                 full_name=values.get("full_name", ""),
@@ -455,7 +424,7 @@ class StaffEnrollApi(StaffApi):
         return keyed_response(
             request,
             tenant=self.tenant,
-            user=_user(request),
+            user=request_user(request),
             asked=("staff-enroll", pk, dict(values)),
             run=run,
         )
@@ -485,7 +454,7 @@ class StaffEnrollmentActionApi(StaffApi):
         responses={200: RosterEntryOutput, 400: ErrorOutput, 422: KEY_REUSED, **REFUSALS},
     )
     def post(self, request: Request, pk: int, action: str) -> Response:
-        tenant, access, actor = self.tenant, self.access, _user(request)
+        tenant, access, actor = self.tenant, self.access, request_user(request)
         if action not in self.ACTIONS:
             raise NotVisible(_("Not found."))
         data = (MoveInput if action == "move" else ReasonInput)(data=request.data)
@@ -533,7 +502,7 @@ class StaffOfferWindowApi(StaffApi):
         hours = services.offer_window_set(
             tenant=self.tenant,
             access=self.access,
-            actor=_user(request),
+            actor=request_user(request),
             offering_id=pk,
             hours=data.validated_data["hours"],
         )

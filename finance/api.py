@@ -24,6 +24,7 @@ from finance.forms import PayoutFilterForm, ProblemFilterForm, StatementFilterFo
 from finance.models import JournalExport, PayoutTie, ProblemKind
 from finance.selectors import FinanceScope
 from finance.services.journal import journal_export
+from tenants.api import request_tenant
 from tenants.api_auth import api_staff_access, token_of
 from tenants.models import Tenant
 
@@ -48,8 +49,7 @@ class FinanceApi(APIView):
 
     @property
     def tenant(self) -> Tenant:
-        tenant: Tenant = self.request._request.tenant  # type: ignore[attr-defined]
-        return tenant
+        return request_tenant(self.request)
 
 
 def _checked(form: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from core.errors import NotFound
 from learners import selectors
 from learners.services import signin
+from tenants.api import request_tenant
 from tenants.api_auth import MfaRequired, api_staff_access, token_of
 
 
@@ -69,7 +70,7 @@ class MeApi(APIView):
         access = api_staff_access(request)
         user = request.user
         token = token_of(request)
-        tenant = request._request.tenant  # type: ignore[attr-defined]
+        tenant = request_tenant(request)
         body: dict[str, Any] = {
             "email": user.email,  # type: ignore[union-attr]
             "name": user.display_name,  # type: ignore[union-attr]
@@ -185,7 +186,7 @@ class LearnerLookupApi(APIView):
         if not selectors.can_manage_learners(access):
             raise NotFound(_("Not found."))
         email = request.query_params.get("email", "")
-        matches = selectors.learner_lookup(tenant=request._request.tenant, access=access, email=email)  # type: ignore[attr-defined]
+        matches = selectors.learner_lookup(tenant=request_tenant(request), access=access, email=email)
         return Response(
             {
                 "results": [

@@ -25,27 +25,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.money import MAX_AMOUNT_MINOR
-from core.api import IdField
-from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, ErrorOutput, keyed_response
-from identity.models import User
+from core.api import ErrorOutput, IdField
+from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, keyed_response
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
 from payments.services import cancellation, orders, refunds, staff_refunds
 from payments.views import checkout_urls
+from tenants.api import request_tenant, request_user
 from tenants.api_auth import api_staff_access
 from tenants.errors import NotVisible
-from tenants.models import Tenant, Unit
+from tenants.models import Unit
 from tenants.selectors import StaffAccess
-
-
-def _tenant(request: Request) -> Tenant:
-    tenant: Tenant = request._request.tenant  # type: ignore[attr-defined]
-    return tenant
-
-
-def _user(request: Request) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
 
 
 class OrderLineOutput(serializers.Serializer[Any]):
@@ -90,7 +80,7 @@ class Pagination(PageNumberPagination):
 class OrderListApi(APIView):
     @extend_schema(operation_id="orders_list", responses={200: OrderOutput(many=True)}, tags=["orders"])
     def get(self, request: Request) -> Response:
-        rows = selectors.orders_for_learner(tenant=_tenant(request), learner=_user(request))
+        rows = selectors.orders_for_learner(tenant=request_tenant(request), learner=request_user(request))
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(OrderOutput(page, many=True).data)
@@ -111,7 +101,9 @@ class OrderListApi(APIView):
         data = OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         start = orders.order_for_holds(
-            tenant=_tenant(request), learner=_user(request), enrollment_ids=data.validated_data["enrollments"]
+            tenant=request_tenant(request),
+            learner=request_user(request),
+            enrollment_ids=data.validated_data["enrollments"],
         )
         success, cancel = checkout_urls(request._request, start.order)
         order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
@@ -124,7 +116,7 @@ class OrderDetailApi(APIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         order = selectors.order_for_learner(
-            tenant=_tenant(request), learner=_user(request), reference=reference
+            tenant=request_tenant(request), learner=request_user(request), reference=reference
         )
         return Response(OrderOutput(order).data)
 
@@ -194,7 +186,9 @@ class RefundStaffApi(APIView):
 
     def _refund(self, pk: int, *, act: bool) -> Refund:
         refund = (
-            Refund.objects.select_related("line__unit").filter(tenant=_tenant(self.request), pk=pk).first()
+            Refund.objects.select_related("line__unit")
+            .filter(tenant=request_tenant(self.request), pk=pk)
+            .first()
         )
         unit = refund.line.unit if refund is not None else None
         if unit is None or not (self.access.manages_unit(unit) if act else self.access.reaches_unit(unit)):
@@ -220,7 +214,7 @@ class RefundListApi(RefundStaffApi):
         description="Every refund of the units the caller reaches, failed ones first.",
     )
     def get(self, request: Request) -> Response:
-        tenant = _tenant(request)
+        tenant = request_tenant(request)
         unit_id = None
         if request.query_params.get("unit"):
             unit_id = (
@@ -257,9 +251,9 @@ class RefundListApi(RefundStaffApi):
 
         def run() -> tuple[int, dict[str, Any]]:
             refund = staff_refunds.staff_refund(
-                tenant=_tenant(request),
+                tenant=request_tenant(request),
                 access=self.access,
-                actor=_user(request),
+                actor=request_user(request),
                 line_id=values["line"],
                 amount_minor=values["amount_minor"],
                 reason=values["reason"],
@@ -268,7 +262,11 @@ class RefundListApi(RefundStaffApi):
             return 201, _refund_body(refund.pk)
 
         return keyed_response(
-            request, tenant=_tenant(request), user=_user(request), asked=("refunds", dict(values)), run=run
+            request,
+            tenant=request_tenant(request),
+            user=request_user(request),
+            asked=("refunds", dict(values)),
+            run=run,
         )
 
 
@@ -300,7 +298,7 @@ class RefundActionApi(RefundStaffApi):
         self._refund(pk, act=True)
         data = NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant, actor, note = _tenant(request), _user(request), data.validated_data["note"]
+        tenant, actor, note = request_tenant(request), request_user(request), data.validated_data["note"]
 
         def run() -> tuple[int, dict[str, Any]]:
             if action == "retry":
@@ -366,7 +364,7 @@ class CancellationApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         preview = cancellation.cancel_preview(
-            tenant=_tenant(request), learner=_user(request), enrollment_id=pk
+            tenant=request_tenant(request), learner=request_user(request), enrollment_id=pk
         )
         return Response(CancellationOutput(_quote_body(preview)).data)
 
@@ -382,7 +380,11 @@ class CancellationApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = CancellationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant, learner, expected = _tenant(request), _user(request), data.validated_data["expected_minor"]
+        tenant, learner, expected = (
+            request_tenant(request),
+            request_user(request),
+            data.validated_data["expected_minor"],
+        )
 
         def run() -> tuple[int, dict[str, Any]]:
             enrollment, refund = cancellation.paid_enrollment_cancel(
