@@ -1,19 +1,19 @@
-"""What apps above enrollment add, registered at start-up.
+"""What apps above enrollment add, registered at start-up (core.registry)::
 
-register_my_learning(fn)   # fn(*, tenant, learner, enrollment_ids) -> {enrollment_id: Extra}
-                           # (payments: a paid enrollment's cancel page and its refund's progress)
-register_hold_cancelled(fn)  # fn(*, tenant_id, enrollment_id) -> None, after the commit that
-                           # cancelled a held seat (payments: close its open checkout)
+extensions.my_learning.register("payments", provider)
+    # provider(*, tenant, learner, enrollment_ids) -> {enrollment_id: Extra}
+    # (payments: a paid enrollment's cancel page and its refund's progress)
+extensions.hold_cancelled_listeners.register("close checkout", listener)
+    # listener(*, tenant_id, enrollment_id) -> None, after the commit that cancelled a
+    # held seat (payments: close its open checkout)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
-from django.db import transaction
-
+from core.registry import Registry, after_commit
 from identity.models import User
 from tenants.models import Tenant
 
@@ -25,19 +25,16 @@ class Extra:
 
 
 Provider = Callable[..., dict[int, Extra]]
-_providers: list[Provider] = []
+HoldListener = Callable[..., None]
 
-
-def register_my_learning(provider: Provider) -> Provider:
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
+my_learning: Registry[Provider] = Registry("My learning provider")
+hold_cancelled_listeners: Registry[HoldListener] = Registry("hold-cancelled listener")
 
 
 def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) -> dict[int, Extra]:
     ids = list(enrollment_ids)
     found: dict[int, Extra] = {}
-    for provider in _providers:
+    for provider in my_learning:
         for enrollment_id, extra in provider(tenant=tenant, learner=learner, enrollment_ids=ids).items():
             before = found.get(enrollment_id, Extra())
             found[enrollment_id] = Extra(
@@ -46,17 +43,6 @@ def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) 
     return found
 
 
-HoldListener = Callable[..., None]
-_hold_listeners: list[HoldListener] = []
-
-
-def register_hold_cancelled(listener: HoldListener) -> HoldListener:
-    if listener not in _hold_listeners:
-        _hold_listeners.append(listener)
-    return listener
-
-
 def hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
     """A held seat was cancelled in the current transaction: tell the listeners once it commits."""
-    for listener in _hold_listeners:
-        transaction.on_commit(partial(listener, tenant_id=tenant_id, enrollment_id=enrollment_id))
+    after_commit(hold_cancelled_listeners, tenant_id=tenant_id, enrollment_id=enrollment_id)

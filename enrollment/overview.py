@@ -13,7 +13,7 @@ from catalog.models import PublicationStatus
 from enrollment.models import Enrollment
 from enrollment.models import EnrollmentStatus as S
 from tenants.models import Tenant
-from tenants.overview import OverviewFigure, OverviewPanel, OverviewRow, register_overview_panel
+from tenants.overview import OverviewFigure, OverviewPanel, OverviewRow, Panel, panels
 from tenants.selectors import StaffAccess
 
 RECENT = 5
@@ -68,4 +68,4 @@ def seats_panel(tenant: Tenant, access: StaffAccess) -> OverviewPanel | None:
 
 
 def register() -> None:
-    register_overview_panel("seats", seats_panel, order=10)
+    panels.register("seats", Panel(seats_panel, order=10))

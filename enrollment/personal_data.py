@@ -21,7 +21,7 @@ from enrollment.services.changes import enrollment_end_for_deletion
 from identity.models import User
 from identity.registry import register_personal_data
 from learners.errors import MergeRefused
-from learners.registry import MergeContext, register_learner_source, register_merge_mover
+from learners.registry import MergeContext, learner_sources, merge_movers
 from tenants.models import Tenant
 
 S = EnrollmentStatus
@@ -145,5 +145,5 @@ def enrollments_source(
 
 def register() -> None:
     register_personal_data("enrollments", export=export, erase=erase, blocker=blocker)
-    register_merge_mover("enrollments", move_enrollments)
-    register_learner_source("enrollments", enrollments_source)
+    merge_movers.register("enrollments", move_enrollments)
+    learner_sources.register("enrollments", enrollments_source)

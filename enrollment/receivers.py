@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.hooks import on_capacity_raised
+from catalog import hooks
 from catalog.models import Offering
 from enrollment.services import waitlist_promote
 
@@ -22,4 +22,4 @@ def offer_new_seats_to_waitlist(offering_id: int, seats_added: int) -> None:
 
 
 def register() -> None:
-    on_capacity_raised(offer_new_seats_to_waitlist)
+    hooks.capacity_raised.register("offer new seats to the wait-list", offer_new_seats_to_waitlist)

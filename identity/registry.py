@@ -37,6 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.registry import Registry
+
 if TYPE_CHECKING:
     from identity.models import User
 
@@ -53,18 +55,18 @@ class PersonalDataHandler:
     blocker: Blocker | None = None
 
 
-_handlers: dict[str, PersonalDataHandler] = {}
+personal_data: Registry[PersonalDataHandler] = Registry("personal data section")
 
 
 def register_personal_data(
     section: str, *, export: Exporter, erase: Eraser, blocker: Blocker | None = None
 ) -> None:
     """Declare one app's personal data. Registering the same section twice is a programming error."""
-    if section in _handlers:
-        raise ValueError(f"Personal data section {section!r} is already registered.")
-    _handlers[section] = PersonalDataHandler(section=section, export=export, erase=erase, blocker=blocker)
+    personal_data.register(
+        section, PersonalDataHandler(section=section, export=export, erase=erase, blocker=blocker)
+    )
 
 
 def personal_data_handlers() -> list[PersonalDataHandler]:
     """Every registered handler, in registration order (apps' order in INSTALLED_APPS)."""
-    return list(_handlers.values())
+    return list(personal_data)

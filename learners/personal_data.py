@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from identity.models import User
 from identity.registry import register_personal_data
 from learners.models import AccountMerge, ContactConsent, LearnerRecord, StaffIssuedCode
-from learners.registry import register_learner_source, register_merge_mover
+from learners.registry import learner_sources, merge_movers
 from learners.services.staff import move_consents, move_learner_record
 from tenants.models import Tenant
 
@@ -86,6 +86,6 @@ def records_source(
 
 def register() -> None:
     register_personal_data("learners", export=export, erase=erase)
-    register_merge_mover("learner_records", move_learner_record)
-    register_merge_mover("contact_consents", move_consents)
-    register_learner_source("learner_records", records_source)
+    merge_movers.register("learner_records", move_learner_record)
+    merge_movers.register("contact_consents", move_consents)
+    learner_sources.register("learner_records", records_source)

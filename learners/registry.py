@@ -1,7 +1,7 @@
 """Extension points for the apps above `learners` (enrollment, payments), registered in their
 ``AppConfig.ready()``. Both work inside one tenant: staff of one tenant never reach another's data.
 
-Merge movers — ``register_merge_mover("enrollments", mover)``::
+Merge movers — ``merge_movers.register("enrollments", mover)``::
 
     def mover(merge: MergeContext) -> int: ...
 
@@ -12,7 +12,7 @@ Merge movers — ``register_merge_mover("enrollments", mover)``::
   ``learners.errors.MergeRefused`` with a message for the admin: the whole merge then changes
   nothing. Rows of other tenants are never touched.
 
-Learner sources — ``register_learner_source("enrollments", source)``::
+Learner sources — ``learner_sources.register("enrollments", source)``::
 
     def source(*, tenant, unit_ids, users) -> Iterable[tuple[int, str]]: ...
 
@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.registry import Registry
 from identity.models import User
 from tenants.models import Tenant
 
@@ -49,25 +50,5 @@ class LearnerSource(Protocol):
     ) -> Iterable[tuple[int, str]]: ...
 
 
-_movers: dict[str, MergeMover] = {}
-_sources: dict[str, LearnerSource] = {}
-
-
-def register_merge_mover(name: str, mover: MergeMover) -> None:
-    if name in _movers:
-        raise ValueError(f"Merge mover {name!r} is already registered.")
-    _movers[name] = mover
-
-
-def register_learner_source(name: str, source: LearnerSource) -> None:
-    if name in _sources:
-        raise ValueError(f"Learner source {name!r} is already registered.")
-    _sources[name] = source
-
-
-def merge_movers() -> dict[str, MergeMover]:
-    return dict(_movers)
-
-
-def learner_sources() -> dict[str, LearnerSource]:
-    return dict(_sources)
+merge_movers: Registry[MergeMover] = Registry("merge mover")
+learner_sources: Registry[LearnerSource] = Registry("learner source")

@@ -69,7 +69,7 @@ def learner_lookup(*, tenant: Tenant, access: StaffAccess, email: str) -> list[L
     if not users:
         return []
     matches = {user.pk: LearnerMatch(user=user) for user in users}
-    for source in learner_sources().values():
+    for source in learner_sources:
         for user_id, reason in source(tenant=tenant, unit_ids=access.unit_ids, users=users):
             if user_id in matches:
                 matches[user_id].reasons.append(reason)
@@ -82,7 +82,7 @@ def learner_for_staff(*, tenant: Tenant, access: StaffAccess, user_id: int) -> L
     if user is None or access.tenant_id != tenant.pk or not can_manage_learners(access):
         raise LearnerNotVisible("No such learner.")
     match = LearnerMatch(user=user)
-    for source in learner_sources().values():
+    for source in learner_sources:
         match.reasons.extend(
             reason
             for uid, reason in source(tenant=tenant, unit_ids=access.unit_ids, users=[user])

@@ -6,10 +6,11 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        # handlers register payments' Stripe events; my_learning its part of My learning
+        # handlers register payments' Stripe events on import
         from payments import handlers, my_learning, overview, personal_data, receivers
 
         personal_data.register()
         receivers.register()
+        my_learning.register()
         overview.register()
-        del handlers, my_learning
+        del handlers

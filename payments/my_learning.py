@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db.models import Q
 from django.urls import reverse
 
-from enrollment.extensions import Extra, register_my_learning
+from enrollment import extensions
+from enrollment.extensions import Extra
 from enrollment.models import EnrollmentStatus
 from identity.models import User
 from payments.models import LineStatus, OrderLine, OrderStatus, Refund, RefundState
@@ -14,7 +15,6 @@ from payments.services.refunds import refund_note
 from tenants.models import Tenant
 
 
-@register_my_learning
 def my_learning_extras(*, tenant: Tenant, learner: User, enrollment_ids: list[int]) -> dict[int, Extra]:
     if not enrollment_ids:
         return {}
@@ -41,3 +41,7 @@ def my_learning_extras(*, tenant: Tenant, learner: User, enrollment_ids: list[in
         before = found.get(enrollment.pk, Extra())
         found[enrollment.pk] = Extra(cancel_url=cancel_url or before.cancel_url, notes=before.notes + notes)
     return found
+
+
+def register() -> None:
+    extensions.my_learning.register("payments", my_learning_extras)

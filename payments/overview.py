@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from payments.models import RefundState
 from payments.services.staff_refunds import refunds_for_staff
 from tenants.models import Tenant
-from tenants.overview import OverviewFigure, OverviewPanel, register_overview_panel
+from tenants.overview import OverviewFigure, OverviewPanel, Panel, panels
 from tenants.selectors import StaffAccess
 
 
@@ -40,4 +40,4 @@ def refunds_panel(tenant: Tenant, access: StaffAccess) -> OverviewPanel | None:
 
 
 def register() -> None:
-    register_overview_panel("refunds", refunds_panel, order=20)
+    panels.register("refunds", Panel(refunds_panel, order=20))

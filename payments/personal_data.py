@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from identity.models import User
 from identity.registry import register_personal_data
-from learners.registry import MergeContext, register_merge_mover
+from learners.registry import MergeContext, merge_movers
 from payments.models import LineStatus, Order, OrderLine, OrderStatus, RefundState
 from payments.services.refunds import refund_note
 from payments.services.settlement import receipt_context
@@ -79,4 +79,4 @@ def move_orders(merge: MergeContext) -> int:
 
 def register() -> None:
     register_personal_data("orders", export=export, erase=erase, blocker=blocker)
-    register_merge_mover("orders", move_orders)
+    merge_movers.register("orders", move_orders)

@@ -22,4 +22,4 @@ def on_hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
 
 
 def register() -> None:
-    extensions.register_hold_cancelled(on_hold_cancelled)
+    extensions.hold_cancelled_listeners.register("close the checkout", on_hold_cancelled)

@@ -3,7 +3,7 @@
 tenants sits under them, so it cannot ask them itself; each registers one panel function in its
 ``AppConfig.ready()`` and the overview page shows every panel that has something to say::
 
-    register_overview_panel("seats", seats_panel, order=10)
+    overview.panels.register("seats", Panel(seats_panel, order=10))
 
 A panel function takes the tenant and the person's StaffAccess and returns an OverviewPanel, or
 None when the person has nothing to see there (a finance-only role on the seats panel).
@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from core.registry import Registry
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -51,21 +53,15 @@ PanelFunction = Callable[["Tenant", "StaffAccess"], "OverviewPanel | None"]
 
 
 @dataclass(frozen=True)
-class _Registered:
-    name: str
-    order: int
-    panel: PanelFunction
+class Panel:
+    function: PanelFunction
+    order: int = 100  # panels show in this order, then by name
 
 
-_panels: dict[str, _Registered] = {}
-
-
-def register_overview_panel(name: str, panel: PanelFunction, *, order: int = 100) -> None:
-    """Register (or, on a second ready(), replace) the panel called `name`."""
-    _panels[name] = _Registered(name=name, order=order, panel=panel)
+panels: Registry[Panel] = Registry("overview panel")
 
 
 def overview_panels(*, tenant: Tenant, access: StaffAccess) -> list[OverviewPanel]:
-    panels = sorted(_panels.values(), key=lambda registered: (registered.order, registered.name))
-    shown = (registered.panel(tenant, access) for registered in panels)
+    ordered = sorted(panels.items(), key=lambda item: (item[1].order, item[0]))
+    shown = (panel.function(tenant, access) for _name, panel in ordered)
     return [panel for panel in shown if panel is not None]

@@ -57,7 +57,7 @@ def account_merge(
             for u in User.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
         }
         merge = MergeContext(tenant=tenant, source=locked[source.pk], target=locked[target.pk], actor=actor)
-        moved = {name: mover(merge) for name, mover in merge_movers().items()}
+        moved = {name: mover(merge) for name, mover in merge_movers.items()}
         return AccountMerge.objects.create(
             tenant=tenant,
             actor=actor,

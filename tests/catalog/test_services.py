@@ -131,7 +131,7 @@ def test_archive_then_restore_and_no_edits_while_archived(world, admin):
 def test_capacity_below_seats_taken_is_refused_with_the_reason(world, admin):
     offering = OfferingFactory.create(microcredential__unit=world.a_unit1, capacity=20, seats_taken=12)
     called = []
-    receiver = hooks.on_capacity_raised(lambda pk, added: called.append((pk, added)))
+    hooks.capacity_raised.register("test", lambda pk, added: called.append((pk, added)))
 
     try:
         with pytest.raises(CapacityBelowSeatsTaken) as refused:
@@ -139,7 +139,7 @@ def test_capacity_below_seats_taken_is_refused_with_the_reason(world, admin):
                 tenant=world.a, access=admin, actor=None, offering_id=offering.pk, fields={"capacity": 11}
             )
     finally:
-        hooks.disconnect_capacity_raised(receiver)
+        hooks.capacity_raised.unregister("test")
 
     assert refused.value.message == "12 seats are already taken; capacity cannot go below 12."
     assert refused.value.fields == {"capacity": [refused.value.message]}
@@ -166,7 +166,7 @@ def test_raising_capacity_tells_the_registered_receiver_after_commit(
 ):
     offering = OfferingFactory.create(microcredential__unit=world.a_unit1, capacity=20, seats_taken=20)
     called = []
-    receiver = hooks.on_capacity_raised(lambda pk, added: called.append((pk, added)))
+    hooks.capacity_raised.register("test", lambda pk, added: called.append((pk, added)))
 
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -177,7 +177,7 @@ def test_raising_capacity_tells_the_registered_receiver_after_commit(
         for callback in callbacks:
             callback()
     finally:
-        hooks.disconnect_capacity_raised(receiver)
+        hooks.capacity_raised.unregister("test")
 
     assert called == [(offering.pk, 3)]
     event = CatalogEvent.objects.get(offering=offering, action="updated")
