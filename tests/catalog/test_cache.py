@@ -133,11 +133,11 @@ def test_a_change_made_by_another_process_shows_within_a_second(world, client, m
     # Another worker renames it: the rows change and it bumps the version in Redis only.
     offering.microcredential.title = "New title"
     offering.microcredential.save()
-    shared.set(page_cache._version_key(world.a.pk), "another-worker", None)
+    shared.set(page_cache.pages.version_key(world.a.pk), "another-worker", None)
 
     assert "Old title" in get(client).content.decode()  # this process trusts its version a moment
-    later = page_cache._clock() + page_cache.LOCAL_VERSION_SECONDS
-    monkeypatch.setattr(page_cache, "_clock", lambda: later)
+    later = page_cache.pages.clock() + page_cache.pages.local_seconds
+    monkeypatch.setattr(page_cache.pages, "clock", lambda: later)
     assert "New title" in get(client).content.decode()
 
 
@@ -158,7 +158,7 @@ def test_the_catalog_still_works_when_the_cache_does_not(world, client, monkeypa
 
     for method in ("get_many", "get", "set"):
         monkeypatch.setattr(shared, method, down)
-    page_cache._versions.clear()
+    page_cache.pages.forget()
 
     response = get(client)
 

@@ -67,14 +67,14 @@ def test_a_deactivated_tenant_stops_at_once_and_a_renamed_one_shows_its_name(wor
 
 def test_a_change_made_by_another_process_shows_within_a_second(world, client, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(host_cache, "_clock", lambda: now[0])
+    monkeypatch.setattr(host_cache.hosts, "clock", lambda: now[0])
     assert client.get("/", HTTP_HOST="beta.test").status_code == 200
     # Another process deactivates the tenant: its rows change and it writes a new version to Redis
     # (this process's memory is not touched).
     Tenant.objects.filter(pk=world.b.pk).update(is_active=False)
-    cache.set(host_cache.VERSION_KEY, "another-process", None)
+    cache.set(host_cache.hosts.version_key(""), "another-process", None)
 
-    now[0] += host_cache.LOCAL_VERSION_SECONDS
+    now[0] += host_cache.hosts.local_seconds
     assert client.get("/", HTTP_HOST="beta.test").status_code == 404
 
 
