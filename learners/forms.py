@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.internal.userkit import filter_users_by_email
 from allauth.mfa.totp.forms import ActivateTOTPForm as AllauthActivateTOTPForm
 from allauth.mfa.totp.internal import auth as totp_auth
 from django import forms
@@ -183,3 +186,13 @@ class ActivateTOTPForm(AllauthActivateTOTPForm):  # type: ignore[misc]
         self.user = kwargs.pop("user")
         forms.Form.__init__(self, *args, **kwargs)
         self.secret = totp_auth.get_totp_secret(regenerate=False)
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):  # type: ignore[misc]
+    """The same answer for every address, so the page reveals no account: a known address gets
+    the reset link, an unknown one allauth's "no account here" e-mail."""
+
+    def clean_email(self) -> str:
+        email = get_adapter().clean_email(self.cleaned_data["email"].lower())
+        self.users = filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
+        return str(self.cleaned_data["email"])

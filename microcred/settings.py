@@ -150,7 +150,10 @@ LOGIN_REDIRECT_URL = "home"
 # django-allauth: the e-mail address is the identity. People sign in (and up) with a one-time
 # code sent by e-mail; a password is optional. `learners` owns the sign-in pages and adapters.
 ACCOUNT_ADAPTER = "learners.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"login": "learners.forms.PasswordLoginForm"}
+ACCOUNT_FORMS = {
+    "login": "learners.forms.PasswordLoginForm",
+    "reset_password": "learners.forms.ResetPasswordForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
@@ -163,8 +166,9 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 # A pending sign-in outlives its code, so an expired code can be told apart from a used one.
 ACCOUNT_LOGIN_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT + 15 * 60
 ACCOUNT_UNIQUE_EMAIL = True
-# Our sign-in pages answer known and unknown addresses alike (learners.services.signin);
-# allauth's own messages elsewhere (password reset) stay plain.
+# Our sign-in pages (learners.services.signin) and the password reset (learners.forms) answer
+# known and unknown addresses alike. Left False for allauth itself so that a signed-in person
+# adding an address someone else holds is told so on the page.
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_GET = False

@@ -393,3 +393,18 @@ def test_staff_who_sign_in_land_on_their_console_and_learners_on_the_catalog(wor
 
     assert staff_landing["Location"] == "/console/"
     assert learner_landing["Location"] == "/"
+
+
+def test_a_password_reset_answers_alike_for_known_and_unknown_addresses(world):
+    UserFactory.create(email="known@example.test")
+    client = world.client_for(None, world.a)
+
+    known = client.post("/accounts/password/reset/", {"email": "known@example.test"})
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.test"})
+
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"] == "/accounts/password/reset/done/"
+    assert "/accounts/password/reset/key/" in last_mail_to("known@example.test").body
+    told = last_mail_to("nobody@example.test")
+    assert "/accounts/password/reset/key/" not in told.body
+    assert "not" in told.body.lower()  # "…you do not have an account…": no link to use
