@@ -246,6 +246,7 @@ def _env() -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "EMAIL_DELIVERY_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
 
 

@@ -1,10 +1,19 @@
-"""E-mail leaves through Celery, so no request waits on an SMTP server.
+"""How e-mail leaves: two ways, chosen by whether a row already makes the mail durable.
 
-`QueuedEmailBackend` (settings.EMAIL_BACKEND) turns each message into plain JSON and hands it to
-the `microcred.send_email` task once the current transaction has committed (a rolled-back change
-sends nothing). The task sends it with the real backend, settings.EMAIL_DELIVERY_BACKEND,
-retrying with back-off while the mail server is unreachable. If the broker itself cannot be
-reached, the message is sent at once instead: a sign-in code is never lost to a broker outage.
+Mail with an outbox (a row that records it was sent and a sweep that retries it: enrollment
+messages, payment receipts, refund notices and outcomes) is handed to the mail server by the
+outbox's own worker through `deliver_now`, with settings.EMAIL_DELIVERY_BACKEND. A row left
+marked sent (`sent_at`, or the claim column payments sets) therefore means the mail server took
+the message; if it refuses or cannot be reached, `deliver_now` raises, the worker releases its
+claim, and the job's retry or the sweep sends it later. Never `.send()` such a message: that would queue it a second time, and a failure
+after that would be invisible to the outbox.
+
+Mail without an outbox (allauth's sign-in codes and password resets, staff invitations) is sent
+with `.send()`, which uses settings.EMAIL_BACKEND, `QueuedEmailBackend`: it turns each message
+into plain JSON and hands it to the `microcred.send_email` task once the current transaction has
+committed (a rolled-back change sends nothing). The task delivers it with `deliver_now`, retrying
+with back-off while the mail server is unreachable. If the broker itself cannot be reached, the
+message is sent at once instead: a sign-in code is never lost to a broker outage.
 """
 
 from __future__ import annotations
@@ -70,10 +79,20 @@ def payload_to_message(payload: Payload) -> EmailMultiAlternatives:
     return message
 
 
-def deliver(payload: Payload) -> None:
-    """Send one message now, with the real backend."""
-    connection = get_connection(settings.EMAIL_DELIVERY_BACKEND)
-    connection.send_messages([payload_to_message(payload)])
+class DeliveryRefused(smtplib.SMTPException):
+    """The delivery backend took none of the messages (an OSError, so mail jobs retry it)."""
+
+
+def deliver_now(message: EmailMessage) -> None:
+    """Hand one message to the mail server now (settings.EMAIL_DELIVERY_BACKEND); returns once
+    the server has accepted it, raises when it has not."""
+    connection = get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
+    if connection.send_messages([message]) != 1:
+        raise DeliveryRefused(f"the mail server did not accept the message to {message.to}")
+
+
+def _deliver_payload(payload: Payload) -> None:
+    deliver_now(payload_to_message(payload))
 
 
 @shared_task(
@@ -85,7 +104,7 @@ def deliver(payload: Payload) -> None:
     max_retries=10,
 )
 def send_email(payload: Payload) -> None:
-    deliver(payload)
+    _deliver_payload(payload)
 
 
 def _enqueue(payload: Payload) -> None:
@@ -93,7 +112,7 @@ def _enqueue(payload: Payload) -> None:
         send_email.delay(payload)
     except (BrokerError, RedisError, OSError):
         logger.warning("broker unreachable: sending the e-mail to %s at once", payload["to"])
-        deliver(payload)
+        _deliver_payload(payload)
 
 
 class QueuedEmailBackend(BaseEmailBackend):

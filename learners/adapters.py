@@ -9,7 +9,6 @@ on the sites of tenants that configured it, and refuses sign-ins without a verif
 from __future__ import annotations
 
 import time
-from email.utils import formataddr, parseaddr
 from typing import Any
 
 from allauth.account import app_settings as account_app_settings
@@ -19,7 +18,7 @@ from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
-from django.conf import settings
+from django.core.mail import EmailMessage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from learners.models import LearnerOrigin
 from learners.services.records import learner_record_ensure
 from learners.services.signin import SESSION_ORIGIN_KEY
 from tenants.brand import Brand
+from tenants.mail import branded_email
 from tenants.models import SocialProvider, SocialProviderKind, Tenant
 from tenants.selectors import staff_access
 
@@ -63,14 +63,27 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             return None
         return brand_for(tenant, unit_origin(request, tenant))
 
-    def format_email_subject(self, subject: str) -> str:
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """At a tenant, in its brand (or the unit's the learner came from): tenants.mail."""
         brand = self._brand()
-        return f"[{brand.name}] {subject}" if brand else subject
-
-    def get_from_email(self) -> str:
-        brand = self._brand()
-        name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-        return formataddr((brand.name if brand else name, address))
+        if brand is None:
+            message: EmailMessage = super().render_mail(template_prefix, email, context, headers)
+            return message
+        message = branded_email(
+            brand=brand,
+            to=[email] if isinstance(email, str) else email,
+            template_prefix=template_prefix,
+            context=context,
+            request=_current_request(),
+        )
+        message.extra_headers.update(headers or {})
+        return message
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         brand = self._brand()

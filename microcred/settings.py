@@ -221,8 +221,9 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# Every e-mail goes through a Celery task (microcred/mail.py); the task sends it with
-# EMAIL_DELIVERY_BACKEND, retrying while the mail server is down.
+# Mail with an outbox row (enrollment messages, receipts, refund notices) is delivered by its
+# worker with EMAIL_DELIVERY_BACKEND; any other mail goes through EMAIL_BACKEND, a Celery task
+# that delivers it with EMAIL_DELIVERY_BACKEND, retrying while the mail server is down (core.mail).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "core.mail.QueuedEmailBackend")
 EMAIL_DELIVERY_BACKEND = env_str("EMAIL_DELIVERY_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -9,15 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from identity.models import User
+from tenants.brand import Brand
 from tenants.errors import InvitationUnusable, InvitationWrongAccount, NotVisible, SelfRemovalRefused
+from tenants.mail import branded_email
 from tenants.models import (
     ApiToken,
     Domain,
@@ -140,13 +140,14 @@ def staff_invite(
 
 
 def _send_invitation(invitation: StaffInvitation, url: str) -> None:
-    context = {"invitation": invitation, "url": url, "tenant": invitation.tenant}
-    send_mail(
-        subject=render_to_string("tenants/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("tenants/email/invitation_body.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    """In the tenant's brand; no outbox row, so it leaves through the e-mail queue (core.mail)."""
+    tenant = invitation.tenant
+    branded_email(
+        brand=Brand.of_tenant(tenant),
+        to=[invitation.email],
+        template_prefix="tenants/email/invitation",
+        context={"invitation": invitation, "url": url, "tenant": tenant},
+    ).send()
 
 
 def invitation_accept(*, tenant: Tenant, invitation: StaffInvitation, user: User) -> StaffMembership:

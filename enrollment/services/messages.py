@@ -2,31 +2,31 @@
 
 The transaction that changes an enrollment writes an EnrollmentMessage row; once it commits, a
 Celery task is asked to send it (`transaction.on_commit`). If the broker is down at that moment
-the row waits, and the minute sweep (tasks.enrollments_sweep) asks again. Sending claims the
-row first (a conditional UPDATE), so two workers never send one message at the same time, and
-no lock is held while the mail server answers.
+the row waits, and the minute sweep (tasks.enrollments_expire_and_promote) asks again. Sending
+claims the row first (a conditional UPDATE), so two workers never send one message at the same
+time, and no lock is held while the mail server answers. The worker hands the mail to the mail
+server itself (core.mail.deliver_now): `sent_at` is set once the server has accepted it, and a
+refusal releases the claim for the job's retry or the sweep.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from catalog.presenters import date_time
+from core.mail import deliver_now
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind
 from tenants.brand import Brand
-from tenants.models import Domain, Tenant
+from tenants.mail import branded_email, site_url
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,6 @@ def message_send(*, message_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def site_url(tenant: Tenant) -> str:
-    """The tenant's own address, for links in e-mails sent outside any request."""
-    domain = Domain.objects.filter(tenant=tenant, is_primary=True).values_list("host", flat=True).first()
-    host = domain or "localhost"
-    port = settings.PUBLIC_PORT
-    scheme = "https" if settings.HTTPS else "http"
-    return f"{scheme}://{host}{':' + str(port) if port else ''}"
-
-
 def offer_token(enrollment: Enrollment) -> str:
     """The e-mailed link's proof: it names one enrollment of one tenant, and only reaches it."""
     return signing.dumps({"e": enrollment.pk, "t": enrollment.tenant_id}, salt=OFFER_SALT)
@@ -138,7 +129,6 @@ def _deliver(message: EnrollmentMessage) -> None:
         "enrollment": enrollment,
         "offering": offering,
         "title": offering.microcredential.title,
-        "brand": brand,
         "starts": date_time(offering.starts_at, tz),
         "time_zone": offering.time_zone,
         "my_learning_url": base + reverse("my-learning"),
@@ -153,14 +143,12 @@ def _deliver(message: EnrollmentMessage) -> None:
         context["position"] = waitlist_position(enrollment)
     if message.kind == MessageKind.HELD and enrollment.hold_expires_at is not None:
         context["hold_expires"] = date_time(enrollment.hold_expires_at, tz)
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"enrollment/email/{message.kind}_subject.txt", context).strip()
-        body = render_to_string(f"enrollment/email/{message.kind}_message.txt", context)
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    EmailMessage(
-        subject=f"[{brand.name}] {subject}",
-        body=body,
-        from_email=formataddr((brand.name, address)),
-        to=[enrollment.learner.email],
-        reply_to=[brand.contact_email] if brand.contact_email else None,
-    ).send()
+    deliver_now(
+        branded_email(
+            brand=brand,
+            to=[enrollment.learner.email],
+            template_prefix=f"enrollment/email/{message.kind}",
+            context=context,
+            language=settings.LANGUAGE_CODE,
+        )
+    )

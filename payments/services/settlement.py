@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.money import format_money
+from core.mail import deliver_now
 from enrollment.models import ACTIVE_STATES, EnrollmentStatus
-from enrollment.services.messages import site_url
 from payments.models import (
     LIVE_ORDER_STATES,
     LineStatus,
@@ -34,6 +31,7 @@ from payments.models import (
     RefundRequester,
 )
 from tenants.brand import Brand
+from tenants.mail import branded_email, site_url
 
 logger = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -165,25 +163,22 @@ def receipt_context(order: Order) -> dict[str, Any]:
 
 
 def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:
+    """Build the mail and hand it to the mail server now: the caller's claim on its row is the
+    outbox, released when this raises (core.mail)."""
     context = {**receipt_context(order), **extra}
     base = site_url(order.tenant)
     context["receipt_url"] = base + reverse("order-receipt", args=[order.reference])
     context["my_learning_url"] = base + reverse("my-learning")
     brand: Brand = context["brand"]
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"payments/email/{kind}_subject.txt", context).strip()
-        body = render_to_string(f"payments/email/{kind}_message.txt", context)
-        html = render_to_string(f"payments/email/{kind}_message.html", context)
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    message = EmailMultiAlternatives(
-        subject=f"[{brand.name}] {subject}",
-        body=body,
-        from_email=formataddr((brand.name, address)),
-        to=[order.email],
-        reply_to=[brand.contact_email] if brand.contact_email else None,
+    deliver_now(
+        branded_email(
+            brand=brand,
+            to=[order.email],
+            template_prefix=f"payments/email/{kind}",
+            context=context,
+            language=settings.LANGUAGE_CODE,
+        )
     )
-    message.attach_alternative(html, "text/html")
-    message.send()
 
 
 def follow_ups_due(*, now: datetime | None = None) -> dict[str, list[int]]:
