@@ -42,7 +42,7 @@ def seed_finance(*, tenant: Any, control: Any) -> Seeded | None:
     from finance.models import Payout
     from finance.services.imports import stripe_import
     from finance.services.journal import journal_export
-    from finance.services.ledger_posting import payouts_post
+    from finance.services.payout_posting import payouts_post
     from finance.services.reconcile import reconcile
     from ledger.models import TransactionKind
     from ledger.services import ChargeLine, charge_lines, ledger_post, refund_lines
