@@ -247,7 +247,7 @@ def run_one(size: int, payouts: int, units: int) -> dict[str, Any]:
     from django.db import connection
 
     from finance.services.imports import stripe_import
-    from finance.services.ledger_posting import payouts_post
+    from finance.services.payout_posting import payouts_post
     from finance.services.reconcile import reconcile
     from stripe_local.client import stripe_client
 

@@ -40,10 +40,8 @@ def seed_finance(*, tenant: Any, control: Any) -> Seeded | None:
 
     from catalog.models import Offering
     from finance.models import Payout
-    from finance.services.imports import stripe_import
     from finance.services.journal import journal_export
-    from finance.services.ledger_posting import payouts_post
-    from finance.services.reconcile import reconcile
+    from finance.services.sync import stripe_sync
     from ledger.models import TransactionKind
     from ledger.services import ChargeLine, charge_lines, ledger_post, refund_lines
     from payments.stripe_api import stripe_client_for
@@ -88,12 +86,12 @@ def seed_finance(*, tenant: Any, control: Any) -> Seeded | None:
             memo="Demo data",
         )
     control.trigger_payout(currency)
-    run = stripe_import(tenant=tenant, client=sdk, trigger="manual")
-    payouts_post(tenant=tenant)
-    result = reconcile(tenant=tenant)
+    synced = stripe_sync(tenant=tenant, client=sdk, trigger="manual")
     with transaction.atomic():  # what finance would export first: everything up to now
         journal_export(tenant=tenant, currency=tenant.currency, period_end=timezone.now())
-    return Seeded(charges=len(offerings) * 2, payouts=run.payouts_seen, problems=result.problem_count)
+    return Seeded(
+        charges=len(offerings) * 2, payouts=synced.run.payouts_seen, problems=synced.reconciled.problem_count
+    )
 
 
 def _answering(control: Any, seconds: float = 30.0) -> bool:

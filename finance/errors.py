@@ -19,3 +19,11 @@ class ImportFailed(MicrocredError):
 class NothingToExport(MicrocredError):
     code = "nothing_to_export"
     status = 409
+
+
+class FinanceBusy(MicrocredError):
+    """Another export or reconciliation of the tenant held the lock longer than LOCK_TIMEOUT:
+    nothing was written; try again in a moment (the jobs retry by themselves)."""
+
+    code = "finance_busy"
+    status = 409

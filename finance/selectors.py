@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth
 
 from finance.errors import FinanceNotVisible
 from finance.models import BalanceTransaction, ImportRun, JournalExport, Payout, Problem, ProblemKind
+from finance.origins import NO_ORIGIN, Origin, origins_of
 from finance.services.reconcile import TYPE_TO_KIND
 from ledger.models import Account, LedgerEntry, LedgerTransaction
 from ledger.selectors import UnitFigures, unit_figures
@@ -167,6 +168,9 @@ class PayoutItem:
     fees: int
     settled: int
     net: int
+    unit_id: int | None = None  # the unit whose part this is (None: not in the ledger)
+    order_ref: str = ""  # the order the ledger recorded it for
+    origin: Origin = NO_ORIGIN  # who bought what (finance.origins)
 
 
 @dataclass
@@ -221,7 +225,8 @@ def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> 
                COALESCE(SUM(CASE WHEN a.kind = 'unit_refunds' THEN e.amount END), 0),
                COALESCE(SUM(CASE WHEN a.kind = 'unit_fees' THEN e.amount END), 0),
                COALESCE(SUM(CASE WHEN a.kind = 'unit_settled' THEN e.amount END), 0),
-               COALESCE(SUM(CASE WHEN a.kind <> 'processor_clearing' THEN -e.amount END), 0)
+               COALESCE(SUM(CASE WHEN a.kind <> 'processor_clearing' THEN -e.amount END), 0),
+               COALESCE(MAX(base.order_ref), '')
         FROM {bt} b
         LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
         LEFT JOIN {lt} base
@@ -242,8 +247,9 @@ def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> 
     ledger_total = 0
     stripe_seen: dict[str, int] = {}
     for r in rows:
-        item = PayoutItem(*r[:8], *r[9:])
-        unit_id: int | None = r[8]
+        item = PayoutItem(*r[:8], *r[9:14])
+        item.unit_id, item.order_ref = r[8], r[14]
+        unit_id = item.unit_id
         ledger_total += item.net
         stripe_seen[item.stripe_id] = item.stripe_net
         if not scope.reaches(unit_id):
@@ -255,6 +261,7 @@ def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> 
             setattr(group, name, getattr(group, name) + getattr(item, name))
     hidden = 1 if -1 in groups else 0
     groups.pop(-1, None)
+    origins_of(tenant=tenant, lines=[i for g in groups.values() for i in g.items])
     ordered = sorted(groups.values(), key=lambda g: (g.unit is None, g.unit.name if g.unit else ""))
     return PayoutBreakdown(
         payout=found,

@@ -1,2 +1,2 @@
-"""Finance's writes: imports (imports.py), payouts in the ledger (ledger_posting.py),
+"""Finance's writes: imports (imports.py), payouts in the ledger (payout_posting.py),
 reconciliation (reconcile.py), GL journal exports (journal.py)."""

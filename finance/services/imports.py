@@ -347,10 +347,10 @@ def _finish(run: ImportRun, status: str, *, error: str = "") -> None:
     run.save(update_fields=["status", "error", "finished_at", "step"])
 
 
-def payout_event_apply(
+def payout_import(
     *, tenant: Tenant, client: stripe.StripeClient, payout_id: str, trigger: str = "event"
-) -> Payout:
-    """A `payout.*` event: the payout as Stripe says it is now, and its items."""
+) -> ImportRun:
+    """One payout as Stripe says it is now, and its items (what a `payout.*` event asks for)."""
     run = ImportRun.objects.create(tenant=tenant, trigger=trigger, step="payout")
     progress = _Progress(run)
     try:
@@ -361,4 +361,4 @@ def payout_event_apply(
         _finish(run, ImportRunStatus.FAILED, error=str(exc.user_message or exc))
         raise ImportFailed(f"Stripe could not be read: {exc.user_message or exc}") from exc
     _finish(run, ImportRunStatus.DONE)
-    return payout
+    return run

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 import stripe_local
 from finance.services.imports import stripe_import
-from finance.services.ledger_posting import payouts_post
+from finance.services.payout_posting import payouts_post
 from finance.services.reconcile import reconcile
 from ledger.services import ChargeLine
 from stripe_local.server import LocalStripe

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from finance.models import BalanceTransaction, MatchState, Payout, PayoutTie
 from finance.services.imports import stripe_import
-from finance.services.ledger_posting import payouts_post
+from finance.services.payout_posting import payouts_post
 from finance.services.reconcile import reconcile
 from tests.payments import conftest as payments
 from tests.payments.conftest import Shop

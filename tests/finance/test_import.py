@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from finance.models import BalanceTransaction, ImportRun, ImportState, Payout
-from finance.services.imports import payout_event_apply, stripe_import
+from finance.services.imports import payout_import, stripe_import
 
 DAY = 86_400
 
@@ -97,13 +97,12 @@ def test_a_payout_event_imports_that_payout(world, sdk, control):
     payout = control.trigger_payout("usd", fail_with="account_closed")
     control.advance_clock(DAY + 1)
 
-    imported = payout_event_apply(
-        tenant=world.a, client=sdk, payout_id=payout["id"], trigger="event payout.failed"
-    )
+    run = payout_import(tenant=world.a, client=sdk, payout_id=payout["id"], trigger="event payout.failed")
 
+    imported = Payout.objects.get(tenant=world.a, stripe_id=payout["id"])
     assert (imported.status, imported.failure_code) == ("failed", "account_closed")
     assert BalanceTransaction.objects.filter(tenant=world.a, payout_stripe_id=payout["id"]).count() == 11
-    assert ImportRun.objects.filter(tenant=world.a, status="done").count() == 1
+    assert list(ImportRun.objects.filter(tenant=world.a, status="done")) == [run]
 
 
 @pytest.mark.django_db(transaction=True)

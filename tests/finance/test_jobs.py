@@ -9,7 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
 from finance import receivers, tasks
-from finance.models import Payout, PayoutTie
+from finance.models import ImportRun, Payout, PayoutTie
 from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import ChargeLine
 from microcred.celery import app
@@ -59,6 +59,8 @@ def test_a_payout_event_imports_posts_and_reconciles_after_commit(
     imported = Payout.objects.get(tenant=world.a, stripe_id=payout["id"])
     assert (imported.status, imported.tie) == ("paid", PayoutTie.TIED)
     assert LedgerTransaction.objects.filter(tenant=world.a, kind=TransactionKind.PAYOUT).count() == 1
+    runs = ImportRun.objects.filter(tenant=world.a)
+    assert list(runs.values_list("trigger", "status")) == [("event payout.paid", "done")] * 2
 
 
 def test_the_hourly_job_imports_every_active_tenant(world, sdk, control, stripe_for_tenant, monkeypatch):

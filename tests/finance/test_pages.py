@@ -9,7 +9,7 @@ import pytest
 
 from finance.models import JournalExport
 from finance.services.imports import stripe_import
-from finance.services.ledger_posting import payouts_post
+from finance.services.payout_posting import payouts_post
 from finance.services.reconcile import reconcile
 from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import ChargeLine, ledger_reverse

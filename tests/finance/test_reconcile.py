@@ -7,7 +7,7 @@ import pytest
 from finance.models import BalanceTransaction, MatchState, Payout, PayoutTie, Problem, ProblemKind
 from finance.selectors import finance_scope, payout_breakdown
 from finance.services.imports import stripe_import
-from finance.services.ledger_posting import payouts_post
+from finance.services.payout_posting import payouts_post
 from finance.services.reconcile import reconcile
 from ledger.models import TransactionKind
 from ledger.services import ChargeLine, ledger_post, refund_lines

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from finance import views
 from finance.presenters import PALETTE
 from finance.selectors import MonthNet, StatementRow
+from finance.views import statements as views
 from ledger.selectors import UnitFigures
 from tenants.models import Unit
 

@@ -8,9 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from finance.services.imports import stripe_import
-from finance.services.ledger_posting import payouts_post
-from finance.services.reconcile import reconcile
+from finance.services.sync import stripe_sync
 from payments.stripe_api import stripe_client_for
 from tenants.models import Tenant
 
@@ -26,17 +24,16 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant {options['tenant']!r}.")
-        run = stripe_import(
+        done = stripe_sync(
             tenant=tenant,
             client=stripe_client_for(tenant),
             trigger="manual",
             workers=max(1, options["workers"]),
             client_factory=lambda: stripe_client_for(tenant),
         )
-        posted = payouts_post(tenant=tenant)
-        result = reconcile(tenant=tenant)
+        run = done.run
         self.stdout.write(
             f"{run.transactions_seen} balance transactions read ({run.transactions_new} new), "
-            f"{run.payouts_seen} payouts, {posted} posted to the ledger; "
-            f"problems: {result.problems or 'none'}"
+            f"{run.payouts_seen} payouts, {done.payouts_posted} posted to the ledger; "
+            f"problems: {done.reconciled.problems or 'none'}"
         )
