@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
+from core.jobs import enqueue_after_commit
 from payments.events import event_handler
 from tenants.models import Tenant
 
@@ -15,12 +14,11 @@ PAYOUT_EVENTS = ("payout.paid", "payout.failed", "payout.reconciliation_complete
 
 
 def on_payout_event(*, tenant: Tenant, event: dict[str, Any]) -> None:
-    """Idempotent: the job it enqueues upserts; a repeated event imports the same rows again."""
-    from finance.tasks import finance_payout_event
-
+    """Idempotent: the job it enqueues upserts; a repeated event imports the same rows again. With
+    the broker down, the hourly import (finance.import_all) finds the payout instead."""
     payout_id = str(event["data"]["object"]["id"])
     event_type = str(event.get("type", ""))
-    transaction.on_commit(lambda: finance_payout_event.delay(tenant.pk, payout_id, event_type))
+    enqueue_after_commit("finance.payout_event", tenant.pk, payout_id, event_type)
 
 
 def register() -> None:

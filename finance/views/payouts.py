@@ -8,13 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.jobs import enqueue
 from core.spreadsheet import csv_response
 from finance import selectors
 from finance.forms import PayoutFilterForm
@@ -91,11 +91,10 @@ def payouts_csv(request: StaffRequest, access: StaffAccess, scope: FinanceScope)
 def import_now(request: StaffRequest, access: StaffAccess, scope: FinanceScope) -> HttpResponse:
     if not scope.tenant_wide:
         raise Http404
-    from finance.tasks import finance_import_tenant
-
-    tenant_id = request.tenant.pk
-    transaction.on_commit(lambda: finance_import_tenant.delay(tenant_id, "manual"))
-    messages.success(request, _("Import started: this page shows its progress."))
+    if enqueue("finance.import_tenant", request.tenant.pk, "manual"):
+        messages.success(request, _("Import started: this page shows its progress."))
+    else:
+        messages.error(request, _("The import could not be started just now. Try again in a minute."))
     return redirect("finance-payouts")
 
 

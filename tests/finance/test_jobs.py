@@ -14,6 +14,7 @@ from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import ChargeLine
 from microcred.celery import app
 from payments.events import handlers_for
+from tests.broker import broker_down
 from tests.finance.activity import charge
 from tests.payments.conftest import API_KEY, WHSEC_A, configure_stripe
 
@@ -110,6 +111,18 @@ def test_import_now_brings_a_new_payout_onto_the_payouts_page(world, sdk, contro
     page = client.get("/console/finance/").content.decode()
     assert payout["id"] in page
     assert Payout.objects.get(tenant=world.a, stripe_id=payout["id"]).tie == PayoutTie.TIED
+
+
+def test_import_now_with_the_broker_down_says_so_and_fails_nothing(world, stripe_for_tenant):
+    client = world.client_for(world.a_finance_all, world.a)
+
+    with broker_down():
+        answer = client.post("/console/finance/import/", follow=True)
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "The import could not be started just now. Try again in a minute." in page
+    assert "Import started" not in page
 
 
 def test_only_tenant_wide_finance_can_start_an_import(world, stripe_for_tenant):
