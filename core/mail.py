@@ -5,8 +5,8 @@ messages, payment receipts, refund notices and outcomes) is handed to the mail s
 outbox's own worker through `deliver_now`, with settings.EMAIL_DELIVERY_BACKEND. A row left
 marked sent (`sent_at`, or the claim column payments sets) therefore means the mail server took
 the message; if it refuses or cannot be reached, `deliver_now` raises, the worker releases its
-claim, and the job's retry or the sweep sends it later. Never `.send()` such a message: that would queue it a second time, and a failure
-after that would be invisible to the outbox.
+claim, and the job's retry or the sweep sends it later. Never `.send()` such a message: that
+would queue it a second time, and a failure after that would be invisible to the outbox.
 
 Mail without an outbox (allauth's sign-in codes and password resets, staff invitations) is sent
 with `.send()`, which uses settings.EMAIL_BACKEND, `QueuedEmailBackend`: it turns each message
