@@ -14,10 +14,7 @@ PAGE = Template(
 
 def test_rows_stand_in_a_scrolling_captioned_table_under_their_headings() -> None:
     html = PAGE.render(Context({"items": ["Python <3"]}))
-    # The scroller is a labelled region the keyboard can reach, to scroll it on a phone.
-    assert html.startswith(
-        '<div class="table-wrap" role="region" aria-label="Microcredentials" tabindex="0">'
-    )
+    assert html.startswith('<div class="table-wrap">\n<table>')
     assert "<caption>Microcredentials</caption>" in html
     assert '<thead><tr><th scope="col">Title</th><th scope="col">Unit</th></tr></thead>' in html
     assert '<tbody><tr><th scope="row">Python &lt;3</th><td>CE</td></tr></tbody>' in html
