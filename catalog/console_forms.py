@@ -25,6 +25,7 @@ from catalog.money import (
     too_large_message,
 )
 from catalog.refunds import Tier
+from catalog.services.microcredentials import MICROCREDENTIAL_FIELDS
 from tenants.models import Unit
 
 
@@ -44,18 +45,7 @@ class CurrencyField(forms.CharField):
 class MicrocredentialForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Microcredential
-        fields = [
-            "unit",
-            "title",
-            "summary",
-            "description",
-            "outcomes",
-            "skills",
-            "credit_value",
-            "credit_type",
-            "level",
-            "parts",
-        ]
+        fields = ["unit", *MICROCREDENTIAL_FIELDS, "parts"]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 6}),
