@@ -30,6 +30,7 @@ from catalog.models import CreditType, DeliveryMode, Level, Microcredential, Off
 from catalog.money import MAX_AMOUNT_MINOR, format_price
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
+from catalog.services.microcredentials import MICROCREDENTIAL_FIELDS
 from core.api import IdField
 from tenants.api import StaffApi, request_tenant
 from tenants.errors import NotVisible
@@ -222,18 +223,6 @@ class MicrocredentialInput(serializers.Serializer[Any]):
     parts = serializers.ListField(child=IdField(), required=False)
 
 
-MICROCREDENTIAL_INPUT_FIELDS = (
-    "title",
-    "summary",
-    "description",
-    "outcomes",
-    "skills",
-    "credit_value",
-    "credit_type",
-    "level",
-)
-
-
 def _parts(api: StaffApi, ids: list[int] | None) -> list[Microcredential] | None:
     if ids is None:
         return None
@@ -274,7 +263,7 @@ class StaffMicrocredentialListApi(StaffApi):
             access=self.access,
             actor=request.user,  # type: ignore[arg-type]
             unit=unit,
-            fields={k: values[k] for k in MICROCREDENTIAL_INPUT_FIELDS if k in values},
+            fields={k: values[k] for k in MICROCREDENTIAL_FIELDS if k in values},
             parts=_parts(self, values.get("parts")) or [],
         )
         return Response(StaffMicrocredentialOutput(created).data, status=201)
@@ -298,7 +287,7 @@ class StaffMicrocredentialDetailApi(StaffApi):
             access=self.access,
             actor=request.user,  # type: ignore[arg-type]
             microcredential_id=pk,
-            fields={k: values[k] for k in MICROCREDENTIAL_INPUT_FIELDS if k in values},
+            fields={k: values[k] for k in MICROCREDENTIAL_FIELDS if k in values},
             parts=_parts(self, values.get("parts")),
         )
         return Response(StaffMicrocredentialOutput(updated).data)

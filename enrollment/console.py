@@ -28,6 +28,7 @@ from catalog import services as catalog_services
 from catalog.models import Offering
 from catalog.presenters import date_time, offering_page
 from core.errors import MicrocredError, NotFound
+from core.forms import form_errors_from
 from core.spreadsheet import csv_response
 from enrollment import selectors, services
 from enrollment.forms import CapacityForm, EnrollByEmailForm, MoveForm, OfferWindowForm, ReasonForm
@@ -164,16 +165,6 @@ def _back(pk: int, anchor: str = "") -> HttpResponse:
     return redirect(reverse("console-roster", args=[pk]) + (f"#{anchor}" if anchor else ""))
 
 
-def _form_error(form: forms.Form, exc: MicrocredError, field_for: dict[str, str] | None = None) -> None:
-    if not exc.fields:
-        form.add_error(None, exc.message)
-        return
-    for name, problems in exc.fields.items():
-        target = (field_for or {}).get(name, name)
-        for problem in problems:
-            form.add_error(target if target in form.fields else None, problem)
-
-
 @require_POST
 @roster_page
 def enroll_by_email(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
@@ -193,7 +184,7 @@ def enroll_by_email(request: StaffRequest, access: StaffAccess, pk: int) -> Http
         except NotFound:
             raise
         except MicrocredError as exc:
-            _form_error(form, exc)
+            form_errors_from(form, exc)
         else:
             enrollment = result.enrollment
             if result.waitlist_position is not None:
@@ -232,7 +223,7 @@ def capacity(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespons
         except NotFound:
             raise
         except MicrocredError as exc:
-            _form_error(form, exc)
+            form_errors_from(form, exc)
         else:
             offered = offers.count() - before
             text = _("Capacity is now %(n)d.") % {"n": form.cleaned_data["capacity"]}
@@ -264,7 +255,7 @@ def offer_window(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRes
         except NotFound:
             raise
         except MicrocredError as exc:
-            _form_error(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(
                 request,

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.errors import MicrocredError
+from core.forms import form_errors_from
 from identity import services as identity_services
 from identity.errors import AccountDeletionRefused
 from learners import selectors
@@ -60,15 +61,6 @@ def _status(error: MicrocredError | None) -> int:
     return error.status if error is not None else 200
 
 
-def _add_errors(form: Any, error: MicrocredError, field_map: dict[str, str] | None = None) -> None:
-    field_map = field_map or {}
-    for field, errors in error.fields.items():
-        name = field_map.get(field, field)
-        form.add_error(name if name in form.fields else None, errors)
-    if not error.fields:
-        form.add_error(None, error.message)
-
-
 def _entrance(
     request: TenantRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
@@ -102,7 +94,7 @@ def signin_page(request: TenantRequest) -> HttpResponse:
             signin.signin_code_request(request=request, email=form.cleaned_data["login"])
         except MicrocredError as exc:
             error = exc
-            _add_errors(form, exc, {"email": "login"})
+            form_errors_from(form, exc, {"email": "login"})
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
     context = {"form": form, "error": error}
@@ -125,7 +117,7 @@ def signup_page(request: TenantRequest) -> HttpResponse:
             )
         except MicrocredError as exc:
             error = exc
-            _add_errors(form, exc)
+            form_errors_from(form, exc)
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
     context = {"form": form, "error": error}
@@ -150,7 +142,7 @@ def guest_page(request: TenantRequest) -> HttpResponse:
             )
         except MicrocredError as exc:
             error = exc
-            _add_errors(form, exc)
+            form_errors_from(form, exc)
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
     context = {"form": form, "error": error}
@@ -176,7 +168,7 @@ def confirm_code_page(request: TenantRequest) -> HttpResponse:
             )
         except CodeIncorrect as exc:
             error = exc
-            _add_errors(form, exc)
+            form_errors_from(form, exc)
         except MicrocredError as exc:
             # Nothing left to type the code into: start again, with the address kept.
             messages.error(request, exc.message)
@@ -209,7 +201,7 @@ def staff_code_page(request: TenantRequest) -> HttpResponse:
             )
         except MicrocredError as exc:
             error = exc
-            _add_errors(form, exc)
+            form_errors_from(form, exc)
     return _entrance(
         request, "learners/staff_code.html", {"form": form}, status=_status(error) if form.errors else 200
     )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import MicrocredError, NotFound
+from core.forms import form_errors_from
 from tenants import selectors, services
 from tenants.forms import ApiTokenForm, InviteForm, SocialProviderForm, UnitForm
 from tenants.http import StaffRequest
@@ -121,7 +122,7 @@ def _save_unit(request: StaffRequest, access: StaffAccess, form: UnitForm, unit:
             remove_logo=bool(form.cleaned_data.get("remove_logo")),
         )
     except MicrocredError as exc:
-        form.add_error(None, exc.message)
+        form_errors_from(form, exc)
         return None
 
 
@@ -221,8 +222,7 @@ def console_tokens(request: StaffRequest, access: StaffAccess) -> HttpResponse:
                 name=form.cleaned_data["name"],
             )
         except MicrocredError as exc:
-            for field, errors in exc.fields.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_errors_from(form, exc)
         else:
             # Shown once, on the next page only (a reload does not create a second token).
             request.session[NEW_TOKEN_SESSION_KEY] = {"id": token.pk, "token": secret}
@@ -289,10 +289,7 @@ def console_sign_in_provider(request: StaffRequest, access: StaffAccess, kind: s
                 apple_private_key=private_key,
             )
         except MicrocredError as exc:
-            for field, errors in exc.fields.items():
-                form.add_error(field if field in form.fields else None, errors)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("%(provider)s sign-in saved.") % {"provider": label})
             return redirect("console-sign-in")

@@ -17,6 +17,7 @@ from tenants.errors import NotVisible
 from tenants.models import Tenant, Unit
 from tenants.selectors import StaffAccess
 
+# What a person writes about a microcredential (the console form and the API take these).
 MICROCREDENTIAL_FIELDS = (
     "title",
     "summary",

@@ -6,9 +6,8 @@ Anything out of reach (another unit, another tenant, a finance-only role) is a 4
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,14 +17,20 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from catalog import selectors, services
-from catalog.forms import MicrocredentialForm, OfferingForm, RefundPolicyForm
+from catalog.console_forms import MicrocredentialForm, OfferingForm, RefundPolicyForm
 from catalog.presenters import offering_page
 from catalog.refunds import PolicyTerms, policy_in_words
 from catalog.services.offerings import unit_default_policy
 from core.errors import MicrocredError, NotFound
+from core.forms import form_errors_from
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess, units_managed
 from tenants.views import staff_page
+
+# A form whose `service_fields()` a create or update service takes, and what that service saved.
+ServiceForm = MicrocredentialForm | OfferingForm | RefundPolicyForm
+Saved = TypeVar("Saved")
+Using = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
 
 # A status service (publish, unpublish, archive, restore) and the message that says it worked.
 StatusAction = tuple[Callable[..., object], Promise]
@@ -34,19 +39,48 @@ StatusAction = tuple[Callable[..., object], Promise]
 catalog_page = staff_page(manages_units=True)
 
 
-def _show_errors(form: forms.BaseForm, exc: MicrocredError, field_for: dict[str, str] | None = None) -> None:
-    """A service's refusal shown where the person will look: beside the field it names."""
-    if not exc.fields:
-        form.add_error(None, exc.message)
-        return
-    for name, problems in exc.fields.items():
-        target = (field_for or {}).get(name, name)
-        for problem in problems:
-            form.add_error(target if target in form.fields else None, problem)
-
-
 def _context(access: StaffAccess, **extra: Any) -> dict[str, Any]:
     return {"access": access, "section": "catalog", **extra}
+
+
+def console_form_view(
+    request: StaffRequest,
+    access: StaffAccess,
+    form: ServiceForm,
+    *,
+    save: Callable[..., Saved],
+    using: Using,
+    done: str | Callable[[Saved], str],
+    then: Callable[[Saved], HttpResponse],
+    template: str,
+    field_for: Mapping[str, str] | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """The console's create and edit pages: a valid form goes to one service, which saves it.
+
+    `save` is called with the tenant, the access, the actor, the form's `service_fields()` and
+    `using` (fixed keywords, or made from the cleaned data). Saved: the `done` message, then
+    `then(saved)`. Refused: the error stands on the form (`field_for` renames service fields),
+    which is shown again; out of reach stays a 404.
+    """
+    if request.method == "POST" and form.is_valid():
+        extra = using(form.cleaned_data) if callable(using) else using
+        try:
+            saved = save(
+                tenant=request.tenant,
+                access=access,
+                actor=request.user,
+                fields=form.service_fields(),
+                **extra,
+            )
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            form_errors_from(form, exc, field_for)
+        else:
+            messages.success(request, done(saved) if callable(done) else done)
+            return then(saved)
+    return render(request, template, _context(access, form=form, **context))
 
 
 # --- Microcredentials --------------------------------------------------------------------------
@@ -69,28 +103,16 @@ def _microcredential_form(request: StaffRequest, access: StaffAccess, **kwargs: 
 
 @catalog_page
 def microcredential_new(request: StaffRequest, access: StaffAccess) -> HttpResponse:
-    form = _microcredential_form(request, access)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.microcredential_create(
-                tenant=request.tenant,
-                access=access,
-                actor=request.user,
-                unit=form.cleaned_data["unit"],
-                fields=form.service_fields(),
-                parts=form.cleaned_data["parts"],
-            )
-        except NotFound:
-            raise
-        except MicrocredError as exc:
-            _show_errors(form, exc)
-        else:
-            messages.success(request, _("“%(title)s” saved as a draft.") % {"title": created.title})
-            return redirect("console-microcredential", pk=created.pk)
-    return render(
+    return console_form_view(
         request,
-        "catalog/console/microcredential_form.html",
-        _context(access, form=form, microcredential=None),
+        access,
+        _microcredential_form(request, access),
+        save=services.microcredential_create,
+        using=lambda data: {"unit": data["unit"], "parts": data["parts"]},
+        done=lambda created: _("“%(title)s” saved as a draft.") % {"title": created.title},
+        then=lambda created: redirect("console-microcredential", pk=created.pk),
+        template="catalog/console/microcredential_form.html",
+        microcredential=None,
     )
 
 
@@ -111,28 +133,16 @@ def microcredential_edit(request: StaffRequest, access: StaffAccess, pk: int) ->
     microcredential = selectors.microcredential_for_staff(
         tenant=request.tenant, access=access, microcredential_id=pk
     )
-    form = _microcredential_form(request, access, instance=microcredential)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.microcredential_update(
-                tenant=request.tenant,
-                access=access,
-                actor=request.user,
-                microcredential_id=pk,
-                fields=form.service_fields(),
-                parts=form.cleaned_data["parts"],
-            )
-        except NotFound:
-            raise
-        except MicrocredError as exc:
-            _show_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("console-microcredential", pk=pk)
-    return render(
+    return console_form_view(
         request,
-        "catalog/console/microcredential_form.html",
-        _context(access, form=form, microcredential=microcredential),
+        access,
+        _microcredential_form(request, access, instance=microcredential),
+        save=services.microcredential_update,
+        using=lambda data: {"microcredential_id": pk, "parts": data["parts"]},
+        done=_("Changes saved."),
+        then=lambda saved: redirect("console-microcredential", pk=pk),
+        template="catalog/console/microcredential_form.html",
+        microcredential=microcredential,
     )
 
 
@@ -204,25 +214,19 @@ def offering_new(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRes
         "waitlist_enabled": True,
         "price": "0",
     }
-    form = _offering_form(request, access, unit_id=microcredential.unit_id, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.offering_create(
-                tenant=request.tenant,
-                access=access,
-                actor=request.user,
-                microcredential_id=pk,
-                fields=form.service_fields(),
-            )
-        except NotFound:
-            raise
-        except MicrocredError as exc:
-            _show_errors(form, exc, OfferingForm.FIELD_FOR)
-        else:
-            messages.success(request, _("Offering saved as a draft."))
-            return redirect("console-offering", pk=created.pk)
-    context = _context(access, form=form, microcredential=microcredential, offering=None)
-    return render(request, "catalog/console/offering_form.html", context)
+    return console_form_view(
+        request,
+        access,
+        _offering_form(request, access, unit_id=microcredential.unit_id, initial=initial),
+        save=services.offering_create,
+        using={"microcredential_id": pk},
+        done=_("Offering saved as a draft."),
+        then=lambda created: redirect("console-offering", pk=created.pk),
+        template="catalog/console/offering_form.html",
+        field_for=OfferingForm.FIELD_FOR,
+        microcredential=microcredential,
+        offering=None,
+    )
 
 
 @catalog_page
@@ -241,27 +245,20 @@ def offering_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
 @catalog_page
 def offering_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     offering = selectors.offering_for_staff(tenant=request.tenant, access=access, offering_id=pk)
-    form = _offering_form(
-        request, access, unit_id=offering.microcredential.unit_id, initial=OfferingForm.initial_for(offering)
+    unit_id, initial = offering.microcredential.unit_id, OfferingForm.initial_for(offering)
+    return console_form_view(
+        request,
+        access,
+        _offering_form(request, access, unit_id=unit_id, initial=initial),
+        save=services.offering_update,
+        using={"offering_id": pk},
+        done=_("Changes saved."),
+        then=lambda saved: redirect("console-offering", pk=pk),
+        template="catalog/console/offering_form.html",
+        field_for=OfferingForm.FIELD_FOR,
+        microcredential=offering.microcredential,
+        offering=offering,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.offering_update(
-                tenant=request.tenant,
-                access=access,
-                actor=request.user,
-                offering_id=pk,
-                fields=form.service_fields(),
-            )
-        except NotFound:
-            raise
-        except MicrocredError as exc:
-            _show_errors(form, exc, OfferingForm.FIELD_FOR)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("console-offering", pk=pk)
-    context = _context(access, form=form, microcredential=offering.microcredential, offering=offering)
-    return render(request, "catalog/console/offering_form.html", context)
 
 
 OFFERING_ACTIONS: dict[str, StatusAction] = {
@@ -308,25 +305,17 @@ def refund_policy_new(request: StaffRequest, access: StaffAccess) -> HttpRespons
         units=units_managed(tenant=request.tenant, access=access),
         initial={"currency": request.tenant.currency, "frees_seat": True},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.refund_policy_create(
-                tenant=request.tenant,
-                access=access,
-                actor=request.user,
-                unit=form.cleaned_data["unit"],
-                fields=form.service_fields(),
-                tiers=form.cleaned_data["tiers"],
-            )
-        except NotFound:
-            raise
-        except MicrocredError as exc:
-            _show_errors(form, exc, RefundPolicyForm.FIELD_FOR)
-        else:
-            messages.success(request, _("Refund policy saved."))
-            return redirect("console-refund-policies")
-    return render(
-        request, "catalog/console/refund_policy_form.html", _context(access, form=form, policy=None)
+    return console_form_view(
+        request,
+        access,
+        form,
+        save=services.refund_policy_create,
+        using=lambda data: {"unit": data["unit"], "tiers": data["tiers"]},
+        done=_("Refund policy saved."),
+        then=lambda saved: redirect("console-refund-policies"),
+        template="catalog/console/refund_policy_form.html",
+        field_for=RefundPolicyForm.FIELD_FOR,
+        policy=None,
     )
 
 
@@ -334,23 +323,15 @@ def refund_policy_new(request: StaffRequest, access: StaffAccess) -> HttpRespons
 def refund_policy_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     policy = selectors.refund_policy_for_staff(tenant=request.tenant, access=access, policy_id=pk)
     form = RefundPolicyForm(request.POST or None, units=None, initial=RefundPolicyForm.initial_for(policy))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.refund_policy_update(
-                tenant=request.tenant,
-                access=access,
-                actor=request.user,
-                policy_id=pk,
-                fields=form.service_fields(),
-                tiers=form.cleaned_data["tiers"],
-            )
-        except NotFound:
-            raise
-        except MicrocredError as exc:
-            _show_errors(form, exc, RefundPolicyForm.FIELD_FOR)
-        else:
-            messages.success(request, _("Refund policy saved."))
-            return redirect("console-refund-policies")
-    return render(
-        request, "catalog/console/refund_policy_form.html", _context(access, form=form, policy=policy)
+    return console_form_view(
+        request,
+        access,
+        form,
+        save=services.refund_policy_update,
+        using=lambda data: {"policy_id": pk, "tiers": data["tiers"]},
+        done=_("Refund policy saved."),
+        then=lambda saved: redirect("console-refund-policies"),
+        template="catalog/console/refund_policy_form.html",
+        field_for=RefundPolicyForm.FIELD_FOR,
+        policy=policy,
     )
