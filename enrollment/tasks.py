@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import shared_task
 
+from core.jobs import enqueue
 from enrollment import services
 from enrollment.services import idempotency, messages
 from tenants.models import Tenant
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="enrollment.send_message",
+    name=messages.SEND_TASK,
     acks_late=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
@@ -36,7 +37,7 @@ def enrollments_expire_and_promote() -> dict[str, Any]:
     promoted = services.waitlists_sweep()
     resent = 0
     for message_id in messages.messages_due():
-        messages.enqueue(message_id)
+        enqueue(messages.SEND_TASK, message_id)
         resent += 1
     return {"expired": expired, "promoted": promoted, "resent": resent}
 

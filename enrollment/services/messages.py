@@ -1,7 +1,7 @@
 """E-mails about enrollments, through an outbox.
 
 The transaction that changes an enrollment writes an EnrollmentMessage row; once it commits, a
-Celery task is asked to send it (`transaction.on_commit`). If the broker is down at that moment
+Celery task is asked to send it (core.jobs.enqueue_after_commit). If the broker is down at that moment
 the row waits, and the minute sweep (tasks.enrollments_expire_and_promote) asks again. Sending
 claims the row first (a conditional UPDATE), so two workers never send one message at the same
 time, and no lock is held while the mail server answers. The worker hands the mail to the mail
@@ -17,12 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.presenters import date_time
+from core.jobs import enqueue_after_commit
 from core.mail import deliver_now
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind
 from tenants.brand import Brand
@@ -36,6 +36,7 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 SWEEP_AFTER = timedelta(minutes=1)
 MAX_ATTEMPTS = 10
 OFFER_SALT = "enrollment.offer"
+SEND_TASK = "enrollment.send_message"  # enrollment.tasks.enrollment_message_send
 
 
 def message_queue(*, enrollment: Enrollment, kind: str, now: datetime | None = None) -> EnrollmentMessage:
@@ -43,17 +44,8 @@ def message_queue(*, enrollment: Enrollment, kind: str, now: datetime | None = N
     message = EnrollmentMessage.objects.create(
         tenant_id=enrollment.tenant_id, enrollment=enrollment, kind=kind, created_at=now or timezone.now()
     )
-    transaction.on_commit(lambda: enqueue(message.pk))
+    enqueue_after_commit(SEND_TASK, message.pk)
     return message
-
-
-def enqueue(message_id: int) -> None:
-    from enrollment import tasks  # tasks imports the services
-
-    try:
-        tasks.enrollment_message_send.delay(message_id)
-    except Exception:  # the broker being down must not fail a committed change; the sweep resends
-        logger.exception("could not enqueue enrollment message %s; the sweep will", message_id)
 
 
 def messages_due(*, now: datetime | None = None) -> list[int]:

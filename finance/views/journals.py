@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.forms import form_errors_from
 from core.spreadsheet import csv_response
 from finance import selectors
 from finance.errors import FinanceBusy, NothingToExport
@@ -44,7 +45,7 @@ def journals(request: StaffRequest, access: StaffAccess, scope: FinanceScope) ->
                     created_by=request.user,
                 )
             except (NothingToExport, FinanceBusy) as exc:
-                form.add_error(None, exc.message)
+                form_errors_from(form, exc)
                 status = 409
             else:
                 messages.success(

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.core import mail
 from django.utils import timezone
 
+from core.jobs import enqueue
 from enrollment import services, tasks
 from enrollment.models import EnrollmentMessage, EnrollmentStatus
 from enrollment.services import messages
@@ -63,7 +64,7 @@ def test_enqueue_with_the_broker_down_does_not_fail_the_change(world, monkeypatc
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.enrollment_message_send, "delay", down)
-    messages.enqueue(12345)
+    enqueue(messages.SEND_TASK, 12345)
     assert "the sweep will" in caplog.text
 
 
