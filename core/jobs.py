@@ -42,7 +42,7 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> bool:
         else:
             current_app.send_task(name, args=args, kwargs=kwargs)
     except Exception:  # the broker being down must not fail a committed change
-        logger.exception("could not enqueue %s%r; its sweep will find the work", name, args)
+        logger.exception("could not enqueue %s%r; the sweep will find the work", name, args)
         return False
     return True
 
