@@ -27,11 +27,11 @@ from catalog import selectors, services
 from catalog.errors import CatalogInvalid
 from catalog.forms import MAX_CAPACITY, CatalogFilterForm
 from catalog.models import CreditType, DeliveryMode, Level, Microcredential, Offering, RefundPolicy
-from catalog.money import MAX_AMOUNT_MINOR, format_price
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
 from catalog.services.microcredentials import MICROCREDENTIAL_FIELDS
 from core.api import IdField
+from core.money import MAX_AMOUNT_MINOR, format_price
 from tenants.api import StaffApi, request_tenant
 from tenants.errors import NotVisible
 from tenants.selectors import units_managed

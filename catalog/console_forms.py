@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.forms import MAX_CAPACITY
 from catalog.models import DeliveryMode, Microcredential, Offering, RefundPolicy
-from catalog.money import (
+from catalog.refunds import Tier
+from catalog.services.microcredentials import MICROCREDENTIAL_FIELDS
+from core.money import (
     MoneyInputError,
     MoneyTooLarge,
     known_currency,
@@ -24,8 +26,6 @@ from catalog.money import (
     to_major,
     too_large_message,
 )
-from catalog.refunds import Tier
-from catalog.services.microcredentials import MICROCREDENTIAL_FIELDS
 from tenants.models import Unit
 
 

@@ -14,8 +14,8 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CreditType, DeliveryMode
-from catalog.money import format_money, minor_exponent
 from catalog.selectors import CatalogQuery, Sort
+from core.money import format_money, minor_exponent
 from tenants.models import Tenant, Unit
 
 PRICE_STEPS = (100, 250, 500, 1000)

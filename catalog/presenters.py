@@ -11,44 +11,19 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import CreditType, EnrollmentState, Microcredential, Offering
-from catalog.money import format_price
 from catalog.refunds import PolicyTerms, policy_in_words
 from catalog.selectors import offering_seats, policy_in_force
+from core.dates import date_range, date_time, short_date
+from core.money import format_price
 from tenants.brand import Brand
 from tenants.models import Unit
 
 # "3 seats left" turns into a warning at this many.
 FEW_SEATS = 5
-
-
-def local(moment: datetime, tz: ZoneInfo) -> datetime:
-    return timezone.localtime(moment, tz)
-
-
-def short_date(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    """ "12 Jan" this year, "12 Jan 2027" otherwise."""
-    day = local(moment, tz)
-    return date_format(day, "j M" if day.year == local(now, tz).year else "j M Y")
-
-
-def date_range(start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    """ "12 Jan – 23 Feb 2026"; the year once when both dates share it."""
-    first, last = local(start, tz), local(end, tz)
-    if first.date() == last.date():
-        return date_format(first, "j M Y")
-    if first.year == last.year:
-        return f"{date_format(first, 'j M')} – {date_format(last, 'j M Y')}"
-    return f"{date_format(first, 'j M Y')} – {date_format(last, 'j M Y')}"
-
-
-def date_time(moment: datetime, tz: ZoneInfo) -> str:
-    """ "Tue 12 Jan 2026, 18:00"."""
-    return date_format(local(moment, tz), "D j M Y, H:i")
 
 
 def credits_text(microcredential: Microcredential) -> str:

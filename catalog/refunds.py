@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Offering, RefundPolicy, RefundTier
-from catalog.money import format_money, known_currency
+from core.money import format_money, known_currency
 
 SNAPSHOT_VERSION = 1
 

@@ -22,7 +22,7 @@ from catalog.models import (
     PublicationStatus,
     RefundPolicy,
 )
-from catalog.money import minor_exponent
+from core.money import minor_exponent
 from tenants.errors import NotVisible
 from tenants.models import Tenant, Unit
 from tenants.selectors import StaffAccess

@@ -26,7 +26,8 @@ from django.views.decorators.http import require_POST
 
 from catalog import services as catalog_services
 from catalog.models import Offering
-from catalog.presenters import date_time, offering_page
+from catalog.presenters import offering_page
+from core.dates import date_time
 from core.errors import MicrocredError, NotFound
 from core.forms import form_errors_from
 from core.spreadsheet import csv_response

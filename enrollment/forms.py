@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Offering
-from catalog.presenters import date_range
+from core.dates import date_range
 from enrollment.models import MAX_OFFER_WINDOW_HOURS
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.presenters import date_time, local
+from core.dates import date_time, local
 from enrollment.models import Enrollment, EnrollmentStatus
 
 S = EnrollmentStatus

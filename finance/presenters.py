@@ -8,7 +8,7 @@ from datetime import date
 
 from django.utils.html import escape
 
-from catalog.money import format_money, to_major
+from core.money import format_money, to_major
 
 
 def money(amount: int | None, currency: str) -> str:

@@ -24,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.money import MAX_AMOUNT_MINOR
 from core.api import ErrorOutput, IdField
+from core.money import MAX_AMOUNT_MINOR
 from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, keyed_response
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState

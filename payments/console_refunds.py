@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog import selectors as catalog_selectors
-from catalog.money import MoneyInputError, format_money, parse_major
 from core.errors import MicrocredError
+from core.money import MoneyInputError, format_money, parse_major
 from payments.models import Refund, RefundBatch, RefundState
 from payments.services import refunds, staff_refunds
 from tenants import selectors as tenant_selectors

@@ -14,8 +14,8 @@ from django.utils.translation import ngettext
 from catalog import hooks
 from catalog.errors import ArchivedNotEditable, CapacityBelowSeatsTaken, PublishRefused
 from catalog.models import Microcredential, Offering, PublicationStatus, RefundPolicy
-from catalog.money import format_money, known_currency
 from catalog.services._common import check_transition, invalid, record, require_manager, validate
+from core.money import format_money, known_currency
 from identity.models import User
 from tenants.errors import NotVisible
 from tenants.models import Tenant

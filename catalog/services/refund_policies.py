@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import RefundPolicy, RefundTier
-from catalog.money import known_currency
 from catalog.refunds import Tier
 from catalog.services._common import invalid, record, require_manager, validate
+from core.money import known_currency
 from identity.models import User
 from tenants.errors import NotVisible
 from tenants.models import Tenant, Unit

@@ -1,4 +1,4 @@
-"""Money and dates in templates. Every amount a person reads goes through catalog.money."""
+"""Money and dates in templates. Every amount a person reads goes through core.money."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from django import template
-from django.utils import dateformat, timezone
 
-from catalog.money import format_money, format_price
-from catalog.presenters import credits_text, date_range
+from catalog.presenters import credits_text
 from catalog.selectors import SeatCount, offering_seats
+from core import dates
+from core.dates import date_range
+from core.money import format_money, format_price
 
 register = template.Library()
 
@@ -52,7 +53,4 @@ def seats(offering: Any) -> SeatCount:
 def when(value: datetime | None) -> str:
     """The one date-and-time format for people: "2 Dec 2026, 07:37 CET", in the current zone (the
     tenant's, activated per request by tenants.middleware), labelled with that zone."""
-    if value is None:
-        return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return dateformat.format(local, "j M Y, H:i T")
+    return dates.when(value)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offering, PublicationStatus
-from catalog.presenters import date_time
+from core.dates import date_time
 from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferingFull
 from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
 from enrollment.services import _sql

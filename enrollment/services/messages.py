@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.presenters import date_time
+from core.dates import date_time
 from core.jobs import enqueue_after_commit
 from core.mail import deliver_now
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.money import format_money
 from catalog.refunds import RefundQuote, policy_in_words_for_snapshot, refund_quote
 from core.errors import NotFound
+from core.money import format_money
 from enrollment import selectors as enrollment_selectors
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus

@@ -28,7 +28,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.money import format_money
+from core.money import format_money
 from identity.models import User
 from ledger.models import LedgerEntry, TransactionKind
 from ledger.services import ledger_post, refund_lines, refund_reversal_lines, transfer_reversal_lines

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.money import format_money
 from core.mail import deliver_now
+from core.money import format_money
 from enrollment.models import ACTIVE_STATES, EnrollmentStatus
 from payments.models import (
     LIVE_ORDER_STATES,

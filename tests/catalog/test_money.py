@@ -1,7 +1,7 @@
 import pytest
 from django.template import Context, Template
 
-from catalog.money import MoneyInputError, format_money, format_price, parse_major
+from core.money import MoneyInputError, format_money, format_price, parse_major
 
 
 @pytest.mark.parametrize(
