@@ -8,8 +8,9 @@ tenant's enrollment is a 404.
 
 The refund and cancellation POSTs honour `Idempotency-Key` as `POST /enrollments/` does
 (enrollment/api.py): a retry gets the first answer with `Idempotent-Replayed: true`, and no
-refund is asked twice. `POST /orders/` is idempotent by itself (the same seats give the same
-open order, and Stripe gets its own key per order).
+refund is asked twice. `POST /orders/` honours it too; without a key it is safe to repeat
+anyway: starts are taken one at a time per learner and the same seats give the same open order
+(Stripe gets its own key per order), so a raced double submit makes one order and one session.
 """
 
 from __future__ import annotations
@@ -88,10 +89,12 @@ class OrderListApi(APIView):
     @extend_schema(
         operation_id="orders_create",
         request=OrderInput,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OrderOutput,
             404: ErrorOutput,
             409: ErrorOutput,
+            422: KEY_REUSED,
             503: OpenApiResponse(ErrorOutput.response, description="Stripe did not answer: try again."),
         },
         tags=["orders"],
@@ -100,14 +103,18 @@ class OrderListApi(APIView):
     def post(self, request: Request) -> Response:
         data = OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        start = orders.order_for_holds(
-            tenant=request_tenant(request),
-            learner=request_user(request),
-            enrollment_ids=data.validated_data["enrollments"],
+        tenant, learner = request_tenant(request), request_user(request)
+        enrollment_ids = sorted(set(data.validated_data["enrollments"]))
+
+        def run() -> tuple[int, dict[str, Any]]:
+            start = orders.order_for_holds(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
+            success, cancel = checkout_urls(request._request, start.order)
+            order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
+            return 201, dict(OrderOutput(_fresh(order)).data)
+
+        return keyed_response(
+            request, tenant=tenant, user=learner, asked=("orders", {"enrollments": enrollment_ids}), run=run
         )
-        success, cancel = checkout_urls(request._request, start.order)
-        order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
-        return Response(OrderOutput(_fresh(order)).data, status=201)
 
 
 class OrderDetailApi(APIView):

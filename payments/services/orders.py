@@ -32,7 +32,7 @@ from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
 from payments import stripe_api
-from payments.errors import CheckoutRefused, PaymentUnavailable
+from payments.errors import CheckoutRefused, PaymentsBusy, PaymentUnavailable
 from payments.models import (
     LIVE_ORDER_STATES,
     ORDER_RANK,
@@ -42,6 +42,7 @@ from payments.models import (
     OrderLine,
     OrderStatus,
 )
+from payments.services import locks
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 
@@ -136,41 +137,59 @@ def order_for_holds(
 ) -> CheckoutStart:
     """The order to pay these held seats with: the learner's live one for exactly these seats
     (a second click, a retry after Stripe failed), or a new draft. Seats in another live order
-    are moved to the new one after that order's session is expired at Stripe."""
+    are moved to the new one after that order's session is expired at Stripe.
+
+    One start at a time per learner (locks.lock_checkout_start): a double submit, raced, waits
+    for the first to draft its order and then finds it, so it never drafts a second one. The
+    lock is let go before a stale order's session is expired at Stripe, then taken again."""
     now = now or timezone.now()
-    enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
-    ids = [e.pk for e in enrollments]
-    for order in _live_orders_with(ids):
-        if order.status == OrderStatus.PROCESSING:
-            raise CheckoutRefused(_("A payment for this seat is being processed: wait for its result."))
-        left = order.checkout_expires_at - now
-        # An open session is taken up again while it lasts; a draft (Stripe failed) while the
-        # same request would still be accepted (expires_at at least 30 minutes ahead).
-        usable = (
-            left > timedelta(minutes=1)
-            if order.status == OrderStatus.OPEN
-            else left > timedelta(minutes=30, seconds=30)
-        )
-        if _same_seats(order, ids) and usable:
-            return CheckoutStart(order, reused=True)
-        order_abandon(order=order, now=now)
+    ids = sorted(set(enrollment_ids))
+    for _attempt in range(3):
+        with transaction.atomic():
+            locks.lock_checkout_start(tenant=tenant, learner_id=learner.pk)
+            enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=ids)
+            stale = []
+            for order in _live_orders_with(ids):
+                if order.status == OrderStatus.PROCESSING:
+                    raise CheckoutRefused(
+                        _("A payment for this seat is being processed: wait for its result.")
+                    )
+                if _same_seats(order, ids) and _still_usable(order, now):
+                    return CheckoutStart(order, reused=True)
+                stale.append(order)
+            if not stale:
+                return CheckoutStart(_draft_for(tenant, learner, enrollments, now), reused=False)
+        for order in stale:  # outside the lock: a call to Stripe each
+            order_abandon(order=order, now=now)
+    raise PaymentsBusy()
+
+
+def _still_usable(order: Order, now: datetime) -> bool:
+    """An open session is taken up again while it lasts; a draft (Stripe failed) while the same
+    request would still be accepted (expires_at at least 30 minutes ahead)."""
+    left = order.checkout_expires_at - now
+    if order.status == OrderStatus.OPEN:
+        return left > timedelta(minutes=1)
+    return left > timedelta(minutes=30, seconds=30)
+
+
+def _draft_for(tenant: Tenant, learner: User, enrollments: list[Enrollment], now: datetime) -> Order:
+    """A new draft for these held seats, each hold first extended if too little of it is left."""
     for enrollment in enrollments:
         expires_at = enrollment.hold_expires_at or now  # held ⇔ expiry (a database constraint)
         if expires_at - now < CHECKOUT_MIN_WINDOW:
             enrollment_services.hold_extend_for_checkout(
                 tenant=tenant, enrollment_id=enrollment.pk, until=now + CHECKOUT_EXTENSION, now=now
             )
+    ids = [e.pk for e in enrollments]
     enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=ids)
     expires = min(e.hold_expires_at or now for e in enrollments)
-    return CheckoutStart(
-        _order_draft(
-            tenant=tenant,
-            learner=learner,
-            enrollments=enrollments,
-            expires=min(expires, now + CHECKOUT_MAX_WINDOW),
-            now=now,
-        ),
-        reused=False,
+    return _order_draft(
+        tenant=tenant,
+        learner=learner,
+        enrollments=enrollments,
+        expires=min(expires, now + CHECKOUT_MAX_WINDOW),
+        now=now,
     )
 
 
