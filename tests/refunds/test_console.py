@@ -167,3 +167,19 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
     assert tasks.refund_execute_bulk.rate_limit == settings.REFUND_BULK_RATE
     progress = staff_refunds.batch_progress(batch)
     assert (progress.total, progress.succeeded, progress.pending, progress.done) == (1, 0, 1, False)
+
+
+def test_the_line_refund_form_is_laid_out_as_the_console_forms_without_a_stray_date(
+    shop: Shop, eager_tasks: None
+) -> None:
+    order = paid_order(shop, 125000)
+    line = order.lines.get()
+    admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
+    page = admin.get(f"/console/offerings/{line.offering_id}/refunds/").content.decode()
+    title_to_first_section = page[page.index("<h1") : page.index("<section")]
+    assert line.offering.starts_at.strftime("%Y-%m-%d") not in title_to_first_section
+    assert f'<input type="text" id="amount-{line.pk}"' in page
+    assert f'<input type="text" id="reason-{line.pk}"' in page
+    assert (
+        page.count('<div class="field') >= 4
+    )  # amount, reason, cancel the enrollment, the offering's reason
