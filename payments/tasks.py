@@ -120,6 +120,14 @@ def refund_outcome_send(refund_id: int) -> bool:
     return refunds.refund_outcome_send(refund_id=refund_id)
 
 
+@shared_task(name="payments.refund_resolution", **_EMAIL_RETRY)
+def refund_resolution_send(refund_id: int) -> bool:
+    """The learner told, once, that a failed refund was settled by hand, and how."""
+    from payments.services import refunds
+
+    return refunds.refund_resolution_send(refund_id=refund_id)
+
+
 @shared_task(name="payments.sweep", acks_late=True)
 def payments_sweep() -> dict[str, Any]:
     """Every minute: apply stored events never applied; send receipts and refunds left undone."""
@@ -148,6 +156,8 @@ def payments_sweep() -> dict[str, Any]:
         refund_notice_send.delay(refund_id)
     for refund_id in stuck["outcomes"]:
         refund_outcome_send.delay(refund_id)
+    for refund_id in stuck["resolutions"]:
+        refund_resolution_send.delay(refund_id)
     return {
         "events": len(unapplied),
         **{k: len(v) for k, v in due.items()},
@@ -155,6 +165,7 @@ def payments_sweep() -> dict[str, Any]:
         "refunds_unsettled": len(stuck["settle"]),
         "refund_notices": len(stuck["notices"]),
         "refund_outcomes": len(stuck["outcomes"]),
+        "refund_resolutions": len(stuck["resolutions"]),
     }
 
 

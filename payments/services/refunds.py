@@ -45,6 +45,7 @@ from payments.models import (
     RefundRequester,
     RefundState,
     RefundTransition,
+    refund_announced,
     refund_counted,
 )
 from payments.services.routing import destination_unit, is_connected
@@ -437,6 +438,7 @@ def refund_resolve(*, tenant: Tenant, refund_id: int, actor: User, note: str) ->
             refund, R.RESOLVED, now=timezone.now(), actor=actor, why=note, fields=["resolution_note"]
         ):
             raise RefundRefused(_("Only a failed refund can be resolved by hand."), code="refund_not_failed")
+        transaction.on_commit(partial(_enqueue, "refund_resolution_send", refund.pk))
     return refund
 
 
@@ -581,9 +583,14 @@ def refunds_due(*, now: datetime | None = None) -> dict[str, list[int]]:
             .exclude(outcome_notified=F("state"))
             .values_list("pk", flat=True)[:200]
         ),
+        "resolutions": list(
+            Refund.objects.filter(state=R.RESOLVED, retried_as__isnull=True, updated_at__lte=before)
+            .exclude(outcome_notified=R.RESOLVED)
+            .values_list("pk", flat=True)[:200]
+        ),
         "notices": list(
             Refund.objects.filter(
-                batch__isnull=False, notified_at__isnull=True, created_at__lte=before
+                refund_announced(), notified_at__isnull=True, created_at__lte=before
             ).values_list("pk", flat=True)[:200]
         ),
     }
@@ -603,11 +610,15 @@ def refund_refresh(*, refund_id: int) -> str:
 
 
 def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
-    """E-mail the learner once that their refund is on its way (an offering cancelled)."""
+    """E-mail the learner once that staff cancelled their seat (or the whole offering) and how
+    much is refunded to which card: the one mail of an announced refund (refund_announced), which
+    is mailed again only if it fails (refund_outcome_send, asked here if it failed already)."""
     from payments.services.settlement import _send
 
     now = now or timezone.now()
-    claimed = Refund.objects.filter(pk=refund_id, notified_at__isnull=True).update(notified_at=now)
+    claimed = Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).update(
+        notified_at=now
+    )
     if not claimed:
         return False
     refund = Refund.objects.select_related("line__order__tenant", "batch").get(pk=refund_id)
@@ -619,12 +630,15 @@ def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
                 "line": refund.line,
                 "refund": refund,
                 "amount": format_money(refund.amount_minor, refund.currency),
+                "card": refund_card(refund.line.order),
                 "why": refund.batch.reason if refund.batch else refund.reason,
             },
         )
     except Exception:
         Refund.objects.filter(pk=refund_id).update(notified_at=None)
         raise
+    if refund.state == R.FAILED:  # it failed before the notice left: the failure is mailed now
+        _tell_learner(refund)
     return True
 
 
@@ -688,6 +702,8 @@ def refund_outcome_send(*, refund_id: int) -> bool:
     state, previous = row
     if state not in (R.SUCCEEDED, R.FAILED) or previous == state:
         return False
+    if Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).exists():
+        return False  # the notice goes first (refund_notice_send asks again after it)
     claimed = Refund.objects.filter(pk=refund_id, state=state, outcome_notified=previous).update(
         outcome_notified=state
     )
@@ -696,6 +712,8 @@ def refund_outcome_send(*, refund_id: int) -> bool:
     refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
     if state == R.SUCCEEDED and _late_payment_refund(refund):
         return False  # the late-payment refund mail says it (settlement.line_late_refund)
+    if state == R.SUCCEEDED and refund.is_announced:
+        return False  # the notice said it is being refunded; only a failure is news
     order = refund.line.order
     extra: dict[str, Any] = {
         "line": refund.line,
@@ -708,5 +726,34 @@ def refund_outcome_send(*, refund_id: int) -> bool:
         _send(order, "refund_succeeded" if state == R.SUCCEEDED else "refund_failed", extra)
     except Exception:
         Refund.objects.filter(pk=refund_id, outcome_notified=state).update(outcome_notified=previous)
+        raise
+    return True
+
+
+def refund_resolution_send(*, refund_id: int) -> bool:
+    """E-mail the learner once that the refund which failed was settled by hand: how much, and
+    how (the note staff wrote). Claimed by a conditional UPDATE of `outcome_notified`."""
+    from payments.services.settlement import _send
+
+    row = Refund.objects.filter(pk=refund_id, state=R.RESOLVED, retried_as__isnull=True)
+    previous = row.values_list("outcome_notified", flat=True).first()
+    if previous is None or previous == R.RESOLVED:
+        return False
+    if not row.filter(outcome_notified=previous).update(outcome_notified=R.RESOLVED):
+        return False
+    refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
+    try:
+        _send(
+            refund.line.order,
+            "refund_resolved",
+            {
+                "line": refund.line,
+                "refund": refund,
+                "amount": format_money(refund.amount_minor, refund.currency),
+                "how": refund.resolution_note,
+            },
+        )
+    except Exception:
+        Refund.objects.filter(pk=refund_id).update(outcome_notified=previous)
         raise
     return True

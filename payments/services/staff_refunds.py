@@ -85,7 +85,9 @@ def staff_refund(
                     enrollment_id=line.seat_id,
                     reason=reason,
                     now=now,
+                    notify=False,  # the refund's notice says both (refunds.refund_notice_send)
                 )
+            _enqueue_notices([refund.pk])
     return refund
 
 
@@ -101,7 +103,8 @@ def offering_cancel(
     """Cancel a whole offering: it is archived (off the catalog, nobody new enrolls), every
     active enrollment is cancelled (each learner told by
     enrollment's message), every paid line refunded in full of what is left, through the bulk
-    refund task (rate limited); the learners are e-mailed that their refund is on its way."""
+    refund task (rate limited). A paid learner gets one e-mail, the refund's notice: the seat is
+    cancelled, and how much goes back to which card; the others enrollment's own message."""
     now = now or timezone.now()
     offering = catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
     reason = reason.strip()
@@ -117,9 +120,11 @@ def offering_cancel(
         lines = OrderLine.objects.select_related("order").filter(
             tenant=tenant, offering=offering, order__status=OrderStatus.PAID, status=LineStatus.CONFIRMED
         )
+        told: set[int] = set()  # seats whose learner the refund's notice tells
         for line in lines.order_by("pk"):
             left = refunds.refundable_minor(line)
             if left > 0:
+                told.add(line.seat_id)
                 refunds.refund_request(
                     tenant=tenant,
                     line_id=line.pk,
@@ -135,21 +140,29 @@ def offering_cancel(
         active = Enrollment.objects.filter(tenant=tenant, offering=offering, status__in=ACTIVE)
         for enrollment_id in active.order_by("pk").values_list("pk", flat=True):
             enrollment_services.staff_cancel(
-                tenant=tenant, access=access, actor=actor, enrollment_id=enrollment_id, reason=reason, now=now
+                tenant=tenant,
+                access=access,
+                actor=actor,
+                enrollment_id=enrollment_id,
+                reason=reason,
+                now=now,
+                notify=enrollment_id not in told,
             )
-        batch_id = batch.pk
-        transaction.on_commit(lambda: _enqueue_notices(batch_id))
+        _enqueue_notices(list(Refund.objects.filter(batch=batch).values_list("pk", flat=True)))
     return batch
 
 
-def _enqueue_notices(batch_id: int) -> None:
+def _enqueue_notices(refund_ids: list[int]) -> None:
     from payments import tasks
 
-    for refund_id in Refund.objects.filter(batch_id=batch_id).values_list("pk", flat=True):
-        try:
-            tasks.refund_notice_send.delay(refund_id)
-        except Exception:
-            logger.exception("could not enqueue the refund notice of refund %s; the sweep will", refund_id)
+    def send() -> None:
+        for refund_id in refund_ids:
+            try:
+                tasks.refund_notice_send.delay(refund_id)
+            except Exception:
+                logger.exception("could not enqueue the notice of refund %s; the sweep will", refund_id)
+
+    transaction.on_commit(send)
 
 
 @dataclass(frozen=True)
