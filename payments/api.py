@@ -30,7 +30,7 @@ from core.api import ErrorOutput, IdField
 from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, keyed_response
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
-from payments.services import cancellation, orders, refunds, staff_refunds
+from payments.services import cancellation, orders, refund_requests, staff_refunds
 from payments.views import checkout_urls
 from tenants.api import request_tenant, request_user
 from tenants.api_auth import api_staff_access
@@ -231,7 +231,7 @@ class RefundListApi(RefundStaffApi):
                 or -1
             )
         state = request.query_params.get("state", "")
-        rows = staff_refunds.refunds_for_staff(
+        rows = selectors.refunds_for_staff(
             tenant=tenant,
             access=self.access,
             state=state if state in RefundState.values else "",
@@ -309,9 +309,9 @@ class RefundActionApi(RefundStaffApi):
 
         def run() -> tuple[int, dict[str, Any]]:
             if action == "retry":
-                new = refunds.refund_retry(tenant=tenant, refund_id=pk, actor=actor, note=note)
+                new = refund_requests.refund_retry(tenant=tenant, refund_id=pk, actor=actor, note=note)
                 return 201, _refund_body(new.pk)
-            refunds.refund_resolve(tenant=tenant, refund_id=pk, actor=actor, note=note)
+            refund_requests.refund_resolve(tenant=tenant, refund_id=pk, actor=actor, note=note)
             return 200, _refund_body(pk)
 
         return keyed_response(

@@ -256,7 +256,7 @@ def refund_announced() -> Q:
 
 
 class Refund(models.Model):
-    """Money going back on one order line, carried out by a Celery job (payments.services.refunds).
+    """Money going back on one order line, carried out by a Celery job (payments.services.refund_execution).
 
     The Stripe call's idempotency key is `refund:<id>` (a late-payment refund keeps its older key
     `order:<order>:late-refund:<line>`), so a retried job never refunds twice.
@@ -298,7 +298,7 @@ class Refund(models.Model):
     # refund_announced).
     notified_at = models.DateTimeField(null=True, blank=True)
     # The state (succeeded, failed, resolved) the learner was last e-mailed about: claimed by a
-    # conditional UPDATE so each outcome is mailed once (refunds.refund_outcome_send).
+    # conditional UPDATE so each outcome is mailed once (refund_notices).
     outcome_notified = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:

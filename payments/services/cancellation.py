@@ -26,9 +26,10 @@ from enrollment import selectors as enrollment_selectors
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
+from payments import selectors
 from payments.errors import RefundRefused
-from payments.models import LineStatus, OrderLine, OrderStatus, Refund, RefundRequester
-from payments.services import refunds
+from payments.models import OrderLine, Refund, RefundRequester
+from payments.services.refund_requests import refund_request
 from tenants.models import Tenant
 
 
@@ -63,21 +64,6 @@ class CancelPreview:
         return format_money(self.line.amount_minor, self.line.currency)
 
 
-def paid_line_of(*, tenant: Tenant, enrollment_id: int) -> OrderLine | None:
-    """The paid order line that bought this enrollment's seat, if any."""
-    from django.db.models import Q
-
-    return (
-        OrderLine.objects.select_related("order", "offering", "unit")
-        .filter(tenant=tenant, order__status=OrderStatus.PAID, status=LineStatus.CONFIRMED)
-        .filter(
-            Q(seat_enrollment_id=enrollment_id) | Q(enrollment_id=enrollment_id, seat_enrollment__isnull=True)
-        )
-        .order_by("-pk")
-        .first()
-    )
-
-
 def cancel_preview(
     *, tenant: Tenant, learner: User, enrollment_id: int, now: datetime | None = None
 ) -> CancelPreview:
@@ -86,14 +72,14 @@ def cancel_preview(
     enrollment = enrollment_selectors.enrollment_for_learner(
         tenant=tenant, learner=learner, enrollment_id=enrollment_id
     )
-    line = paid_line_of(tenant=tenant, enrollment_id=enrollment.pk)
+    line = selectors.paid_line_of(tenant=tenant, enrollment_id=enrollment.pk)
     if line is None or enrollment.status != EnrollmentStatus.CONFIRMED:
         raise NotFound(_("There is no paid seat to cancel here."))
     offering = line.offering
     # The rule: the policy's share is of what is still paid. Money a unit already gave back (a
     # goodwill refund) is not refunded again by the policy, so in all the learner gets at most
     # what the policy allows on the full price plus what staff chose to give.
-    remaining = refunds.refundable_minor(line)
+    remaining = selectors.refundable_minor(line)
     quote = refund_quote(
         snapshot=line.refund_policy,
         paid_minor=remaining,
@@ -136,7 +122,7 @@ def paid_enrollment_cancel(
     with transaction.atomic():
         refund = None
         if preview.amount_minor > 0:  # the line first (as payments locks order lines before seats)
-            refund = refunds.refund_request(
+            refund = refund_request(
                 tenant=tenant,
                 line_id=preview.line.pk,
                 amount_minor=preview.amount_minor,

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import stripe
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -244,21 +243,13 @@ def order_abandon(*, order: Order, now: datetime | None = None, action: str = "s
     Stripe says is complete was paid: refused."""
     now = now or timezone.now()
     if order.checkout_session_id:
-        client = stripe_api.stripe_client_for(order.tenant)
-        try:
-            client.v1.checkout.sessions.expire(
-                order.checkout_session_id, options={"idempotency_key": f"order:{order.pk}:expire"}
-            )
-        except stripe_api.RETRYABLE as exc:
-            raise stripe_api.unavailable(exc) from exc
-        except stripe.InvalidRequestError:
-            session = client.v1.checkout.sessions.retrieve(order.checkout_session_id)
-            if session.status == "complete":
-                raise CheckoutRefused(
-                    _("This seat was just paid for in an earlier checkout: see your orders.")
-                ) from None
+        status = stripe_api.checkout_session_close(
+            tenant=order.tenant, session_id=order.checkout_session_id, key=f"order:{order.pk}:expire"
+        )
+        if status == "complete":
+            raise CheckoutRefused(_("This seat was just paid for in an earlier checkout: see your orders."))
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = locks.lock_order(order_id=order.pk)
         order_transition(locked, OrderStatus.EXPIRED, action=action, now=now)
 
 
@@ -326,21 +317,17 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str, now: date
     if order.status == OrderStatus.OPEN and order.checkout_url:
         return order
     params = checkout_session_params(order=order, success_url=success_url, cancel_url=cancel_url)
-    client = stripe_api.stripe_client_for(order.tenant)
     try:
-        session = client.v1.checkout.sessions.create(
-            params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": f"order:{order.pk}:checkout"},
+        session = stripe_api.checkout_session_create(
+            tenant=order.tenant, params=params, key=f"order:{order.pk}:checkout"
         )
-    except stripe_api.RETRYABLE as exc:
-        raise stripe_api.unavailable(exc) from exc
-    except stripe.StripeError as exc:  # refused (a key revoked, a parameter): not the learner's fault
+    except stripe_api.StripeRefused as exc:  # a key revoked, a parameter: not the learner's fault
         logger.exception("Stripe refused the checkout session of order %s", order.reference)
         raise PaymentUnavailable(
             _("Payment could not be started just now. Nothing was charged; please try again later.")
         ) from exc
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = locks.lock_order(order_id=order.pk)
         if not locked.checkout_session_id:
             locked.checkout_session_id = session.id
             locked.checkout_url = session.url or ""

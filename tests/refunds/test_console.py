@@ -144,16 +144,20 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
 ) -> None:
     from django.conf import settings
 
-    from payments import tasks
+    from payments import selectors, tasks
     from payments.services import staff_refunds
     from tenants.selectors import staff_access
 
     with eager():
         order = paid_order(shop, 10000)
     queued: list[tuple[str, int]] = []
-    monkeypatch.setattr(tasks.refund_execute, "delay", lambda pk: queued.append(("single", pk)))
-    monkeypatch.setattr(tasks.refund_execute_bulk, "delay", lambda pk: queued.append(("bulk", pk)))
-    monkeypatch.setattr(tasks.refund_notice_send, "delay", lambda pk: None)
+    monkeypatch.setattr(
+        tasks.refund_execute, "apply_async", lambda args, **kw: queued.append(("single", *args))
+    )
+    monkeypatch.setattr(
+        tasks.refund_execute_bulk, "apply_async", lambda args, **kw: queued.append(("bulk", *args))
+    )
+    monkeypatch.setattr(tasks.refund_notice_send, "apply_async", lambda args, **kw: None)
     access = staff_access(tenant=shop.tenant, user=shop.world.a_unit1_admin)
     with shop.capture(execute=True):
         batch = staff_refunds.offering_cancel(
@@ -165,7 +169,7 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
         )
     assert queued == [("bulk", batch.refunds.get().pk)]
     assert tasks.refund_execute_bulk.rate_limit == settings.REFUND_BULK_RATE
-    progress = staff_refunds.batch_progress(batch)
+    progress = selectors.batch_progress(batch)
     assert (progress.total, progress.succeeded, progress.pending, progress.done) == (1, 0, 1, False)
 
 
