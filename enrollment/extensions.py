@@ -4,6 +4,8 @@ register_my_learning(fn)   # fn(*, tenant, learner, enrollment_ids) -> {enrollme
                            # (payments: a paid enrollment's cancel page and its refund's progress)
 register_hold_cancelled(fn)  # fn(*, tenant_id, enrollment_id) -> None, after the commit that
                            # cancelled a held seat (payments: close its open checkout)
+register_cancellation_notes(fn)  # fn(*, enrollment) -> list[str]: sentences the learner's
+                           # "enrollment cancelled" e-mail adds (payments: what is refunded)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import partial
 
 from django.db import transaction
 
+from enrollment.models import Enrollment
 from identity.models import User
 from tenants.models import Tenant
 
@@ -60,3 +63,18 @@ def hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
     """A held seat was cancelled in the current transaction: tell the listeners once it commits."""
     for listener in _hold_listeners:
         transaction.on_commit(partial(listener, tenant_id=tenant_id, enrollment_id=enrollment_id))
+
+
+NotesProvider = Callable[..., list[str]]
+_cancellation_notes: list[NotesProvider] = []
+
+
+def register_cancellation_notes(provider: NotesProvider) -> NotesProvider:
+    if provider not in _cancellation_notes:
+        _cancellation_notes.append(provider)
+    return provider
+
+
+def cancellation_notes(*, enrollment: Enrollment) -> list[str]:
+    """What the apps above add to the e-mail telling a learner their enrollment was cancelled."""
+    return [note for provider in _cancellation_notes for note in provider(enrollment=enrollment)]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.money import format_money
-from enrollment.models import ACTIVE_STATES
+from enrollment.models import ACTIVE_STATES, Enrollment
 from payments.models import (
     LineStatus,
     Order,
@@ -19,7 +19,9 @@ from payments.models import (
     Refund,
     RefundRequester,
     RefundState,
+    refund_counted,
 )
+from payments.selectors import paid_line_of, refunded_minor
 from tenants.brand import Brand
 
 CARD_BRANDS = {
@@ -128,3 +130,34 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "seats": seats,
         "cancelled": given_up,
     }
+
+
+def cancellation_notes(*, enrollment: Enrollment) -> list[str]:
+    """What enrollment's "your enrollment was cancelled" e-mail says about the money of a paid
+    seat (enrollment.extensions.register_cancellation_notes): what is refunded, or that nothing
+    is and why. Nothing for a seat that was not paid for."""
+    line = paid_line_of(tenant=enrollment.tenant, enrollment_id=enrollment.pk)
+    if line is None:
+        return []
+    with_it = line.refunds.filter(refund_counted(), cancelled_enrollment=True)
+    coming = int(with_it.aggregate(total=Sum("amount_minor"))["total"] or 0)
+    if coming:
+        return [
+            _("%(amount)s will be refunded to the card you paid with; it usually shows within 5 to 10 days.")
+            % {"amount": format_money(coming, line.currency)}
+        ]
+    if refunded_minor(line) >= line.amount_minor:
+        return [
+            _("Nothing more is refunded: the %(amount)s you paid was refunded in full before.")
+            % {"amount": format_money(line.amount_minor, line.currency)}
+        ]
+    last = enrollment.events.order_by("-at", "-pk").first()
+    if last is not None and last.actor_id == enrollment.learner_id:
+        return [_("No refund applies: under the refund policy you agreed to, cancelling now gives nothing.")]
+    return [
+        _(
+            "No refund applies: %(unit)s cancelled your seat without a refund. If you think you are "
+            "owed one, reply to this e-mail."
+        )
+        % {"unit": Brand.of_unit(line.unit).name}
+    ]

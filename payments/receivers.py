@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.jobs import enqueue
 from enrollment import extensions
+from payments.presenters import cancellation_notes
 
 
 def on_hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
@@ -16,3 +17,4 @@ def on_hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
 
 def register() -> None:
     extensions.register_hold_cancelled(on_hold_cancelled)
+    extensions.register_cancellation_notes(cancellation_notes)

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from catalog.presenters import date_time
+from enrollment import extensions
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind
 from tenants.brand import Brand
 from tenants.models import Domain, Tenant
@@ -151,6 +152,8 @@ def _deliver(message: EnrollmentMessage) -> None:
         from enrollment.services.enroll import waitlist_position  # enroll imports this module
 
         context["position"] = waitlist_position(enrollment)
+    if message.kind == MessageKind.CANCELLED:
+        context["notes"] = extensions.cancellation_notes(enrollment=enrollment)
     if message.kind == MessageKind.HELD and enrollment.hold_expires_at is not None:
         context["hold_expires"] = date_time(enrollment.hold_expires_at, tz)
     with translation.override(settings.LANGUAGE_CODE):

@@ -115,3 +115,64 @@ def test_a_failed_refund_resolved_by_hand_tells_the_learner_once(shop: Shop, eag
     with shop.capture(execute=True):
         admin.post(f"/console/refunds/{failed.pk}/resolve/", {"note": "again"})
     assert len(mail.outbox) == 1
+
+
+def test_a_paid_seat_cancelled_from_the_roster_says_no_refund_applies_and_why(
+    shop: Shop, eager_tasks: None
+) -> None:
+    order = paid_order(shop, 125000)
+    line = order.lines.get()
+    mail.outbox.clear()
+    admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
+    with shop.capture(execute=True):
+        response = admin.post(
+            f"/console/enrollments/{line.enrollment_id}/cancel/", {"reason": "Never attended"}
+        )
+    assert response.status_code == 302
+    assert Refund.objects.count() == 0
+
+    assert _per_learner() == Counter({order.email: 1})
+    body = mail.outbox[0].body
+    assert "cancelled your enrollment" in body
+    assert "Never attended" in body
+    assert "No refund applies" in body
+    assert "cancelled your seat without a refund" in body
+
+
+def test_a_paid_seat_refunded_in_full_before_says_nothing_more_is_refunded(
+    shop: Shop, eager_tasks: None
+) -> None:
+    order = paid_order(shop, 125000)
+    line = order.lines.get()
+    request(shop, line, 125000)
+    mail.outbox.clear()
+    admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
+    with shop.capture(execute=True):
+        admin.post(f"/console/enrollments/{line.enrollment_id}/cancel/", {"reason": "Refunded already"})
+    body = mail.outbox[0].body
+    assert "Nothing more is refunded: the $1,250.00 you paid was refunded in full before." in body
+
+
+def test_a_learner_cancelling_a_paid_seat_is_told_the_refund_in_the_cancellation(
+    shop: Shop, eager_tasks: None
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.catalog.factories import RefundPolicyFactory
+
+    RefundPolicyFactory.create(unit=shop.world.a_unit1, tiers=[(14, 100)])
+    enrollment = shop.hold(shop.offering(starts_at=timezone.now() + timedelta(days=20)))
+    shop.checkout(enrollment)
+    shop.pay(shop.order_of(enrollment))
+    shop.deliver()
+    mail.outbox.clear()
+    with shop.capture(execute=True):
+        response = shop.browser.post(
+            f"/my/learning/{enrollment.pk}/cancel-paid/", {"expected_minor": "125000"}
+        )
+    assert response.status_code == 302
+    cancelled = [m for m in mail.outbox if "enrollment was cancelled" in m.subject]
+    assert len(cancelled) == 1
+    assert "$1,250.00 will be refunded to the card you paid with" in cancelled[0].body
