@@ -344,7 +344,7 @@ class CancellationDoneOutput(serializers.Serializer[Any]):
     refund = RefundOutput(allow_null=True)
 
 
-def _quote_body(preview: cancellation.CancelPreview) -> dict[str, Any]:
+def _quote_body(preview: selectors.CancelPreview) -> dict[str, Any]:
     return {
         "enrollment": preview.enrollment.pk,
         "paid_minor": preview.line.amount_minor,
@@ -370,7 +370,7 @@ class CancellationApi(APIView):
         "kept with the order.",
     )
     def get(self, request: Request, pk: int) -> Response:
-        preview = cancellation.cancel_preview(
+        preview = selectors.cancel_preview(
             tenant=request_tenant(request), learner=request_user(request), enrollment_id=pk
         )
         return Response(CancellationOutput(_quote_body(preview)).data)

@@ -4,11 +4,18 @@ pages, the person's units for staff)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog import selectors as catalog_selectors
+from catalog.money import format_money
+from catalog.refunds import RefundQuote, policy_in_words_for_snapshot, refund_quote
+from core.errors import NotFound
+from enrollment import selectors as enrollment_selectors
+from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
 from payments.models import (
     LineStatus,
@@ -168,3 +175,70 @@ def offering_lines(*, tenant: Tenant, access: StaffAccess, offering_id: int) -> 
         )
         for line in lines
     ]
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    enrollment: Enrollment
+    line: OrderLine
+    quote: RefundQuote
+    amount_minor: int  # what comes back: the quote, never more than is left to refund
+    policy_words: list[str]
+    already_refunded_minor: int = 0  # given back before (a unit's goodwill refund), or on its way
+
+    @property
+    def already_refunded(self) -> str:
+        return format_money(self.already_refunded_minor, self.line.currency)
+
+    @property
+    def remaining(self) -> str:
+        """What is still paid: the policy's share is taken of this."""
+        return format_money(self.line.amount_minor - self.already_refunded_minor, self.line.currency)
+
+    @property
+    def total(self) -> str:
+        return format_money(self.already_refunded_minor + self.amount_minor, self.line.currency)
+
+    @property
+    def amount(self) -> str:
+        return format_money(self.amount_minor, self.line.currency)
+
+    @property
+    def paid(self) -> str:
+        return format_money(self.line.amount_minor, self.line.currency)
+
+
+def cancel_preview(
+    *, tenant: Tenant, learner: User, enrollment_id: int, now: datetime | None = None
+) -> CancelPreview:
+    """What cancelling now gives back. NotFound unless it is the learner's paid, confirmed seat."""
+    now = now or timezone.now()
+    enrollment = enrollment_selectors.enrollment_for_learner(
+        tenant=tenant, learner=learner, enrollment_id=enrollment_id
+    )
+    line = paid_line_of(tenant=tenant, enrollment_id=enrollment.pk)
+    if line is None or enrollment.status != EnrollmentStatus.CONFIRMED:
+        raise NotFound(_("There is no paid seat to cancel here."))
+    offering = line.offering
+    # The rule: the policy's share is of what is still paid. Money a unit already gave back (a
+    # goodwill refund) is not refunded again by the policy, so in all the learner gets at most
+    # what the policy allows on the full price plus what staff chose to give.
+    remaining = refundable_minor(line)
+    quote = refund_quote(
+        snapshot=line.refund_policy,
+        paid_minor=remaining,
+        currency=line.currency,
+        starts_at=offering.starts_at,
+        time_zone=offering.time_zone,
+        at=now,
+    )
+    return CancelPreview(
+        enrollment=enrollment,
+        line=line,
+        quote=quote,
+        amount_minor=min(quote.amount_minor, remaining),
+        already_refunded_minor=line.amount_minor - remaining,
+        policy_words=policy_in_words_for_snapshot(
+            line.refund_policy, starts_at=offering.starts_at, time_zone=offering.time_zone
+        ),
+    )

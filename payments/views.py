@@ -148,9 +148,7 @@ def paid_cancel(request: TenantRequest, pk: int) -> HttpResponse:
     """GET: what cancelling this paid seat gives back, and when, before the learner confirms.
     POST: cancel and ask for that refund (refused, nothing changed, if the amount moved)."""
     try:
-        preview = cancellation.cancel_preview(
-            tenant=request.tenant, learner=_learner(request), enrollment_id=pk
-        )
+        preview = selectors.cancel_preview(tenant=request.tenant, learner=_learner(request), enrollment_id=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     if request.method == "POST":

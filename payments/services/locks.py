@@ -39,7 +39,8 @@ def _bounded_wait() -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        cause = exc.__cause__  # the driver's error: psycopg2 names the state pgcode, psycopg sqlstate
+        if LOCK_NOT_AVAILABLE in (getattr(cause, "pgcode", None), getattr(cause, "sqlstate", None)):
             raise PaymentsBusy() from exc
         raise
 
