@@ -6,6 +6,9 @@ extensions.my_learning.register("payments", provider)
 extensions.hold_cancelled_listeners.register("close checkout", listener)
     # listener(*, tenant_id, enrollment_id) -> None, after the commit that cancelled a
     # held seat (payments: close its open checkout)
+extensions.cancellation_notes_providers.register("refund", provider)
+    # provider(*, enrollment) -> list[str]: sentences the learner's "enrollment cancelled"
+    # e-mail adds (payments: what is refunded)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from core.registry import Registry, after_commit
+from enrollment.models import Enrollment
 from identity.models import User
 from tenants.models import Tenant
 
@@ -26,9 +30,11 @@ class Extra:
 
 Provider = Callable[..., dict[int, Extra]]
 HoldListener = Callable[..., None]
+NotesProvider = Callable[..., list[str]]
 
 my_learning: Registry[Provider] = Registry("My learning provider")
 hold_cancelled_listeners: Registry[HoldListener] = Registry("hold-cancelled listener")
+cancellation_notes_providers: Registry[NotesProvider] = Registry("cancellation notes provider")
 
 
 def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) -> dict[int, Extra]:
@@ -46,3 +52,8 @@ def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) 
 def hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
     """A held seat was cancelled in the current transaction: tell the listeners once it commits."""
     after_commit(hold_cancelled_listeners, tenant_id=tenant_id, enrollment_id=enrollment_id)
+
+
+def cancellation_notes(*, enrollment: Enrollment) -> list[str]:
+    """What the apps above add to the e-mail telling a learner their enrollment was cancelled."""
+    return [note for provider in cancellation_notes_providers for note in provider(enrollment=enrollment)]

@@ -1,4 +1,4 @@
-"""finance hears of payouts through payments' event registry (payments.events.event_handler):
+"""finance hears of payouts through payments' event registry (payments.stripe_event_registry.event_handler):
 `payout.paid`, `payout.failed` and `payout.reconciliation_completed` enqueue the payout's import
 after the apply job commits. Registered by FinanceConfig.ready()."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.jobs import enqueue_after_commit
-from payments.events import event_handler
+from payments.stripe_event_registry import event_handler
 from tenants.models import Tenant
 
 PAYOUT_EVENTS = ("payout.paid", "payout.failed", "payout.reconciliation_completed")

@@ -8,8 +8,9 @@ tenant's enrollment is a 404.
 
 The refund and cancellation POSTs honour `Idempotency-Key` as `POST /enrollments/` does
 (enrollment/api.py): a retry gets the first answer with `Idempotent-Replayed: true`, and no
-refund is asked twice. `POST /orders/` is idempotent by itself (the same seats give the same
-open order, and Stripe gets its own key per order).
+refund is asked twice. `POST /orders/` honours it too; without a key it is safe to repeat
+anyway: starts are taken one at a time per learner and the same seats give the same open order
+(Stripe gets its own key per order), so a raced double submit makes one order and one session.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.money import MAX_AMOUNT_MINOR
 from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, keyed_response
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
-from payments.services import cancellation, orders, refunds, staff_refunds
+from payments.services import cancellation, orders, refund_requests, staff_refunds
 from payments.views import checkout_urls
 from tenants.api import request_tenant, request_user
 from tenants.api_auth import api_staff_access
@@ -88,10 +89,12 @@ class OrderListApi(APIView):
     @extend_schema(
         operation_id="orders_create",
         request=OrderInput,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OrderOutput,
             404: ErrorOutput,
             409: ErrorOutput,
+            422: KEY_REUSED,
             503: OpenApiResponse(ErrorOutput.response, description="Stripe did not answer: try again."),
         },
         tags=["orders"],
@@ -100,14 +103,18 @@ class OrderListApi(APIView):
     def post(self, request: Request) -> Response:
         data = OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
-        start = orders.order_for_holds(
-            tenant=request_tenant(request),
-            learner=request_user(request),
-            enrollment_ids=data.validated_data["enrollments"],
+        tenant, learner = request_tenant(request), request_user(request)
+        enrollment_ids = sorted(set(data.validated_data["enrollments"]))
+
+        def run() -> tuple[int, dict[str, Any]]:
+            start = orders.order_for_holds(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
+            success, cancel = checkout_urls(request._request, start.order)
+            order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
+            return 201, dict(OrderOutput(_fresh(order)).data)
+
+        return keyed_response(
+            request, tenant=tenant, user=learner, asked=("orders", {"enrollments": enrollment_ids}), run=run
         )
-        success, cancel = checkout_urls(request._request, start.order)
-        order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
-        return Response(OrderOutput(_fresh(order)).data, status=201)
 
 
 class OrderDetailApi(APIView):
@@ -224,7 +231,7 @@ class RefundListApi(RefundStaffApi):
                 or -1
             )
         state = request.query_params.get("state", "")
-        rows = staff_refunds.refunds_for_staff(
+        rows = selectors.refunds_for_staff(
             tenant=tenant,
             access=self.access,
             state=state if state in RefundState.values else "",
@@ -302,9 +309,9 @@ class RefundActionApi(RefundStaffApi):
 
         def run() -> tuple[int, dict[str, Any]]:
             if action == "retry":
-                new = refunds.refund_retry(tenant=tenant, refund_id=pk, actor=actor, note=note)
+                new = refund_requests.refund_retry(tenant=tenant, refund_id=pk, actor=actor, note=note)
                 return 201, _refund_body(new.pk)
-            refunds.refund_resolve(tenant=tenant, refund_id=pk, actor=actor, note=note)
+            refund_requests.refund_resolve(tenant=tenant, refund_id=pk, actor=actor, note=note)
             return 200, _refund_body(pk)
 
         return keyed_response(
@@ -337,7 +344,7 @@ class CancellationDoneOutput(serializers.Serializer[Any]):
     refund = RefundOutput(allow_null=True)
 
 
-def _quote_body(preview: cancellation.CancelPreview) -> dict[str, Any]:
+def _quote_body(preview: selectors.CancelPreview) -> dict[str, Any]:
     return {
         "enrollment": preview.enrollment.pk,
         "paid_minor": preview.line.amount_minor,
@@ -363,7 +370,7 @@ class CancellationApi(APIView):
         "kept with the order.",
     )
     def get(self, request: Request, pk: int) -> Response:
-        preview = cancellation.cancel_preview(
+        preview = selectors.cancel_preview(
             tenant=request_tenant(request), learner=request_user(request), enrollment_id=pk
         )
         return Response(CancellationOutput(_quote_body(preview)).data)

@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 from catalog import selectors as catalog_selectors
 from core.errors import MicrocredError
 from core.money import MoneyInputError, format_money, parse_major
+from payments import selectors
 from payments.models import Refund, RefundBatch, RefundState
-from payments.services import refunds, staff_refunds
+from payments.services import refund_requests, staff_refunds
 from tenants import selectors as tenant_selectors
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
@@ -48,7 +49,7 @@ def refund_list(request: StaffRequest, access: StaffAccess) -> HttpResponse:
     except ValueError:
         unit_id = None
     query = request.GET.get("q", "")[:200]
-    found = staff_refunds.refunds_for_staff(
+    found = selectors.refunds_for_staff(
         tenant=request.tenant, access=access, state=state, unit_id=unit_id, query=query
     )
     rows = [
@@ -86,10 +87,12 @@ def refund_action(request: StaffRequest, access: StaffAccess, pk: int, action: s
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
         if action == "retry":
-            new = refunds.refund_retry(tenant=request.tenant, refund_id=pk, actor=request.user, note=note)
+            new = refund_requests.refund_retry(
+                tenant=request.tenant, refund_id=pk, actor=request.user, note=note
+            )
             messages.success(request, _("Retrying: refund %(id)s is on its way.") % {"id": new.pk})
         else:
-            refunds.refund_resolve(tenant=request.tenant, refund_id=pk, actor=request.user, note=note)
+            refund_requests.refund_resolve(tenant=request.tenant, refund_id=pk, actor=request.user, note=note)
             messages.success(request, _("Refund %(id)s marked resolved.") % {"id": pk})
     except MicrocredError as exc:
         messages.error(request, exc.message)
@@ -100,7 +103,7 @@ def refund_action(request: StaffRequest, access: StaffAccess, pk: int, action: s
 def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     offering = catalog_selectors.offering_for_staff(tenant=request.tenant, access=access, offering_id=pk)
     forms_by_line: dict[int, RefundForm] = {}
-    lines = staff_refunds.offering_lines(tenant=request.tenant, access=access, offering_id=pk)
+    lines = selectors.offering_lines(tenant=request.tenant, access=access, offering_id=pk)
     if request.method == "POST":
         try:
             line_id = int(request.POST.get("line", ""))
@@ -165,7 +168,7 @@ def offering_refunds(request: StaffRequest, access: StaffAccess, pk: int) -> Htt
                 for row in lines
             ],
             "batches": [
-                (batch, staff_refunds.batch_progress(batch))
+                (batch, selectors.batch_progress(batch))
                 for batch in RefundBatch.objects.filter(tenant=request.tenant, offering=offering)
             ],
             "cancel_form": CancelOfferingForm(),
@@ -193,7 +196,7 @@ def offering_cancel(request: StaffRequest, access: StaffAccess, pk: int) -> Http
     except MicrocredError as exc:
         messages.error(request, exc.message)
     else:
-        progress = staff_refunds.batch_progress(batch)
+        progress = selectors.batch_progress(batch)
         messages.success(
             request,
             _("Offering cancelled: refunding %(n)s paid learners in full; this page shows the progress.")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
+
 from core.errors import MicrocredError
 
 
@@ -38,3 +42,18 @@ class RefundRefused(MicrocredError):
 
     code = "refund_refused"
     status = 409
+
+
+class PaymentsBusy(PaymentUnavailable):
+    """A row payments must change stayed locked by another request for too long (the lock
+    timeout ran out): nothing changed; try again in a moment (a job retries by itself)."""
+
+    code = "payments_busy"
+    status = 503
+
+    def __init__(self, message: str = "", **kwargs: Any) -> None:
+        super().__init__(
+            message
+            or _("Someone else is changing this payment right now. Nothing changed; try again in a moment."),
+            **kwargs,
+        )

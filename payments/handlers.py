@@ -1,11 +1,11 @@
-"""payments' own Stripe event handlers, registered with payments.events at start-up."""
+"""payments' own Stripe event handlers, registered with payments.stripe_event_registry at start-up."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from payments.events import event_handler
-from payments.services import fulfilment, refunds
+from payments.services import fulfilment, refund_execution
+from payments.stripe_event_registry import event_handler
 from tenants.models import Tenant
 
 
@@ -31,11 +31,13 @@ def checkout_session_expired(*, tenant: Tenant, event: dict[str, Any]) -> None:
 
 @event_handler("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
 def refund_changed(*, tenant: Tenant, event: dict[str, Any]) -> None:
-    refunds.refund_event_apply(
+    refund_execution.refund_event_apply(
         tenant=tenant, stripe_refund=event["data"]["object"], stripe_event_id=event["id"]
     )
 
 
 @event_handler("charge.refunded")
 def charge_refunded(*, tenant: Tenant, event: dict[str, Any]) -> None:
-    refunds.charge_refunded_apply(tenant=tenant, charge=event["data"]["object"], stripe_event_id=event["id"])
+    refund_execution.charge_refunded_apply(
+        tenant=tenant, charge=event["data"]["object"], stripe_event_id=event["id"]
+    )

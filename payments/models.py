@@ -246,8 +246,17 @@ class RefundRequester(models.TextChoices):
     SYSTEM = "system", _("Automatic")
 
 
+def refund_announced() -> Q:
+    """Refunds that came with staff cancelling the seat (one learner's, or a whole offering's):
+    the learner is sent one notice saying the seat is cancelled and what is refunded, so a later
+    success is not mailed again; only a failure is. A retry is mailed as any refund."""
+    return Q(batch__isnull=False) | Q(
+        cancelled_enrollment=True, requested_by_kind=RefundRequester.STAFF, retry_of__isnull=True
+    )
+
+
 class Refund(models.Model):
-    """Money going back on one order line, carried out by a Celery job (payments.services.refunds).
+    """Money going back on one order line, carried out by a Celery job (payments.services.refund_execution).
 
     The Stripe call's idempotency key is `refund:<id>` (a late-payment refund keeps its older key
     `order:<order>:late-refund:<line>`), so a retried job never refunds twice.
@@ -285,10 +294,11 @@ class Refund(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     transfer_reversal_id = models.CharField(max_length=255, blank=True)
     transfer_reversed_minor = models.PositiveBigIntegerField(default=0)
-    # The learner was e-mailed about it (an offering cancelled: "your refund is on its way").
+    # The learner was e-mailed that the seat is cancelled and this refund is on its way (see
+    # refund_announced).
     notified_at = models.DateTimeField(null=True, blank=True)
-    # The state (succeeded or failed) the learner was last e-mailed about: claimed by a
-    # conditional UPDATE so each outcome is mailed once (refunds.refund_outcome_send).
+    # The state (succeeded, failed, resolved) the learner was last e-mailed about: claimed by a
+    # conditional UPDATE so each outcome is mailed once (refund_notices).
     outcome_notified = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
@@ -313,6 +323,15 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.pk}: {self.amount_minor} {self.currency} ({self.state})"
+
+    @property
+    def is_announced(self) -> bool:
+        """See refund_announced."""
+        return self.batch_id is not None or (
+            self.cancelled_enrollment
+            and self.requested_by_kind == RefundRequester.STAFF
+            and self.retry_of_id is None
+        )
 
     @property
     def key(self) -> str:

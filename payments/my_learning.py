@@ -11,7 +11,7 @@ from enrollment.extensions import Extra
 from enrollment.models import EnrollmentStatus
 from identity.models import User
 from payments.models import LineStatus, OrderLine, OrderStatus, Refund, RefundState
-from payments.services.refunds import refund_note
+from payments.presenters import refund_note
 from tenants.models import Tenant
 
 

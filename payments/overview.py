@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from payments.models import RefundState
-from payments.services.staff_refunds import refunds_for_staff
+from payments.selectors import refunds_for_staff
 from tenants.models import Tenant
 from tenants.overview import OverviewFigure, OverviewPanel, Panel, panels
 from tenants.selectors import StaffAccess

@@ -12,8 +12,7 @@ from identity.models import User
 from identity.registry import register_personal_data
 from learners.registry import MergeContext, merge_movers
 from payments.models import LineStatus, Order, OrderLine, OrderStatus, RefundState
-from payments.services.refunds import refund_note
-from payments.services.settlement import receipt_context
+from payments.presenters import receipt_context, refund_note
 
 
 def export(user: User) -> list[dict[str, Any]]:

@@ -1,24 +1,38 @@
-"""The one door to Stripe: a `StripeClient` per tenant, and the few calls payments makes, with
+"""The one door to Stripe: a `StripeClient` per tenant, and every call payments makes, with
 idempotency keys from our own rows and Stripe's errors mapped to ours.
 
-Retryable (connection, timeout, 5xx, 429) → PaymentUnavailable; anything else is a bug or a
-refusal and propagates as the SDK's error.
+Retryable (connection, timeout, 5xx, 429) → PaymentUnavailable (a job backs off and retries; a
+page says "try again in a minute"); any other error of Stripe's is a refusal → StripeRefused,
+with Stripe's reason and code. No module of payments but this one imports `stripe`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import stripe
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from payments import secrets
-from payments.errors import PaymentUnavailable, StripeNotConfigured
+from payments.errors import PaymentUnavailable, StripeNotConfigured, WebhookRefused
 from payments.models import TenantStripeSettings
 from tenants.models import Tenant
 
 RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+T = TypeVar("T")
+
+
+class StripeRefused(Exception):
+    """Stripe refused the request for good (a declined refund, a revoked key, a parameter)."""
+
+    def __init__(self, exc: stripe.StripeError) -> None:
+        self.code = str(getattr(exc, "code", None) or "")
+        self.reason = exc.user_message or str(exc) or type(exc).__name__
+        self.invalid_request = isinstance(exc, stripe.InvalidRequestError)
+        super().__init__(f"{self.reason} ({self.code})" if self.code else self.reason)
 
 
 def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
@@ -47,7 +61,128 @@ def webhook_secret_for(tenant: Tenant) -> str:
     return secrets.webhook_secret(found) if found else ""
 
 
-def unavailable(exc: stripe.StripeError) -> PaymentUnavailable:
+def unavailable() -> PaymentUnavailable:
     return PaymentUnavailable(
         _("The payment service did not answer just now. Nothing was charged; please try again in a minute.")
     )
+
+
+def _call(tenant: Tenant, call: Callable[[stripe.StripeClient], T]) -> T:
+    client = stripe_client_for(tenant)
+    try:
+        return call(client)
+    except RETRYABLE as exc:
+        raise unavailable() from exc
+    except stripe.StripeError as exc:
+        raise StripeRefused(exc) from exc
+
+
+def _expand(expand: Iterable[str]) -> dict[str, Any]:
+    fields = list(expand)
+    return {"expand": fields} if fields else {}
+
+
+# ------------------------------------------------------------------------------------ webhooks
+
+
+def event_verify(*, payload: bytes, signature: str, secret: str) -> dict[str, Any]:
+    """The event in a webhook body, if its signature is this secret's (Stripe's scheme, 300 s
+    tolerance); WebhookRefused otherwise."""
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
+        event: Any = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRefused("The signature does not match this body.") from exc
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+    ):
+        raise WebhookRefused("Not a Stripe event.")
+    return event
+
+
+# ------------------------------------------------------------------------------------ checkout
+
+
+def checkout_session_create(*, tenant: Tenant, params: dict[str, Any], key: str) -> stripe.checkout.Session:
+    return _call(
+        tenant,
+        lambda c: c.v1.checkout.sessions.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+
+
+def checkout_session_close(*, tenant: Tenant, session_id: str, key: str) -> str:
+    """Expire an open Checkout Session so it can never be paid. Returns the session's status
+    afterwards: "expired", or "complete" when it was paid first (Stripe refuses to expire it)."""
+    try:
+        _call(tenant, lambda c: c.v1.checkout.sessions.expire(session_id, options={"idempotency_key": key}))
+    except StripeRefused as refused:
+        if not refused.invalid_request:
+            raise
+        session = _call(tenant, lambda c: c.v1.checkout.sessions.retrieve(session_id))
+        return str(session.status or "")
+    return "expired"
+
+
+# ---------------------------------------------------------------------------- charges, payouts
+
+
+def payment_intent_retrieve(*, tenant: Tenant, intent_id: str) -> stripe.PaymentIntent:
+    return _call(tenant, lambda c: c.v1.payment_intents.retrieve(intent_id))
+
+
+def charge_retrieve(*, tenant: Tenant, charge_id: str, expand: Iterable[str] = ()) -> stripe.Charge:
+    params = _expand(expand)
+    return _call(tenant, lambda c: c.v1.charges.retrieve(charge_id, params=params))  # type: ignore[arg-type]
+
+
+def charge_of(*, tenant: Tenant, charge_id: str, payment_intent_id: str) -> dict[str, Any] | None:
+    """The order's charge (found through its payment intent when only that is known), or None."""
+    if not charge_id and payment_intent_id:
+        intent = payment_intent_retrieve(tenant=tenant, intent_id=payment_intent_id).to_dict()
+        latest = intent.get("latest_charge")
+        charge_id = latest.get("id", "") if isinstance(latest, dict) else str(latest or "")
+    if not charge_id:
+        return None
+    return charge_retrieve(tenant=tenant, charge_id=charge_id).to_dict()
+
+
+def transfer_create(*, tenant: Tenant, params: dict[str, Any], key: str) -> stripe.Transfer:
+    return _call(
+        tenant,
+        lambda c: c.v1.transfers.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+
+
+def transfer_find(*, tenant: Tenant, transfer_group: str, destination: str) -> stripe.Transfer | None:
+    """The transfer of this group to this connected account, if any."""
+    params = {"transfer_group": transfer_group, "destination": destination}
+    found = _call(tenant, lambda c: c.v1.transfers.list(params=params))  # type: ignore[arg-type]
+    return next(iter(found.data), None)
+
+
+def transfer_reversal_create(*, tenant: Tenant, transfer_id: str, params: dict[str, Any], key: str) -> Any:
+    return _call(
+        tenant,
+        lambda c: c.v1.transfers.reversals.create(
+            transfer_id,
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": key},
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------------- refunds
+
+
+def refund_create(*, tenant: Tenant, params: dict[str, Any], key: str) -> dict[str, Any]:
+    return _call(
+        tenant,
+        lambda c: c.v1.refunds.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    ).to_dict()
+
+
+def refund_retrieve(*, tenant: Tenant, refund_id: str, expand: Iterable[str] = ()) -> stripe.Refund:
+    params = _expand(expand)
+    return _call(tenant, lambda c: c.v1.refunds.retrieve(refund_id, params=params))  # type: ignore[arg-type]

@@ -8,8 +8,18 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
+from core.jobs import enqueue
 from payments.errors import CheckoutRefused, PaymentUnavailable
-from payments.services import events, orders, settlement
+from payments.services import (
+    events,
+    ledger_posting,
+    orders,
+    refund_execution,
+    refund_ledger,
+    refund_notices,
+    refund_sweep,
+    settlement,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +66,6 @@ def order_receipt_send(order_id: int) -> bool:
 
 @shared_task(name="payments.settle_order", **_STRIPE_RETRY)
 def order_settle(order_id: int) -> bool:
-    from payments.services import ledger_posting
-
     return ledger_posting.order_settle(order_id=order_id)
 
 
@@ -75,49 +83,43 @@ _REFUND_RETRY: dict[str, Any] = {
 def refund_execute(refund_id: int) -> str:
     """Carry out one refund (idempotency key `refund:<id>`); bounded retries with back-off on
     5xx, 429, timeouts and connection errors; the sweep re-finds a refund whose retries ran out."""
-    from payments.services import refunds
-
-    return refunds.refund_execute(refund_id=refund_id)
+    return refund_execution.refund_execute(refund_id=refund_id)
 
 
 # Bulk refunds (an offering cancelled) share Stripe's rate limit with everything else: at most
 # REFUND_BULK_RATE per worker process (a task of its own, so single refunds are not rate limited).
 @shared_task(name="payments.refund_bulk", rate_limit=settings.REFUND_BULK_RATE, **_REFUND_RETRY)
 def refund_execute_bulk(refund_id: int) -> str:
-    from payments.services import refunds
-
-    return refunds.refund_execute(refund_id=refund_id)
+    return refund_execution.refund_execute(refund_id=refund_id)
 
 
 @shared_task(name="payments.refund_settle", **_REFUND_RETRY)
 def refund_settle(refund_id: int) -> bool:
     """A succeeded refund into the ledger (and a connected unit's transfer reversed)."""
-    from payments.services import refunds
-
-    return refunds.refund_settle(refund_id=refund_id)
+    return refund_ledger.refund_settle(refund_id=refund_id)
 
 
 @shared_task(name="payments.refund_refresh", **_REFUND_RETRY)
 def refund_refresh(refund_id: int) -> str:
     """A refund pending at Stripe for an hour: its state read back from Stripe."""
-    from payments.services import refunds
-
-    return refunds.refund_refresh(refund_id=refund_id)
+    return refund_execution.refund_refresh(refund_id=refund_id)
 
 
 @shared_task(name="payments.refund_notice", **_EMAIL_RETRY)
 def refund_notice_send(refund_id: int) -> bool:
-    from payments.services import refunds
-
-    return refunds.refund_notice_send(refund_id=refund_id)
+    return refund_notices.refund_notice_send(refund_id=refund_id)
 
 
 @shared_task(name="payments.refund_outcome", **_EMAIL_RETRY)
 def refund_outcome_send(refund_id: int) -> bool:
     """The learner told, once, that a refund succeeded or failed."""
-    from payments.services import refunds
+    return refund_notices.refund_outcome_send(refund_id=refund_id)
 
-    return refunds.refund_outcome_send(refund_id=refund_id)
+
+@shared_task(name="payments.refund_resolution", **_EMAIL_RETRY)
+def refund_resolution_send(refund_id: int) -> bool:
+    """The learner told, once, that a failed refund was settled by hand, and how."""
+    return refund_notices.refund_resolution_send(refund_id=refund_id)
 
 
 @shared_task(name="payments.sweep", acks_late=True)
@@ -125,7 +127,7 @@ def payments_sweep() -> dict[str, Any]:
     """Every minute: apply stored events never applied; send receipts and refunds left undone."""
     unapplied = events.events_unapplied()
     for event_id in unapplied:
-        events.enqueue(event_id)
+        enqueue("payments.apply_event", event_id)
     due = settlement.follow_ups_due()
     for order_id in due["receipts"]:
         order_receipt_send.delay(order_id)
@@ -135,9 +137,7 @@ def payments_sweep() -> dict[str, Any]:
         order_settle.delay(order_id)
     for enrollment_id in due["closes"]:
         checkout_close_for_cancelled_hold.delay(enrollment_id)
-    from payments.services import refunds
-
-    stuck = refunds.refunds_due()
+    stuck = refund_sweep.refunds_due()
     for refund_id in stuck["execute"]:
         refund_execute.delay(refund_id)
     for refund_id in stuck["settle"]:
@@ -148,6 +148,8 @@ def payments_sweep() -> dict[str, Any]:
         refund_notice_send.delay(refund_id)
     for refund_id in stuck["outcomes"]:
         refund_outcome_send.delay(refund_id)
+    for refund_id in stuck["resolutions"]:
+        refund_resolution_send.delay(refund_id)
     return {
         "events": len(unapplied),
         **{k: len(v) for k, v in due.items()},
@@ -155,6 +157,7 @@ def payments_sweep() -> dict[str, Any]:
         "refunds_unsettled": len(stuck["settle"]),
         "refund_notices": len(stuck["notices"]),
         "refund_outcomes": len(stuck["outcomes"]),
+        "refund_resolutions": len(stuck["resolutions"]),
     }
 
 

@@ -19,14 +19,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.errors import MicrocredError, NotFound
-from payments import selectors
+from identity.models import User
+from payments import presenters, selectors
 from payments.errors import PaymentUnavailable, WebhookRefused
 from payments.models import Order, OrderStatus
-from payments.services import events, orders, settlement
-from tenants.http import StaffRequest, TenantRequest
+from payments.services import cancellation, events, orders
+from tenants.http import TenantRequest
 from tenants.models import Tenant
 
 POLL_SECONDS = 3
+
+
+def _learner(request: TenantRequest) -> User:
+    """The signed-in learner (each learner page is login_required)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("Sign in first.")
+    return user
 
 
 def checkout_urls(request: HttpRequest, order: Order) -> tuple[str, str]:
@@ -43,20 +52,20 @@ def _enrollment_ids(request: HttpRequest) -> list[int]:
 
 @login_required
 @require_POST
-def checkout(request: StaffRequest) -> HttpResponse:
+def checkout(request: TenantRequest) -> HttpResponse:
     return _checkout(request, _enrollment_ids(request))
 
 
 @login_required
-def checkout_held(request: StaffRequest, pk: int) -> HttpResponse:
+def checkout_held(request: TenantRequest, pk: int) -> HttpResponse:
     """Straight on to payment after holding a seat (enrollment redirects here by URL name). Safe as a
     GET: it reaches only the learner's own held seat, and a second visit reuses the open checkout."""
     return _checkout(request, [pk])
 
 
-def _checkout(request: StaffRequest, ids: list[int]) -> HttpResponse:
+def _checkout(request: TenantRequest, ids: list[int]) -> HttpResponse:
     try:
-        start = orders.order_for_holds(tenant=request.tenant, learner=request.user, enrollment_ids=ids)
+        start = orders.order_for_holds(tenant=request.tenant, learner=_learner(request), enrollment_ids=ids)
         success, cancel = checkout_urls(request, start.order)
         order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
     except NotFound as exc:
@@ -72,10 +81,10 @@ def _checkout(request: StaffRequest, ids: list[int]) -> HttpResponse:
 
 
 @login_required
-def order_detail(request: StaffRequest, reference: str) -> HttpResponse:
+def order_detail(request: TenantRequest, reference: str) -> HttpResponse:
     order = _order(request, reference)
     context = {
-        **settlement.receipt_context(order),
+        **presenters.receipt_context(order),
         "waiting": order.status in (OrderStatus.OPEN, OrderStatus.PROCESSING),
         "poll_seconds": POLL_SECONDS,
     }
@@ -83,22 +92,24 @@ def order_detail(request: StaffRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-def order_status(request: StaffRequest, reference: str) -> JsonResponse:
+def order_status(request: TenantRequest, reference: str) -> JsonResponse:
     order = _order(request, reference)
     return JsonResponse({"reference": order.reference, "status": order.status})
 
 
 @login_required
-def order_receipt(request: StaffRequest, reference: str) -> HttpResponse:
+def order_receipt(request: TenantRequest, reference: str) -> HttpResponse:
     order = _order(request, reference)
     if order.status != OrderStatus.PAID:
         raise Http404("This order is not paid.")
-    return render(request, "payments/receipt.html", settlement.receipt_context(order))
+    return render(request, "payments/receipt.html", presenters.receipt_context(order))
 
 
-def _order(request: StaffRequest, reference: str) -> Order:
+def _order(request: TenantRequest, reference: str) -> Order:
     try:
-        return selectors.order_for_learner(tenant=request.tenant, learner=request.user, reference=reference)
+        return selectors.order_for_learner(
+            tenant=request.tenant, learner=_learner(request), reference=reference
+        )
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -133,13 +144,11 @@ def _receive(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @login_required
-def paid_cancel(request: StaffRequest, pk: int) -> HttpResponse:
+def paid_cancel(request: TenantRequest, pk: int) -> HttpResponse:
     """GET: what cancelling this paid seat gives back, and when, before the learner confirms.
     POST: cancel and ask for that refund (refused, nothing changed, if the amount moved)."""
-    from payments.services import cancellation
-
     try:
-        preview = cancellation.cancel_preview(tenant=request.tenant, learner=request.user, enrollment_id=pk)
+        preview = selectors.cancel_preview(tenant=request.tenant, learner=_learner(request), enrollment_id=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     if request.method == "POST":
@@ -151,7 +160,7 @@ def paid_cancel(request: StaffRequest, pk: int) -> HttpResponse:
             return redirect("paid-cancel", pk=pk)
         try:
             _enrollment, refund = cancellation.paid_enrollment_cancel(
-                tenant=request.tenant, learner=request.user, enrollment_id=pk, expected_minor=expected
+                tenant=request.tenant, learner=_learner(request), enrollment_id=pk, expected_minor=expected
             )
         except MicrocredError as exc:
             messages.error(request, exc.message)

@@ -187,7 +187,10 @@ def staff_cancel(
     enrollment_id: int,
     reason: str,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Enrollment:
+    """`notify=False`: the caller tells the learner itself, in one e-mail with what else changed
+    (payments: the seat cancelled and what is refunded)."""
     reason = _require_reason(reason)
     enrollment = _staff_enrollment(tenant=tenant, access=access, enrollment_id=enrollment_id)
     return _end(
@@ -198,7 +201,7 @@ def staff_cancel(
         reason=reason,
         allowed=LEARNER_CANCELLABLE,
         now=now or timezone.now(),
-        notify=True,
+        notify=notify,
     )
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from core.dates import date_time
 from core.jobs import enqueue_after_commit
 from core.mail import deliver_now
+from enrollment import extensions
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind
 from tenants.brand import Brand
 from tenants.mail import branded_email, site_url
@@ -133,6 +134,8 @@ def _deliver(message: EnrollmentMessage) -> None:
         from enrollment.services.enroll import waitlist_position  # enroll imports this module
 
         context["position"] = waitlist_position(enrollment)
+    if message.kind == MessageKind.CANCELLED:
+        context["notes"] = extensions.cancellation_notes(enrollment=enrollment)
     if message.kind == MessageKind.HELD and enrollment.hold_expires_at is not None:
         context["hold_expires"] = date_time(enrollment.hold_expires_at, tz)
     deliver_now(

@@ -1,32 +1,30 @@
 """Stripe events: verified and stored by id at the webhook, applied once by a Celery job.
 
 The webhook stores the event and answers at once; the job runs every handler registered for the
-event's type (payments.events) and marks the event applied in the same transaction, under the
-event row's lock. Two jobs for one event (a duplicate delivery racing, a redelivered task) run
-one after the other and the second finds it applied: each event's effects happen once. A job
-that dies leaves the event unapplied; the minute sweep finds it again.
+event's type (payments.stripe_event_registry) and marks the event applied in the same
+transaction, under the event row's lock. Two jobs for one event (a duplicate delivery racing, a
+redelivered task) run one after the other and the second finds it applied: each event's effects
+happen once. A job that dies leaves the event unapplied; the minute sweep finds it again.
 
-Locks: every `select_for_update` in payments and ledger names its own rows (`of=("self",)`):
-a joined tenant (or line) is read, never locked, so events and refunds of one tenant do not
-queue on, or deadlock over, the tenant row that every insert checks with FOR KEY SHARE. Order
-taken: the event, then the order, its lines (by pk), the refund, the ledger transaction.
+Locks: payments.services.locks (each names its own rows; the order they are taken in: the
+event, then the order, its lines by pk, the refund, the ledger transaction).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.jobs import enqueue_after_commit
+from payments import stripe_api
 from payments.errors import WebhookRefused
-from payments.events import handlers_for
 from payments.models import StripeEvent
-from payments.stripe_api import webhook_secret_for
+from payments.services import locks
+from payments.stripe_event_registry import handlers_for
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -37,20 +35,10 @@ def event_receive(*, tenant: Tenant, payload: bytes, signature: str) -> tuple[St
     """Verify the signature on the raw body with the tenant's webhook secret (Stripe's scheme,
     300 s tolerance) and store the event by its id. Returns (event, created); a duplicate is
     (the stored one, False). Anything unverified raises WebhookRefused and stores nothing."""
-    secret = webhook_secret_for(tenant)
+    secret = stripe_api.webhook_secret_for(tenant)
     if not secret:
         raise WebhookRefused("This site has no webhook secret set.")
-    try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
-        event: dict[str, Any] = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
-        raise WebhookRefused("The signature does not match this body.") from exc
-    if (
-        not isinstance(event, dict)
-        or not isinstance(event.get("id"), str)
-        or not isinstance(event.get("type"), str)
-    ):
-        raise WebhookRefused("Not a Stripe event.")
+    event: dict[str, Any] = stripe_api.event_verify(payload=payload, signature=signature, secret=secret)
     existing = StripeEvent.objects.filter(tenant=tenant, stripe_id=event["id"]).first()
     if existing is not None:
         return existing, False
@@ -59,31 +47,17 @@ def event_receive(*, tenant: Tenant, payload: bytes, signature: str) -> tuple[St
             stored = StripeEvent.objects.create(
                 tenant=tenant, stripe_id=event["id"], type=event["type"], payload=event
             )
-            transaction.on_commit(lambda: enqueue(stored.pk))
+            enqueue_after_commit("payments.apply_event", stored.pk)  # the sweep, if the broker is down
     except IntegrityError:  # the same event delivered twice at once: the other one stored it
         return StripeEvent.objects.get(tenant=tenant, stripe_id=event["id"]), False
     return stored, True
-
-
-def enqueue(event_id: int) -> None:
-    from payments import tasks
-
-    try:
-        tasks.stripe_event_apply.delay(event_id)
-    except Exception:  # the broker being down must not lose the event: the sweep applies it
-        logger.exception("could not enqueue Stripe event %s; the sweep will", event_id)
 
 
 def event_apply(*, event_id: int, now: datetime | None = None) -> bool:
     """Apply one stored event once. False when it was applied already."""
     try:
         with transaction.atomic():
-            event = (
-                StripeEvent.objects.select_for_update(of=("self",))
-                .select_related("tenant")
-                .filter(pk=event_id)
-                .first()
-            )
+            event = locks.lock_event(event_id=event_id)
             if event is None or event.applied_at is not None:
                 return False
             for handler in handlers_for(event.type):

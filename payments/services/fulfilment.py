@@ -2,8 +2,8 @@
 (models.ORDER_RANK), so a repeated or late event changes nothing; the money's follow-ups (the
 ledger, transfers, late refunds, the receipt) leave after commit as jobs of their own.
 
-Called by the apply job under the stored event's row lock; locks here: the order row, then
-(through enrollment's services) the offering row, then the enrollment.
+Called by the apply job under the stored event's row lock; locks here (payments.services.locks):
+the order row, its lines, then (through enrollment's services) the offering row, the enrollment.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.jobs import enqueue_after_commit
 from enrollment import services as enrollment_services
 from payments.models import LineStatus, Order, OrderLine, OrderStatus
+from payments.services import locks
 from payments.services.orders import order_transition
 from tenants.models import Tenant
 
@@ -28,7 +29,7 @@ def _order_of_session(*, tenant: Tenant, session: dict[str, Any]) -> Order | Non
     reference = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_reference")
     if not reference:
         return None
-    order = Order.objects.select_for_update().filter(tenant=tenant, reference=reference).first()
+    order = locks.lock_order_by_reference(tenant=tenant, reference=reference)
     if order is None:
         logger.warning("Stripe session %s names no order of tenant %s", session.get("id"), tenant.pk)
         return None
@@ -89,7 +90,7 @@ def session_expired(*, tenant: Tenant, event: dict[str, Any], now: datetime | No
         order, OrderStatus.EXPIRED, action="checkout_expired", now=now, stripe_event_id=event["id"]
     ):
         return
-    for line in order.lines.select_for_update().filter(status=LineStatus.PENDING).order_by("pk"):
+    for line in locks.lock_order_lines(order, status=LineStatus.PENDING):
         enrollment_services.hold_release(
             tenant=tenant,
             enrollment_id=line.enrollment_id,
@@ -116,7 +117,7 @@ def order_paid(*, order: Order, stripe_event_id: str, now: datetime | None = Non
     if not order_transition(order, OrderStatus.PAID, action="paid", now=now, stripe_event_id=stripe_event_id):
         return False
     refunds: list[int] = []
-    for line in order.lines.select_for_update().order_by("pk"):
+    for line in locks.lock_order_lines(order):
         seat = enrollment_services.enrollment_confirm_paid(
             tenant=order.tenant,
             enrollment_id=line.enrollment_id,
@@ -132,8 +133,12 @@ def order_paid(*, order: Order, stripe_event_id: str, now: datetime | None = Non
             line.status = LineStatus.CONFIRMED
             line.seat_enrollment = seat.enrollment
         line.save(update_fields=["status", "seat_enrollment"])
-    order_id = order.pk
-    transaction.on_commit(lambda: _after_paid(order_id, refunds))
+    # The follow-ups, each found again by the minute sweep if the broker is down at commit
+    # (settlement.follow_ups_due: unsent receipts, unsettled orders, refunds due).
+    enqueue_after_commit("payments.send_receipt", order.pk)
+    enqueue_after_commit("payments.settle_order", order.pk)
+    for line_id in refunds:
+        enqueue_after_commit("payments.late_refund", line_id)
     return True
 
 
@@ -144,15 +149,3 @@ def _paid_elsewhere(line: OrderLine) -> bool:
         .exclude(order_id=line.order_id)
         .exists()
     )
-
-
-def _after_paid(order_id: int, refund_line_ids: list[int]) -> None:
-    from payments import tasks
-
-    try:
-        tasks.order_receipt_send.delay(order_id)
-        tasks.order_settle.delay(order_id)
-        for line_id in refund_line_ids:
-            tasks.line_late_refund.delay(line_id)
-    except Exception:  # the sweep finds unsent receipts, unsettled orders and refunds due
-        logger.exception("could not enqueue the follow-ups of order %s; the sweep will", order_id)

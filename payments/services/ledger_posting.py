@@ -37,13 +37,11 @@ def order_settle(*, order_id: int) -> bool:
     order = Order.objects.select_related("tenant").filter(pk=order_id, status=OrderStatus.PAID).first()
     if order is None or order.settled_at is not None or not order.payment_intent_id:
         return False
-    client = stripe_api.stripe_client_for(order.tenant)
-    try:
-        intent = client.v1.payment_intents.retrieve(order.payment_intent_id)
-        charge_id = intent.latest_charge if isinstance(intent.latest_charge, str) else intent.latest_charge.id  # type: ignore[union-attr]
-        charge = client.v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]})
-    except stripe_api.RETRYABLE as exc:
-        raise stripe_api.unavailable(exc) from exc
+    intent = stripe_api.payment_intent_retrieve(tenant=order.tenant, intent_id=order.payment_intent_id)
+    charge_id = intent.latest_charge if isinstance(intent.latest_charge, str) else intent.latest_charge.id  # type: ignore[union-attr]
+    charge = stripe_api.charge_retrieve(
+        tenant=order.tenant, charge_id=charge_id, expand=["balance_transaction"]
+    )
     balance: Any = charge.balance_transaction
     fee = int(balance.fee)
     lines = list(order.lines.select_related("unit").order_by("pk"))
@@ -63,16 +61,14 @@ def order_settle(*, order_id: int) -> bool:
         order_ref=order.reference,
         memo=f"Order {order.reference}",
     )
-    _settle_connected_units(order=order, lines=lines, charge=charge, fee=fee, client=client)
+    _settle_connected_units(order=order, lines=lines, charge=charge, fee=fee)
     Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(
         settled_at=timezone.now(), charge_id=charge.id
     )
     return True
 
 
-def _settle_connected_units(
-    *, order: Order, lines: list[OrderLine], charge: Any, fee: int, client: Any
-) -> None:
+def _settle_connected_units(*, order: Order, lines: list[OrderLine], charge: Any, fee: int) -> None:
     units = {line.unit_id: line.unit for line in lines}
     if len(units) == 1:
         (unit,) = units.values()
@@ -106,20 +102,18 @@ def _settle_connected_units(
         amount = kept - shares.get(unit_id, 0)
         if amount <= 0:
             continue
-        try:
-            transfer = client.v1.transfers.create(
-                params={
-                    "amount": amount,
-                    "currency": order.currency.lower(),
-                    "destination": unit.stripe_account_id,
-                    "transfer_group": order.transfer_group,
-                    "source_transaction": charge.id,
-                    "metadata": {"order_reference": order.reference, "unit": unit.slug},
-                },
-                options={"idempotency_key": f"order:{order.pk}:transfer:{unit_id}"},
-            )
-        except stripe_api.RETRYABLE as exc:
-            raise stripe_api.unavailable(exc) from exc
+        transfer = stripe_api.transfer_create(
+            tenant=order.tenant,
+            params={
+                "amount": amount,
+                "currency": order.currency.lower(),
+                "destination": unit.stripe_account_id,
+                "transfer_group": order.transfer_group,
+                "source_transaction": charge.id,
+                "metadata": {"order_reference": order.reference, "unit": unit.slug},
+            },
+            key=f"order:{order.pk}:transfer:{unit_id}",
+        )
         ledger_post(
             tenant=order.tenant,
             kind=TransactionKind.TRANSFER,

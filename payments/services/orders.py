@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import stripe
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +31,7 @@ from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
 from payments import stripe_api
-from payments.errors import CheckoutRefused, PaymentUnavailable
+from payments.errors import CheckoutRefused, PaymentsBusy, PaymentUnavailable
 from payments.models import (
     LIVE_ORDER_STATES,
     ORDER_RANK,
@@ -42,6 +41,7 @@ from payments.models import (
     OrderLine,
     OrderStatus,
 )
+from payments.services import locks
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 
@@ -136,41 +136,59 @@ def order_for_holds(
 ) -> CheckoutStart:
     """The order to pay these held seats with: the learner's live one for exactly these seats
     (a second click, a retry after Stripe failed), or a new draft. Seats in another live order
-    are moved to the new one after that order's session is expired at Stripe."""
+    are moved to the new one after that order's session is expired at Stripe.
+
+    One start at a time per learner (locks.lock_checkout_start): a double submit, raced, waits
+    for the first to draft its order and then finds it, so it never drafts a second one. The
+    lock is let go before a stale order's session is expired at Stripe, then taken again."""
     now = now or timezone.now()
-    enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
-    ids = [e.pk for e in enrollments]
-    for order in _live_orders_with(ids):
-        if order.status == OrderStatus.PROCESSING:
-            raise CheckoutRefused(_("A payment for this seat is being processed: wait for its result."))
-        left = order.checkout_expires_at - now
-        # An open session is taken up again while it lasts; a draft (Stripe failed) while the
-        # same request would still be accepted (expires_at at least 30 minutes ahead).
-        usable = (
-            left > timedelta(minutes=1)
-            if order.status == OrderStatus.OPEN
-            else left > timedelta(minutes=30, seconds=30)
-        )
-        if _same_seats(order, ids) and usable:
-            return CheckoutStart(order, reused=True)
-        order_abandon(order=order, now=now)
+    ids = sorted(set(enrollment_ids))
+    for _attempt in range(3):
+        with transaction.atomic():
+            locks.lock_checkout_start(tenant=tenant, learner_id=learner.pk)
+            enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=ids)
+            stale = []
+            for order in _live_orders_with(ids):
+                if order.status == OrderStatus.PROCESSING:
+                    raise CheckoutRefused(
+                        _("A payment for this seat is being processed: wait for its result.")
+                    )
+                if _same_seats(order, ids) and _still_usable(order, now):
+                    return CheckoutStart(order, reused=True)
+                stale.append(order)
+            if not stale:
+                return CheckoutStart(_draft_for(tenant, learner, enrollments, now), reused=False)
+        for order in stale:  # outside the lock: a call to Stripe each
+            order_abandon(order=order, now=now)
+    raise PaymentsBusy()
+
+
+def _still_usable(order: Order, now: datetime) -> bool:
+    """An open session is taken up again while it lasts; a draft (Stripe failed) while the same
+    request would still be accepted (expires_at at least 30 minutes ahead)."""
+    left = order.checkout_expires_at - now
+    if order.status == OrderStatus.OPEN:
+        return left > timedelta(minutes=1)
+    return left > timedelta(minutes=30, seconds=30)
+
+
+def _draft_for(tenant: Tenant, learner: User, enrollments: list[Enrollment], now: datetime) -> Order:
+    """A new draft for these held seats, each hold first extended if too little of it is left."""
     for enrollment in enrollments:
         expires_at = enrollment.hold_expires_at or now  # held ⇔ expiry (a database constraint)
         if expires_at - now < CHECKOUT_MIN_WINDOW:
             enrollment_services.hold_extend_for_checkout(
                 tenant=tenant, enrollment_id=enrollment.pk, until=now + CHECKOUT_EXTENSION, now=now
             )
+    ids = [e.pk for e in enrollments]
     enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=ids)
     expires = min(e.hold_expires_at or now for e in enrollments)
-    return CheckoutStart(
-        _order_draft(
-            tenant=tenant,
-            learner=learner,
-            enrollments=enrollments,
-            expires=min(expires, now + CHECKOUT_MAX_WINDOW),
-            now=now,
-        ),
-        reused=False,
+    return _order_draft(
+        tenant=tenant,
+        learner=learner,
+        enrollments=enrollments,
+        expires=min(expires, now + CHECKOUT_MAX_WINDOW),
+        now=now,
     )
 
 
@@ -225,21 +243,13 @@ def order_abandon(*, order: Order, now: datetime | None = None, action: str = "s
     Stripe says is complete was paid: refused."""
     now = now or timezone.now()
     if order.checkout_session_id:
-        client = stripe_api.stripe_client_for(order.tenant)
-        try:
-            client.v1.checkout.sessions.expire(
-                order.checkout_session_id, options={"idempotency_key": f"order:{order.pk}:expire"}
-            )
-        except stripe_api.RETRYABLE as exc:
-            raise stripe_api.unavailable(exc) from exc
-        except stripe.InvalidRequestError:
-            session = client.v1.checkout.sessions.retrieve(order.checkout_session_id)
-            if session.status == "complete":
-                raise CheckoutRefused(
-                    _("This seat was just paid for in an earlier checkout: see your orders.")
-                ) from None
+        status = stripe_api.checkout_session_close(
+            tenant=order.tenant, session_id=order.checkout_session_id, key=f"order:{order.pk}:expire"
+        )
+        if status == "complete":
+            raise CheckoutRefused(_("This seat was just paid for in an earlier checkout: see your orders."))
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = locks.lock_order(order_id=order.pk)
         order_transition(locked, OrderStatus.EXPIRED, action=action, now=now)
 
 
@@ -307,21 +317,17 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str, now: date
     if order.status == OrderStatus.OPEN and order.checkout_url:
         return order
     params = checkout_session_params(order=order, success_url=success_url, cancel_url=cancel_url)
-    client = stripe_api.stripe_client_for(order.tenant)
     try:
-        session = client.v1.checkout.sessions.create(
-            params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": f"order:{order.pk}:checkout"},
+        session = stripe_api.checkout_session_create(
+            tenant=order.tenant, params=params, key=f"order:{order.pk}:checkout"
         )
-    except stripe_api.RETRYABLE as exc:
-        raise stripe_api.unavailable(exc) from exc
-    except stripe.StripeError as exc:  # refused (a key revoked, a parameter): not the learner's fault
+    except stripe_api.StripeRefused as exc:  # a key revoked, a parameter: not the learner's fault
         logger.exception("Stripe refused the checkout session of order %s", order.reference)
         raise PaymentUnavailable(
             _("Payment could not be started just now. Nothing was charged; please try again later.")
         ) from exc
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = locks.lock_order(order_id=order.pk)
         if not locked.checkout_session_id:
             locked.checkout_session_id = session.id
             locked.checkout_url = session.url or ""

@@ -12,15 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.mail import deliver_now
-from core.money import format_money
-from enrollment.models import ACTIVE_STATES, EnrollmentStatus
+from enrollment.models import EnrollmentStatus
 from payments.models import (
     LIVE_ORDER_STATES,
     LineStatus,
@@ -30,6 +27,8 @@ from payments.models import (
     Refund,
     RefundRequester,
 )
+from payments.presenters import receipt_context
+from payments.services.refund_requests import refund_request
 from tenants.brand import Brand
 from tenants.mail import branded_email, site_url
 
@@ -42,9 +41,7 @@ def line_late_refund(*, line_id: int) -> bool:
     (requested by the system, idempotency key `order:<id>:late-refund:<line>`) that the refund
     job carries out; once it has succeeded (the line is then REFUNDED) the refund service calls
     this again and the learner is told by e-mail, once. A refund that fails stays failed for
-    staff to retry or resolve (payments.services.refunds)."""
-    from payments.services import refunds
-
+    staff to retry or resolve (payments.services.refund_requests)."""
     line = OrderLine.objects.select_related("order__tenant").filter(pk=line_id).first()
     if line is None or line.status not in (LineStatus.REFUND_DUE, LineStatus.REFUNDED):
         return False
@@ -52,7 +49,7 @@ def line_late_refund(*, line_id: int) -> bool:
     if line.status == LineStatus.REFUND_DUE:
         key = f"order:{order.pk}:late-refund:{line.pk}"
         if not Refund.objects.filter(line=line, idempotency_key=key).exists():
-            refunds.refund_request(  # its job is queued after commit
+            refund_request(  # its job is queued after commit
                 tenant=order.tenant,
                 line_id=line.pk,
                 amount_minor=line.amount_minor,
@@ -88,78 +85,6 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
         Order.objects.filter(pk=order_id).update(receipt_sent_at=None)
         raise
     return True
-
-
-def order_headline(order: Order, *, seats: list[OrderLine], cancelled: list[OrderLine]) -> str:
-    """What the order page says the order is: its heading, and its status in the learner's data
-    export, so the two never disagree ("paid" on a refunded, cancelled order)."""
-    if order.status == OrderStatus.PAID and not seats and cancelled:
-        return ngettext(
-            "Payment received; the enrollment was cancelled",
-            "Payment received; the enrollments were cancelled",
-            len(cancelled),
-        )
-    if order.status == OrderStatus.PAID and not seats:
-        return _("Payment received, and refunded")
-    if order.status == OrderStatus.PAID:
-        return _("Payment received: you are enrolled")
-    if order.status in (OrderStatus.OPEN, OrderStatus.PROCESSING):
-        return _("Processing your payment…")
-    if order.status == OrderStatus.DRAFT:
-        return _("Payment could not start")
-    if order.status == OrderStatus.EXPIRED:
-        return _("This checkout expired")
-    return _("The payment failed")
-
-
-def line_status_notes(line: OrderLine, *, cancelled: list[OrderLine]) -> list[str]:
-    """What the order page says under a line about its seat (its refunds are said apart)."""
-    notes = []
-    if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED):
-        notes.append(_("No seat was left: refunded in full."))
-    if line in cancelled:
-        notes.append(_("Enrollment cancelled."))
-    return notes
-
-
-def receipt_context(order: Order) -> dict[str, Any]:
-    from payments.services.refunds import refund_note
-
-    related = ("unit", "offering__microcredential", "enrollment", "seat_enrollment")
-    shown = Refund.objects.exclude(requested_by_kind=RefundRequester.SYSTEM).order_by("created_at", "pk")
-    lines = list(
-        order.lines.select_related(*related)
-        .prefetch_related(Prefetch("refunds", queryset=shown))
-        .order_by("pk")
-    )
-    confirmed = [line for line in lines if line.status == LineStatus.CONFIRMED]
-    # A seat paid for and later given up (cancelled by the learner or staff, or the offering
-    # cancelled): the page no longer says "you are enrolled" for it.
-    given_up = [line for line in confirmed if line.seat.status not in ACTIVE_STATES]
-    seats = [line for line in confirmed if line not in given_up]
-    units = {line.unit_id: line.unit for line in lines}
-    brand = Brand.of_unit(lines[0].unit) if len(units) == 1 else Brand.of_tenant(order.tenant)
-    return {
-        "order": order,
-        "lines": [
-            {
-                "line": line,
-                "amount": format_money(line.amount_minor, line.currency),
-                "unit": line.unit,
-                "status_notes": line_status_notes(line, cancelled=given_up),
-                "refund_notes": [refund_note(r) for r in line.refunds.all()],
-                "refunds": list(line.refunds.all()),
-            }
-            for line in lines
-        ],
-        "headline": order_headline(order, seats=seats, cancelled=given_up),
-        "total": format_money(order.amount_minor, order.currency),
-        "brand": brand,
-        "legal_name": order.tenant.name,
-        "refunded": [line for line in lines if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED)],
-        "seats": seats,
-        "cancelled": given_up,
-    }
 
 
 def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:

@@ -1,16 +1,13 @@
 """Unit admins' refunds: any amount up to what is left on an order line, with a reason, with or
 without cancelling the enrollment; a whole offering cancelled with every paid learner refunded
-in full (a batch on the rate-limited refund task, its progress shown to the admin); failed
-refunds retried or resolved by hand. Finance reads every refund of its units."""
+in full (a batch on the rate-limited refund task; its progress is read by
+selectors.batch_progress). Failed refunds are retried or resolved by hand (refund_requests)."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +15,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import PublicationStatus
 from core.errors import NotFound
+from core.jobs import enqueue_after_commit
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment
 from identity.models import User
@@ -29,14 +27,12 @@ from payments.models import (
     Refund,
     RefundBatch,
     RefundRequester,
-    RefundState,
-    refund_counted,
 )
-from payments.services import refunds
+from payments.selectors import refundable_minor
+from payments.services.refund_requests import refund_request
 from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 
-logger = logging.getLogger(__name__)
 # What staff_cancel cancels (a completed course stays completed).
 ACTIVE = enrollment_services.LEARNER_CANCELLABLE
 
@@ -65,7 +61,7 @@ def staff_refund(
     now = now or timezone.now()
     line = _managed_line(tenant=tenant, access=access, line_id=line_id)
     with transaction.atomic():
-        refund = refunds.refund_request(
+        refund = refund_request(
             tenant=tenant,
             line_id=line.pk,
             amount_minor=amount_minor,
@@ -85,7 +81,9 @@ def staff_refund(
                     enrollment_id=line.seat_id,
                     reason=reason,
                     now=now,
+                    notify=False,  # the refund's notice says both (refund_notices)
                 )
+            enqueue_after_commit("payments.refund_notice", refund.pk)
     return refund
 
 
@@ -101,7 +99,8 @@ def offering_cancel(
     """Cancel a whole offering: it is archived (off the catalog, nobody new enrolls), every
     active enrollment is cancelled (each learner told by
     enrollment's message), every paid line refunded in full of what is left, through the bulk
-    refund task (rate limited); the learners are e-mailed that their refund is on its way."""
+    refund task (rate limited). A paid learner gets one e-mail, the refund's notice: the seat is
+    cancelled, and how much goes back to which card; the others enrollment's own message."""
     now = now or timezone.now()
     offering = catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
     reason = reason.strip()
@@ -117,10 +116,12 @@ def offering_cancel(
         lines = OrderLine.objects.select_related("order").filter(
             tenant=tenant, offering=offering, order__status=OrderStatus.PAID, status=LineStatus.CONFIRMED
         )
+        told: set[int] = set()  # seats whose learner the refund's notice tells
         for line in lines.order_by("pk"):
-            left = refunds.refundable_minor(line)
+            left = refundable_minor(line)
             if left > 0:
-                refunds.refund_request(
+                told.add(line.seat_id)
+                refund_request(
                     tenant=tenant,
                     line_id=line.pk,
                     amount_minor=left,
@@ -135,120 +136,14 @@ def offering_cancel(
         active = Enrollment.objects.filter(tenant=tenant, offering=offering, status__in=ACTIVE)
         for enrollment_id in active.order_by("pk").values_list("pk", flat=True):
             enrollment_services.staff_cancel(
-                tenant=tenant, access=access, actor=actor, enrollment_id=enrollment_id, reason=reason, now=now
+                tenant=tenant,
+                access=access,
+                actor=actor,
+                enrollment_id=enrollment_id,
+                reason=reason,
+                now=now,
+                notify=enrollment_id not in told,
             )
-        batch_id = batch.pk
-        transaction.on_commit(lambda: _enqueue_notices(batch_id))
+        for refund_id in Refund.objects.filter(batch=batch).values_list("pk", flat=True):
+            enqueue_after_commit("payments.refund_notice", refund_id)
     return batch
-
-
-def _enqueue_notices(batch_id: int) -> None:
-    from payments import tasks
-
-    for refund_id in Refund.objects.filter(batch_id=batch_id).values_list("pk", flat=True):
-        try:
-            tasks.refund_notice_send.delay(refund_id)
-        except Exception:
-            logger.exception("could not enqueue the refund notice of refund %s; the sweep will", refund_id)
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    total: int
-    succeeded: int
-    failed: int
-    pending: int
-
-    @property
-    def done(self) -> bool:
-        return self.pending == 0
-
-
-def batch_progress(batch: RefundBatch) -> BatchProgress:
-    """A refund retried counts once: as what its retry became."""
-    counts = Refund.objects.filter(batch=batch).aggregate(
-        succeeded=Count(
-            "pk", filter=Q(state=RefundState.SUCCEEDED) | Q(retried_as__state=RefundState.SUCCEEDED)
-        ),
-        failed=Count("pk", filter=Q(state=RefundState.FAILED)),
-        resolved=Count("pk", filter=Q(state=RefundState.RESOLVED, retried_as__isnull=True)),
-        pending=Count(
-            "pk",
-            filter=Q(state__in=(RefundState.REQUESTED, RefundState.PROCESSING))
-            | Q(retried_as__state__in=(RefundState.REQUESTED, RefundState.PROCESSING)),
-        ),
-        total=Count("pk"),
-    )
-    return BatchProgress(
-        total=counts["total"],
-        succeeded=counts["succeeded"] + counts["resolved"],
-        failed=counts["failed"],
-        pending=counts["pending"],
-    )
-
-
-# ------------------------------------------------------------------------------------- reads
-
-
-def refunds_for_staff(
-    *, tenant: Tenant, access: StaffAccess, state: str = "", unit_id: int | None = None, query: str = ""
-) -> QuerySet[Refund]:
-    """Every refund of the units the person reaches (finance: read), failed ones first."""
-    if access.tenant_id != tenant.pk or not access.is_staff:
-        return Refund.objects.none()
-    found = Refund.objects.filter(tenant=tenant)
-    if access.unit_ids is not None:
-        found = found.filter(line__unit_id__in=access.unit_ids)
-    if state:
-        found = found.filter(state=state)
-    if unit_id:
-        found = found.filter(line__unit_id=unit_id)
-    if query.strip():
-        q = query.strip()
-        found = found.filter(
-            Q(line__order__email__icontains=q) | Q(line__order__reference__iexact=q) | Q(reason__icontains=q)
-        )
-    from django.db.models import Case, IntegerField, Value, When
-
-    return (
-        found.select_related("line__order", "line__unit", "line__offering__microcredential", "requested_by")
-        .annotate(
-            failed_first=Case(
-                When(state=RefundState.FAILED, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("failed_first", "-created_at", "-pk")
-    )
-
-
-@dataclass(frozen=True)
-class LineRow:
-    line: OrderLine
-    refunded_minor: int
-    refundable_minor: int
-    enrollment_status: str
-
-
-def offering_lines(*, tenant: Tenant, access: StaffAccess, offering_id: int) -> list[LineRow]:
-    """The paid lines of an offering the person manages, with what is left to refund on each."""
-    offering = catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
-    lines = list(
-        OrderLine.objects.filter(tenant=tenant, offering=offering, order__status=OrderStatus.PAID)
-        .select_related("order", "enrollment", "seat_enrollment", "unit")
-        .prefetch_related(
-            Prefetch(
-                "refunds", queryset=Refund.objects.select_related("requested_by").order_by("created_at", "pk")
-            )
-        )
-        .annotate(counted=Sum("refunds__amount_minor", filter=refund_counted("refunds__")))
-        .order_by("order__email", "pk")
-    )
-    return [
-        LineRow(
-            line=line,
-            refunded_minor=int(line.counted or 0),
-            refundable_minor=max(0, line.amount_minor - int(line.counted or 0)),
-            enrollment_status=line.seat.status,
-        )
-        for line in lines
-    ]

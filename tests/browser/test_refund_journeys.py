@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from core import jobs
 from identity.models import User
 from payments.models import Refund
-from payments.services import refunds
+from payments.services import refund_execution
 from stripe_local.server import LocalStripe
 from tenants.models import StaffRole, Tenant, Unit
 from tests.browser.a11y import assert_accessible, assert_no_horizontal_scroll
@@ -27,7 +29,15 @@ from tests.factories import UserFactory, make_staff
 def worker_later(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Refund jobs are queued, not run: the test runs them when it wants (as the worker would)."""
     queued: list[int] = []
-    monkeypatch.setattr(refunds, "enqueue", lambda refund_id, bulk=False: queued.append(refund_id))
+    send = jobs.enqueue
+
+    def enqueue(name: str, *args: Any, **kwargs: Any) -> bool:
+        if name in ("payments.refund", "payments.refund_bulk"):
+            queued.append(args[0])
+            return True
+        return send(name, *args, **kwargs)
+
+    monkeypatch.setattr(jobs, "enqueue", enqueue)
     return queued
 
 
@@ -76,7 +86,7 @@ def test_a_learner_cancels_20_days_before_and_sees_the_full_refund_pending_then_
     assert_accessible(page, "My learning with a refund pending")
 
     for refund_id in worker_later:  # the worker picks the job up
-        refunds.refund_execute(refund_id=refund_id)
+        refund_execution.refund_execute(refund_id=refund_id)
     page.reload()
     expect(page.get_by_text(re.compile(r"Refunded: \$1,250\.00"))).to_be_visible()
     expect(page.get_by_text("pending")).to_have_count(0)

@@ -13,7 +13,7 @@ from finance.models import ImportRun, Payout, PayoutTie
 from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import ChargeLine
 from microcred.celery import app
-from payments.events import handlers_for
+from payments.stripe_event_registry import handlers_for
 from tests.broker import broker_down
 from tests.finance.activity import charge
 from tests.payments.conftest import API_KEY, WHSEC_A, configure_stripe

@@ -87,15 +87,14 @@ def test_an_event_stored_while_the_broker_was_down_is_applied_by_the_sweep(shop:
     def broker_down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.stripe_event_apply, "delay", broker_down)
+    monkeypatch.setattr(tasks.stripe_event_apply, "apply_async", broker_down)
     assert shop.post_event(event).status_code == 200
     stored = StripeEvent.objects.get()
     assert stored.applied_at is None
 
     applied: list[int] = []
-    monkeypatch.setattr(tasks.stripe_event_apply, "delay", lambda pk: applied.append(pk))
+    monkeypatch.setattr(tasks.stripe_event_apply, "apply_async", lambda args, **kw: applied.append(args[0]))
     StripeEvent.objects.filter(pk=stored.pk).update(received_at=timezone.now() - timedelta(minutes=2))
-    monkeypatch.setattr(event_services, "enqueue", lambda pk: applied.append(pk))
     tasks.payments_sweep()
     assert applied == [stored.pk]
     assert event_services.event_apply(event_id=stored.pk) is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from payments.models import Order, OrderLine, Refund, RefundRequester
-from payments.services import refunds
+from payments.services.refund_requests import refund_request
 from tenants.models import SettlementKind, Unit
 from tests.payments.conftest import Shop
 
@@ -31,7 +31,7 @@ def paid_order(
 def request(shop: Shop, line: OrderLine, amount: int, reason: str = "Asked by phone", **kw: Any) -> Refund:
     """Ask for a refund as staff; its job runs after commit (eager: at once)."""
     with shop.capture(execute=True):
-        refund = refunds.refund_request(
+        refund = refund_request(
             tenant=shop.tenant,
             line_id=line.pk,
             amount_minor=amount,

@@ -144,16 +144,20 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
 ) -> None:
     from django.conf import settings
 
-    from payments import tasks
+    from payments import selectors, tasks
     from payments.services import staff_refunds
     from tenants.selectors import staff_access
 
     with eager():
         order = paid_order(shop, 10000)
     queued: list[tuple[str, int]] = []
-    monkeypatch.setattr(tasks.refund_execute, "delay", lambda pk: queued.append(("single", pk)))
-    monkeypatch.setattr(tasks.refund_execute_bulk, "delay", lambda pk: queued.append(("bulk", pk)))
-    monkeypatch.setattr(tasks.refund_notice_send, "delay", lambda pk: None)
+    monkeypatch.setattr(
+        tasks.refund_execute, "apply_async", lambda args, **kw: queued.append(("single", *args))
+    )
+    monkeypatch.setattr(
+        tasks.refund_execute_bulk, "apply_async", lambda args, **kw: queued.append(("bulk", *args))
+    )
+    monkeypatch.setattr(tasks.refund_notice_send, "apply_async", lambda args, **kw: None)
     access = staff_access(tenant=shop.tenant, user=shop.world.a_unit1_admin)
     with shop.capture(execute=True):
         batch = staff_refunds.offering_cancel(
@@ -165,5 +169,21 @@ def test_an_offerings_refunds_go_through_the_rate_limited_bulk_task(
         )
     assert queued == [("bulk", batch.refunds.get().pk)]
     assert tasks.refund_execute_bulk.rate_limit == settings.REFUND_BULK_RATE
-    progress = staff_refunds.batch_progress(batch)
+    progress = selectors.batch_progress(batch)
     assert (progress.total, progress.succeeded, progress.pending, progress.done) == (1, 0, 1, False)
+
+
+def test_the_line_refund_form_is_laid_out_as_the_console_forms_without_a_stray_date(
+    shop: Shop, eager_tasks: None
+) -> None:
+    order = paid_order(shop, 125000)
+    line = order.lines.get()
+    admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
+    page = admin.get(f"/console/offerings/{line.offering_id}/refunds/").content.decode()
+    title_to_first_section = page[page.index("<h1") : page.index("<section")]
+    assert line.offering.starts_at.strftime("%Y-%m-%d") not in title_to_first_section
+    assert f'<input type="text" id="amount-{line.pk}"' in page
+    assert f'<input type="text" id="reason-{line.pk}"' in page
+    assert (
+        page.count('<div class="field') >= 4
+    )  # amount, reason, cancel the enrollment, the offering's reason

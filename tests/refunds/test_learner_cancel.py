@@ -210,3 +210,18 @@ def test_a_confirmation_without_the_quoted_amount_changes_nothing_and_says_so(
     enrollment.refresh_from_db()
     assert enrollment.status == "confirmed"
     assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize("frees_seat", [True, False])
+def test_what_you_get_back_says_each_sentence_once(shop: Shop, eager_tasks: None, frees_seat: bool) -> None:
+    import re
+
+    offering = _paid_seat(shop, starts_at=timezone.now() + timedelta(days=20), frees_seat=frees_seat)
+    enrollment = offering.enrollments.get()
+    page = shop.browser.get(f"/my/learning/{enrollment.pk}/cancel-paid/").content.decode()
+    section = page[page.index('id="refund-heading"') : page.index("</section>")]
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|<[^>]+>", section) if s.strip()]
+    repeated = {s for s in sentences if sentences.count(s) > 1}
+    assert repeated == set()
+    seat = "Your seat goes to the next person waiting." if frees_seat else "Your seat is not passed on"
+    assert section.count(seat) == 1

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from ledger.models import LedgerTransaction
-from payments import tasks
+from payments import selectors, tasks
 from payments.errors import RefundRefused
 from payments.models import Refund, RefundState
-from payments.services import refunds
+from payments.services import refund_execution, refund_requests, refund_sweep
 from tests.payments.conftest import Shop, eager
 from tests.refunds.helpers import figures, paid_order, request
 
@@ -38,7 +38,7 @@ def test_partial_refunds_add_up_to_the_line_and_refuse_beyond(shop: Shop, eager_
     charge = shop.server.client().v1.charges.retrieve(order.charge_id)
     assert charge.amount_refunded == 125000
     assert shop.server.control.refunds_of(order.charge_id) == 3
-    assert refunds.refundable_minor(line) == 0
+    assert selectors.refundable_minor(line) == 0
     assert figures(shop) == {"continuing-ed": (125000, FEE_125000, 125000, -FEE_125000, 0)}
     posted = LedgerTransaction.objects.filter(kind="refund").order_by("pk")
     assert sorted(t.source_ref for t in posted) == sorted(r.stripe_refund_id for r in (first, second, last))
@@ -66,30 +66,30 @@ def test_a_job_killed_after_stripe_answered_refunds_once_when_retried(
         order = paid_order(shop, 125000)
     line = order.lines.get()
     with shop.capture(execute=False):  # the job is not run: we run it by hand below
-        refund = refunds.refund_request(
+        refund = refund_requests.refund_request(
             tenant=shop.tenant,
             line_id=line.pk,
             amount_minor=40000,
             reason="Moved away",
             requested_by_kind="staff",
         )
-    real_save = refunds._save_answer
+    real_save = refund_execution.refund_answer_apply
 
     def killed(*args: Any, **kwargs: Any) -> str:
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(refunds, "_save_answer", killed)
+    monkeypatch.setattr(refund_execution, "refund_answer_apply", killed)
     with pytest.raises(SystemExit):
-        refunds.refund_execute(refund_id=refund.pk)
+        refund_execution.refund_execute(refund_id=refund.pk)
     refund.refresh_from_db()
     assert refund.state == RefundState.PROCESSING
     assert refund.stripe_refund_id == ""
     assert shop.server.control.refunds_of(order.charge_id) == 1  # Stripe did it
 
-    monkeypatch.setattr(refunds, "_save_answer", real_save)
+    monkeypatch.setattr(refund_execution, "refund_answer_apply", real_save)
     # The sweep finds it stuck, the job runs again with the same key: the same refund comes back.
-    assert refund.pk in refunds.refunds_due(now=refund.updated_at + refunds.STUCK_AFTER)["execute"]
-    assert refunds.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
+    assert refund.pk in refund_sweep.refunds_due(now=refund.updated_at + refund_sweep.STUCK_AFTER)["execute"]
+    assert refund_execution.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
     refund.refresh_from_db()
     assert shop.server.control.refunds_of(order.charge_id) == 1
     assert shop.server.client().v1.charges.retrieve(order.charge_id).amount_refunded == 40000
@@ -119,7 +119,7 @@ def test_retries_are_bounded_and_leave_the_refund_for_the_sweep(shop: Shop, work
     assert refund.attempts == tasks.refund_execute.max_retries + 1
     assert shop.server.control.refunds_of(order.charge_id) == 0
     shop.server.control.clear_faults()
-    assert refunds.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
+    assert refund_execution.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
 
 
 def test_a_refusal_is_a_terminal_failure_with_stripes_reason(shop: Shop, eager_tasks: None) -> None:
@@ -133,13 +133,15 @@ def test_a_refusal_is_a_terminal_failure_with_stripes_reason(shop: Shop, eager_t
     assert refund.failed_at is not None
     assert not LedgerTransaction.objects.filter(kind="refund").exists()
     # Retried by staff: a new refund (a new idempotency key); the failed one resolved, pointing to it.
-    again = refunds.refund_retry(tenant=shop.tenant, refund_id=refund.pk, actor=shop.world.a_admin)
+    again = refund_requests.refund_retry(tenant=shop.tenant, refund_id=refund.pk, actor=shop.world.a_admin)
     refund.refresh_from_db()
     assert refund.state == RefundState.RESOLVED
     assert str(again.pk) in refund.resolution_note
     assert again.retry_of == refund
     with pytest.raises(RefundRefused):
-        refunds.refund_resolve(tenant=shop.tenant, refund_id=again.pk, actor=shop.world.a_admin, note="x")
+        refund_requests.refund_resolve(
+            tenant=shop.tenant, refund_id=again.pk, actor=shop.world.a_admin, note="x"
+        )
 
 
 def test_a_refund_that_fails_later_is_reopened_and_reversed_in_the_ledger(
@@ -169,7 +171,7 @@ def test_a_refund_that_fails_later_is_reopened_and_reversed_in_the_ledger(
         shop.post_event(event)
     assert LedgerTransaction.objects.filter(kind="refund_reversal").count() == 1
     # The money may be refunded again: a failed refund no longer counts against the line.
-    assert refunds.refundable_minor(order.lines.get()) == 125000
+    assert selectors.refundable_minor(order.lines.get()) == 125000
 
 
 def test_events_before_the_jobs_answer_move_the_refund_forward(
@@ -177,7 +179,7 @@ def test_events_before_the_jobs_answer_move_the_refund_forward(
 ) -> None:
     """Stripe's events can overtake the job: found by the id in the refund's metadata."""
     order = paid_order(shop, 20000)
-    monkeypatch.setattr(refunds, "_save_answer", _dies)
+    monkeypatch.setattr(refund_execution, "refund_answer_apply", _dies)
     with pytest.raises(SystemExit):
         request(shop, order.lines.get(), 20000)
     monkeypatch.undo()
@@ -188,7 +190,7 @@ def test_events_before_the_jobs_answer_move_the_refund_forward(
     assert figures(shop)["continuing-ed"][2] == 20000
     # The job, retried, finds it done and calls Stripe no more.
     before = shop.server.control.requests_to("POST", "/v1/refunds")
-    assert refunds.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
+    assert refund_execution.refund_execute(refund_id=refund.pk) == RefundState.SUCCEEDED
     assert shop.server.control.requests_to("POST", "/v1/refunds") == before
 
 
@@ -202,7 +204,7 @@ def test_the_sweep_finds_refunds_the_broker_lost(
     """The broker was down at commit: nothing ran; the minute sweep runs the refund, its ledger
     posting follows."""
     order = paid_order(shop, 30000)
-    monkeypatch.setattr(tasks.refund_execute, "delay", _broker_down)
+    monkeypatch.setattr(tasks.refund_execute, "apply_async", _broker_down)
     refund = request(shop, order.lines.get(), 30000)
     assert refund.state == RefundState.REQUESTED
     monkeypatch.undo()
@@ -228,17 +230,17 @@ def test_a_refund_pending_at_stripe_is_read_back_by_the_sweep(
     shop: Shop, eager_tasks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order = paid_order(shop, 20000)
-    real_save = refunds._save_answer
+    real_save = refund_execution.refund_answer_apply
 
     def answered_pending(refund_id: int, answer: dict[str, Any], **kw: Any) -> str:
         return real_save(refund_id, {**answer, "status": "pending"}, **kw)
 
-    monkeypatch.setattr(refunds, "_save_answer", answered_pending)
+    monkeypatch.setattr(refund_execution, "refund_answer_apply", answered_pending)
     refund = request(shop, order.lines.get(), 20000)
-    monkeypatch.setattr(refunds, "_save_answer", real_save)
+    monkeypatch.setattr(refund_execution, "refund_answer_apply", real_save)
     assert refund.state == RefundState.PROCESSING
     assert refund.stripe_refund_id.startswith("re_")
-    assert refunds.refund_execute(refund_id=refund.pk) == RefundState.PROCESSING  # no second call
+    assert refund_execution.refund_execute(refund_id=refund.pk) == RefundState.PROCESSING  # no second call
 
     from datetime import timedelta
 

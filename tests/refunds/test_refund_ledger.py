@@ -73,7 +73,7 @@ def test_a_multi_unit_refund_reverses_the_connected_units_transfer(shop: Shop, e
     assert figures(shop)["continuing-ed"] == (10000, 299, 0, 9701, 0)
     # The ledger job run again reverses nothing twice.
     from payments.models import Refund
-    from payments.services.refunds import refund_settle
+    from payments.services.refund_ledger import refund_settle
 
     Refund.objects.filter(pk=refund.pk).update(settled_at=None)
     assert refund_settle(refund_id=refund.pk) is True
@@ -175,7 +175,7 @@ def test_per_unit_revenue_less_refunds_is_what_the_ledger_says(
 
 def _run(shop: Shop, sequence: list[tuple[str, int, int]]) -> None:
     from payments.models import OrderLine
-    from payments.services.refunds import refundable_minor
+    from payments.selectors import refundable_minor
     from tests.factories import UnitFactory, UserFactory
 
     units = [shop.world.a_unit1, shop.world.a_unit2, UnitFactory.create(tenant=shop.tenant)]

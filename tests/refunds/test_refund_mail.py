@@ -11,7 +11,7 @@ from django.db import connection
 
 from payments import tasks
 from payments.models import Refund, RefundState
-from payments.services import refunds
+from payments.services import refund_notices, refund_sweep
 from tests.payments.conftest import Shop
 from tests.refunds.helpers import paid_order, request
 
@@ -43,9 +43,9 @@ def test_a_staff_refund_mails_the_learner_once_with_the_amount_and_the_card(
     # The same events delivered again, the job retried, the sweep: still one mail.
     for event in sent:
         shop.post_event(event)
-    assert refunds.refund_outcome_send(refund_id=refund.pk) is False
+    assert refund_notices.refund_outcome_send(refund_id=refund.pk) is False
     tasks.refund_outcome_send.delay(refund.pk)
-    assert refunds.refunds_due()["outcomes"] == []
+    assert refund_sweep.refunds_due()["outcomes"] == []
     assert len(_told("Refunded")) == 1
 
 
@@ -66,7 +66,7 @@ def test_a_refused_refund_mails_the_learner_once_that_it_failed(shop: Shop, eage
     assert contact
     assert contact in told[0].body
     assert _told("Refunded") == []
-    assert refunds.refund_outcome_send(refund_id=refund.pk) is False
+    assert refund_notices.refund_outcome_send(refund_id=refund.pk) is False
     tasks.refund_outcome_send.delay(refund.pk)
     assert len(mail.outbox) == 1
 
@@ -99,14 +99,14 @@ def test_a_mail_server_down_leaves_the_outcome_for_the_sweep(
     order = paid_order(shop, 10000)
     mail.outbox.clear()
     with monkeypatch.context() as patched:
-        patched.setattr(tasks.refund_outcome_send, "delay", lambda pk: None)  # the broker lost it
+        patched.setattr(tasks.refund_outcome_send, "apply_async", lambda args, **kw: None)  # broker lost it
         refund = request(shop, order.lines.get(), 10000)
     assert mail.outbox == []
-    Refund.objects.filter(pk=refund.pk).update(updated_at=refund.updated_at - refunds.STUCK_AFTER)
-    assert refunds.refunds_due()["outcomes"] == [refund.pk]
+    Refund.objects.filter(pk=refund.pk).update(updated_at=refund.updated_at - refund_sweep.STUCK_AFTER)
+    assert refund_sweep.refunds_due()["outcomes"] == [refund.pk]
     tasks.payments_sweep.delay()
     assert len(_told("Refunded $100.00")) == 1
-    assert refunds.refunds_due()["outcomes"] == []
+    assert refund_sweep.refunds_due()["outcomes"] == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -121,7 +121,7 @@ def test_two_workers_sending_at_once_send_one_mail(shop: Shop, eager_tasks: None
     def send() -> None:
         try:
             barrier.wait()
-            results.append(refunds.refund_outcome_send(refund_id=refund.pk))
+            results.append(refund_notices.refund_outcome_send(refund_id=refund.pk))
         finally:
             connection.close()
 

@@ -1,0 +1,152 @@
+"""Telling the learner about a refund, each thing once (claimed by a conditional UPDATE, so a
+repeated event, a retried job or the sweep sends nothing more):
+
+- refund_notice_send: staff cancelled the seat (one learner's, or a whole offering's): the seat
+  is cancelled and how much goes back to which card (an announced refund, refund_announced);
+- refund_outcome_send: the refund succeeded (how much, to which card, when to expect it) or
+  failed (staff were alerted; whom to contact); an announced refund is mailed again only if it
+  fails;
+- refund_resolution_send: a failed refund settled by hand, and how.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.jobs import enqueue_after_commit
+from core.money import format_money
+from payments import stripe_api
+from payments.models import Order, Refund, RefundRequester, refund_announced
+from payments.presenters import card_words
+from payments.services.refund_states import R
+
+logger = logging.getLogger(__name__)
+
+
+def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
+    """E-mail the learner once that staff cancelled their seat (or the whole offering) and how
+    much is refunded to which card: the one mail of an announced refund (refund_announced), which
+    is mailed again only if it fails (refund_outcome_send, asked here if it failed already)."""
+    from payments.services.settlement import _send
+
+    now = now or timezone.now()
+    claimed = Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).update(
+        notified_at=now
+    )
+    if not claimed:
+        return False
+    refund = Refund.objects.select_related("line__order__tenant", "batch").get(pk=refund_id)
+    try:
+        _send(
+            refund.line.order,
+            "refund_notice",
+            {
+                "line": refund.line,
+                "refund": refund,
+                "amount": format_money(refund.amount_minor, refund.currency),
+                "card": refund_card(refund.line.order),
+                "why": refund.batch.reason if refund.batch else refund.reason,
+            },
+        )
+    except Exception:
+        Refund.objects.filter(pk=refund_id).update(notified_at=None)
+        raise
+    if refund.state == R.FAILED:  # it failed before the notice left: the failure is mailed now
+        enqueue_after_commit("payments.refund_outcome", refund.pk)
+    return True
+
+
+def _late_payment_refund(refund: Refund) -> bool:
+    """The automatic refund of a line paid too late: settlement.line_late_refund tells the
+    learner when it succeeds (one mail per refund)."""
+    return refund.requested_by_kind == RefundRequester.SYSTEM and ":late-refund:" in refund.idempotency_key
+
+
+def refund_card(order: Order) -> str:
+    """Which card the money goes back to, read from the original charge at Stripe ("your Visa card
+    ending in 4242"); "the card you paid with" when Stripe does not say (or cannot be reached)."""
+    fallback = _("the card you paid with")
+    try:
+        charge = stripe_api.charge_of(
+            tenant=order.tenant, charge_id=order.charge_id, payment_intent_id=order.payment_intent_id
+        )
+    except Exception:  # the e-mail still goes out, saying less
+        logger.warning("could not read the card of order %s", order.reference, exc_info=True)
+        return fallback
+    card = ((charge or {}).get("payment_method_details") or {}).get("card") or {}
+    return card_words(card) or fallback
+
+
+def refund_outcome_send(*, refund_id: int) -> bool:
+    """E-mail the learner once that their refund succeeded (how much, to which card, when to
+    expect it) or failed (staff were alerted; whom to contact). The outcome mailed is claimed by a
+    conditional UPDATE of `outcome_notified`, so a repeated event or a retried job sends nothing;
+    a refund that failed after it succeeded is mailed again, once, about the failure."""
+    from payments.services.settlement import _send
+
+    row = Refund.objects.filter(pk=refund_id).values_list("state", "outcome_notified").first()
+    if row is None:
+        return False
+    state, previous = row
+    if state not in (R.SUCCEEDED, R.FAILED) or previous == state:
+        return False
+    if Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).exists():
+        return False  # the notice goes first (refund_notice_send asks again after it)
+    claimed = Refund.objects.filter(pk=refund_id, state=state, outcome_notified=previous).update(
+        outcome_notified=state
+    )
+    if not claimed:
+        return False
+    refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
+    if state == R.SUCCEEDED and _late_payment_refund(refund):
+        return False  # the late-payment refund mail says it (settlement.line_late_refund)
+    if state == R.SUCCEEDED and refund.is_announced:
+        return False  # the notice said it is being refunded; only a failure is news
+    order = refund.line.order
+    extra: dict[str, Any] = {
+        "line": refund.line,
+        "refund": refund,
+        "amount": format_money(refund.amount_minor, refund.currency),
+    }
+    if state == R.SUCCEEDED:
+        extra["card"] = refund_card(order)
+    try:
+        _send(order, "refund_succeeded" if state == R.SUCCEEDED else "refund_failed", extra)
+    except Exception:
+        Refund.objects.filter(pk=refund_id, outcome_notified=state).update(outcome_notified=previous)
+        raise
+    return True
+
+
+def refund_resolution_send(*, refund_id: int) -> bool:
+    """E-mail the learner once that the refund which failed was settled by hand: how much, and
+    how (the note staff wrote). Claimed by a conditional UPDATE of `outcome_notified`."""
+    from payments.services.settlement import _send
+
+    row = Refund.objects.filter(pk=refund_id, state=R.RESOLVED, retried_as__isnull=True)
+    previous = row.values_list("outcome_notified", flat=True).first()
+    if previous is None or previous == R.RESOLVED:
+        return False
+    if not row.filter(outcome_notified=previous).update(outcome_notified=R.RESOLVED):
+        return False
+    refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
+    try:
+        _send(
+            refund.line.order,
+            "refund_resolved",
+            {
+                "line": refund.line,
+                "refund": refund,
+                "amount": format_money(refund.amount_minor, refund.currency),
+                "how": refund.resolution_note,
+            },
+        )
+    except Exception:
+        Refund.objects.filter(pk=refund_id).update(outcome_notified=previous)
+        raise
+    return True
