@@ -8,9 +8,12 @@ The `pm_card_*` test payment methods Stripe accepts in test mode map to the same
 from __future__ import annotations
 
 import hashlib
+import re
+import time
 from dataclasses import dataclass
 
 from stripe_local.models import Card
+from stripe_local.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +150,43 @@ def card_details(card: KnownCard, exp_month: int, exp_year: int) -> Card:
         country=card.country,
         fingerprint=fingerprint,
     )
+
+
+# What the hosted page reads --------------------------------------------------------------------
+
+
+class CardInputError(Exception):
+    """What Stripe's page says before any charge is attempted: the card details are unusable."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CardInput:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+
+def read_card(store: Store, number: str, expiry: str, cvc: str) -> CardInput:
+    """The hosted page's fields: number (spaces allowed), expiry `MM / YY` or `MM/YYYY`, CVC."""
+    digits = normalise(number)
+    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
+        raise CardInputError("number", "incorrect_number", "Your card number is incorrect.")
+    match = re.match(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$", expiry)
+    if match is None or not 1 <= int(match.group(1)) <= 12:
+        raise CardInputError("expiry", "invalid_expiry_month", "Your card's expiration date is incomplete.")
+    month, year = int(match.group(1)), int(match.group(2))
+    year = year + 2000 if year < 100 else year
+    today = time.gmtime(store.now())
+    if (year, month) < (today.tm_year, today.tm_mon):
+        raise CardInputError("expiry", "invalid_expiry_year", "Your card's expiration date is in the past.")
+    wanted = 4 if lookup(digits).brand == "amex" else 3
+    if not cvc.strip().isdigit() or len(cvc.strip()) != wanted:
+        raise CardInputError("cvc", "invalid_cvc", "Your card's security code is incomplete.")
+    return CardInput(digits, month, year, cvc.strip())

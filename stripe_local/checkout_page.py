@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from stripe_local import cards
 from stripe_local.cards import TEST_CARDS
 from stripe_local.models import CheckoutSession
 from stripe_local.money import format_amount
@@ -276,10 +277,10 @@ def _pay(store: Store, session: CheckoutSession, form: dict[str, str]) -> Page:
             name = form.get("account_holder", "").strip() or None
             checkout.pay_with_iban(store, session, form.get("iban", ""), name=name, email=email)
             return Page(303, location=_success_location(session))
-        card = checkout.read_card(store, form.get("number", ""), form.get("expiry", ""), form.get("cvc", ""))
+        card = cards.read_card(store, form.get("number", ""), form.get("expiry", ""), form.get("cvc", ""))
         name = form.get("name", "").strip() or None
         charge = checkout.pay_with_card(store, session, card, name=name, email=email)
-    except checkout.CardInputError as problem:
+    except cards.CardInputError as problem:
         state.errors[problem.field] = problem.message
         return Page(400, render_form(session, state))
     if charge.paid:

@@ -165,9 +165,9 @@ def pay_session(request: Request) -> Json:
                 default_cvc = "1234" if cards.lookup(cards.normalise(number)).brand == "amex" else "123"
                 expiry = _str(body, "expiry", f"12/{time.gmtime(store.now()).tm_year + 3}") or ""
                 cvc = _str(body, "cvc", default_cvc) or ""
-                card_input = checkout.read_card(store, number, expiry, cvc)
+                card_input = cards.read_card(store, number, expiry, cvc)
                 charge = checkout.pay_with_card(store, session, card_input, name=name, email=email)
-        except checkout.CardInputError as problem:
+        except cards.CardInputError as problem:
             raise ApiError(
                 400, problem.message, type="card_error", code=problem.code, param=problem.field
             ) from None

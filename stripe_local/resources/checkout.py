@@ -11,12 +11,11 @@ clock or when expired through the API (`checkout.session.expired`).
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from stripe_local.api import Call, Json, list_object, list_page, route
+from stripe_local.cards import CardInput, CardInputError, normalise
 from stripe_local.cards import lookup as lookup_card
-from stripe_local.cards import luhn_valid, normalise
 from stripe_local.errors import ApiError, invalid, no_such
 from stripe_local.ids import new_id, session_id
 from stripe_local.models import Charge, CheckoutSession, LineItem, PaymentIntent
@@ -155,43 +154,6 @@ def create_session(call: Call) -> Json:
 
 
 # Paying ------------------------------------------------------------------------------------------
-
-
-class CardInputError(Exception):
-    """What Stripe's page says before any charge is attempted: the card details are unusable."""
-
-    def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True)
-class CardInput:
-    number: str
-    exp_month: int
-    exp_year: int
-    cvc: str
-
-
-def read_card(store: Store, number: str, expiry: str, cvc: str) -> CardInput:
-    """The hosted page's fields: number (spaces allowed), expiry `MM / YY` or `MM/YYYY`, CVC."""
-    digits = normalise(number)
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
-        raise CardInputError("number", "incorrect_number", "Your card number is incorrect.")
-    match = re.match(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$", expiry)
-    if match is None or not 1 <= int(match.group(1)) <= 12:
-        raise CardInputError("expiry", "invalid_expiry_month", "Your card's expiration date is incomplete.")
-    month, year = int(match.group(1)), int(match.group(2))
-    year = year + 2000 if year < 100 else year
-    today = time.gmtime(store.now())
-    if (year, month) < (today.tm_year, today.tm_mon):
-        raise CardInputError("expiry", "invalid_expiry_year", "Your card's expiration date is in the past.")
-    wanted = 4 if lookup_card(digits).brand == "amex" else 3
-    if not cvc.strip().isdigit() or len(cvc.strip()) != wanted:
-        raise CardInputError("cvc", "invalid_cvc", "Your card's security code is incomplete.")
-    return CardInput(digits, month, year, cvc.strip())
 
 
 def _intent_for(store: Store, session: CheckoutSession) -> PaymentIntent:
