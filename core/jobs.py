@@ -38,7 +38,7 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> bool:
     try:
         task = _task(name)
         if task is not None:
-            task.delay(*args, **kwargs)
+            task.apply_async(args=args, kwargs=kwargs)
         else:
             current_app.send_task(name, args=args, kwargs=kwargs)
     except Exception:  # the broker being down must not fail a committed change

@@ -35,7 +35,7 @@ WORKERS = 16
 @pytest.fixture(autouse=True)
 def _no_mail_queue(monkeypatch):
     """The outbox rows are written; nothing is handed to the broker."""
-    monkeypatch.setattr(messages, "enqueue", lambda message_id: None)
+    monkeypatch.setattr(messages, "enqueue_after_commit", lambda task, message_id: None)
 
 
 @dataclass

@@ -148,7 +148,7 @@ def test_enroll_by_email_creates_the_learner_and_keeps_typed_input_on_error(worl
 
 @pytest.mark.django_db(transaction=True)  # the promotion runs when the capacity change commits
 def test_raising_capacity_offers_at_once_and_lowering_below_taken_is_refused(world, full, monkeypatch):
-    monkeypatch.setattr(messages, "enqueue", lambda message_id: None)
+    monkeypatch.setattr(messages, "enqueue_after_commit", lambda task, message_id: None)
     offering, [_ann, _bob, cy, di] = full
     client = world.client_for(world.a_unit1_admin, world.a)
     response = client.post(

@@ -63,7 +63,7 @@ def test_enqueue_with_the_broker_down_does_not_fail_the_change(world, monkeypatc
     def down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.enrollment_message_send, "delay", down)
+    monkeypatch.setattr(tasks.enrollment_message_send, "apply_async", down)
     enqueue(messages.SEND_TASK, 12345)
     assert "the sweep will" in caplog.text
 

@@ -42,7 +42,9 @@ def test_a_payout_event_imports_posts_and_reconciles_after_commit(
     payout = control.trigger_payout("usd")
     control.advance_clock(DAY + 1)
     queued: list[tuple[int, str, str]] = []
-    monkeypatch.setattr(tasks.finance_payout_event, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        tasks.finance_payout_event, "apply_async", lambda args, **kw: queued.append(tuple(args))
+    )
     event = {
         "id": "evt_1",
         "type": "payout.paid",

@@ -66,7 +66,7 @@ def _in_threads(work: list[Any], job: Any) -> list[BaseException]:
 
 
 def test_a_storm_of_events_is_applied_exactly_once_each(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(messages, "enqueue", lambda message_id: None)
+    monkeypatch.setattr(messages, "enqueue_after_commit", lambda task, message_id: None)
     follow_ups: Counter[int] = Counter()
     follow_lock = threading.Lock()
 
