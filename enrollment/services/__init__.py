@@ -4,6 +4,7 @@ from enrollment.services.changes import (
     LEARNER_CANCELLABLE,
     enrollment_cancel,
     enrollment_move,
+    offer_accept,
     offer_decline,
     offer_window_set,
     staff_cancel,
@@ -14,7 +15,7 @@ from enrollment.services.changes import (
 from enrollment.services.enroll import Enrolled, StoreAnswer, enrollment_create, waitlist_position
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
 from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
-from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist_promote
+from enrollment.services.waitlist import promote_if_free, waitlist_promote
 
 __all__ = [
     "LEARNER_CANCELLABLE",

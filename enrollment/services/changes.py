@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from catalog import selectors as catalog_selectors
 from catalog.models import Offering, PublicationStatus
 from catalog.services import offering_seats_take
+from core.errors import MicrocredError
 from enrollment import extensions
-from enrollment.errors import EnrollmentInvalid, MoveRefused, TransitionRefused
+from enrollment.errors import EnrollmentInvalid, MoveRefused, OfferExpired, TransitionRefused
 from enrollment.models import (
     MAX_OFFER_WINDOW_HOURS,
     Enrollment,
@@ -33,6 +34,7 @@ from enrollment.services._common import (
     transition,
 )
 from enrollment.services.enroll import UNIQUE_ACTIVE, Enrolled, enrollment_create
+from enrollment.services.expiry import enrollments_expire_offering
 from enrollment.services.messages import message_queue
 from enrollment.services.waitlist import promote_after_commit, promote_locked, release_locked
 from identity.models import User
@@ -141,6 +143,54 @@ def enrollment_cancel(
     )
 
 
+def offer_accept(
+    *, tenant: Tenant, enrollment_id: int, learner: User | None, now: datetime | None = None
+) -> Enrollment:
+    """The learner takes the offered seat: confirmed if free, held for payment otherwise.
+
+    The seat was taken when it was offered, so no seat count changes here: only the enrollment
+    row is locked. `learner` None: the e-mailed link's signature stands for the learner.
+    """
+    now = now or timezone.now()
+    enrollment = enrollment_of(tenant=tenant, enrollment_id=enrollment_id, learner=learner)
+    expired = False
+    with transaction.atomic():
+        enrollment = lock_enrollment(tenant=tenant, enrollment_id=enrollment.pk)
+        if enrollment.status != S.OFFERED:
+            raise _not_offered(enrollment)
+        if enrollment.offer_expires_at is None or enrollment.offer_expires_at <= now:
+            expired = True
+        else:
+            offering = Offering.objects.get(pk=enrollment.offering_id)
+            if offering.is_free:
+                transition(enrollment, S.CONFIRMED, actor=learner, action="offer_accepted", now=now)
+                message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
+            else:
+                transition(
+                    enrollment,
+                    S.HELD,
+                    actor=learner,
+                    action="offer_accepted",
+                    now=now,
+                    hold_expires_at=hold_expiry(offering, now),
+                )
+    if expired:
+        # Expire it now rather than at the next sweep, so the seat moves on at once.
+        enrollments_expire_offering(tenant=tenant, offering_id=enrollment.offering_id, now=now)
+        raise OfferExpired(_("This offer has expired; the seat went to the next person waiting."))
+    return enrollment
+
+
+def _not_offered(enrollment: Enrollment) -> MicrocredError:
+    if enrollment.status == S.EXPIRED:
+        return OfferExpired(_("This offer has expired; the seat went to the next person waiting."))
+    if enrollment.status in (S.CONFIRMED, S.HELD):
+        return TransitionRefused(_("You already accepted this seat."), code="already_accepted")
+    if enrollment.status == S.CANCELLED:
+        return TransitionRefused(_("You declined this offer or left the wait-list."), code="offer_declined")
+    return TransitionRefused(_("No seat is offered to you here yet."), code="not_offered")
+
+
 def offer_decline(
     *, tenant: Tenant, enrollment_id: int, learner: User | None, now: datetime | None = None
 ) -> Enrollment:
@@ -156,7 +206,7 @@ def offer_decline(
         reason="",
         allowed=frozenset({S.OFFERED}),
         now=now or timezone.now(),
-        notify=False,
+        notify=True,
     )
 
 
@@ -175,7 +225,7 @@ def waitlist_leave(
         reason="",
         allowed=frozenset({S.WAITLISTED, S.OFFERED}),
         now=now or timezone.now(),
-        notify=False,
+        notify=True,
     )
 
 

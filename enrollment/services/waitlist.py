@@ -23,13 +23,8 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Offering, PublicationStatus
 from catalog.services import offering_seats_release, offering_seats_take
-from core.errors import MicrocredError
-from enrollment.errors import OfferExpired, TransitionRefused
 from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
 from enrollment.services._common import (
-    enrollment_of,
-    hold_expiry,
-    lock_enrollment,
     lock_offering,
     offer_window,
     transition,
@@ -138,53 +133,3 @@ def promote_if_free(*, tenant: Tenant, offering_id: int) -> list[Enrollment]:
     if free is None or free[0] <= free[1]:
         return []
     return waitlist_promote(tenant=tenant, offering_id=offering_id)
-
-
-def offer_accept(
-    *, tenant: Tenant, enrollment_id: int, learner: User | None, now: datetime | None = None
-) -> Enrollment:
-    """The learner takes the offered seat: confirmed if free, held for payment otherwise.
-
-    The seat was taken when it was offered, so no seat count changes here: only the enrollment
-    row is locked. `learner` None: the e-mailed link's signature stands for the learner.
-    """
-    now = now or timezone.now()
-    enrollment = enrollment_of(tenant=tenant, enrollment_id=enrollment_id, learner=learner)
-    expired = False
-    with transaction.atomic():
-        enrollment = lock_enrollment(tenant=tenant, enrollment_id=enrollment.pk)
-        if enrollment.status != S.OFFERED:
-            raise _not_offered(enrollment)
-        if enrollment.offer_expires_at is None or enrollment.offer_expires_at <= now:
-            expired = True
-        else:
-            offering = Offering.objects.get(pk=enrollment.offering_id)
-            if offering.is_free:
-                transition(enrollment, S.CONFIRMED, actor=learner, action="offer_accepted", now=now)
-                message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
-            else:
-                transition(
-                    enrollment,
-                    S.HELD,
-                    actor=learner,
-                    action="offer_accepted",
-                    now=now,
-                    hold_expires_at=hold_expiry(offering, now),
-                )
-    if expired:
-        # Expire it now rather than at the next sweep, so the seat moves on at once.
-        from enrollment.services.expiry import enrollments_expire_offering
-
-        enrollments_expire_offering(tenant=tenant, offering_id=enrollment.offering_id, now=now)
-        raise OfferExpired(_("This offer has expired; the seat went to the next person waiting."))
-    return enrollment
-
-
-def _not_offered(enrollment: Enrollment) -> MicrocredError:
-    if enrollment.status == S.EXPIRED:
-        return OfferExpired(_("This offer has expired; the seat went to the next person waiting."))
-    if enrollment.status in (S.CONFIRMED, S.HELD):
-        return TransitionRefused(_("You already accepted this seat."), code="already_accepted")
-    if enrollment.status == S.CANCELLED:
-        return TransitionRefused(_("You declined this offer or left the wait-list."), code="offer_declined")
-    return TransitionRefused(_("No seat is offered to you here yet."), code="not_offered")

@@ -72,3 +72,32 @@ def test_a_learner_who_cancels_is_told_once(world, eager_tasks, django_capture_o
     message = EnrollmentMessage.objects.get(kind=MessageKind.CANCELLED)
     tasks.enrollment_message_send.delay(message.pk)
     assert len(mail.outbox) == 1
+
+
+def test_declining_an_offer_and_leaving_the_wait_list_are_each_told_once(
+    world, eager_tasks, django_capture_on_commit_callbacks
+):
+    offering = make_offering(world, capacity=1, microcredential__title="Welding I")
+    ann, bob, cy = (UserFactory.create(email=f"{n}@example.test") for n in ("ann", "bob", "cy"))
+    holder = services.enrollment_create(tenant=world.a, learner=ann, offering_id=offering.pk).enrollment
+    offered = services.enrollment_create(tenant=world.a, learner=bob, offering_id=offering.pk).enrollment
+    waiting = services.enrollment_create(tenant=world.a, learner=cy, offering_id=offering.pk).enrollment
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(tenant=world.a, learner=ann, enrollment_id=holder.pk)
+    offered.refresh_from_db()
+    assert offered.status == "offered"
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.offer_decline(tenant=world.a, enrollment_id=offered.pk, learner=bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.waitlist_leave(tenant=world.a, learner=cy, enrollment_id=waiting.pk)
+
+    by_learner = {m.to[0]: m for m in mail.outbox if m.to[0] in ("bob@example.test", "cy@example.test")}
+    assert len([m for m in mail.outbox if m.to[0] == "bob@example.test"]) == 1
+    assert by_learner["bob@example.test"].subject == "[Alpha Continuing Ed] You declined the seat: Welding I"
+    assert "You declined the seat offered to you in Welding I." in by_learner["bob@example.test"].body
+    # cy was offered bob's seat, then left: told once that the wait-list place is gone.
+    cy_mail = [m for m in mail.outbox if m.to[0] == "cy@example.test"]
+    assert [m.subject for m in cy_mail][-1] == "[Alpha Continuing Ed] You left the wait-list: Welding I"
+    assert "You left the wait-list for Welding I." in cy_mail[-1].body
