@@ -99,7 +99,7 @@ def _enroll_post(request: StaffRequest, pk: int) -> HttpResponse:
 
     key = request.POST.get("idempotency_key", "") or uuid.uuid4().hex
     try:
-        answer = idempotency.idempotent(
+        answer = idempotency.answer_once(
             tenant=tenant,
             user=learner,
             key=f"page:{key}",

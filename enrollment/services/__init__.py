@@ -11,7 +11,7 @@ from enrollment.services.changes import (
     waitlist_entry_promote,
     waitlist_leave,
 )
-from enrollment.services.enroll import Enrolled, StoreAnswer, enrollment_create, waitlist_position
+from enrollment.services.enroll import Enrolled, enrollment_create, waitlist_position
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
 from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
 from enrollment.services.waitlist import offer_accept, promote_if_free, waitlist_promote
@@ -20,7 +20,6 @@ __all__ = [
     "LEARNER_CANCELLABLE",
     "Enrolled",
     "PaidSeat",
-    "StoreAnswer",
     "enrollment_cancel",
     "enrollment_confirm_paid",
     "enrollment_create",
