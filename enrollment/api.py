@@ -5,8 +5,10 @@ act on them. Errors: {"error": {"code", "message", "fields"}}; refusals are 409s
 
 Every POST that moves seats or money (here: enrolling, the learner's and staff's enrollment
 actions, staff enrolling by e-mail; payments/api.py: refunds, cancellations) honours
-`Idempotency-Key`: a retry gets the first answer (status and body, with
-`Idempotent-Replayed: true`), and nothing happens twice; another body under the key is a 422.
+`Idempotency-Key` through `keyed_response`: the service returns a domain result, the view
+renders it, and idempotency.answer_once stores that answer in the service's transaction. A retry
+gets the first answer (status and body, with `Idempotent-Replayed: true`), and nothing happens
+twice; another body under the key is a 422.
 """
 
 from __future__ import annotations
