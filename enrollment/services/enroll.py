@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -247,10 +247,38 @@ def _seat(
 
 def _wait(offering: Offering, learner: User, *, actor: User, now: datetime, reason: str) -> Enrolled:
     """A place on the wait-list, and which: the count this INSERT left (its row lock is held to
-    the commit, so it is exactly how many wait up to and including this learner)."""
-    enrollment = _insert(
-        offering, learner, status=S.WAITLISTED, action="joined_waitlist", actor=actor, now=now, reason=reason
+    the commit, so it is exactly how many wait up to and including this learner).
+
+    That lock makes every joiner of the offering wait, so the row is written last: its id is
+    taken first, and its event and outbox row go before it (their foreign keys are checked at
+    the commit, Django's are DEFERRABLE INITIALLY DEFERRED). After the INSERT come only the
+    place, the caller's answer and the COMMIT."""
+    enrollment = Enrollment(
+        pk=_next_enrollment_id(),
+        tenant_id=offering.tenant_id,
+        offering=offering,
+        learner=learner,
+        status=S.WAITLISTED,
+        created_at=now,
+        updated_at=now,
     )
-    position = WaitlistCount.objects.filter(offering_id=offering.pk).values_list("waiting", flat=True).get()
+    record(
+        enrollment,
+        actor=actor,
+        action="joined_waitlist",
+        from_status="",
+        to_status=S.WAITLISTED,
+        now=now,
+        reason=reason,
+    )
     message_queue(enrollment=enrollment, kind=MessageKind.WAITLISTED, now=now)
+    enrollment.save(force_insert=True)
+    position = WaitlistCount.objects.filter(offering_id=offering.pk).values_list("waiting", flat=True).get()
     return Enrolled(enrollment, position)
+
+
+def _next_enrollment_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Enrollment._meta.db_table])
+        (next_id,) = cursor.fetchone() or (0,)
+    return int(next_id)
