@@ -11,8 +11,9 @@ The offering's row lock is held from that UPDATE to the commit, so nothing else 
 between: no read, no rendering beyond the caller's answer (idempotency.answer_once stores it
 last). A learner who gets no seat waits without taking the offering's lock; the wait-list place
 is the wait-list count as their own INSERT left it (WaitlistCount: its trigger counted them in
-under the count's row lock, held to the commit). While anyone is waiting, newcomers join the
-wait-list behind them even if a seat shows free for a moment (it is being offered to the head).
+under the count's row lock, held to the commit), so that INSERT is the join's last write but
+the place (`_wait`). While anyone is waiting, newcomers join the wait-list behind them even if a
+seat shows free for a moment (it is being offered to the head).
 """
 
 from __future__ import annotations
