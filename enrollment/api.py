@@ -5,8 +5,10 @@ act on them. Errors: {"error": {"code", "message", "fields"}}; refusals are 409s
 
 Every POST that moves seats or money (here: enrolling, the learner's and staff's enrollment
 actions, staff enrolling by e-mail; payments/api.py: refunds, cancellations) honours
-`Idempotency-Key`: a retry gets the first answer (status and body, with
-`Idempotent-Replayed: true`), and nothing happens twice; another body under the key is a 422.
+`Idempotency-Key` through `keyed_response`: the service returns a domain result, the view
+renders it, and idempotency.answer_once stores that answer in the service's transaction. A retry
+gets the first answer (status and body, with `Idempotent-Replayed: true`), and nothing happens
+twice; another body under the key is a 422.
 """
 
 from __future__ import annotations
@@ -229,37 +231,14 @@ class EnrollmentListApi(APIView):
         data.is_valid(raise_exception=True)
         offering_id = data.validated_data["offering"]
         tenant, learner = request_tenant(request), request_user(request)
-        key = request.headers.get("Idempotency-Key")
-        fingerprint = idempotency.fingerprint("POST", "enrollments", {"offering": offering_id})
-        store = None
-        if key is not None:
-            # The answer is stored by the enrollment's own INSERT (its last write), rendered
-            # before it; a wait-list entry is then one statement in its own transaction.
-            keyed = idempotency.Keyed(tenant.pk, learner.pk, idempotency.clean_key(key), fingerprint)
-            store = services.StoreAnswer(
-                keyed, 201, lambda draft: enrollment_body(draft, 0), presenters.waitlist_number_format()
-            )
 
-        def run() -> idempotency.Answer:
-            result = services.enrollment_create(
-                tenant=tenant, learner=learner, offering_id=offering_id, store_answer=store
-            )
-            if result.answer is not None:
-                return idempotency.Answer(201, result.answer)
-            return idempotency.Answer(201, enrollment_body(result.enrollment, result.waitlist_position))
+        def run() -> tuple[int, dict[str, Any]]:
+            result = services.enrollment_create(tenant=tenant, learner=learner, offering_id=offering_id)
+            return 201, enrollment_body(result.enrollment, result.waitlist_position)
 
-        if key is None:
-            answer = run()
-        else:
-            answer = idempotency.idempotent(
-                tenant=tenant,
-                user=learner,
-                key=key,
-                request_fingerprint=fingerprint,
-                run=run,
-                stored_by_run=True,
-            )
-        return answered(answer)
+        return keyed_response(
+            request, tenant=tenant, user=learner, asked=("enrollments", {"offering": offering_id}), run=run
+        )
 
 
 class EnrollmentDetailApi(APIView):

@@ -87,11 +87,5 @@ def _number_on_waitlist() -> str:
     return _("You are number %(n)d on the wait-list. We will e-mail you when a seat frees.")
 
 
-def waitlist_number_format() -> str:
-    """next_step's text for a learner waiting at a place not yet known, as a PostgreSQL format()
-    string (`%s`: the place): the database writes it in when the place is counted."""
-    return _number_on_waitlist().replace("%", "%%").replace("%%(n)d", "%s")
-
-
 def status_label(enrollment: Enrollment) -> str:
     return str(S(enrollment.status).label)

@@ -176,3 +176,14 @@ def offerings_with_counts(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Of
         offered=counted(S.OFFERED),
         waitlisted=counted(S.WAITLISTED),
     )
+
+
+def waitlist_position(enrollment: Enrollment) -> int | None:
+    """1 for the head of the wait-list; None when not waiting."""
+    if enrollment.status != EnrollmentStatus.WAITLISTED:
+        return None
+    return Enrollment.objects.filter(
+        offering_id=enrollment.offering_id,
+        status=EnrollmentStatus.WAITLISTED,
+        arrival__lte=enrollment.arrival,
+    ).count()

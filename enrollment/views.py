@@ -1,7 +1,8 @@
 """Learners' pages: enroll (from the offering page), My learning, cancel, and wait-list offers.
 
-Enrolling posts a one-time key made when the page was shown, so a second click of the same
-button (or a resubmitted form) replays the first answer instead of trying again.
+Enrolling posts a one-time key made when the page was shown, taken as an Idempotency-Key by the
+same path as the API's (idempotency.answer_once), so a second click of the same button (or a
+resubmitted form) replays the first answer instead of trying again.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def _enroll_post(request: StaffRequest, pk: int) -> HttpResponse:
 
     key = request.POST.get("idempotency_key", "") or uuid.uuid4().hex
     try:
-        answer = idempotency.idempotent(
+        answer = idempotency.answer_once(
             tenant=tenant,
             user=learner,
             key=f"page:{key}",

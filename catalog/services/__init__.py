@@ -20,10 +20,9 @@ from catalog.services.offerings import (
     offering_update,
 )
 from catalog.services.refund_policies import check_tiers, refund_policy_create, refund_policy_update
-from catalog.services.seats import after_seats_taken, offering_seats_release, offering_seats_take
+from catalog.services.seats import offering_seats_release, offering_seats_take
 
 __all__ = [
-    "after_seats_taken",
     "check_tiers",
     "effective_policy",
     "microcredential_archive",

@@ -15,8 +15,6 @@ from catalog.models import Offering
 from tenants.models import Tenant
 
 _TABLE = Offering._meta.db_table
-# The conditional UPDATE, as a database function (migration 0002) that other statements call too.
-TAKE = "SELECT * FROM catalog_offering_seats_take(%s, %s, %s)"
 
 
 def offering_seats_take(*, tenant: Tenant, offering_id: int, count: int = 1) -> bool:
@@ -24,19 +22,18 @@ def offering_seats_take(*, tenant: Tenant, offering_id: int, count: int = 1) -> 
     if count < 1:
         raise ValueError("count must be positive")
     with connection.cursor() as cursor:
-        cursor.execute(TAKE, [offering_id, tenant.pk, count])
+        cursor.execute(
+            f"UPDATE {_TABLE} SET seats_taken = seats_taken + %s "  # noqa: S608 - table name is ours
+            "WHERE id = %s AND tenant_id = %s AND seats_taken + %s <= capacity "
+            "RETURNING seats_taken, capacity",
+            [count, offering_id, tenant.pk, count],
+        )
         row = cursor.fetchone()
     if row is None:
         return False
-    after_seats_taken(tenant_id=tenant.pk, taken=row[0], capacity=row[1])
+    if row[0] == row[1]:  # just became full: the catalog stops showing seats left
+        catalog_changed(tenant.pk)
     return True
-
-
-def after_seats_taken(*, tenant_id: int, taken: int, capacity: int) -> None:
-    """After seats were taken (here or by a statement that calls TAKE itself): an offering that
-    just became full stops showing seats left in the catalog."""
-    if taken == capacity:
-        catalog_changed(tenant_id)
 
 
 def offering_seats_release(*, tenant: Tenant, offering_id: int, count: int = 1) -> None:

@@ -1,5 +1,6 @@
 """Every write on enrollments. Keyword-only, given the tenant and who is acting."""
 
+from enrollment.selectors import waitlist_position
 from enrollment.services.changes import (
     LEARNER_CANCELLABLE,
     enrollment_cancel,
@@ -12,7 +13,7 @@ from enrollment.services.changes import (
     waitlist_entry_promote,
     waitlist_leave,
 )
-from enrollment.services.enroll import Enrolled, StoreAnswer, enrollment_create, waitlist_position
+from enrollment.services.enroll import Enrolled, enrollment_create
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
 from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
 from enrollment.services.waitlist import promote_if_free, waitlist_promote
@@ -21,7 +22,6 @@ __all__ = [
     "LEARNER_CANCELLABLE",
     "Enrolled",
     "PaidSeat",
-    "StoreAnswer",
     "enrollment_cancel",
     "enrollment_confirm_paid",
     "enrollment_create",

@@ -1,32 +1,37 @@
 """Enrolling: a seat (confirmed when free, held while the learner pays), else the wait-list.
 
-The seat is the catalog's conditional UPDATE (`seats_taken + 1 <= capacity`), in the same
-statement as the enrollment row (the database function `enrollment_insert`): the offering's row
-lock is held from that UPDATE to the commit, so the transaction does as little as it can after
-it (three INSERTs, and no round trip to this process). A learner who gets no seat waits without
-taking the offering's lock. While anyone is waiting, newcomers join the wait-list
-behind them even if a seat shows free for a moment (it is being offered to the head).
+One read and one short transaction. The read (`_offering_for`) is one ORM statement: the
+offering with only the columns enrolling uses, its microcredential and unit (select_related), the
+learner's active enrollment there and whether anyone waits (subqueries).
+
+The transaction takes the seat first, with the catalog's one conditional UPDATE
+(`offering_seats_take`: `seats_taken + 1 <= capacity`, which waits for the offering's row lock
+and re-checks), then writes the enrollment and its event (`_common.record`) through the ORM.
+The offering's row lock is held from that UPDATE to the commit, so nothing else is done in
+between: no read, no rendering beyond the caller's answer (idempotency.answer_once stores it
+last). A learner who gets no seat waits without taking the offering's lock; the wait-list place
+is the wait-list count as their own INSERT left it (WaitlistCount: its trigger counted them in
+under the count's row lock, held to the commit), so that INSERT is the join's last write but
+the place (`_wait`). While anyone is waiting, newcomers join the wait-list behind them even if a
+seat shows free for a moment (it is being offered to the head).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offering, PublicationStatus
+from catalog.services import offering_seats_take
 from core.dates import date_time
 from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferingFull
-from enrollment.models import Enrollment, EnrollmentStatus, MessageKind
-from enrollment.services import _sql
-from enrollment.services._common import hold_expiry
-from enrollment.services.idempotency import Keyed, KeyTaken
+from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentStatus, MessageKind, WaitlistCount
+from enrollment.services._common import hold_expiry, record
 from enrollment.services.messages import message_queue
 from enrollment.services.waitlist import promote_if_free
 from identity.models import User
@@ -35,38 +40,64 @@ from tenants.models import Tenant
 
 S = EnrollmentStatus
 UNIQUE_ACTIVE = "enrollment_one_active_per_learner"
-KEY_UNIQUE = "idempotency_key_unique"
+
+# What enrolling, its e-mails and the API's answer read of the offering (a deferred column read
+# later would cost a query of its own: tests/enrollment/test_enroll_read.py counts them).
+OFFERING_FIELDS = (
+    "tenant",
+    "microcredential__title",
+    "microcredential__status",
+    "microcredential__unit__is_active",
+    "cohort_label",
+    "starts_at",
+    "ends_at",
+    "time_zone",
+    "enrollment_opens_at",
+    "enrollment_closes_at",
+    "capacity",
+    "seats_taken",
+    "price_minor",
+    "currency",
+    "seat_hold_minutes",
+    "waitlist_enabled",
+    "status",
+)
 
 
 @dataclass(frozen=True)
 class Enrolled:
-    enrollment: Enrollment
-    waitlist_position: int | None
-    answer: dict[str, Any] | None = None  # as stored with the key (StoreAnswer)
+    enrollment: Enrollment  # with .offering (OFFERING_FIELDS) and .learner
+    waitlist_position: int | None  # a wait-list entry's place (1: next in line)
 
 
 @dataclass(frozen=True)
-class StoreAnswer:
-    """Store the request's answer with its Idempotency-Key in the enrollment's own INSERT (its
-    last write: the wait-list count's lock is then held only until the COMMIT). `render` builds
-    the answer for the enrollment about to be written (no id yet; a waiting one at place 0); the
-    database writes in the id and the place (`waiting_text`: presenters.waitlist_number_format).
-    Raises idempotency.KeyTaken when the key already had an answer (nothing is then written).
-    Called outside a transaction (idempotent(..., stored_by_run=True)), a wait-list entry and its
-    answer are one statement, committed with it."""
-
-    keyed: Keyed
-    status: int
-    render: Callable[[Enrollment], dict[str, Any]]
-    waiting_text: str
+class ForEnroll:
+    offering: Offering  # OFFERING_FIELDS, with .microcredential and its .unit
+    mine_status: str | None  # the learner's active enrollment there, if any
+    someone_waits: bool
 
 
-def _offering_for(
-    *, tenant: Tenant, offering_id: int, learner: User, by_staff: bool
-) -> _sql.OfferingForEnroll:
-    """The offering, with what enrolling needs to know, in one statement: the learner's active
-    enrollment there and whether anyone is waiting."""
-    found = _sql.offering_for_enroll(tenant=tenant, offering_id=offering_id, learner_id=learner.pk)
+def offering_for_enroll(*, tenant: Tenant, offering_id: int, learner: User) -> ForEnroll | None:
+    """The offering as enrolling reads it, with the learner's active enrollment there and
+    whether anyone waits: one statement."""
+    enrollments = Enrollment.objects.order_by()
+    mine = enrollments.filter(offering=OuterRef("pk"), learner=learner, status__in=sorted(ACTIVE_STATES))
+    waiting = enrollments.filter(offering=OuterRef("pk"), status=S.WAITLISTED)
+    offering = (
+        Offering.objects.filter(tenant=tenant, pk=offering_id)
+        .select_related("microcredential__unit")
+        .only(*OFFERING_FIELDS)
+        .annotate(mine_status=Subquery(mine.values("status")[:1]), someone_waits=Exists(waiting))
+        .order_by()
+        .first()
+    )
+    if offering is None:
+        return None
+    return ForEnroll(offering, offering.mine_status, offering.someone_waits)
+
+
+def _offering_for(*, tenant: Tenant, offering_id: int, learner: User, by_staff: bool) -> ForEnroll:
+    found = offering_for_enroll(tenant=tenant, offering_id=offering_id, learner=learner)
     if found is None:
         raise NotVisible(_("No such offering."))
     offering = found.offering
@@ -75,7 +106,7 @@ def _offering_for(
     public = (
         offering.status == PublicationStatus.PUBLISHED
         and microcredential.status == PublicationStatus.PUBLISHED
-        and found.unit_active
+        and microcredential.unit.is_active
     )
     if not public and not archived and not by_staff:
         raise NotVisible(_("No such offering."))
@@ -109,25 +140,6 @@ def already_enrolled(status: str) -> AlreadyEnrolled:
     return AlreadyEnrolled(messages.get(S(status), _("You are already enrolled in this offering.")))
 
 
-def waitlist_position(enrollment: Enrollment) -> int | None:
-    """1 for the head of the wait-list; None when not waiting."""
-    if enrollment.status != S.WAITLISTED:
-        return None
-    return Enrollment.objects.filter(
-        offering_id=enrollment.offering_id, status=S.WAITLISTED, arrival__lte=enrollment.arrival
-    ).count()
-
-
-def _take_seat_unsafely(offering: Offering) -> bool:
-    """Test-only negative control (ENROLLMENT_TEST_UNSAFE_SEATS): check, then act, without the
-    conditional UPDATE."""
-    taken = Offering.objects.filter(pk=offering.pk).values_list("seats_taken", flat=True).get()
-    if taken >= offering.capacity:
-        return False
-    Offering.objects.filter(pk=offering.pk).update(seats_taken=taken + 1)
-    return True
-
-
 def enrollment_create(
     *,
     tenant: Tenant,
@@ -137,10 +149,12 @@ def enrollment_create(
     by_staff: bool = False,
     reason: str = "",
     now: datetime | None = None,
-    store_answer: StoreAnswer | None = None,
 ) -> Enrolled:
     """Enroll `learner`: confirmed (free) or held (paid) if a seat is free and nobody waits,
     else on the wait-list, else OfferingFull. Staff (`by_staff`) may enroll outside the window.
+
+    Inside a caller's transaction (idempotency.answer_once) it adds no savepoint: a refusal
+    ends that transaction, as it should (nothing of the request may stay).
 
     Refusals: NotVisible (404), EnrollmentClosed, AlreadyEnrolled, OfferingFull (409s).
     """
@@ -152,107 +166,111 @@ def enrollment_create(
     if found.mine_status:
         raise already_enrolled(found.mine_status)
     first_to_wait = not found.someone_waits
-    enrollment: Enrollment | None = None
-    position: int | None = None
-    stored: dict[str, Any] | None = None
     who = actor or learner
-
-    def answer(status: str, hold_expires_at: datetime | None = None) -> _sql.AnswerToStore | None:
-        if store_answer is None:
-            return None
-        draft = Enrollment(
-            tenant_id=tenant.pk,
-            offering=offering,
-            learner=learner,
-            status=status,
-            hold_expires_at=hold_expires_at,
-            created_at=now,
-            updated_at=now,
-        )
-        body = store_answer.render(draft)
-        return _sql.AnswerToStore(store_answer.keyed, store_answer.status, body, store_answer.waiting_text)
-
+    enrolled: Enrolled | None = None
     try:
-        inserted = None
-        if first_to_wait:
-            inserted = _create_with_seat(offering, learner, actor=who, now=now, reason=reason, answer=answer)
-        if inserted is None and offering.waitlist_enabled:
-            # One statement: outside a transaction (the API), it is its own, committed with it;
-            # the wait-list count's lock is then held only to its end.
-            inserted = _sql.enrollment_insert(
-                offering=offering,
-                learner_id=learner.pk,
-                status=S.WAITLISTED,
-                actor_id=who.pk,
-                action="joined_waitlist",
-                reason=reason,
-                now=now,
-                answer=answer(S.WAITLISTED),
-            )
-        if inserted is not None:
-            enrollment, position, stored = inserted.enrollment, inserted.position, inserted.stored
+        with transaction.atomic(savepoint=False):
+            if first_to_wait and offering_seats_take(tenant=tenant, offering_id=offering.pk):
+                enrolled = _seat(offering, learner, actor=who, by_staff=by_staff, now=now, reason=reason)
+            elif offering.waitlist_enabled:
+                enrolled = _wait(offering, learner, actor=who, now=now, reason=reason)
     except IntegrityError as exc:
         if UNIQUE_ACTIVE in str(exc):  # the same learner, a moment ago (a double click)
             raise AlreadyEnrolled(_("You are already enrolled or waiting for this offering.")) from None
-        if store_answer is not None and KEY_UNIQUE in str(exc):  # nothing was written
-            raise KeyTaken from None
         raise
-    if enrollment is None:  # nothing was written
+    if enrolled is None:  # nothing was written
         raise OfferingFull(_("This offering is full, and it keeps no wait-list."))
-    enrollment.learner = learner
-    # Told once, by the outbox: a place in line, or a seat held by staff for someone who has
-    # not asked (they must learn of it, and of how to pay before the hold expires).
-    if enrollment.status == S.WAITLISTED:
-        message_queue(enrollment=enrollment, kind=MessageKind.WAITLISTED, now=now)
-    elif enrollment.status == S.HELD and by_staff:
-        message_queue(enrollment=enrollment, kind=MessageKind.HELD, now=now)
-    if enrollment.status == S.WAITLISTED and first_to_wait:
+    if enrolled.waitlist_position is not None and first_to_wait:
         # A seat may have freed while this row was not yet visible to that seat's promotion
         # (module doc). Behind an earlier waiter, that promotion found the earlier one.
         transaction.on_commit(lambda: promote_if_free(tenant=tenant, offering_id=offering.pk))
-    return Enrolled(enrollment, position, stored)
+    return enrolled
 
 
-def _create_with_seat(
+def _insert(
     offering: Offering,
     learner: User,
     *,
+    status: str,
+    action: str,
     actor: User,
     now: datetime,
     reason: str,
-    answer: Callable[[str, datetime | None], _sql.AnswerToStore | None],
-) -> _sql.Inserted | None:
-    """A seat and the enrollment that holds it, or None (nothing written) when none is left."""
+    hold_expires_at: datetime | None = None,
+) -> Enrollment:
+    """The enrollment row and its event (`arrival` comes back from the INSERT)."""
+    enrollment = Enrollment.objects.create(
+        tenant_id=offering.tenant_id,
+        offering=offering,
+        learner=learner,
+        status=status,
+        hold_expires_at=hold_expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+    record(enrollment, actor=actor, action=action, from_status="", to_status=status, now=now, reason=reason)
+    return enrollment
+
+
+def _seat(
+    offering: Offering, learner: User, *, actor: User, by_staff: bool, now: datetime, reason: str
+) -> Enrolled:
+    """A seat was just taken (the offering's row is locked to the commit): its enrollment."""
     status = S.CONFIRMED if offering.is_free else S.HELD
     hold_expires_at = hold_expiry(offering, now) if status == S.HELD else None
-    unsafe = getattr(settings, "ENROLLMENT_TEST_UNSAFE_SEATS", False)
+    enrollment = _insert(
+        offering,
+        learner,
+        status=status,
+        action="enrolled",
+        actor=actor,
+        now=now,
+        reason=reason,
+        hold_expires_at=hold_expires_at,
+    )
+    # Told once, by the outbox: a free seat is confirmed; a seat held by staff for someone who
+    # has not asked (they must learn of it, and of how to pay before the hold expires).
+    if status == S.CONFIRMED:
+        message_queue(enrollment=enrollment, kind=MessageKind.CONFIRMED, now=now)
+    elif by_staff:
+        message_queue(enrollment=enrollment, kind=MessageKind.HELD, now=now)
+    return Enrolled(enrollment, None)
 
-    def insert(take_seat: bool) -> _sql.Inserted | None:
-        return _sql.enrollment_insert(
-            offering=offering,
-            learner_id=learner.pk,
-            status=status,
-            actor_id=actor.pk,
-            action="enrolled",
-            reason=reason,
-            now=now,
-            hold_expires_at=hold_expires_at,
-            answer=answer(status, hold_expires_at),
-            take_seat=take_seat,
-        )
 
-    if status == S.HELD and not unsafe:
-        # One statement, seat and enrollment: outside a transaction (the API) it is its own, and
-        # the offering's row lock is held by no round trip to this process.
-        return insert(take_seat=True)
-    # No savepoint (two round trips fewer): the block only ever exits by an exception on a
-    # database error (a unique index), which ends a caller's transaction anyway.
-    with transaction.atomic(savepoint=False):
-        if unsafe:
-            inserted = insert(take_seat=False) if _take_seat_unsafely(offering) else None
-        else:
-            inserted = insert(take_seat=True)
-        if inserted is not None and status == S.CONFIRMED:
-            # The confirmation e-mail is queued with the enrollment, in its transaction.
-            message_queue(enrollment=inserted.enrollment, kind=MessageKind.CONFIRMED, now=now)
-    return inserted
+def _wait(offering: Offering, learner: User, *, actor: User, now: datetime, reason: str) -> Enrolled:
+    """A place on the wait-list, and which: the count this INSERT left (its row lock is held to
+    the commit, so it is exactly how many wait up to and including this learner).
+
+    That lock makes every joiner of the offering wait, so the row is written last: its id is
+    taken first, and its event and outbox row go before it (their foreign keys are checked at
+    the commit, Django's are DEFERRABLE INITIALLY DEFERRED). After the INSERT come only the
+    place, the caller's answer and the COMMIT."""
+    enrollment = Enrollment(
+        pk=_next_enrollment_id(),
+        tenant_id=offering.tenant_id,
+        offering=offering,
+        learner=learner,
+        status=S.WAITLISTED,
+        created_at=now,
+        updated_at=now,
+    )
+    record(
+        enrollment,
+        actor=actor,
+        action="joined_waitlist",
+        from_status="",
+        to_status=S.WAITLISTED,
+        now=now,
+        reason=reason,
+    )
+    message_queue(enrollment=enrollment, kind=MessageKind.WAITLISTED, now=now)
+    enrollment.save(force_insert=True)
+    position = WaitlistCount.objects.filter(offering_id=offering.pk).values_list("waiting", flat=True).get()
+    return Enrolled(enrollment, position)
+
+
+def _next_enrollment_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Enrollment._meta.db_table])
+        (next_id,) = cursor.fetchone() or (0,)
+    return int(next_id)

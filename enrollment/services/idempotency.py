@@ -1,18 +1,15 @@
 """`Idempotency-Key`: a retried request gets the first answer, and what it asked for happens once.
 
-The answer is stored with the key in the same transaction as the work, by one INSERT at its
-end (ON CONFLICT DO NOTHING): nothing extra on the way in. A retry does the work's own checks
-first; for an enrollment that already exists they refuse ("already enrolled"), the transaction
-rolls back, and the stored first answer is replayed instead of the refusal. Two copies of a
-request racing each other: the second waits on the first's unique index entries (the enrollment,
-the key), rolls back when the first commits, and replays its answer. A refused request stores
-nothing (it changed nothing), so its retry is simply asked again. A key first used for another
-request is a 422, and whatever the second request did is rolled back.
-
-Work that can store the answer in its own last statement (`stored_by_run`, `Keyed`: the API's
-enrollment, through the database function `enrollment_insert`) does so instead: no INSERT of
-its own, no transaction opened around it, and a key already answered fails that statement on
-the key's unique index, so nothing the work wrote stays.
+One path for every POST that takes it (the enrollment API and page, staff enrolments and actions,
+refunds and cancellations): `answer_once`. The work runs in one transaction with the answer it
+rendered stored last (an IdempotencyRecord, through the ORM), so a lock the work took is held
+only for that one INSERT more. A retry does the work's own checks first; for an enrollment that
+already exists they refuse ("already enrolled"), the transaction rolls back, and the stored first
+answer is replayed instead of the refusal. Two copies of a request racing each other: the second
+waits on the first's unique index entries (the enrollment, the key), fails when the first
+commits, rolls back, and replays its answer. A refused request stores nothing (it changed
+nothing), so its retry is simply asked again. A key first used for another request is a 422,
+and whatever the second request did is rolled back.
 """
 
 from __future__ import annotations
@@ -24,8 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,19 +42,6 @@ class Answer:
     replayed: bool = False
 
 
-@dataclass(frozen=True)
-class Keyed:
-    """A request's key, for work that stores its answer in its own last statement: the record's
-    INSERT then leaves the transaction with its last write (no round trip of its own, and no
-    lock the work took is held while one is made). Such work raises KeyTaken when the key
-    already had an answer."""
-
-    tenant_id: int
-    user_id: int
-    key: str
-    fingerprint: str
-
-
 def fingerprint(*parts: Any) -> str:
     """What the request asked for (method, path, parsed body): a retry has the same one."""
     raw = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
@@ -72,7 +55,7 @@ def clean_key(key: str) -> str:
     return key
 
 
-_TABLE = IdempotencyRecord._meta.db_table
+KEY_UNIQUE = "idempotency_key_unique"
 
 
 class KeyTaken(Exception):
@@ -86,40 +69,14 @@ def idempotent(
     key: str,
     request_fingerprint: str,
     run: Callable[[], Answer],
-    stored_by_run: bool = False,
 ) -> Answer:
-    """Run `run` once per (tenant, user, key); later calls replay its answer.
-
-    `stored_by_run`: `run` stores the answer itself with its last write (Keyed: the enroll write),
-    in its own transaction, and raises KeyTaken (having written nothing) when the key already
-    had one; no transaction is opened around it here (inside one, a savepoint: the failed
-    statement must not end the caller's transaction)."""
+    """Run `run` once per (tenant, user, key), in one transaction with its answer's record;
+    later calls replay that answer (`replayed`)."""
     key = clean_key(key)
     try:
-        if stored_by_run and not connection.in_atomic_block:
-            return run()
         with transaction.atomic():
             answer = run()
-            if stored_by_run:
-                return answer
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {_TABLE} "  # noqa: S608 - the table name is ours
-                    "(tenant_id, user_id, key, fingerprint, status_code, body, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (tenant_id, user_id, key) DO NOTHING RETURNING id",
-                    [
-                        tenant.pk,
-                        user.pk,
-                        key,
-                        request_fingerprint,
-                        answer.status,
-                        json.dumps(answer.body, cls=DjangoJSONEncoder),
-                        timezone.now(),
-                    ],
-                )
-                if cursor.fetchone() is None:
-                    raise KeyTaken
+            _store(tenant=tenant, user=user, key=key, request_fingerprint=request_fingerprint, answer=answer)
         return answer
     except (KeyTaken, MicrocredError) as exc:
         first = IdempotencyRecord.objects.filter(tenant=tenant, user=user, key=key).first()
@@ -132,6 +89,25 @@ def idempotent(
         return Answer(first.status_code or 200, first.body or {}, replayed=True)
 
 
+def _store(*, tenant: Tenant, user: User, key: str, request_fingerprint: str, answer: Answer) -> None:
+    """The record, as the transaction's last write. A key already answered fails it on the
+    key's unique index (KeyTaken): the transaction, and what the work wrote, roll back."""
+    try:
+        IdempotencyRecord.objects.create(
+            tenant=tenant,
+            user=user,
+            key=key,
+            fingerprint=request_fingerprint,
+            status_code=answer.status,
+            body=answer.body,
+            created_at=timezone.now(),
+        )
+    except IntegrityError as exc:
+        if KEY_UNIQUE in str(exc):
+            raise KeyTaken from exc
+        raise
+
+
 def answer_once(
     *,
     tenant: Tenant,
@@ -140,9 +116,10 @@ def answer_once(
     request_fingerprint: str,
     run: Callable[[], Answer],
 ) -> Answer:
-    """The one way an API POST that moves money or seats honours `Idempotency-Key` (refunds,
-    cancellations, staff enrollment and its actions, the learner's enrollment actions): without
-    a key, `run` simply runs; with one, `idempotent` runs it once and replays its first answer."""
+    """The one way a POST that moves money or seats honours `Idempotency-Key` (enrolling through
+    the API or the enroll page, staff enrollment and its actions, the learner's enrollment
+    actions, refunds, cancellations): without a key, `run` simply runs; with one, `idempotent`
+    runs it once and replays its first answer."""
     if key is None:
         return run()
     return idempotent(tenant=tenant, user=user, key=key, request_fingerprint=request_fingerprint, run=run)

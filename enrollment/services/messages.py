@@ -26,6 +26,7 @@ from core.jobs import enqueue_after_commit
 from core.mail import deliver_now
 from enrollment import extensions
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind
+from enrollment.selectors import waitlist_position
 from tenants.brand import Brand
 from tenants.mail import branded_email, site_url
 
@@ -131,8 +132,6 @@ def _deliver(message: EnrollmentMessage) -> None:
         context["offer_url"] = base + reverse("offer", args=[offer_token(enrollment)])
         context["offer_expires"] = date_time(enrollment.offer_expires_at, tz)
     if message.kind == MessageKind.WAITLISTED:
-        from enrollment.services.enroll import waitlist_position  # enroll imports this module
-
         context["position"] = waitlist_position(enrollment)
     if message.kind == MessageKind.CANCELLED:
         context["notes"] = extensions.cancellation_notes(enrollment=enrollment)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from catalog.models import Offering
 from enrollment import services
 from enrollment.models import SEAT_STATES, Enrollment, EnrollmentEvent, EnrollmentStatus
-from enrollment.services import idempotency, messages
+from enrollment.services import enroll, idempotency, messages
 from identity.models import User
 from tests.enrollment.conftest import make_offering
 
@@ -145,8 +145,21 @@ def test_200_learners_racing_for_20_seats(world):
     assert fifo_violations(calls, rows) == []
 
 
-def test_negative_control_without_locking_the_same_race_oversells(world, settings):
-    settings.ENROLLMENT_TEST_UNSAFE_SEATS = True
+def _take_seat_check_then_act(*, tenant, offering_id: int, count: int = 1) -> bool:
+    """The race the conditional UPDATE prevents: read the counter, decide, write it back."""
+    taken, capacity = (
+        Offering.objects.filter(tenant=tenant, pk=offering_id).values_list("seats_taken", "capacity").get()
+    )
+    if taken + count > capacity:
+        return False
+    Offering.objects.filter(pk=offering_id).update(seats_taken=taken + count)
+    return True
+
+
+def test_negative_control_without_locking_the_same_race_oversells(world, monkeypatch):
+    """The test above can fail: the enroll path with a check-then-act seat instead of the
+    conditional UPDATE, in the same race, gives out more seats than there are."""
+    monkeypatch.setattr(enroll, "offering_seats_take", _take_seat_check_then_act)
     offering, _calls, _rows = _flash_sale(world, learners=200, capacity=20)
     # The counter never passes capacity (lost updates), but more learners hold seats than exist.
     assert seat_rows(offering) > 20
@@ -287,9 +300,9 @@ def test_a_retried_idempotent_request_enrolls_once(world):
 
 
 def test_120_learners_racing_through_the_api_with_keys_are_told_exact_places(world):
-    """Through the API with an Idempotency-Key, the answer is stored by the enrollment's own
-    INSERT (the place written in by the database): the places told still run 1..N in arrival
-    order, each answer is the one stored with its key, and a retry replays it."""
+    """Through the API with an Idempotency-Key, the answer is rendered after the enrollment and
+    stored with the key in its transaction: the places told still run 1..N in arrival order,
+    each answer is the one stored with its key, and a retry replays it."""
     from rest_framework.test import APIClient
 
     from enrollment.models import IdempotencyRecord
@@ -365,8 +378,8 @@ def test_a_retried_api_request_racing_itself_enrolls_once(world):
 
 def test_a_key_reused_for_a_wait_list_outside_any_transaction_writes_nothing(world):
     """Committed database, no transaction around the request (as in production): the second
-    request's wait-list entry and its answer are one statement, so the key's unique index undoes
-    the entry too, and the count of waiting learners is unchanged."""
+    request's wait-list entry and its answer are one transaction, so the key's unique index
+    undoes the entry too, and the count of waiting learners is unchanged."""
     from rest_framework.test import APIClient
 
     from enrollment.models import WaitlistCount

@@ -4,13 +4,15 @@ the learner's true place after others left, were offered a seat, were moved or p
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from enrollment import services
+from enrollment.errors import AlreadyEnrolled
 from enrollment.models import Enrollment, EnrollmentStatus, WaitlistCount
-from enrollment.services import _sql
+from enrollment.services import enroll
 from tenants.selectors import staff_access
 from tests.enrollment.conftest import make_offering
 from tests.factories import UserFactory
@@ -93,20 +95,21 @@ def test_a_move_between_wait_lists_counts_in_both(world):
     assert (_count(here), _count(there)) == (2, 3)
 
 
-def test_a_second_join_refused_by_the_unique_index_leaves_the_count_alone(world):
+def test_a_second_join_refused_by_the_unique_index_leaves_the_count_alone(world, monkeypatch):
     """Two copies of one request racing: the second's INSERT (counted by the trigger) fails on
     the one-active-enrollment index, and its count goes with it."""
     offering, _holder, [waiter] = _full(world, waiting=1)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _sql.enrollment_insert(
-            offering=offering,
-            learner_id=waiter.learner_id,
-            status=S.WAITLISTED,
-            actor_id=waiter.learner_id,
-            action="joined_waitlist",
-            reason="",
-            now=timezone.now(),
-        )
+    read = enroll.offering_for_enroll
+
+    def stale_read(**kwargs):  # as read before the first copy's commit
+        found = read(**kwargs)
+        assert found is not None
+        return dataclasses.replace(found, mine_status=None)
+
+    monkeypatch.setattr(enroll, "offering_for_enroll", stale_read)
+    with pytest.raises(AlreadyEnrolled), transaction.atomic():
+        services.enrollment_create(tenant=world.a, learner=waiter.learner, offering_id=offering.pk)
+    monkeypatch.undo()
 
     assert _count(offering) == 1
     assert _told_is_true(_join(world, offering)) == 2
