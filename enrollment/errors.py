@@ -56,3 +56,11 @@ class IdempotencyKeyReused(MicrocredError):
 class EnrollmentInvalid(ValidationFailed):
     code = "invalid"
     status = 400
+
+
+class EnrollmentBusy(MicrocredError):
+    """An offering or enrollment stayed locked by another change for too long: nothing changed;
+    try again in a moment (a job retries by itself)."""
+
+    code = "enrollment_busy"
+    status = 503

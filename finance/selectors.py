@@ -21,7 +21,7 @@ from django.db.models.functions import TruncMonth
 from finance.errors import FinanceNotVisible
 from finance.models import BalanceTransaction, ImportRun, JournalExport, Payout, Problem, ProblemKind
 from finance.origins import NO_ORIGIN, Origin, origins_of
-from finance.services.reconcile import TYPE_TO_KIND
+from finance.services.reconcile import type_map_sql
 from ledger.models import Account, LedgerEntry, LedgerTransaction
 from ledger.selectors import UnitFigures, unit_figures
 from tenants.models import StaffMembership, StaffRole, Tenant, Unit
@@ -204,10 +204,6 @@ class PayoutBreakdown:
         return self.ties_out and not self.payout.problem_count
 
 
-def _type_map_sql() -> str:
-    return ", ".join(f"('{t}', '{k}')" for t, k in TYPE_TO_KIND.items())
-
-
 def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> PayoutBreakdown:
     """The payout's items, each split by unit as the ledger recorded it (an order with lines of two
     units is under both), grouped by unit. Items the ledger lacks are under no unit."""
@@ -228,7 +224,7 @@ def payout_breakdown(*, tenant: Tenant, scope: FinanceScope, stripe_id: str) -> 
                COALESCE(SUM(CASE WHEN a.kind <> 'processor_clearing' THEN -e.amount END), 0),
                COALESCE(MAX(base.order_ref), '')
         FROM {bt} b
-        LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
+        LEFT JOIN (VALUES {type_map_sql()}) AS m(type, kind) ON m.type = b.type
         LEFT JOIN {lt} base
                ON base.tenant_id = b.tenant_id AND base.kind = m.kind AND base.source_ref = b.source_id
               AND b.ledger_source = ''

@@ -1,9 +1,10 @@
 """What every enrollment write shares: row locks in one order, checked transitions, the event row.
 
 Locking order, everywhere: the offering row first, then enrollment rows (several: by `arrival`,
-or by id). A transaction that changes the seat count holds the offering's row lock from its
-seat UPDATE to its commit, so it stays short and does no network call (e-mails leave after
-commit through the outbox, enrollment.services.messages).
+or by id); each waits at most LOCK_TIMEOUT (then EnrollmentBusy, never a 500). A transaction
+that changes the seat count holds the offering's row lock from its seat UPDATE to its commit, so
+it stays short and does no network call (e-mails leave after commit through the outbox,
+enrollment.services.messages).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offering
-from enrollment.errors import TransitionRefused
+from core.locks import bounded_wait
+from enrollment.errors import EnrollmentBusy, TransitionRefused
 from enrollment.models import (
     DEFAULT_OFFER_WINDOW_HOURS,
     TRANSITIONS,
@@ -30,6 +32,14 @@ from tenants.errors import NotVisible
 from tenants.models import Tenant
 
 S = EnrollmentStatus
+# Longer than any change under these locks takes (a promotion of a whole wait-list included).
+LOCK_TIMEOUT = "10s"
+
+
+def _busy() -> EnrollmentBusy:
+    return EnrollmentBusy(
+        _("This offering is being changed by someone else just now. Try again in a moment.")
+    )
 
 
 def lock_offering(*, tenant: Tenant, offering_id: int) -> Offering:
@@ -37,8 +47,11 @@ def lock_offering(*, tenant: Tenant, offering_id: int) -> Offering:
     UPDATE's own lock). Not FOR UPDATE: that also blocks the foreign-key check (FOR KEY SHARE) of
     every enrollment inserted for the offering, so a learner joining the wait-list, who holds
     the wait-list count's lock (WaitlistCount) until commit, would wait at commit for a promotion
-    that waits for that count: a deadlock."""
-    offering = Offering.objects.select_for_update(no_key=True).filter(tenant=tenant, pk=offering_id).first()
+    that waits for that count: a deadlock. Waits at most LOCK_TIMEOUT (EnrollmentBusy)."""
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        offering = (
+            Offering.objects.select_for_update(no_key=True).filter(tenant=tenant, pk=offering_id).first()
+        )
     if offering is None:
         raise NotVisible(_("No such offering."))
     return offering
@@ -46,7 +59,8 @@ def lock_offering(*, tenant: Tenant, offering_id: int) -> Offering:
 
 def lock_enrollment(*, tenant: Tenant, enrollment_id: int) -> Enrollment:
     """One enrollment's row, locked; call after locking its offering."""
-    enrollment = Enrollment.objects.select_for_update().filter(tenant=tenant, pk=enrollment_id).first()
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        enrollment = Enrollment.objects.select_for_update().filter(tenant=tenant, pk=enrollment_id).first()
     if enrollment is None:
         raise NotVisible(_("No such enrollment."))
     return enrollment

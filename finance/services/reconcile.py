@@ -86,7 +86,8 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _type_map_sql() -> str:
+def type_map_sql() -> str:
+    """TYPE_TO_KIND as SQL VALUES rows: ('charge', 'charge'), …"""
     return ", ".join(f"('{t}', '{k}')" for t, k in TYPE_TO_KIND.items())
 
 
@@ -127,7 +128,7 @@ def _classify(cursor: object, tenant_id: int) -> None:
             SELECT b.id, b.amount, b.fee, b.currency, m.kind, b.ledger_source = '' AS is_primary,
                    COALESCE(NULLIF(b.ledger_source, ''), b.source_id) AS key
             FROM {t["bt"]} b
-            LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
+            LEFT JOIN (VALUES {type_map_sql()}) AS m(type, kind) ON m.type = b.type
             WHERE b.tenant_id = %s
         ), grouped AS (
             SELECT kind, key, currency, SUM(amount) AS amount, SUM(fee) AS fee
@@ -182,7 +183,7 @@ def _problems(cursor: object, tenant_id: int, cutoff: object) -> None:
         SELECT b.tenant_id, b.match, b.currency, b.source_id, b.stripe_id, b.payout_stripe_id,
                COALESCE(m.kind, ''), b.amount, b.fee, b.ledger_amount, b.ledger_fee, l.unit_id, b.created, %s
         FROM {t["bt"]} b
-        LEFT JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
+        LEFT JOIN (VALUES {type_map_sql()}) AS m(type, kind) ON m.type = b.type
         LEFT JOIN fin_ledger l ON l.source_ref = COALESCE(NULLIF(b.ledger_source, ''), b.source_id)
               AND l.kind = m.kind AND l.currency = b.currency
         WHERE b.tenant_id = %s AND b.match IN ({states})
@@ -203,7 +204,7 @@ def _problems(cursor: object, tenant_id: int, cutoff: object) -> None:
               AND NOT (l.clearing = 0 AND l.fees = 0)
               AND NOT EXISTS (
                   SELECT 1 FROM {t["bt"]} b
-                  JOIN (VALUES {_type_map_sql()}) AS m(type, kind) ON m.type = b.type
+                  JOIN (VALUES {type_map_sql()}) AS m(type, kind) ON m.type = b.type
                   WHERE b.tenant_id = %s AND b.source_id = l.source_ref AND m.kind = l.kind
               )
             """,

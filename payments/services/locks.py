@@ -14,39 +14,25 @@ Lock inside `transaction.atomic()`, and never across a network call (Stripe, e-m
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import OperationalError, connection
+from django.db import connection
 from django.db.models import Model, QuerySet
 
+from core.locks import bounded_wait
 from payments.errors import PaymentsBusy
 from payments.models import Order, OrderLine, Refund, StripeEvent
 from tenants.models import Tenant
 
 LOCK_TIMEOUT = "10s"
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's lock_not_available: lock_timeout ran out
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 
-@contextmanager
-def _bounded_wait() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
-    try:
-        yield
-    except OperationalError as exc:
-        cause = exc.__cause__  # the driver's error: psycopg2 names the state pgcode, psycopg sqlstate
-        if LOCK_NOT_AVAILABLE in (getattr(cause, "pgcode", None), getattr(cause, "sqlstate", None)):
-            raise PaymentsBusy() from exc
-        raise
-
-
 def _locked(take: Callable[[], T]) -> T:
-    with _bounded_wait():
+    with bounded_wait(LOCK_TIMEOUT, busy=PaymentsBusy):
         return take()
 
 
@@ -94,5 +80,5 @@ def lock_checkout_start(*, tenant: Tenant, learner_id: int) -> None:
     advisory lock: no row of anyone else's waits on it), so a double submit finds the order the
     first one drafted instead of drafting a second. Taken before any row lock."""
     key = zlib.crc32(f"payments.checkout:{tenant.pk}:{learner_id}".encode())
-    with _bounded_wait(), connection.cursor() as cursor:
+    with bounded_wait(LOCK_TIMEOUT, busy=PaymentsBusy), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
