@@ -23,6 +23,7 @@ from core.money import format_money
 from payments import stripe_api
 from payments.models import Order, Refund, RefundRequester, refund_announced
 from payments.presenters import card_words
+from payments.services.order_mail import order_mail_send
 from payments.services.refund_states import R
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
     """E-mail the learner once that staff cancelled their seat (or the whole offering) and how
     much is refunded to which card: the one mail of an announced refund (refund_announced), which
     is mailed again only if it fails (refund_outcome_send, asked here if it failed already)."""
-    from payments.services.settlement import _send
-
     now = now or timezone.now()
     claimed = Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).update(
         notified_at=now
@@ -42,7 +41,7 @@ def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
         return False
     refund = Refund.objects.select_related("line__order__tenant", "batch").get(pk=refund_id)
     try:
-        _send(
+        order_mail_send(
             refund.line.order,
             "refund_notice",
             {
@@ -87,8 +86,6 @@ def refund_outcome_send(*, refund_id: int) -> bool:
     expect it) or failed (staff were alerted; whom to contact). The outcome mailed is claimed by a
     conditional UPDATE of `outcome_notified`, so a repeated event or a retried job sends nothing;
     a refund that failed after it succeeded is mailed again, once, about the failure."""
-    from payments.services.settlement import _send
-
     row = Refund.objects.filter(pk=refund_id).values_list("state", "outcome_notified").first()
     if row is None:
         return False
@@ -116,7 +113,7 @@ def refund_outcome_send(*, refund_id: int) -> bool:
     if state == R.SUCCEEDED:
         extra["card"] = refund_card(order)
     try:
-        _send(order, "refund_succeeded" if state == R.SUCCEEDED else "refund_failed", extra)
+        order_mail_send(order, "refund_succeeded" if state == R.SUCCEEDED else "refund_failed", extra)
     except Exception:
         Refund.objects.filter(pk=refund_id, outcome_notified=state).update(outcome_notified=previous)
         raise
@@ -126,8 +123,6 @@ def refund_outcome_send(*, refund_id: int) -> bool:
 def refund_resolution_send(*, refund_id: int) -> bool:
     """E-mail the learner once that the refund which failed was settled by hand: how much, and
     how (the note staff wrote). Claimed by a conditional UPDATE of `outcome_notified`."""
-    from payments.services.settlement import _send
-
     row = Refund.objects.filter(pk=refund_id, state=R.RESOLVED, retried_as__isnull=True)
     previous = row.values_list("outcome_notified", flat=True).first()
     if previous is None or previous == R.RESOLVED:
@@ -136,7 +131,7 @@ def refund_resolution_send(*, refund_id: int) -> bool:
         return False
     refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
     try:
-        _send(
+        order_mail_send(
             refund.line.order,
             "refund_resolved",
             {

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from core.mail import deliver_now
 from enrollment.models import EnrollmentStatus
 from payments.models import (
     LIVE_ORDER_STATES,
@@ -27,10 +23,8 @@ from payments.models import (
     Refund,
     RefundRequester,
 )
-from payments.presenters import receipt_context
+from payments.services.order_mail import order_mail_send
 from payments.services.refund_requests import refund_request
-from tenants.brand import Brand
-from tenants.mail import branded_email, site_url
 
 logger = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -63,7 +57,7 @@ def line_late_refund(*, line_id: int) -> bool:
     )
     if claimed:
         try:
-            _send(order, "late_refund", {"line": line})
+            order_mail_send(order, "late_refund", {"line": line})
         except Exception:
             OrderLine.objects.filter(pk=line.pk).update(refund_notified_at=None)
             raise
@@ -80,30 +74,11 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
         return False
     order = Order.objects.select_related("tenant").get(pk=order_id)
     try:
-        _send(order, "receipt", {})
+        order_mail_send(order, "receipt", {})
     except Exception:
         Order.objects.filter(pk=order_id).update(receipt_sent_at=None)
         raise
     return True
-
-
-def _send(order: Order, kind: str, extra: dict[str, Any]) -> None:
-    """Build the mail and hand it to the mail server now: the caller's claim on its row is the
-    outbox, released when this raises (core.mail)."""
-    context = {**receipt_context(order), **extra}
-    base = site_url(order.tenant)
-    context["receipt_url"] = base + reverse("order-receipt", args=[order.reference])
-    context["my_learning_url"] = base + reverse("my-learning")
-    brand: Brand = context["brand"]
-    deliver_now(
-        branded_email(
-            brand=brand,
-            to=[order.email],
-            template_prefix=f"payments/email/{kind}",
-            context=context,
-            language=settings.LANGUAGE_CODE,
-        )
-    )
 
 
 def follow_ups_due(*, now: datetime | None = None) -> dict[str, list[int]]:
