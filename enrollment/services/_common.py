@@ -37,9 +37,7 @@ LOCK_TIMEOUT = "10s"
 
 
 def _busy() -> EnrollmentBusy:
-    return EnrollmentBusy(
-        _("This offering is being changed by someone else just now. Try again in a moment.")
-    )
+    return EnrollmentBusy(_("Someone else is changing this offering just now. Try again in a moment."))
 
 
 def lock_offering(*, tenant: Tenant, offering_id: int) -> Offering:
