@@ -68,6 +68,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["tenant", "learner", "created_at"], name="order_learner"),
             models.Index(fields=["checkout_session_id"], name="order_session"),
+            # A payout's charge lines find their orders by charge (finance.origins).
+            models.Index(fields=["tenant", "charge_id"], name="order_charge"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_known"),
