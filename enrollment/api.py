@@ -136,6 +136,30 @@ def answered(answer: idempotency.Answer) -> Response:
     return response
 
 
+def keyed_answer(
+    request: Request,
+    *,
+    tenant: Tenant,
+    user: User,
+    asked: tuple[Any, ...],
+    run: Callable[[], tuple[int, dict[str, Any]]],
+) -> idempotency.Answer:
+    """A money- or seat-moving POST, once per `Idempotency-Key` (idempotency.answer_once):
+    `asked` is what the request asks for (path and parsed body), `run` does it and answers."""
+
+    def answer() -> idempotency.Answer:
+        status, body = run()
+        return idempotency.Answer(status, body)
+
+    return idempotency.answer_once(
+        tenant=tenant,
+        user=user,
+        key=request.headers.get("Idempotency-Key"),
+        request_fingerprint=idempotency.fingerprint("POST", *asked),
+        run=answer,
+    )
+
+
 def keyed_response(
     request: Request,
     *,
@@ -144,22 +168,8 @@ def keyed_response(
     asked: tuple[Any, ...],
     run: Callable[[], tuple[int, dict[str, Any]]],
 ) -> Response:
-    """A money- or seat-moving POST, once per `Idempotency-Key` (idempotency.answer_once):
-    `asked` is what the request asks for (path and parsed body), `run` does it and answers."""
-
-    def answer() -> idempotency.Answer:
-        status, body = run()
-        return idempotency.Answer(status, body)
-
-    return answered(
-        idempotency.answer_once(
-            tenant=tenant,
-            user=user,
-            key=request.headers.get("Idempotency-Key"),
-            request_fingerprint=idempotency.fingerprint("POST", *asked),
-            run=answer,
-        )
-    )
+    """keyed_answer, as the API's response (a replay says so in `Idempotent-Replayed`)."""
+    return answered(keyed_answer(request, tenant=tenant, user=user, asked=asked, run=run))
 
 
 class Pagination(PageNumberPagination):

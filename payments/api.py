@@ -27,7 +27,8 @@ from rest_framework.views import APIView
 
 from core.api import ErrorOutput, IdField
 from core.money import MAX_AMOUNT_MINOR
-from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, keyed_response
+from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, answered, keyed_answer, keyed_response
+from enrollment.services import idempotency
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
 from payments.services import cancellation, orders, refund_requests, staff_refunds
@@ -108,13 +109,18 @@ class OrderListApi(APIView):
 
         def run() -> tuple[int, dict[str, Any]]:
             start = orders.order_for_holds(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
-            success, cancel = checkout_urls(request._request, start.order)
-            order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
-            return 201, dict(OrderOutput(_fresh(order)).data)
+            return 201, {"reference": start.order.reference}
 
-        return keyed_response(
+        # Once per key: which order. Then Stripe, after that transaction and its locks are over
+        # (checkout_start finds the session again for a retry: its own key is the order's).
+        first = keyed_answer(
             request, tenant=tenant, user=learner, asked=("orders", {"enrollments": enrollment_ids}), run=run
         )
+        order = selectors.order_for_learner(tenant=tenant, learner=learner, reference=first.body["reference"])
+        success, cancel = checkout_urls(request._request, order)
+        order = orders.checkout_start(order=order, success_url=success, cancel_url=cancel)
+        body = dict(OrderOutput(_fresh(order)).data)
+        return answered(idempotency.Answer(first.status, body, replayed=first.replayed))
 
 
 class OrderDetailApi(APIView):

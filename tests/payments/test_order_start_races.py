@@ -96,3 +96,45 @@ def test_a_checkout_button_pressed_ten_times_at_once_opens_one(shop: Shop, eager
     assert Order.objects.count() == 1
     assert {a["Location"] for a in answers} == {live.get().checkout_url}
     assert _sessions_at_stripe(shop) == 1
+
+
+def test_stripe_is_asked_after_the_keyed_order_start_committed_and_holds_no_lock(
+    shop: Shop, eager_tasks: None
+) -> None:
+    """While Stripe takes its time making the session, the order is already committed (another
+    connection sees it) and no lock of the start is held: a slow Stripe blocks nobody."""
+    enrollment = shop.hold(shop.offering(price_minor=9900))
+    shop.server.control.add_fault("/v1/checkout/sessions", status=None, delay_ms=2000, method="POST")
+    answers: list[Any] = []
+
+    def post() -> None:
+        try:
+            answers.append(
+                shop.world.client_for(shop.learner, shop.tenant).post(
+                    "/api/v1/orders/",
+                    {"enrollments": [enrollment.pk]},
+                    content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY="slow-1",
+                )
+            )
+        finally:
+            connection.close()
+
+    request = threading.Thread(target=post)
+    request.start()
+    seen_during_stripe = False
+    advisory_locks = None
+    for _ in range(150):
+        if Order.objects.exists():
+            seen_during_stripe = request.is_alive()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+                (advisory_locks,) = cursor.fetchone()
+            break
+        threading.Event().wait(0.01)
+    request.join(30)
+
+    assert seen_during_stripe, "the order became visible only after Stripe had answered"
+    assert advisory_locks == 0
+    assert [a.status_code for a in answers] == [201]
+    assert answers[0].json()["checkout_url"]
