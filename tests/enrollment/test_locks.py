@@ -4,10 +4,7 @@ lock is gone the same request goes through."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from catalog.models import Offering
@@ -16,6 +13,7 @@ from enrollment.models import EnrollmentStatus
 from enrollment.services import _common
 from tests.enrollment.conftest import make_offering
 from tests.factories import UserFactory
+from tests.locks import locked_elsewhere
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,27 +25,11 @@ def test_an_offering_locked_too_long_is_enrollment_busy_not_a_500(world, monkeyp
         tenant=world.a, learner=learner, offering_id=offering.pk
     ).enrollment
     monkeypatch.setattr(_common, "LOCK_TIMEOUT", "200ms")
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:  # another change of the offering, on its own connection
-        try:
-            with transaction.atomic():
-                Offering.objects.select_for_update().get(pk=offering.pk)
-                held.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(10)
     client = APIClient(HTTP_HOST=world.a.domains.get(is_primary=True).host)
     client.force_authenticate(learner)
-    try:
+    # Another change of the offering, on its own connection.
+    with locked_elsewhere(lambda: Offering.objects.select_for_update().get(pk=offering.pk)):
         busy = client.post(f"/api/v1/enrollments/{enrollment.pk}/cancel/")
-    finally:
-        release.set()
-        holder.join(10)
 
     assert busy.status_code == 503
     assert busy.json()["error"]["code"] == "enrollment_busy"

@@ -4,13 +4,11 @@ timeout: the request is refused with `payments_busy` (503, try again), nothing c
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 
 from payments.models import Refund, RefundState
 from payments.services import locks
+from tests.locks import locked_elsewhere
 from tests.payments.conftest import Shop
 from tests.refunds.helpers import paid_order, request
 
@@ -25,28 +23,11 @@ def test_a_refund_locked_too_long_is_payments_busy_not_a_500(
     failed = request(shop, order.lines.get(), 2500)
     assert failed.state == RefundState.FAILED
     monkeypatch.setattr(locks, "LOCK_TIMEOUT", "200ms")
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                Refund.objects.select_for_update().get(pk=failed.pk)
-                held.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(10)
     admin = shop.world.client_for(shop.world.a_unit1_admin, shop.tenant)
-    try:
+    with locked_elsewhere(lambda: Refund.objects.select_for_update().get(pk=failed.pk)):
         busy = admin.post(
             f"/api/v1/refunds/{failed.pk}/resolve/", {"note": "Paid by bank"}, content_type="application/json"
         )
-    finally:
-        release.set()
-        holder.join(10)
     assert busy.status_code == 503
     assert busy.json()["error"]["code"] == "payments_busy"
     failed.refresh_from_db()
