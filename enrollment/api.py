@@ -82,7 +82,7 @@ def _position(enrollment: Enrollment, known: int | None = None) -> int | None:
     if known is not None:
         return int(known)
     annotated = getattr(enrollment, "position", None)
-    return int(annotated) if annotated is not None else services.waitlist_position(enrollment)
+    return int(annotated) if annotated is not None else selectors.waitlist_position(enrollment)
 
 
 def _when(moment: datetime | None) -> str | None:

@@ -1,6 +1,5 @@
 """Every write on enrollments. Keyword-only, given the tenant and who is acting."""
 
-from enrollment.selectors import waitlist_position
 from enrollment.services.changes import (
     LEARNER_CANCELLABLE,
     enrollment_cancel,
@@ -38,7 +37,6 @@ __all__ = [
     "staff_enroll_by_email",
     "waitlist_entry_promote",
     "waitlist_leave",
-    "waitlist_position",
     "waitlist_promote",
     "waitlists_sweep",
 ]

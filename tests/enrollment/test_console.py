@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from enrollment import services
+from enrollment import selectors, services
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import messages
 from identity.models import User
@@ -119,7 +119,7 @@ def test_promote_then_move(world, full):
         f"/console/enrollments/{di.pk}/promote/", {"reason": "Employer sponsored"}, follow=True
     )
     assert "is now first on the wait-list" in response.content.decode()
-    assert services.waitlist_position(Enrollment.objects.get(pk=di.pk)) == 1
+    assert selectors.waitlist_position(Enrollment.objects.get(pk=di.pk)) == 1
     client.post(f"/console/enrollments/{ann.pk}/move/", {"offering": later.pk, "reason": "Clash"})
     di.refresh_from_db()
     cy.refresh_from_db()

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from enrollment import services
+from enrollment import selectors, services
 from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferExpired, OfferingFull
 from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
 from tests.enrollment.conftest import make_offering, seats
@@ -129,7 +129,7 @@ def test_a_cancellation_offers_the_seat_to_the_head_of_the_waitlist(world):
     assert first.status == S.OFFERED
     assert first.offer_expires_at == now + timedelta(hours=48)
     assert second.status == S.WAITLISTED
-    assert services.waitlist_position(second) == 1
+    assert selectors.waitlist_position(second) == 1
     assert seats(offering) == 1
     offered = first.events.get(action="offered")
     assert (offered.from_status, offered.to_status, offered.actor) == ("waitlisted", "offered", None)

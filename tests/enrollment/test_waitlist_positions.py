@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 from django.db import transaction
 
-from enrollment import services
+from enrollment import selectors, services
 from enrollment.errors import AlreadyEnrolled
 from enrollment.models import Enrollment, EnrollmentStatus, WaitlistCount
 from enrollment.services import enroll
@@ -32,7 +32,7 @@ def _full(world, waiting: int, **fields):
 
 def _told_is_true(result: services.Enrolled) -> int | None:
     """The place told on joining, checked against counting the list."""
-    assert result.waitlist_position == services.waitlist_position(result.enrollment)
+    assert result.waitlist_position == selectors.waitlist_position(result.enrollment)
     return result.waitlist_position
 
 
@@ -67,7 +67,7 @@ def test_after_staff_put_someone_first_and_cancel_another_a_newcomer_is_told_the
     services.waitlist_entry_promote(
         tenant=world.a, access=access, actor=world.a_admin, enrollment_id=waiters[2].pk, reason="Sponsored"
     )
-    assert services.waitlist_position(Enrollment.objects.get(pk=waiters[2].pk)) == 1
+    assert selectors.waitlist_position(Enrollment.objects.get(pk=waiters[2].pk)) == 1
     services.staff_cancel(
         tenant=world.a, access=access, actor=world.a_admin, enrollment_id=waiters[0].pk, reason="Duplicate"
     )
