@@ -13,7 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.task(name="microcred.ping")
+@app.task(name="microcred.ping", ignore_result=False)
 def ping() -> str:
     """The health check's round trip: web → broker → worker → result store → web."""
     return "pong"

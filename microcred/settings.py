@@ -243,6 +243,9 @@ PUBLIC_PORT = env_str("PUBLIC_PORT", "")
 CELERY_BROKER_URL = celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = celery_url(REDIS_URL)
 CELERY_RESULT_EXPIRES = 3600
+# Only the health check reads a result (microcred.ping says ignore_result=False). Any other task
+# keeping one would cost every sender a subscription to its result channel, and Redis the key.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
