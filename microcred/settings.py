@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "ledger",
     "payments",
     "finance",
+    "credentials",
 ]
 
 MIDDLEWARE = [

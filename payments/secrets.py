@@ -1,37 +1,29 @@
-"""Tenant Stripe secrets at rest: Fernet (AES-128-CBC + HMAC) with a key from
-settings.PAYMENTS_SECRETS_KEY, by default derived from SECRET_KEY; or an environment variable's
-name. Shown to people only masked (`sk_test_…1234`)."""
+"""Tenant Stripe secrets at rest (core.secrets, with settings.PAYMENTS_SECRETS_KEY, by default
+derived from SECRET_KEY); or an environment variable's name. Shown to people only masked
+(`sk_test_…1234`)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core import secrets as core_secrets
 from payments.errors import StripeNotConfigured
 from payments.models import TenantStripeSettings
 
-
-def _fernet() -> Fernet:
-    configured = getattr(settings, "PAYMENTS_SECRETS_KEY", "")
-    if configured:
-        return Fernet(configured.encode())
-    digest = hashlib.sha256(f"microcred.payments.secrets:{settings.SECRET_KEY}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+PURPOSE = "payments.secrets"
+SETTING = "PAYMENTS_SECRETS_KEY"
 
 
 def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode() if value else ""
+    return core_secrets.encrypt(value, purpose=PURPOSE, setting=SETTING)
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken as exc:
+        return core_secrets.decrypt(token, purpose=PURPOSE, setting=SETTING)
+    except core_secrets.SecretUnreadable as exc:
         raise StripeNotConfigured(_("The stored Stripe secret cannot be read with this key.")) from exc
 
 

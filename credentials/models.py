@@ -1,0 +1,142 @@
+"""Verifiable credentials: Open Badges 3.0 achievements issued by units, stacks, their status.
+
+- IssuerKey: a unit's Ed25519 signing keys. The newest unretired key signs; retired keys stay in
+  the unit's DID document (did:web) so that what they signed still verifies. The private key is
+  kept encrypted at rest (core.secrets).
+- StatusList: per unit and purpose (revocation, suspension), a Bitstring Status List; every
+  credential of the unit takes one index, the same in both lists.
+- Credential: one signed OpenBadgeCredential, as issued (`document`, never edited after signing);
+  its `status` mirrors the status lists' bits. At most one live (active or suspended) credential
+  per enrollment, and per learner and stack.
+- CredentialEvent: the append-only audit of issuing, suspending, reinstating and revoking.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Microcredential
+from enrollment.models import Enrollment
+from tenants.models import Tenant, Unit
+
+
+class IssuerKey(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="issuer_keys")
+    # The verification method's fragment in the unit's DID document: did:web:…#key-1.
+    key_id = models.CharField(max_length=40)
+    public_key_multibase = models.CharField(max_length=100)  # Multikey: "z6Mk…"
+    private_key_encrypted = models.TextField()  # core.secrets, purpose "credentials.keys"
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "key_id"], name="issuer_key_id_unique_per_unit"),
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(retired_at__isnull=True), name="issuer_key_one_signing_per_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}#{self.key_id}"
+
+
+class StatusPurpose(models.TextChoices):
+    REVOCATION = "revocation", _("Revocation")
+    SUSPENSION = "suspension", _("Suspension")
+
+
+class StatusList(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="status_lists")
+    purpose = models.CharField(max_length=20, choices=StatusPurpose.choices)
+    # Bits in the list (the spec's minimum is 131,072: a list that small says nothing of who).
+    size = models.PositiveIntegerField(default=131072)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "purpose"], name="status_list_one_per_unit_and_purpose")
+        ]
+
+
+class CredentialKind(models.TextChoices):
+    ACHIEVEMENT = "achievement", _("Completed microcredential")
+    STACK = "stack", _("Stacked microcredential")
+
+
+class CredentialStatus(models.TextChoices):
+    ACTIVE = "active", _("Valid")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
+LIVE = (CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED)
+
+
+class Credential(models.Model):
+    # The credential's id (urn:uuid:…) and its public share page's address.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")  # the issuer
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credentials")
+    microcredential = models.ForeignKey(Microcredential, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=CredentialKind.choices, default=CredentialKind.ACHIEVEMENT)
+    # The completion it certifies (an achievement); a stack's credential has none.
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="credentials"
+    )
+    key = models.ForeignKey(IssuerKey, on_delete=models.PROTECT, related_name="+")  # what signed it
+    document = models.JSONField()  # the signed OpenBadgeCredential, exactly as issued
+    status = models.CharField(max_length=20, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE)
+    status_index = models.PositiveIntegerField()  # its bit in the unit's status lists
+    status_reason = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "status_index"], name="credential_status_index_unique"),
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(status__in=LIVE, kind=CredentialKind.ACHIEVEMENT),
+                name="credential_one_live_per_enrollment",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "microcredential"],
+                condition=Q(status__in=LIVE, kind=CredentialKind.STACK),
+                name="credential_one_live_stack_per_learner",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=CredentialKind.STACK) | Q(enrollment__isnull=False),
+                name="credential_achievement_has_enrollment",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "learner", "-issued_at"], name="credential_learner_idx")]
+
+    def __str__(self) -> str:
+        return f"urn:uuid:{self.public_id}"
+
+
+class CredentialEvent(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40)  # issued, suspended, reinstated, revoked
+    reason = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
