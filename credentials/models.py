@@ -67,6 +67,9 @@ class StatusList(models.Model):
             models.UniqueConstraint(fields=["unit", "purpose"], name="status_list_one_per_unit_and_purpose")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.unit_id}:{self.purpose}"
+
 
 class CredentialKind(models.TextChoices):
     ACHIEVEMENT = "achievement", _("Completed microcredential")
@@ -87,7 +90,9 @@ class Credential(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")  # the issuer
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credentials")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credentials"
+    )
     microcredential = models.ForeignKey(Microcredential, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=CredentialKind.choices, default=CredentialKind.ACHIEVEMENT)
     # The completion it certifies (an achievement); a stack's credential has none.
@@ -96,7 +101,9 @@ class Credential(models.Model):
     )
     key = models.ForeignKey(IssuerKey, on_delete=models.PROTECT, related_name="+")  # what signed it
     document = models.JSONField()  # the signed OpenBadgeCredential, exactly as issued
-    status = models.CharField(max_length=20, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE)
+    status = models.CharField(
+        max_length=20, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE
+    )
     status_index = models.PositiveIntegerField()  # its bit in the unit's status lists
     status_reason = models.CharField(max_length=500, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -140,3 +147,6 @@ class CredentialEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.credential_id}"
