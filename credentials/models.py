@@ -9,6 +9,8 @@
   its `status` mirrors the status lists' bits. At most one live (active or suspended) credential
   per enrollment, and per learner and stack.
 - CredentialEvent: the append-only audit of issuing, suspending, reinstating and revoking.
+- CredentialMessage: the outbox of e-mails telling the learner (issued, suspended, reinstated,
+  revoked), sent once after commit by a job that claims the row first (as enrollment's).
 """
 
 from __future__ import annotations
@@ -150,3 +152,31 @@ class CredentialEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.credential_id}"
+
+
+class MessageKind(models.TextChoices):
+    ISSUED = "issued", _("Credential issued")
+    SUSPENDED = "suspended", _("Credential suspended")
+    REINSTATED = "reinstated", _("Credential reinstated")
+    REVOKED = "revoked", _("Credential revoked")
+
+
+class CredentialMessage(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a sender has it (times out)
+    sent_at = models.DateTimeField(null=True, blank=True)  # the mail server accepted it
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="credential_message_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.credential_id}"

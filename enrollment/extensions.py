@@ -9,6 +9,9 @@ extensions.hold_cancelled_listeners.register("close checkout", listener)
 extensions.cancellation_notes_providers.register("refund", provider)
     # provider(*, enrollment) -> list[str]: sentences the learner's "enrollment cancelled"
     # e-mail adds (payments: what is refunded)
+extensions.completion_listeners.register("credentials", listener)
+    # listener(change: CompletionChanged) -> None, after the commit that recorded or corrected
+    # a completion (credentials: issue the credential, or revoke what the old record earned)
 """
 
 from __future__ import annotations
@@ -28,13 +31,27 @@ class Extra:
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "Refund of $1,250.00 pending"
 
 
+@dataclass(frozen=True)
+class CompletionChanged:
+    """A completion was recorded or corrected (enrollment.services.completion)."""
+
+    tenant_id: int
+    enrollment_id: int
+    completed: bool  # the enrollment is completed now (False: recorded as not completed)
+    corrected: bool  # this replaced an earlier record (what that one earned no longer holds)
+    reason: str  # the correction's reason ("" for a first record)
+    actor_id: int | None  # staff who recorded it; None from the LMS or a job
+
+
 Provider = Callable[..., dict[int, Extra]]
 HoldListener = Callable[..., None]
 NotesProvider = Callable[..., list[str]]
+CompletionListener = Callable[[CompletionChanged], None]
 
 my_learning: Registry[Provider] = Registry("My learning provider")
 hold_cancelled_listeners: Registry[HoldListener] = Registry("hold-cancelled listener")
 cancellation_notes_providers: Registry[NotesProvider] = Registry("cancellation notes provider")
+completion_listeners: Registry[CompletionListener] = Registry("completion listener")
 
 
 def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) -> dict[int, Extra]:
@@ -57,3 +74,9 @@ def hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:
 def cancellation_notes(*, enrollment: Enrollment) -> list[str]:
     """What the apps above add to the e-mail telling a learner their enrollment was cancelled."""
     return [note for provider in cancellation_notes_providers for note in provider(enrollment=enrollment)]
+
+
+def completion_changed(change: CompletionChanged) -> None:
+    """A completion was recorded or corrected in the current transaction: tell the listeners
+    once it commits."""
+    after_commit(completion_listeners, change)

@@ -22,6 +22,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("microcred.api_urls")),
     path("", include("payments.urls")),
     path("", include("finance.urls")),
+    path("", include("credentials.urls")),
+    path("", include("credentials.learner_urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),
