@@ -1,0 +1,1 @@
+"""Credentials: keys and issuers, issuing, status, verification."""
