@@ -2,74 +2,22 @@
 it left into the joining row, so the INSERT returns the learner's place (no read under the
 count's lock)."""
 
+from importlib import import_module
+
 from django.db import migrations, models
 
-FUNCTION = """
-CREATE OR REPLACE FUNCTION enrollment_waitlist_count() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    left_list boolean := false;
-    joined_list boolean := false;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        left_list := OLD.status = 'waitlisted';
-    ELSIF TG_OP = 'INSERT' THEN
-        joined_list := NEW.status = 'waitlisted';
-    ELSE
-        left_list := OLD.status = 'waitlisted'
-            AND (NEW.status <> 'waitlisted' OR NEW.offering_id <> OLD.offering_id);
-        joined_list := NEW.status = 'waitlisted'
-            AND (OLD.status <> 'waitlisted' OR NEW.offering_id <> OLD.offering_id);
-    END IF;
-    IF left_list THEN
-        UPDATE enrollment_waitlistcount SET waiting = waiting - 1 WHERE offering_id = OLD.offering_id;
-    END IF;
-    IF joined_list THEN
-        INSERT INTO enrollment_waitlistcount AS c (offering_id, tenant_id, waiting)
-            VALUES (NEW.offering_id, NEW.tenant_id, 1)
-            ON CONFLICT (offering_id) DO UPDATE SET waiting = c.waiting + 1
-            RETURNING c.waiting INTO NEW.joined_place;
-        NEW.arrival := nextval('enrollment_arrival_seq');
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN OLD;
-    END IF;
-    RETURN NEW;
-END
-$$;
-"""
-
-BEFORE = """
-CREATE OR REPLACE FUNCTION enrollment_waitlist_count() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    left_list boolean := false;
-    joined_list boolean := false;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        left_list := OLD.status = 'waitlisted';
-    ELSIF TG_OP = 'INSERT' THEN
-        joined_list := NEW.status = 'waitlisted';
-    ELSE
-        left_list := OLD.status = 'waitlisted'
-            AND (NEW.status <> 'waitlisted' OR NEW.offering_id <> OLD.offering_id);
-        joined_list := NEW.status = 'waitlisted'
-            AND (OLD.status <> 'waitlisted' OR NEW.offering_id <> OLD.offering_id);
-    END IF;
-    IF left_list THEN
-        UPDATE enrollment_waitlistcount SET waiting = waiting - 1 WHERE offering_id = OLD.offering_id;
-    END IF;
-    IF joined_list THEN
-        INSERT INTO enrollment_waitlistcount AS c (offering_id, tenant_id, waiting)
-            VALUES (NEW.offering_id, NEW.tenant_id, 1)
-            ON CONFLICT (offering_id) DO UPDATE SET waiting = c.waiting + 1;
-        NEW.arrival := nextval('enrollment_arrival_seq');
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN OLD;
-    END IF;
-    RETURN NEW;
-END
-$$;
-"""
+# The trigger function as migration 0002 created it, and with the place written into the row.
+_created = import_module("enrollment.migrations.0002_waitlist_count").TRIGGER
+_start = _created.index("CREATE FUNCTION")
+BEFORE = _created[_start : _created.index("$$;", _start) + 3].replace(
+    "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+)
+_COUNTED = "ON CONFLICT (offering_id) DO UPDATE SET waiting = c.waiting + 1;"
+if _COUNTED not in BEFORE:
+    raise RuntimeError("This is not the trigger function this migration changes.")
+FUNCTION = BEFORE.replace(
+    _COUNTED, _COUNTED[:-1] + "\n            RETURNING c.waiting INTO NEW.joined_place;"
+)
 
 
 class Migration(migrations.Migration):
