@@ -54,7 +54,9 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[
     return lines
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, width: int, max_lines: int, sizes: tuple[int, ...]) -> tuple[Font, list[str]]:
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, width: int, max_lines: int, sizes: tuple[int, ...]
+) -> tuple[Font, list[str]]:
     """The largest font at which `text` wraps into `max_lines` lines of `width`; at the
     smallest, what does not fit ends in an ellipsis."""
     for size in sizes:
@@ -85,7 +87,9 @@ def _logo(unit_logo: object) -> Image.Image | None:
     return logo.convert("RGBA")
 
 
-def draw_badge(*, title: str, unit_name: str, colour: str, on_colour: str, logo: Image.Image | None = None) -> bytes:
+def draw_badge(
+    *, title: str, unit_name: str, colour: str, on_colour: str, logo: Image.Image | None = None
+) -> bytes:
     """The badge as PNG bytes, SIZE × SIZE, transparent outside the disc."""
     s = SIZE * SCALE
     image = Image.new("RGBA", (s, s), (0, 0, 0, 0))
@@ -100,7 +104,12 @@ def draw_badge(*, title: str, unit_name: str, colour: str, on_colour: str, logo:
     if logo is not None:
         box = 84 * SCALE
         # A light plate behind the logo, so a dark logo still shows on a dark brand colour.
-        plate = (s // 2 - box // 2 - 8 * SCALE, top - 8 * SCALE, s // 2 + box // 2 + 8 * SCALE, top + box + 8 * SCALE)
+        plate = (
+            s // 2 - box // 2 - 8 * SCALE,
+            top - 8 * SCALE,
+            s // 2 + box // 2 + 8 * SCALE,
+            top + box + 8 * SCALE,
+        )
         draw.rounded_rectangle(plate, radius=12 * SCALE, fill=(255, 255, 255))
         fitted = logo.copy()
         fitted.thumbnail((box, box))
@@ -110,7 +119,9 @@ def draw_badge(*, title: str, unit_name: str, colour: str, on_colour: str, logo:
         title_top = 110 * SCALE
 
     text_width = 270 * SCALE
-    font, lines = _fit(draw, title, text_width, 3 if logo is not None else 4, tuple(n * SCALE for n in (34, 30, 26, 22)))
+    font, lines = _fit(
+        draw, title, text_width, 3 if logo is not None else 4, tuple(n * SCALE for n in (34, 30, 26, 22))
+    )
     line_height = int(font.size * 1.2) if isinstance(font, ImageFont.FreeTypeFont) else 30 * SCALE
     block = line_height * len(lines)
     bottom_limit = 290 * SCALE
@@ -121,7 +132,9 @@ def draw_badge(*, title: str, unit_name: str, colour: str, on_colour: str, logo:
 
     small, unit_lines = _fit(draw, unit_name, 220 * SCALE, 2, tuple(n * SCALE for n in (18, 16, 14)))
     y = 300 * SCALE
-    draw.line((s // 2 - 40 * SCALE, y - 10 * SCALE, s // 2 + 40 * SCALE, y - 10 * SCALE), fill=ink, width=2 * SCALE)
+    draw.line(
+        (s // 2 - 40 * SCALE, y - 10 * SCALE, s // 2 + 40 * SCALE, y - 10 * SCALE), fill=ink, width=2 * SCALE
+    )
     for line in unit_lines:
         draw.text((s // 2, y), line, font=small, fill=ink, anchor="ma")
         y += int(small.size * 1.25) if isinstance(small, ImageFont.FreeTypeFont) else 20 * SCALE

@@ -7,10 +7,11 @@ document has no field for (the level, the kind of credits) comes from the microc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
@@ -23,10 +24,9 @@ from django.utils.translation import gettext_lazy
 from catalog.models import CreditType, Microcredential
 from credentials import linkedin
 from credentials.models import Credential, CredentialStatus
-from credentials.services.verify import Verdict
 from tenants.brand import Brand
 
-STATUS_CLASS = {
+STATUS_CLASS: dict[str, str] = {
     CredentialStatus.ACTIVE: "valid",
     CredentialStatus.SUSPENDED: "suspended",
     CredentialStatus.REVOKED: "revoked",
@@ -91,9 +91,7 @@ def credits_text(value: Any, credit_type: str) -> str:
 def skills_of(achievement: dict[str, Any], microcredential: Microcredential) -> list[str]:
     """The skills the achievement aligns to (its alignments' names, else its tags), else the
     microcredential's own list."""
-    names = [
-        _text(_dict(entry).get("targetName")) for entry in _list(achievement.get("alignment"))
-    ]
+    names = [_text(_dict(entry).get("targetName")) for entry in _list(achievement.get("alignment"))]
     names = [name for name in names if name]
     if not names:
         names = [tag.strip() for tag in _list(achievement.get("tag")) if isinstance(tag, str) and tag.strip()]
@@ -171,11 +169,17 @@ class CredentialCard:
     linkedin_url: str
 
 
-def credential_card(credential: Credential, *, base_url: str, tz: ZoneInfo, now: datetime | None = None) -> CredentialCard:
+def credential_card(
+    credential: Credential, *, base_url: str, tz: ZoneInfo, now: datetime | None = None
+) -> CredentialCard:
     now = now or timezone.now()
     document = credential.document
     achievement = achievement_of(document)
-    title = _text(achievement.get("name")) or _text(_dict(document).get("name")) or credential.microcredential.title
+    title = (
+        _text(achievement.get("name"))
+        or _text(_dict(document).get("name"))
+        or credential.microcredential.title
+    )
     unit = credential.unit
     issuer_name = _text(_dict(_dict(document).get("issuer")).get("name")) or unit.name
     public_id = str(credential.public_id)
@@ -209,6 +213,25 @@ def credential_card(credential: Credential, *, base_url: str, tz: ZoneInfo, now:
             cert_id=public_id,
         ),
     )
+
+
+class CheckLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+
+
+class VerdictLike(Protocol):
+    """credentials.services.verify.Verdict, as the share page reads it (services sit above
+    presenters: the e-mails use the cards)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def checks(self) -> Sequence[CheckLike]: ...
 
 
 @dataclass(frozen=True)
@@ -245,7 +268,7 @@ def _achievement_type(value: Any) -> str:
 
 
 def share_page(
-    credential: Credential, *, verdict: Verdict, base_url: str, tz: ZoneInfo, now: datetime | None = None
+    credential: Credential, *, verdict: VerdictLike, base_url: str, tz: ZoneInfo, now: datetime | None = None
 ) -> SharePage:
     card = credential_card(credential, base_url=base_url, tz=tz, now=now)
     document = _dict(credential.document)
@@ -259,7 +282,9 @@ def share_page(
     issuer = _dict(document.get("issuer"))
     valid_from = _moment(document.get("validFrom")) or credential.issued_at
     valid_until = _moment(document.get("validUntil")) or credential.valid_until
-    description = _text(achievement.get("description")) or microcredential.description or microcredential.summary
+    description = (
+        _text(achievement.get("description")) or microcredential.description or microcredential.summary
+    )
     recipient = subject_name(document, learner_name(credential))
     return SharePage(
         card=card,
@@ -274,7 +299,9 @@ def share_page(
         valid_from=day(valid_from, tz),
         valid_until=day(valid_until, tz),
         verified=verdict.ok,
-        checks=[CheckRow(str(CHECK_LABELS.get(c.name, c.name.title())), c.ok, c.message) for c in verdict.checks],
+        checks=[
+            CheckRow(str(CHECK_LABELS.get(c.name, c.name.title())), c.ok, c.message) for c in verdict.checks
+        ],
         og_description=(
             _("%(name)s earned %(title)s from %(issuer)s.")
             % {"name": recipient, "title": card.title, "issuer": card.unit_name}

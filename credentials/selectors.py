@@ -40,7 +40,9 @@ def badge_microcredential(*, tenant: Tenant, microcredential_id: int) -> Microcr
     if not 0 < microcredential_id < 2**63:
         raise NotFound("There is no such badge here.", code="badge_not_found")
     microcredential = (
-        Microcredential.objects.filter(tenant=tenant, pk=microcredential_id).select_related("unit__tenant").first()
+        Microcredential.objects.filter(tenant=tenant, pk=microcredential_id)
+        .select_related("unit__tenant")
+        .first()
     )
     if microcredential is None:
         raise NotFound("There is no such badge here.", code="badge_not_found")

@@ -86,7 +86,9 @@ def _deliver(message: CredentialMessage) -> None:
         "card": card,
         "title": card.title,
         "unit_name": card.unit_name,
-        "reason": credential.status_reason if message.kind in (MessageKind.SUSPENDED, MessageKind.REVOKED) else "",
+        "reason": credential.status_reason
+        if message.kind in (MessageKind.SUSPENDED, MessageKind.REVOKED)
+        else "",
         "share_url": card.share_url,
         "my_credentials_url": base + reverse("my-credentials"),
         "linkedin_url": card.linkedin_url,

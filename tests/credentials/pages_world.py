@@ -69,8 +69,16 @@ def ob3_document(
                 "creditsAvailable": 3,
                 "image": {"id": f"https://{host}/badges/{microcredential.pk}.png", "type": "Image"},
                 "alignment": [
-                    {"type": ["Alignment"], "targetName": "Data cleaning", "targetUrl": "https://example.test/skills/1"},
-                    {"type": ["Alignment"], "targetName": "Charts", "targetUrl": "https://example.test/skills/2"},
+                    {
+                        "type": ["Alignment"],
+                        "targetName": "Data cleaning",
+                        "targetUrl": "https://example.test/skills/1",
+                    },
+                    {
+                        "type": ["Alignment"],
+                        "targetName": "Charts",
+                        "targetUrl": "https://example.test/skills/2",
+                    },
                 ],
             },
         },
@@ -89,7 +97,9 @@ def ob3_document(
             "created": issued_at.isoformat().replace("+00:00", "Z"),
             "verificationMethod": f"{issuer_id}#key-1",
             "proofPurpose": "assertionMethod",
-            "proofValue": "z58DAdFfa9SkqZMVPxAQpic7ndSayn1PzZs6ZjWp1CktyGesjuTSwRdoWhAfGFCF5bppETSTojQCrfFPP2oumHKtz",
+            "proofValue": (
+                "z58DAdFfa9SkqZMVPxAQpic7ndSayn1PzZs6ZjWp1CktyGesjuTSwRdoWhAfGFCF5bppETSTojQCrfFPP2oumHKtz"
+            ),
         },
     }
     if valid_until is not None:
@@ -158,11 +168,19 @@ def make_credential(
 
 def verdict(ok: bool = True, *, failing: str = "") -> Verdict:
     checks = (
-        Check("proof", failing != "proof", "The signature matches the issuer's key."
-              if failing != "proof" else "The signature does not match the document."),
+        Check(
+            "proof",
+            failing != "proof",
+            "The signature matches the issuer's key."
+            if failing != "proof"
+            else "The signature does not match the document.",
+        ),
         Check("issuer", True, "Issued by did:web:alpha.test:issuers:continuing-ed."),
-        Check("status", failing != "status", "Not revoked or suspended."
-              if failing != "status" else "Revoked by the issuer."),
+        Check(
+            "status",
+            failing != "status",
+            "Not revoked or suspended." if failing != "status" else "Revoked by the issuer.",
+        ),
         Check("dates", True, "Valid from 29 Nov 2026; no expiry."),
     )
     return Verdict(

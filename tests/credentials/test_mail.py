@@ -56,13 +56,14 @@ def test_issued_says_what_from_whom_with_the_share_page_and_my_credentials(world
     assert f"http://alpha.test/credentials/{credential.public_id}/" in sent.body
     assert "http://alpha.test/my/credentials/" in sent.body
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in sent.body
-    [(html, mimetype)] = sent.alternatives
+    [(html, mimetype)] = sent.alternatives  # type: ignore[attr-defined]
     assert mimetype == "text/html"
     assert "background:#123456" in html  # the unit's colour
     assert f'href="http://alpha.test/credentials/{credential.public_id}/"' in html
     assert "You earned Welding I" in html
     message.refresh_from_db()
-    assert message.sent_at is not None and message.attempts == 1
+    assert message.sent_at is not None
+    assert message.attempts == 1
 
 
 @pytest.mark.parametrize(
@@ -84,14 +85,18 @@ def test_issued_says_what_from_whom_with_the_share_page_and_my_credentials(world
 )
 def test_suspended_and_revoked_say_why(world, kind, status, subject, says):
     credential = make_credential(
-        learner=world.learner, unit=world.a_unit1, title="Welding I", status=status, reason="Marks <re-checked>"
+        learner=world.learner,
+        unit=world.a_unit1,
+        title="Welding I",
+        status=status,
+        reason="Marks <re-checked>",
     )
     messages.message_send(message_id=queue(credential, kind).pk)
     [sent] = mail.outbox
     assert sent.subject == f"[Alpha Continuing Ed] {subject}"
     assert says in sent.body
     assert "Reason: Marks <re-checked>" in sent.body  # plain text: as typed
-    html, _mimetype = sent.alternatives[0]
+    html, _mimetype = sent.alternatives[0]  # type: ignore[attr-defined]
     assert "Marks &lt;re-checked&gt;" in html  # HTML: escaped
 
 
@@ -117,10 +122,15 @@ def test_a_message_is_sent_once_however_often_it_is_asked_for(world):
 def test_a_refused_mail_stays_unsent_and_the_sweep_sends_it(world, monkeypatch):
     credential = make_credential(learner=world.learner, unit=world.a_unit1, title="Welding I")
     message = queue(credential, MessageKind.ISSUED)
-    with override_settings(EMAIL_DELIVERY_BACKEND=REFUSING), pytest.raises(OSError):
+    with (
+        override_settings(EMAIL_DELIVERY_BACKEND=REFUSING),
+        pytest.raises(OSError, match="unexpectedly closed"),
+    ):
         messages.message_send(message_id=message.pk)
     message.refresh_from_db()
-    assert message.sent_at is None and message.claimed_at is None and message.attempts == 1
+    assert message.sent_at is None
+    assert message.claimed_at is None
+    assert message.attempts == 1
     assert mail.outbox == []
 
     asked: list[tuple[str, tuple[int, ...]]] = []
@@ -162,7 +172,7 @@ class SlowBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         time.sleep(0.4)
-        SlowBackend.sent.extend(m.subject for m in email_messages)
+        SlowBackend.sent.extend(str(m.subject) for m in email_messages)
         return len(email_messages)
 
 
