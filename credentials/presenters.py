@@ -259,11 +259,21 @@ class SharePage:
     og_description: str
 
 
+ACHIEVEMENT_TYPES = {
+    "MicroCredential": gettext_lazy("Microcredential"),
+    "Certificate": gettext_lazy("Certificate"),
+    "Badge": gettext_lazy("Badge"),
+    "Course": gettext_lazy("Course"),
+}
+
+
 def _achievement_type(value: Any) -> str:
-    """ "Certificate", "MicroCredential" … as words ("Micro credential" reads oddly: kept)."""
+    """Open Badges' achievementType as words: "MicroCredential" is "Microcredential",
+    "ext:WorkshopSeries" is "Workshop Series"."""
     text = _text(value)
-    if text.startswith("ext:"):
-        text = text[4:]
+    if text in ACHIEVEMENT_TYPES:
+        return str(ACHIEVEMENT_TYPES[text])
+    text = text.removeprefix("ext:")
     return "".join(f" {c}" if c.isupper() and i else c for i, c in enumerate(text)).strip()
 
 

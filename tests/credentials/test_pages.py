@@ -148,7 +148,7 @@ def test_share_page_shows_what_it_certifies_to_anyone(world, verifier):
         "Charts",
         "29 November 2026",
         "29 November 2029",
-        "Micro Credential",
+        "<dd>Microcredential</dd>",
         "--brand: #123456",  # the unit's brand
     ):
         assert text in html, text
