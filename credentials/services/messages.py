@@ -76,6 +76,21 @@ def message_send(*, message_id: int, now: datetime | None = None) -> bool:
     return True
 
 
+def _reason(message: CredentialMessage) -> str:
+    """Why it was suspended or revoked: the reason of the event this message tells of (a late
+    "suspended" mail keeps the suspension's reason after a revocation), else the current one."""
+    if message.kind not in (MessageKind.SUSPENDED, MessageKind.REVOKED):
+        return ""
+    event = (
+        message.credential.events.filter(action=message.kind, at__lte=message.created_at)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if event is not None and event.reason:
+        return event.reason
+    return message.credential.status_reason
+
+
 def _deliver(message: CredentialMessage) -> None:
     credential = message.credential
     base = site_url(message.tenant)
@@ -86,9 +101,7 @@ def _deliver(message: CredentialMessage) -> None:
         "card": card,
         "title": card.title,
         "unit_name": card.unit_name,
-        "reason": credential.status_reason
-        if message.kind in (MessageKind.SUSPENDED, MessageKind.REVOKED)
-        else "",
+        "reason": _reason(message),
         "share_url": card.share_url,
         "my_credentials_url": base + reverse("my-credentials"),
         "linkedin_url": card.linkedin_url,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.jobs import enqueue
 from credentials import messages_tasks
-from credentials.models import CredentialMessage, CredentialStatus, MessageKind
+from credentials.models import CredentialEvent, CredentialMessage, CredentialStatus, MessageKind
 from credentials.services import messages
 from microcred.celery import app
 from microcred.settings import CELERY_BEAT_SCHEDULE, CELERY_IMPORTS
@@ -98,6 +98,23 @@ def test_suspended_and_revoked_say_why(world, kind, status, subject, says):
     assert "Reason: Marks <re-checked>" in sent.body  # plain text: as typed
     html, _mimetype = sent.alternatives[0]  # type: ignore[attr-defined]
     assert "Marks &lt;re-checked&gt;" in html  # HTML: escaped
+
+
+def test_a_late_suspended_mail_gives_the_suspensions_reason_not_a_later_one(world):
+    credential = make_credential(
+        learner=world.learner, unit=world.a_unit1, status=CredentialStatus.REVOKED, reason="Recorded in error"
+    )
+    at = timezone.now() - timedelta(hours=2)
+    CredentialEvent.objects.create(
+        tenant=credential.tenant, credential=credential, action="suspended", reason="Under review", at=at
+    )
+    suspended = CredentialMessage.objects.create(
+        tenant=credential.tenant, credential=credential, kind=MessageKind.SUSPENDED, created_at=at
+    )
+    messages.message_send(message_id=suspended.pk)
+    [sent] = mail.outbox
+    assert "Reason: Under review" in sent.body
+    assert "Recorded in error" not in sent.body
 
 
 def test_reinstated_says_it_is_valid_again(world):
