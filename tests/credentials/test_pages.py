@@ -378,3 +378,41 @@ def test_my_credentials_linkedin_link_points_at_the_share_page(world):
     assert query["certId"] == [str(credential.public_id)]
     assert query["organizationName"] == ["Alpha Continuing Ed"]
     assert (query["issueYear"], query["issueMonth"]) == (["2026"], ["6"])
+
+
+# What a page reads from a document
+
+
+def test_a_document_without_alignments_or_a_named_subject_falls_back(world, verifier):
+    world.learner.full_name = "Grace Hopper"
+    world.learner.save()
+    credential = make_credential(learner=world.learner, unit=world.a_unit1)
+    document = credential.document
+    achievement = document["credentialSubject"]["achievement"]
+    del achievement["alignment"]
+    achievement["tag"] = ["COBOL", "Compilers"]
+    achievement["name"] = {"en": "Compilers, in a language map"}
+    document["credentialSubject"]["identifier"] = []
+    credential.document = document
+    credential.save()
+    html = world.client_for(None, world.a).get(f"/credentials/{credential.public_id}/").content.decode()
+    assert "<h1>Compilers, in a language map</h1>" in html
+    assert "Earned by <strong>Grace Hopper</strong>" in html
+    assert '<li class="badge">COBOL</li>' in html
+
+    del achievement["tag"]
+    credential.document = document
+    credential.save()
+    html = world.client_for(None, world.a).get(f"/credentials/{credential.public_id}/").content.decode()
+    assert '<li class="badge">pandas</li>' in html  # the microcredential's own skills
+    assert '<li class="badge">SQL</li>' in html
+
+
+def test_my_credentials_query_count_does_not_grow_with_the_list(world, django_assert_max_num_queries):
+    for n in range(4):
+        make_credential(learner=world.learner, unit=world.a_unit1 if n % 2 else world.a_unit2, title=f"C{n}")
+    client = world.client_for(world.learner, world.a)
+    client.get("/my/credentials/")
+    # The session, the user, staff access, the credentials with their units and courses.
+    with django_assert_max_num_queries(4):
+        assert client.get("/my/credentials/").status_code == 200
