@@ -64,3 +64,19 @@ class EnrollmentBusy(MicrocredError):
 
     code = "enrollment_busy"
     status = 503
+
+
+class CompletionRefused(MicrocredError):
+    """A completion cannot be recorded: the enrollment is not confirmed (or completed), the date
+    is out of range, a correction has no reason."""
+
+    code = "completion_refused"
+    status = 409
+
+
+class CompletionFileInvalid(ValidationFailed):
+    """An uploaded completion file that cannot be read at all: not CSV, not UTF-8, empty, too
+    large, without the needed columns. Nothing is saved."""
+
+    code = "completion_file_invalid"
+    status = 400

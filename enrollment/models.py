@@ -9,7 +9,9 @@ What the database itself guarantees, whatever the code does:
 - an expiry exactly when the state has one (held: hold_expires_at, offered: offer_expires_at);
 - the seat count (catalog.Offering.seats_taken, 0..capacity) changes in the same transaction
   as the enrollment row that takes or gives back the seat;
-- EnrollmentEvent rows are never updated or deleted (a trigger refuses it).
+- EnrollmentEvent rows are never updated or deleted (a trigger refuses it);
+- completion records (CompletionRecord) likewise, and each enrollment's records form one chain:
+  one first record, each record replaced at most once, a correction always with its reason.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db.models import Func, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Offering
+from catalog.models import CreditType, Level, Offering
 from tenants.models import Tenant
 
 ARRIVAL_SEQUENCE = "enrollment_arrival_seq"
@@ -58,6 +60,8 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
     S.CANCELLED: frozenset(),
     S.EXPIRED: frozenset(),
 }
+# Only a completion's correction (enrollment.services.completion) may take these.
+CORRECTIONS: dict[str, frozenset[str]] = {S.COMPLETED: frozenset({S.CONFIRMED})}
 
 
 class Enrollment(models.Model):
@@ -262,3 +266,79 @@ class EnrollmentMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for enrollment {self.enrollment_id}"
+
+
+class CompletionOutcome(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    NOT_COMPLETED = "not_completed", _("Not completed")
+
+
+class CompletionSource(models.TextChoices):
+    STAFF = "staff", _("Staff, on the roster")
+    CSV = "csv", _("Staff, by CSV upload")
+    API = "api", _("Staff API")
+    LMS = "lms", _("LMS")
+
+
+RESULT_MAX_LENGTH = 40
+
+
+class CompletionRecord(models.Model):
+    """What unit staff (or the LMS) recorded about a confirmed learner at the end of the course:
+    completed or not, a result ("A", "Pass", "87/100"), the date, and the credits it awarded as
+    the microcredential defined them then (a snapshot: catalog edits do not rewrite history).
+
+    Append-only (a trigger refuses UPDATE and DELETE). A correction is a new row that
+    `replaces` the one before; the newest row of an enrollment (the one nothing replaces) is
+    what holds now. The database keeps the chain straight: one first record per enrollment,
+    each record replaced at most once, a reason on every correction.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="completions")
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    outcome = models.CharField(max_length=20, choices=CompletionOutcome.choices)
+    result = models.CharField(max_length=RESULT_MAX_LENGTH, blank=True)
+    completed_on = models.DateField()  # the date of the outcome, in the offering's time zone
+    credit_value = models.DecimalField(max_digits=6, decimal_places=2)  # 0 unless completed
+    credit_type = models.CharField(max_length=20, choices=CreditType.choices)
+    level = models.CharField(max_length=20, choices=Level.choices)
+    source = models.CharField(max_length=10, choices=CompletionSource.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        indexes = [models.Index(fields=["enrollment", "-id"], name="completion_latest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"], condition=Q(replaces__isnull=True), name="completion_one_first_record"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=CompletionOutcome.values), name="completion_outcome_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=CompletionSource.values), name="completion_source_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(reason=""), name="completion_correction_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="lms") | Q(actor__isnull=False), name="completion_staff_source_has_actor"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="completed", credit_value__gte=0)
+                | Q(outcome="not_completed", credit_value=0),
+                name="completion_credits_only_when_completed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.completed_on} for enrollment {self.enrollment_id}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.outcome == CompletionOutcome.COMPLETED

@@ -12,15 +12,34 @@ from enrollment.services.changes import (
     waitlist_entry_promote,
     waitlist_leave,
 )
+from enrollment.services.completion import (
+    ALL_OR_NOTHING,
+    GOOD_ROWS,
+    Recorded,
+    Report,
+    Wanted,
+    completion_record,
+    completion_record_staff,
+    completions_apply,
+)
+from enrollment.services.completion_file import read_completion_csv
 from enrollment.services.enroll import Enrolled, enrollment_create
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
 from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release
 from enrollment.services.waitlist import promote_if_free, waitlist_promote
 
 __all__ = [
+    "ALL_OR_NOTHING",
+    "GOOD_ROWS",
     "LEARNER_CANCELLABLE",
     "Enrolled",
     "PaidSeat",
+    "Recorded",
+    "Report",
+    "Wanted",
+    "completion_record",
+    "completion_record_staff",
+    "completions_apply",
     "enrollment_cancel",
     "enrollment_confirm_paid",
     "enrollment_create",
@@ -33,6 +52,7 @@ __all__ = [
     "offer_decline",
     "offer_window_set",
     "promote_if_free",
+    "read_completion_csv",
     "staff_cancel",
     "staff_enroll_by_email",
     "waitlist_entry_promote",

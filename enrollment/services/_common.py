@@ -20,6 +20,7 @@ from catalog.models import Offering
 from core.locks import bounded_wait
 from enrollment.errors import EnrollmentBusy, TransitionRefused
 from enrollment.models import (
+    CORRECTIONS,
     DEFAULT_OFFER_WINDOW_HOURS,
     TRANSITIONS,
     Enrollment,
@@ -112,14 +113,19 @@ def transition(
     details: dict[str, Any] | None = None,
     hold_expires_at: datetime | None = None,
     offer_expires_at: datetime | None = None,
+    correction: bool = False,
 ) -> EnrollmentEvent:
     """Move a locked enrollment to `to_status` if its state allows, and record the event.
+    `correction` also allows the moves only a completion's correction may make (CORRECTIONS).
 
     The expiry fields follow the state (the database checks it): only `held` has a hold expiry,
     only `offered` an offer expiry.
     """
     from_status = enrollment.status
-    if to_status not in TRANSITIONS[from_status]:
+    allowed = TRANSITIONS[from_status] | (
+        CORRECTIONS.get(from_status, frozenset()) if correction else frozenset()
+    )
+    if to_status not in allowed:
         raise refuse_transition(enrollment, to_status)
     enrollment.status = to_status
     enrollment.hold_expires_at = hold_expires_at if to_status == S.HELD else None

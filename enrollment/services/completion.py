@@ -1,0 +1,475 @@
+"""Completion: what staff (or the LMS) record about a confirmed learner at the end of the course.
+
+One write, `completion_record`, takes the enrollment, the outcome (completed / not completed), a
+result, the date, where it came from (staff, csv, api, lms), who (None for the LMS) and a reason:
+
+- first record, completed: confirmed → completed (event `completed`), with the credits the
+  microcredential awards now, snapshotted on the record;
+- first record, not completed: the enrollment stays confirmed (event `not_completed`);
+- the same outcome, result and date as the current record: nothing changes, no event, no
+  listener call (the LMS can send the same thing again and again);
+- anything else is a correction: a reason is required; a new record replaces the current one,
+  and completed → not completed takes the enrollment back to confirmed (only a correction may).
+
+Each runs under the offering's lock, then the enrollment's (enrollment.services._common), so two
+calls for one enrollment at once make exactly one record; the database also refuses a second
+first record. After the commit, enrollment.extensions.completion_changed tells the listeners
+(credentials) once per change.
+
+`completions_apply` records many at once (the roster's bulk action, CSV uploads, the bulk API):
+every row is checked before anything is saved, then, as `mode` says, all or nothing
+(ALL_OR_NOTHING: one refused row and nothing is saved) or the good rows only (GOOD_ROWS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Offering
+from core.dates import local
+from core.errors import MicrocredError
+from enrollment import extensions
+from enrollment.errors import CompletionRefused, EnrollmentInvalid
+from enrollment.models import (
+    RESULT_MAX_LENGTH,
+    CompletionOutcome,
+    CompletionRecord,
+    CompletionSource,
+    Enrollment,
+    EnrollmentStatus,
+)
+from enrollment.services._common import enrollment_of, lock_enrollment, lock_offering, record, transition
+from identity.models import User
+from tenants.models import Tenant
+from tenants.selectors import StaffAccess
+
+S = EnrollmentStatus
+O = CompletionOutcome  # noqa: E741 - as S is for states
+ALL_OR_NOTHING = "all_or_nothing"
+GOOD_ROWS = "good_rows"
+MODES = (ALL_OR_NOTHING, GOOD_ROWS)
+RECORDABLE = frozenset({S.CONFIRMED, S.COMPLETED})
+
+
+@dataclass(frozen=True)
+class Recorded:
+    record: CompletionRecord  # the record that holds now
+    changed: bool  # False: the same thing was already recorded (nothing written)
+
+
+def current_record(enrollment_id: int) -> CompletionRecord | None:
+    """The record that holds now: the newest, the one nothing replaces."""
+    return CompletionRecord.objects.filter(enrollment_id=enrollment_id).order_by("-pk").first()
+
+
+def today_for(offering: Offering, now: datetime | None = None) -> date:
+    return local(now or timezone.now(), offering.tz).date()
+
+
+def _invalid(field_name: str, message: str) -> EnrollmentInvalid:
+    return EnrollmentInvalid(message, fields={field_name: [message]})
+
+
+def check(
+    enrollment: Enrollment,
+    offering: Offering,
+    *,
+    outcome: str,
+    result: str,
+    on: date,
+    reason: str,
+    now: datetime,
+) -> CompletionRecord | None:
+    """Why this completion cannot be recorded (a MicrocredError), else the current record (None
+    for a first). Read-only: the bulk and CSV paths run it on every row before saving any."""
+    if outcome not in O.values:
+        raise _invalid("outcome", _("The outcome is “completed” or “not_completed”."))
+    if len(result) > RESULT_MAX_LENGTH:
+        raise _invalid(
+            "result",
+            _("The result is at most %(n)d characters, like “A” or “87/100”.") % {"n": RESULT_MAX_LENGTH},
+        )
+    if enrollment.status not in RECORDABLE:
+        raise CompletionRefused(
+            _("Only a confirmed learner can complete: this enrollment is %(state)s.")
+            % {"state": S(enrollment.status).label.lower()}
+        )
+    if on > today_for(offering, now):
+        raise _invalid("date", _("The completion date cannot be in the future."))
+    starts = local(offering.starts_at, offering.tz).date()
+    if on < starts:
+        raise _invalid(
+            "date",
+            _("The completion date cannot be before the offering starts (%(date)s).")
+            % {"date": starts.isoformat()},
+        )
+    current = current_record(enrollment.pk)
+    if current is not None and not _same(current, outcome, result, on) and not reason:
+        message = _("This learner's completion is already recorded: say why you correct it.")
+        raise EnrollmentInvalid(message, code="correction_needs_reason", fields={"reason": [message]})
+    return current
+
+
+def _same(current: CompletionRecord, outcome: str, result: str, on: date) -> bool:
+    return (current.outcome, current.result, current.completed_on) == (outcome, result, on)
+
+
+def _clean(result: str, reason: str) -> tuple[str, str]:
+    return result.strip(), reason.strip()[:500]
+
+
+def completion_record(
+    *,
+    tenant: Tenant,
+    enrollment_id: int,
+    outcome: str,
+    result: str = "",
+    on: date | None = None,
+    source: str,
+    actor: User | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Recorded:
+    """Record (or correct) one learner's completion; idempotent. `on` defaults to today in the
+    offering's time zone. No access check: staff callers go through completion_record_staff."""
+    if source not in CompletionSource.values:
+        raise ValueError(f"unknown completion source {source!r}")
+    now = now or timezone.now()
+    result, reason = _clean(result, reason)
+    offering_id = enrollment_of(tenant=tenant, enrollment_id=enrollment_id).offering_id
+    try:
+        with transaction.atomic():
+            offering = lock_offering(tenant=tenant, offering_id=offering_id)
+            enrollment = lock_enrollment(tenant=tenant, enrollment_id=enrollment_id)
+            return _record_locked(
+                offering,
+                enrollment,
+                outcome=outcome,
+                result=result,
+                on=on or today_for(offering, now),
+                source=source,
+                actor=actor,
+                reason=reason,
+                now=now,
+            )
+    except IntegrityError as exc:  # only if a write bypassed the locks: refuse, never a 500
+        raise CompletionRefused(_("This completion changed meanwhile. Try again.")) from exc
+
+
+def _record_locked(
+    offering: Offering,
+    enrollment: Enrollment,
+    *,
+    outcome: str,
+    result: str,
+    on: date,
+    source: str,
+    actor: User | None,
+    reason: str,
+    now: datetime,
+) -> Recorded:
+    current = check(enrollment, offering, outcome=outcome, result=result, on=on, reason=reason, now=now)
+    if current is not None and _same(current, outcome, result, on):
+        return Recorded(current, changed=False)
+    microcredential = offering.microcredential
+    completed = outcome == O.COMPLETED
+    new = CompletionRecord.objects.create(
+        tenant_id=enrollment.tenant_id,
+        enrollment=enrollment,
+        replaces=current,
+        outcome=outcome,
+        result=result,
+        completed_on=on,
+        credit_value=microcredential.credit_value if completed else Decimal(0),
+        credit_type=microcredential.credit_type,
+        level=microcredential.level,
+        source=source,
+        actor=actor,
+        reason=reason,
+        recorded_at=now,
+    )
+    details = {
+        "record": new.pk,
+        "outcome": outcome,
+        "result": result,
+        "date": on.isoformat(),
+        "credits": f"{new.credit_value} {new.credit_type}",
+        "source": source,
+    }
+    action = "completion_corrected" if current is not None else str(outcome)
+    to_status = S.COMPLETED if completed else S.CONFIRMED
+    if enrollment.status != to_status:
+        transition(
+            enrollment,
+            to_status,
+            actor=actor,
+            action=action,
+            now=now,
+            reason=reason,
+            details=details,
+            correction=current is not None,
+        )
+    else:
+        record(
+            enrollment,
+            actor=actor,
+            action=action,
+            from_status=enrollment.status,
+            to_status=to_status,
+            now=now,
+            reason=reason,
+            details=details,
+        )
+    extensions.completion_changed(
+        extensions.CompletionChanged(
+            tenant_id=enrollment.tenant_id,
+            enrollment_id=enrollment.pk,
+            completed=completed,
+            corrected=current is not None,
+            reason=reason,
+            actor_id=actor.pk if actor else None,
+        )
+    )
+    return Recorded(new, changed=True)
+
+
+def _staff_enrollment(*, tenant: Tenant, access: StaffAccess, enrollment_id: int) -> Enrollment:
+    enrollment = enrollment_of(tenant=tenant, enrollment_id=enrollment_id)
+    catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=enrollment.offering_id)
+    return enrollment
+
+
+def completion_record_staff(
+    *,
+    tenant: Tenant,
+    access: StaffAccess,
+    actor: User,
+    enrollment_id: int,
+    outcome: str,
+    result: str = "",
+    on: date | None = None,
+    reason: str = "",
+    source: str = CompletionSource.STAFF,
+    now: datetime | None = None,
+) -> Recorded:
+    """completion_record for staff of the offering's unit (another unit's enrollment is a 404)."""
+    _staff_enrollment(tenant=tenant, access=access, enrollment_id=enrollment_id)
+    return completion_record(
+        tenant=tenant,
+        enrollment_id=enrollment_id,
+        outcome=outcome,
+        result=result,
+        on=on,
+        source=source,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+
+
+# --- Many at once ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One completion asked for: from a CSV line (`line`), a roster checkbox or an API item.
+    The learner by `enrollment_id` or `email` (both: they must agree). `problem`: what the
+    file's reader already found wrong with the line."""
+
+    line: int | None = None
+    enrollment_id: int | None = None
+    email: str = ""
+    outcome: str = O.COMPLETED
+    result: str = ""
+    on: date | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One asked-for completion in a report, and what became of it."""
+
+    line: int | None
+    enrollment_id: int | None
+    email: str
+    outcome: str
+    result: str
+    on: date | None
+    message: str = ""  # why it was refused (refused lines only)
+    credits: str = ""  # what it awarded, like "3.00 ceu" (saved lines only)
+
+
+@dataclass
+class Report:
+    mode: str
+    saved: list[Line] = field(default_factory=list)
+    unchanged: list[Line] = field(default_factory=list)  # already recorded exactly so
+    refused: list[Line] = field(default_factory=list)
+    # Good lines not saved because another was refused (all or nothing).
+    not_saved: list[Line] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        """Whether the good lines were saved."""
+        return not (self.mode == ALL_OR_NOTHING and self.refused)
+
+
+def _line(wanted: Wanted, enrollment: Enrollment | None, message: str = "", credits: str = "") -> Line:
+    return Line(
+        line=wanted.line,
+        enrollment_id=enrollment.pk if enrollment else wanted.enrollment_id,
+        email=enrollment.learner.email if enrollment else wanted.email,
+        outcome=wanted.outcome,
+        result=wanted.result.strip(),
+        on=wanted.on,
+        message=message,
+        credits=credits,
+    )
+
+
+class _Abort(Exception):
+    pass
+
+
+def completions_apply(
+    *,
+    tenant: Tenant,
+    access: StaffAccess,
+    actor: User,
+    offering_id: int,
+    wanted: list[Wanted],
+    mode: str = ALL_OR_NOTHING,
+    source: str = CompletionSource.STAFF,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Report:
+    """Check every wanted completion of one offering, then save all (ALL_OR_NOTHING, nothing if
+    one is refused) or the good ones (GOOD_ROWS). `reason` applies to every line (corrections
+    need one). Rows are locked in id order under the offering's lock, in one transaction."""
+    if mode not in MODES:
+        raise _invalid("mode", _("Choose “all or nothing” or “save only the good rows”."))
+    now = now or timezone.now()
+    reason = reason.strip()[:500]
+    offering = catalog_selectors.offering_for_staff(tenant=tenant, access=access, offering_id=offering_id)
+    report = Report(mode=mode)
+    enrollments = Enrollment.objects.filter(tenant=tenant, offering=offering).select_related("learner")
+    by_id = {e.pk: e for e in enrollments}
+    elsewhere = {
+        e.pk: e
+        for e in Enrollment.objects.filter(tenant=tenant).filter(
+            pk__in=[w.enrollment_id for w in wanted if w.enrollment_id]
+        )
+    }
+    by_email: dict[str, Enrollment] = {}
+    for e in sorted(by_id.values(), key=lambda e: e.status not in RECORDABLE):  # recordable first
+        by_email.setdefault(e.learner.email.lower(), e)
+    known_emails = set(
+        User.objects.annotate(lowered=Lower("email"))
+        .filter(lowered__in=[w.email.lower() for w in wanted if w.email])
+        .values_list("lowered", flat=True)
+    )
+    seen: dict[int, int | None] = {}
+    good: list[tuple[Wanted, Enrollment]] = []
+    for w in wanted:
+        enrollment: Enrollment | None = None
+        try:
+            if w.problem:
+                raise MicrocredError(w.problem)
+            enrollment = _find(w, by_id, by_email, elsewhere, known_emails)
+            if enrollment.pk in seen:
+                where = seen[enrollment.pk]
+                raise MicrocredError(
+                    _("Duplicate: this learner is already on line %(n)d.") % {"n": where}
+                    if where
+                    else _("Duplicate: this learner is listed twice.")
+                )
+            seen[enrollment.pk] = w.line
+            if w.on is None:
+                raise _invalid("date", _("No completion date."))
+            check(
+                enrollment,
+                offering,
+                outcome=w.outcome,
+                result=w.result.strip(),
+                on=w.on,
+                reason=reason,
+                now=now,
+            )
+        except MicrocredError as exc:
+            report.refused.append(_line(w, enrollment, message=exc.message))
+        else:
+            good.append((w, enrollment))
+    if not report.applied:
+        report.not_saved = [_line(w, e) for w, e in good]
+        return report
+    try:
+        with transaction.atomic():
+            offering = lock_offering(tenant=tenant, offering_id=offering.pk)
+            for w, e in sorted(good, key=lambda pair: pair[1].pk):
+                try:
+                    with transaction.atomic():
+                        locked = lock_enrollment(tenant=tenant, enrollment_id=e.pk)
+                        done = _record_locked(
+                            offering,
+                            locked,
+                            outcome=w.outcome,
+                            result=w.result.strip(),
+                            on=w.on or today_for(offering, now),
+                            source=source,
+                            actor=actor,
+                            reason=reason,
+                            now=now,
+                        )
+                except (MicrocredError, IntegrityError) as exc:  # changed between the check and the lock
+                    message = exc.message if isinstance(exc, MicrocredError) else _("Changed meanwhile.")
+                    report.refused.append(_line(w, e, message=message))
+                    if mode == ALL_OR_NOTHING:
+                        raise _Abort from exc
+                    continue
+                if done.changed:
+                    report.saved.append(
+                        _line(w, e, credits=f"{done.record.credit_value} {done.record.credit_type}")
+                    )
+                else:
+                    report.unchanged.append(_line(w, e))
+    except _Abort:
+        refused = {line.enrollment_id for line in report.refused}
+        report.saved, report.unchanged = [], []
+        report.not_saved = [_line(w, e) for w, e in good if e.pk not in refused]
+    for lines in (report.saved, report.unchanged, report.refused, report.not_saved):
+        lines.sort(key=lambda line: line.line or 0)
+    return report
+
+
+def _find(
+    w: Wanted,
+    by_id: dict[int, Enrollment],
+    by_email: dict[str, Enrollment],
+    elsewhere: dict[int, Enrollment],
+    known_emails: set[str],
+) -> Enrollment:
+    if w.enrollment_id is not None:
+        enrollment = by_id.get(w.enrollment_id)
+        if enrollment is None:
+            if w.enrollment_id in elsewhere:
+                raise MicrocredError(_("This enrollment is not in this offering."))
+            raise MicrocredError(_("No enrollment with this id."))
+        if w.email and enrollment.learner.email.lower() != w.email.lower():
+            raise MicrocredError(_("The e-mail address is not this enrollment's learner's."))
+        return enrollment
+    if not w.email:
+        raise MicrocredError(_("No e-mail address or enrollment id."))
+    enrollment = by_email.get(w.email.lower())
+    if enrollment is None:
+        if w.email.lower() in known_emails:
+            raise MicrocredError(_("This learner is not enrolled in this offering."))
+        raise MicrocredError(_("No learner with this e-mail address."))
+    return enrollment
