@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.models import CreditType
 from core.dates import date_time, local
-from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.models import CompletionRecord, Enrollment, EnrollmentStatus
 
 S = EnrollmentStatus
 
@@ -89,3 +90,28 @@ def _number_on_waitlist() -> str:
 
 def status_label(enrollment: Enrollment) -> str:
     return str(S(enrollment.status).label)
+
+
+def credits_text(record: CompletionRecord) -> str:
+    """ "3.00 Continuing education units (CEU)", as the record snapshotted them; "" for none."""
+    if not record.is_completed or not record.credit_value:
+        return ""
+    return f"{record.credit_value} {CreditType(record.credit_type).label}"
+
+
+def completion_text(record: CompletionRecord | None) -> str:
+    """ "Completed on 2026-11-30 · Result: A · 3.00 …", "Not completed (2026-11-30) · Result: Fail"."""
+    if record is None:
+        return ""
+    day = record.completed_on.isoformat()
+    parts = [
+        _("Completed on %(date)s") % {"date": day}
+        if record.is_completed
+        else _("Not completed (%(date)s)") % {"date": day}
+    ]
+    if record.result:
+        parts.append(_("Result: %(result)s") % {"result": record.result})
+    credits = credits_text(record)
+    if credits:
+        parts.append(credits)
+    return " · ".join(parts)

@@ -9,7 +9,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Q
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Offering
-from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentEvent, EnrollmentStatus
+from enrollment.models import ACTIVE_STATES, CompletionRecord, Enrollment, EnrollmentEvent, EnrollmentStatus
 from identity.models import User
 from tenants.errors import NotVisible
 from tenants.models import Tenant
@@ -43,6 +43,7 @@ def enrollments_for_learner(*, tenant: Tenant, learner: User) -> QuerySet[Enroll
     return (
         _with_position(Enrollment.objects.filter(tenant=tenant, learner=learner))
         .select_related("offering__microcredential__unit__tenant")
+        .prefetch_related("completions")
         .annotate(
             active_first=Case(
                 When(status__in=sorted(ACTIVE_STATES), then=Value(0)),
@@ -130,7 +131,8 @@ def roster_rows(*, tenant: Tenant, offering: Offering, query: str = "") -> Query
             Prefetch(
                 "events",
                 queryset=EnrollmentEvent.objects.select_related("actor").order_by("at", "pk"),
-            )
+            ),
+            Prefetch("completions", queryset=CompletionRecord.objects.order_by("pk")),
         )
         .order_by("arrival")
     )
@@ -176,6 +178,15 @@ def offerings_with_counts(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Of
         offered=counted(S.OFFERED),
         waitlisted=counted(S.WAITLISTED),
     )
+
+
+def current_completion(enrollment: Enrollment) -> CompletionRecord | None:
+    """The completion record that holds now (the newest); uses a prefetch of `completions`
+    ordered by pk when there is one (roster_rows, enrollments_for_learner)."""
+    records = list(enrollment.completions.all())
+    if not records:
+        return None
+    return max(records, key=lambda r: r.pk)
 
 
 def waitlist_position(enrollment: Enrollment) -> int | None:

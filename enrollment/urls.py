@@ -19,6 +19,17 @@ urlpatterns = [
         "console/offerings/<int:pk>/roster/offer-window/", console.offer_window, name="console-roster-window"
     ),
     path(
+        "console/offerings/<int:pk>/roster/complete/", console.completion_bulk, name="console-roster-complete"
+    ),
+    path(
+        "console/offerings/<int:pk>/roster/completions/upload/",
+        console.completion_upload,
+        name="console-roster-completion-upload",
+    ),
+    path(
+        "console/enrollments/<int:pk>/completion/", console.completion, name="console-enrollment-completion"
+    ),
+    path(
         "console/enrollments/<int:pk>/<slug:action>/",
         console.enrollment_action,
         name="console-enrollment-action",
