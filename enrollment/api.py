@@ -29,8 +29,17 @@ from rest_framework.views import APIView
 
 from core.api import ERROR_SCHEMA, ErrorOutput, IdField
 from enrollment import presenters, selectors, services
-from enrollment.models import Enrollment, EnrollmentEvent, EnrollmentStatus
+from enrollment.models import (
+    RESULT_MAX_LENGTH,
+    CompletionOutcome,
+    CompletionSource,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+)
 from enrollment.services import idempotency
+from enrollment.services.completion import MODES, Line, Report, Wanted
+from enrollment.services.completion_file import MAX_BYTES
 from identity.models import User
 from tenants.api import StaffApi, request_tenant, request_user
 from tenants.errors import NotVisible
@@ -328,6 +337,24 @@ class EventOutput(serializers.Serializer[Any]):
         return event.actor.email if event.actor else None
 
 
+class CompletionOutput(serializers.Serializer[Any]):
+    """A completion record: what holds now, with the credits it awarded (a snapshot)."""
+
+    id = serializers.IntegerField()
+    enrollment = serializers.IntegerField(source="enrollment_id")
+    outcome = serializers.ChoiceField(choices=CompletionOutcome.choices)
+    result = serializers.CharField()
+    date = serializers.DateField(source="completed_on")
+    credit_value = serializers.DecimalField(max_digits=6, decimal_places=2)
+    credit_type = serializers.CharField()
+    level = serializers.CharField()
+    # A declared field leaves the class attributes (DRF's metaclass), so it shadows nothing.
+    source = serializers.ChoiceField(choices=CompletionSource.choices)  # type: ignore[assignment]
+    reason = serializers.CharField()
+    replaces = serializers.IntegerField(source="replaces_id", allow_null=True)
+    recorded_at = serializers.DateTimeField()
+
+
 class RosterEntryOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     learner = LearnerRefOutput()
@@ -337,6 +364,12 @@ class RosterEntryOutput(serializers.Serializer[Any]):
     offer_expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     events = EventOutput(many=True, source="events.all")
+    completion = serializers.SerializerMethodField()
+
+    @extend_schema_field(CompletionOutput(allow_null=True))
+    def get_completion(self, enrollment: Enrollment) -> dict[str, Any] | None:
+        found = selectors.current_completion(enrollment)
+        return dict(CompletionOutput(found).data) if found else None
 
 
 class RosterCountsOutput(serializers.Serializer[Any]):
@@ -496,3 +529,171 @@ class StaffOfferWindowApi(StaffApi):
             hours=data.validated_data["hours"],
         )
         return Response({"hours": hours})
+
+
+# --- Completion (staff) -----------------------------------------------------------------------
+
+
+class CompletionInput(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=CompletionOutcome.choices)
+    result = serializers.CharField(required=False, allow_blank=True, max_length=RESULT_MAX_LENGTH)
+    date = serializers.DateField(
+        required=False, allow_null=True, help_text="Default: today in the offering's time zone."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Needed to change what was recorded."
+    )
+
+
+class CompletionRecordedOutput(serializers.Serializer[Any]):
+    changed = serializers.BooleanField(help_text="False: exactly this was already recorded; nothing changed.")
+    completion = CompletionOutput()
+
+
+COMPLETION_REFUSALS = {
+    400: ErrorOutput,
+    404: OpenApiResponse(ERROR_SCHEMA, description="No such enrollment or offering (or another unit's)."),
+    409: OpenApiResponse(ERROR_SCHEMA, description="`completion_refused`: the enrollment is not confirmed."),
+}
+
+
+class StaffCompletionApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_completion_record",
+        request=CompletionInput,
+        responses={200: CompletionRecordedOutput, **COMPLETION_REFUSALS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Record a confirmed learner's completion, or correct it (with a `reason`). Sending the
+        same thing again changes nothing (`changed: false`)."""
+        data = CompletionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        done = services.completion_record_staff(
+            tenant=self.tenant,
+            access=self.access,
+            actor=request_user(request),
+            enrollment_id=pk,
+            outcome=values["outcome"],
+            result=values.get("result", ""),
+            on=values.get("date"),
+            reason=values.get("reason", ""),
+            source=CompletionSource.API,
+        )
+        return Response(CompletionRecordedOutput({"changed": done.changed, "completion": done.record}).data)
+
+
+class ReportLineOutput(serializers.Serializer[Any]):
+    line = serializers.IntegerField(allow_null=True, help_text="The CSV line (the header is line 1).")
+    enrollment = serializers.IntegerField(source="enrollment_id", allow_null=True)
+    email = serializers.CharField()
+    outcome = serializers.CharField()
+    result = serializers.CharField()
+    date = serializers.DateField(source="on", allow_null=True)
+    message = serializers.CharField(help_text="Why it was refused (refused lines).")
+    credits = serializers.CharField(help_text="What it awarded, like `3.00 ceu` (saved lines).")
+
+
+class CompletionReportOutput(serializers.Serializer[Any]):
+    mode = serializers.ChoiceField(choices=list(MODES))
+    applied = serializers.BooleanField(
+        help_text="False: all or nothing, and a line was refused: nothing saved."
+    )
+    saved = ReportLineOutput(many=True)
+    unchanged = ReportLineOutput(many=True, help_text="Already recorded exactly so.")
+    refused = ReportLineOutput(many=True)
+    not_saved = ReportLineOutput(many=True, help_text="Good lines not saved (all or nothing).")
+
+
+def report_body(report: Report) -> dict[str, Any]:
+    def lines(found: list[Line]) -> list[Any]:
+        return list(ReportLineOutput(found, many=True).data)
+
+    return {
+        "mode": report.mode,
+        "applied": report.applied,
+        "saved": lines(report.saved),
+        "unchanged": lines(report.unchanged),
+        "refused": lines(report.refused),
+        "not_saved": lines(report.not_saved),
+    }
+
+
+class BulkCompletionInput(serializers.Serializer[Any]):
+    enrollments = serializers.ListField(child=IdField(), min_length=1, max_length=5000)
+    outcome = serializers.ChoiceField(choices=CompletionOutcome.choices, default=CompletionOutcome.COMPLETED)
+    result = serializers.CharField(required=False, allow_blank=True, max_length=RESULT_MAX_LENGTH)
+    date = serializers.DateField(required=False, allow_null=True, help_text="Default: today.")
+    mode = serializers.ChoiceField(choices=list(MODES), default=MODES[0])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class StaffBulkCompletionApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_completions_bulk",
+        request=BulkCompletionInput,
+        responses={200: CompletionReportOutput, 400: ErrorOutput, 404: ErrorOutput},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Several enrollments of one offering, one outcome, result and date. Every one is checked
+        first; `all_or_nothing` (default) saves nothing if one is refused, `good_rows` saves the
+        others. The report says what was saved and what was refused, and why."""
+        data = BulkCompletionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        offering = selectors.offering_for_roster(tenant=self.tenant, access=self.access, offering_id=pk)
+        on = values.get("date") or services.completion.today_for(offering)
+        report = services.completions_apply(
+            tenant=self.tenant,
+            access=self.access,
+            actor=request_user(request),
+            offering_id=pk,
+            wanted=[
+                Wanted(enrollment_id=i, outcome=values["outcome"], result=values.get("result", ""), on=on)
+                for i in values["enrollments"]
+            ],
+            mode=values["mode"],
+            source=CompletionSource.API,
+            reason=values.get("reason", ""),
+        )
+        return Response(report_body(report))
+
+
+class CompletionFileInput(serializers.Serializer[Any]):
+    file = serializers.FileField(
+        help_text="CSV, UTF-8: columns email or enrollment_id, result, date (YYYY-MM-DD), optional "
+        "outcome (completed, not_completed). At most 1 MB and 5000 lines."
+    )
+    mode = serializers.ChoiceField(choices=list(MODES), default=MODES[0])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class StaffCompletionFileApi(StaffApi):
+    @extend_schema(
+        operation_id="staff_completions_csv",
+        request={"multipart/form-data": CompletionFileInput},
+        responses={
+            200: CompletionReportOutput,
+            400: OpenApiResponse(ERROR_SCHEMA, description="`completion_file_invalid` or `invalid`."),
+            404: ErrorOutput,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Completions from a CSV file, checked line by line before anything is saved; the report
+        gives each refused line's number and why."""
+        data = CompletionFileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        selectors.offering_for_roster(tenant=self.tenant, access=self.access, offering_id=pk)
+        wanted = services.read_completion_csv(values["file"].read(MAX_BYTES + 1))
+        report = services.completions_apply(
+            tenant=self.tenant,
+            access=self.access,
+            actor=request_user(request),
+            offering_id=pk,
+            wanted=wanted,
+            mode=values["mode"],
+            source=CompletionSource.CSV,
+            reason=values.get("reason", ""),
+        )
+        return Response(report_body(report))

@@ -18,6 +18,21 @@ urlpatterns = [
         name="api-staff-offer-window",
     ),
     path(
+        "staff/offerings/<int:pk>/completions/",
+        api.StaffBulkCompletionApi.as_view(),
+        name="api-staff-completions",
+    ),
+    path(
+        "staff/offerings/<int:pk>/completions/csv/",
+        api.StaffCompletionFileApi.as_view(),
+        name="api-staff-completions-csv",
+    ),
+    path(
+        "staff/enrollments/<int:pk>/completion/",
+        api.StaffCompletionApi.as_view(),
+        name="api-staff-completion",
+    ),
+    path(
         "staff/enrollments/<int:pk>/<slug:action>/",
         api.StaffEnrollmentActionApi.as_view(),
         name="api-staff-enrollment-action",
