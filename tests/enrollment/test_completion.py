@@ -78,7 +78,9 @@ def yesterday() -> date:
     return (timezone.now() - timedelta(days=1)).date()
 
 
-def test_completed_moves_to_completed_with_credits_and_event(world, started, heard, django_capture_on_commit_callbacks):
+def test_completed_moves_to_completed_with_credits_and_event(
+    world, started, heard, django_capture_on_commit_callbacks
+):
     offering, enrollment = started
     with django_capture_on_commit_callbacks(execute=True):
         done = record(world, enrollment, result="A", on=yesterday())
@@ -117,7 +119,9 @@ def test_credits_are_a_snapshot(world, started):
     assert CompletionRecord.objects.get(enrollment=enrollment).credit_value == Decimal("3.00")
 
 
-def test_not_completed_keeps_confirmed_but_stores_outcome(world, started, heard, django_capture_on_commit_callbacks):
+def test_not_completed_keeps_confirmed_but_stores_outcome(
+    world, started, heard, django_capture_on_commit_callbacks
+):
     _offering, enrollment = started
     with django_capture_on_commit_callbacks(execute=True):
         done = record(world, enrollment, outcome="not_completed", result="Fail")
@@ -128,7 +132,9 @@ def test_not_completed_keeps_confirmed_but_stores_outcome(world, started, heard,
     assert [c.completed for c in heard] == [False]
 
 
-def test_the_same_again_changes_nothing_and_tells_nobody(world, started, heard, django_capture_on_commit_callbacks):
+def test_the_same_again_changes_nothing_and_tells_nobody(
+    world, started, heard, django_capture_on_commit_callbacks
+):
     _offering, enrollment = started
     record(world, enrollment, result="Pass", on=yesterday())
     events = EnrollmentEvent.objects.count()
@@ -150,7 +156,9 @@ def test_correction_needs_a_reason(world, started):
     assert CompletionRecord.objects.count() == 1
 
 
-def test_correct_completed_to_not_completed_and_back(world, started, heard, django_capture_on_commit_callbacks):
+def test_correct_completed_to_not_completed_and_back(
+    world, started, heard, django_capture_on_commit_callbacks
+):
     _offering, enrollment = started
     first = record(world, enrollment, result="B").record
     with django_capture_on_commit_callbacks(execute=True):
@@ -269,7 +277,11 @@ def test_staff_of_another_unit_cannot_record(world, started):
     access = staff_access(tenant=world.a, user=world.a_finance_unit2)
     with pytest.raises(NotVisible):
         services.completion_record_staff(
-            tenant=world.a, access=access, actor=world.a_finance_unit2, enrollment_id=enrollment.pk, outcome="completed"
+            tenant=world.a,
+            access=access,
+            actor=world.a_finance_unit2,
+            enrollment_id=enrollment.pk,
+            outcome="completed",
         )
     with pytest.raises(NotVisible):
         services.completion_record(
