@@ -15,9 +15,9 @@ from enrollment import extensions, services
 from enrollment.errors import CompletionRefused, EnrollmentInvalid, TransitionRefused
 from enrollment.extensions import CompletionChanged
 from enrollment.models import CompletionRecord, Enrollment, EnrollmentEvent, EnrollmentStatus
-from tests.enrollment.conftest import make_offering
 from tenants.errors import NotVisible
 from tenants.selectors import staff_access
+from tests.enrollment.conftest import make_offering
 
 S = EnrollmentStatus
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def yesterday() -> date:
 def test_completed_moves_to_completed_with_credits_and_event(
     world, started, heard, django_capture_on_commit_callbacks
 ):
-    offering, enrollment = started
+    _offering, enrollment = started
     with django_capture_on_commit_callbacks(execute=True):
         done = record(world, enrollment, result="A", on=yesterday())
     enrollment.refresh_from_db()
@@ -224,10 +224,14 @@ def test_result_is_short(world, started):
 
 def test_rolled_back_change_tells_nobody(world, started, heard, django_capture_on_commit_callbacks):
     _offering, enrollment = started
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
+
+    def fail_after_recording():
+        with transaction.atomic():
             record(world, enrollment)
             raise RuntimeError("the caller's transaction fails")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        fail_after_recording()
     assert heard == []
     assert not CompletionRecord.objects.exists()
     enrollment.refresh_from_db()

@@ -165,7 +165,8 @@ def test_csv_all_or_nothing_saves_nothing_and_says_why(world, course, outsider):
         assert f"<td>{line}</td>" in refused
         assert why in refused
     not_saved = body.split('id="not-saved-heading"')[1].split("</table>")[0]
-    assert "ann@example.test" in not_saved and "cy@example.test" in not_saved
+    assert "ann@example.test" in not_saved
+    assert "cy@example.test" in not_saved
     assert not CompletionRecord.objects.exists()
     assert status_of(ann) == status_of(cy) == S.CONFIRMED
 
@@ -178,7 +179,9 @@ def test_csv_good_rows_saves_the_good_ones(world, course, outsider):
     assert "2 completions saved." in body
     assert "4 lines were refused and not saved." in body
     saved = body.split('id="saved-heading"')[1].split("</table>")[0]
-    assert "ann@example.test" in saved and "cy@example.test" in saved and "bob@example.test" not in saved
+    assert "ann@example.test" in saved
+    assert "cy@example.test" in saved
+    assert "bob@example.test" not in saved
     assert [status_of(e) for e in (ann, bob, cy)] == [S.COMPLETED, S.CONFIRMED, S.COMPLETED]
     assert set(CompletionRecord.objects.values_list("source", flat=True)) == {"csv"}
 
@@ -186,7 +189,11 @@ def test_csv_good_rows_saves_the_good_ones(world, course, outsider):
 def test_csv_by_enrollment_id_with_outcome_and_reupload_is_idempotent(world, course):
     offering, (ann, bob, _cy) = course
     client = world.client_for(world.a_unit1_admin, world.a)
-    text = f"enrollment_id,outcome,result,date\n{ann.pk},completed,87/100,{on()}\n{bob.pk},not_completed,,{on()}\n"
+    text = (
+        "enrollment_id,outcome,result,date\n"
+        f"{ann.pk},completed,87/100,{on()}\n"
+        f"{bob.pk},not_completed,,{on()}\n"
+    )
     body = upload(client, offering, text).content.decode()
     assert "2 completions saved." in body
     assert (status_of(ann), status_of(bob)) == (S.COMPLETED, S.CONFIRMED)
@@ -287,7 +294,7 @@ def test_others_get_404(world, course, who):
 
 
 def test_other_units_admin_and_other_tenant_get_404(world, course):
-    offering, (ann, _bob, _cy) = course
+    _offering, (ann, _bob, _cy) = course
     unit2_offering, (stranger,) = started_offering(
         world, [UserFactory.create()], microcredential__unit=world.a_unit2
     )
@@ -306,7 +313,7 @@ def test_other_units_admin_and_other_tenant_get_404(world, course):
 
 
 def test_my_learning_shows_completion(world, course):
-    offering, (ann, _bob, _cy) = course
+    _offering, (ann, _bob, _cy) = course
     services.completion_record(
         tenant=world.a,
         enrollment_id=ann.pk,
