@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Offering
+from core.registry import Registry
 from enrollment import extensions, services
 from enrollment.errors import CompletionRefused, EnrollmentInvalid, TransitionRefused
 from enrollment.extensions import CompletionChanged
@@ -58,7 +59,7 @@ def started(world):
 def heard(monkeypatch):
     """What the completion listeners hear (they run after commit)."""
     calls: list[CompletionChanged] = []
-    monkeypatch.setattr(extensions, "completion_listeners", extensions.Registry("test listener"))
+    monkeypatch.setattr(extensions, "completion_listeners", Registry("test listener"))
     extensions.completion_listeners.register("test", calls.append)
     return calls
 

@@ -4,11 +4,15 @@ listener call."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
+from core.registry import Registry
 from enrollment import extensions, services
 from enrollment.extensions import CompletionChanged
 from enrollment.models import CompletionRecord, EnrollmentStatus
@@ -27,7 +31,7 @@ def _no_mail_queue(monkeypatch):
 
 def test_parallel_same_completion_makes_one_record(world, monkeypatch):
     heard: list[CompletionChanged] = []
-    monkeypatch.setattr(extensions, "completion_listeners", extensions.Registry("test listener"))
+    monkeypatch.setattr(extensions, "completion_listeners", Registry("test listener"))
     extensions.completion_listeners.register("test", heard.append)
     _offering, (enrollment,) = started_offering(world, [world.learner])
     on = (timezone.now() - timedelta(days=1)).date()
@@ -43,7 +47,9 @@ def test_parallel_same_completion_makes_one_record(world, monkeypatch):
             actor=None if source == "lms" else world.a_unit1_admin,
         )
 
-    jobs = [(f"call-{n}", lambda n=n: complete("lms" if n % 2 else "staff")) for n in range(8)]
+    jobs: list[tuple[str, Callable[[], Any]]] = [
+        (f"call-{n}", partial(complete, "lms" if n % 2 else "staff")) for n in range(8)
+    ]
     calls = run_parallel(jobs, workers=8)
     assert [c.error for c in calls.values() if c.error] == []
     assert sum(c.result.changed for c in calls.values()) == 1

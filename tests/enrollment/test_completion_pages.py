@@ -37,7 +37,7 @@ def on(days_ago: int = 1) -> str:
 
 def status_of(enrollment) -> str:
     enrollment.refresh_from_db()
-    return enrollment.status
+    return str(enrollment.status)
 
 
 def upload(
