@@ -382,6 +382,10 @@ def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespo
         f"last_change_at ({zone})",
         "last_change",
         "last_reason",
+        "completion",
+        "completion_result",
+        "completion_date",
+        "credits",
     ]
 
     def iso(moment: datetime | None) -> str:
@@ -391,6 +395,7 @@ def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespo
         for e in found.rows:
             events = list(e.events.all())
             last = events[-1] if events else None
+            done = selectors.current_completion(e)
             yield [
                 e.pk,
                 e.learner.email,
@@ -403,6 +408,10 @@ def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespo
                 iso(last.at if last else None),
                 last.action if last else "",
                 last.reason if last else "",
+                done.outcome if done else "",
+                done.result if done else "",
+                done.completed_on.isoformat() if done else "",
+                f"{done.credit_value} {done.credit_type}" if done and done.is_completed else "",
             ]
 
     stamp = timezone.localtime(timezone.now(), tz).strftime("%Y-%m-%d")

@@ -4,6 +4,8 @@ sees on My learning."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -230,6 +232,10 @@ def test_csv_the_roster_download_can_come_back(world, course):
     body = upload(client, offering, text.encode("utf-8")).content.decode()
     assert "3 completions saved." in body
     assert {status_of(e) for e in (ann, bob, cy)} == {S.COMPLETED}
+    again = b"".join(client.get(f"/console/offerings/{offering.pk}/roster.csv").streaming_content).decode()
+    table = list(csv.reader(io.StringIO(again.lstrip("\ufeff"))))
+    assert table[0][-4:] == ["completion", "completion_result", "completion_date", "credits"]
+    assert {tuple(row[-4:]) for row in table[1:]} == {("completed", "Pass", on(), "3.00 ceu")}
 
 
 @pytest.mark.parametrize(
