@@ -35,8 +35,6 @@ ALIASES = {
     "result": "result",
     "grade": "result",
     "date": "date",
-    "completion_date": "date",
-    "completed_on": "date",
     "outcome": "outcome",
 }
 OUTCOMES = {
