@@ -19,6 +19,7 @@ from enrollment.models import CompletionRecord, Enrollment, EnrollmentEvent, Enr
 from tenants.errors import NotVisible
 from tenants.selectors import staff_access
 from tests.enrollment.conftest import make_offering
+from tests.factories import UserFactory
 
 S = EnrollmentStatus
 pytestmark = pytest.mark.django_db
@@ -292,3 +293,38 @@ def test_staff_of_another_unit_cannot_record(world, started):
         services.completion_record(
             tenant=world.b, enrollment_id=enrollment.pk, outcome="completed", source="lms", actor=None
         )
+
+
+def test_a_correction_stays_within_its_enrollment(world):
+    _offering, (ann, bob) = started_offering(world, [UserFactory.create(), UserFactory.create()])
+    anns = record(world, ann).record
+    with pytest.raises(IntegrityError, match="same enrollment"), transaction.atomic():
+        CompletionRecord.objects.create(
+            tenant=world.a,
+            enrollment=bob,
+            replaces=anns,
+            outcome="not_completed",
+            completed_on=yesterday(),
+            credit_value=0,
+            credit_type="ceu",
+            level="introductory",
+            source="lms",
+            reason="forged",
+        )
+
+
+def test_bulk_tells_listeners_once_per_saved_learner(world, heard, django_capture_on_commit_callbacks):
+    people = [UserFactory.create() for _ in range(3)]
+    offering, (a, b, c) = started_offering(world, people)
+    record(world, a, on=yesterday())  # already recorded so: unchanged, not told again
+    heard.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.completions_apply(
+            tenant=world.a,
+            access=staff_access(tenant=world.a, user=world.a_unit1_admin),
+            actor=world.a_unit1_admin,
+            offering_id=offering.pk,
+            wanted=[services.Wanted(enrollment_id=e.pk, on=yesterday()) for e in (a, b, c)],
+        )
+    assert (len(report.saved), len(report.unchanged), report.refused) == (2, 1, [])
+    assert sorted(change.enrollment_id for change in heard) == sorted([b.pk, c.pk])
