@@ -362,17 +362,17 @@ def completions_apply(
     report = Report(mode=mode)
     enrollments = Enrollment.objects.filter(tenant=tenant, offering=offering).select_related("learner")
     by_id = {e.pk: e for e in enrollments}
-    elsewhere = {
-        e.pk: e
-        for e in Enrollment.objects.filter(tenant=tenant).filter(
-            pk__in=[w.enrollment_id for w in wanted if w.enrollment_id]
-        )
-    }
+    # What the refusals may tell apart stays within the staff member's own offerings: another
+    # unit's enrollment ids and the platform's other accounts are "no such".
+    visible = Enrollment.objects.filter(
+        tenant=tenant, offering__in=catalog_selectors.offerings_for_staff(tenant=tenant, access=access)
+    )
+    elsewhere = {e.pk: e for e in visible.filter(pk__in=[w.enrollment_id for w in wanted if w.enrollment_id])}
     by_email: dict[str, Enrollment] = {}
     for e in sorted(by_id.values(), key=lambda e: e.status not in RECORDABLE):  # recordable first
         by_email.setdefault(e.learner.email.lower(), e)
     known_emails = set(
-        User.objects.annotate(lowered=Lower("email"))
+        visible.annotate(lowered=Lower("learner__email"))
         .filter(lowered__in=[w.email.lower() for w in wanted if w.email])
         .values_list("lowered", flat=True)
     )
@@ -471,5 +471,5 @@ def _find(
     if enrollment is None:
         if w.email.lower() in known_emails:
             raise MicrocredError(_("This learner is not enrolled in this offering."))
-        raise MicrocredError(_("No learner with this e-mail address."))
+        raise MicrocredError(_("No learner with this e-mail address in your offerings."))
     return enrollment

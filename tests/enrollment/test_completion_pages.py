@@ -159,7 +159,7 @@ def test_csv_all_or_nothing_saves_nothing_and_says_why(world, course, outsider):
     assert "Nothing was saved: 4 lines were refused." in body
     refused = body.split('id="refused-heading"')[1].split("</table>")[0]
     for line, why in [
-        (3, "No learner with this e-mail address."),
+        (3, "No learner with this e-mail address in your offerings."),
         (4, "is not a date: write it as YYYY-MM-DD."),
         (5, "Duplicate: this learner is already on line 2."),
         (6, "This learner is not enrolled in this offering."),
