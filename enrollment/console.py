@@ -176,7 +176,6 @@ def _roster_context(
         "today": today_for(offering).isoformat(),
         "starts_on": timezone.localtime(offering.starts_at, offering.tz).date().isoformat(),
         "outcomes": CompletionOutcome.choices,
-        "bulk_form": forms_given.get("bulk_form"),
         "window_form": forms_given.get("window_form")
         or OfferWindowForm(initial={"offer_window_hours": next(iter(window), DEFAULT_OFFER_WINDOW_HOURS)}),
     }
