@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0006_enroll_path_in_python'),
+        ('enrollment', '0007_joined_place'),
         ('tenants', '0002_api_tokens_and_social_providers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
