@@ -335,3 +335,18 @@ def test_my_learning_shows_completion(world, course):
     assert "Completed" in item
     assert "Result: A" in item
     assert f"{Decimal('3.00')} Continuing education units (CEU)" in item
+
+
+def test_csv_refusals_do_not_reveal_other_units_learners(world, course):
+    offering, _ = course
+    _other, (stranger,) = started_offering(
+        world, [UserFactory.create(email="stranger@example.test")], microcredential__unit=world.a_unit2
+    )
+    client = world.client_for(world.a_unit1_admin, world.a)
+    text = f"email,enrollment_id,date\nstranger@example.test,,{on()}\n,{stranger.pk},{on()}\n"
+    body = upload(client, offering, text, mode="good_rows").content.decode()
+    refused = body.split('id="refused-heading"')[1].split("</table>")[0]
+    assert "No learner with this e-mail address in your offerings." in refused
+    assert "No enrollment with this id." in refused
+    assert "not in this offering" not in refused
+    assert "not enrolled in this offering" not in refused
