@@ -1,0 +1,35 @@
+"""Celery entry points of credentials: thin, idempotent, retried a bounded number of times."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core import jobs
+from credentials.errors import CredentialsBusy, NotCompleted
+from credentials.services import issue, listeners
+from credentials.services.sweep import enrollments_without_credential
+
+
+@shared_task(
+    name=listeners.ISSUE_TASK,
+    acks_late=True,
+    autoretry_for=(CredentialsBusy,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def credential_issue(enrollment_id: int) -> bool:
+    """The completed enrollment's credential, issued once however often this runs. False when
+    there is nothing to issue (the enrollment is gone, or no longer completed)."""
+    try:
+        return issue.credential_issue(enrollment_id=enrollment_id) is not None
+    except NotCompleted:
+        return False
+
+
+@shared_task(name="credentials.issue_due", acks_late=True)
+def credentials_issue_due() -> int:
+    """The sweep: completed enrollments that never got a credential get their job again."""
+    due = enrollments_without_credential()
+    for enrollment_id in due:
+        jobs.enqueue(listeners.ISSUE_TASK, enrollment_id)
+    return len(due)
