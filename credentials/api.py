@@ -23,7 +23,11 @@ from credentials.services.verify import MAX_INPUT, Verdict, verify_document
 from tenants.api import StaffApi, request_user
 from tenants.errors import NotVisible
 
-CHECK_FIELDS = {"name": serializers.CharField(), "ok": serializers.BooleanField(), "message": serializers.CharField()}
+CHECK_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
+    "name": serializers.CharField(),
+    "ok": serializers.BooleanField(),
+    "message": serializers.CharField(),
+}
 VerdictOutput = inline_serializer(
     "CredentialVerdict",
     {

@@ -51,7 +51,12 @@ def credential_action(request: StaffRequest, access: StaffAccess, pk: int, actio
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         credential = credential_status_change(
-            tenant=request.tenant, access=access, actor=request.user, credential_id=pk, action=action, reason=reason
+            tenant=request.tenant,
+            access=access,
+            actor=request.user,
+            credential_id=pk,
+            action=action,
+            reason=reason,
         )
     except NotFound:
         raise
@@ -61,6 +66,6 @@ def credential_action(request: StaffRequest, access: StaffAccess, pk: int, actio
         messages.success(
             request,
             _("The credential of %(email)s is now %(status)s.")
-            % {"email": credential.learner.email, "status": credential.get_status_display().lower()},  # type: ignore[attr-defined]
+            % {"email": credential.learner.email, "status": credential.get_status_display().lower()},
         )
     return redirect(reverse("console-credentials") + f"#credential-{pk}")

@@ -28,7 +28,8 @@ def share_url(credential: Credential) -> str:
 
 def achievement_url(microcredential: Microcredential) -> str:
     """The Achievement's stable id (one per microcredential)."""
-    return f"{site_url(microcredential.tenant)}/units/{microcredential.unit.slug}/achievements/{microcredential.pk}"
+    unit = microcredential.unit
+    return f"{site_url(microcredential.tenant)}/units/{unit.slug}/achievements/{microcredential.pk}"
 
 
 def status_list_url(unit: Unit, purpose: str) -> str:

@@ -13,7 +13,9 @@ def public_unit(*, tenant: Tenant, slug: str) -> Unit | None:
     return Unit.objects.filter(tenant=tenant, slug=slug).select_related("tenant").first()
 
 
-def credentials_for_staff(*, tenant: Tenant, access: StaffAccess, unit_id: int | None = None) -> QuerySet[Credential]:
+def credentials_for_staff(
+    *, tenant: Tenant, access: StaffAccess, unit_id: int | None = None
+) -> QuerySet[Credential]:
     """Credentials of the units the person manages (a tenant admin: every unit)."""
     rows = Credential.objects.filter(tenant=tenant).select_related("unit", "learner", "microcredential")
     if access.managed_unit_ids is not None:

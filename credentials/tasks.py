@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from core import jobs
+from core.errors import NotFound
 from credentials.errors import CredentialsBusy, NotCompleted
 from credentials.services import issue, listeners
 from credentials.services.sweep import enrollments_without_credential
@@ -21,9 +22,10 @@ def credential_issue(enrollment_id: int) -> bool:
     """The completed enrollment's credential, issued once however often this runs. False when
     there is nothing to issue (the enrollment is gone, or no longer completed)."""
     try:
-        return issue.credential_issue(enrollment_id=enrollment_id) is not None
-    except NotCompleted:
+        issue.credential_issue(enrollment_id=enrollment_id)
+    except (NotCompleted, NotFound):
         return False
+    return True
 
 
 @shared_task(name="credentials.issue_due", acks_late=True)

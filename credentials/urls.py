@@ -14,6 +14,8 @@ urlpatterns: list[URLPattern] = [
     path("verify/", views.verify, name="credentials-verify"),
     path("console/credentials/", console.credential_list, name="console-credentials"),
     path(
-        "console/credentials/<int:pk>/<slug:action>/", console.credential_action, name="console-credential-action"
+        "console/credentials/<int:pk>/<slug:action>/",
+        console.credential_action,
+        name="console-credential-action",
     ),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from catalog.models import Microcredential
 from credentials import selectors
 from credentials.models import StatusPurpose
-from credentials.services import builder, keys, status
+from credentials.services import builder, keys, proof, status
 from credentials.services.verify import MAX_INPUT, verify_document
 from tenants.http import TenantRequest
 from tenants.models import Unit
@@ -56,7 +56,7 @@ def achievement(request: TenantRequest, slug: str, pk: int) -> JsonResponse:
     )
     if microcredential is None:
         raise Http404
-    body = {"@context": [builder.proof.VC_V2, builder.proof.OB_V3], **builder.achievement(microcredential)}
+    body = {"@context": [proof.VC_V2, proof.OB_V3], **builder.achievement(microcredential)}
     return _json(body)
 
 
@@ -73,7 +73,7 @@ class VerifyForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         upload = data.get("file")
-        if upload is not None and upload.size > MAX_UPLOAD:  # type: ignore[attr-defined]
+        if upload is not None and upload.size > MAX_UPLOAD:
             raise forms.ValidationError(_("The file is too large to be one credential."))
         if upload is None and not data.get("credential"):
             raise forms.ValidationError(_("Paste a credential or choose its file."))
@@ -86,6 +86,8 @@ def verify(request: TenantRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
-        verdict = verify_document(upload.read(MAX_UPLOAD + 1) if upload is not None else form.cleaned_data["credential"])
+        verdict = verify_document(
+            upload.read(MAX_UPLOAD + 1) if upload is not None else form.cleaned_data["credential"]
+        )
     status_code = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(request, "credentials/verify.html", {"form": form, "verdict": verdict}, status=status_code)

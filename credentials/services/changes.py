@@ -43,7 +43,7 @@ def _apply(credential: Credential, action: str, *, actor_id: int | None, reason:
     if credential.status not in starts:
         raise StatusChangeRefused(
             _("A credential that is %(status)s cannot be changed that way.")
-            % {"status": credential.get_status_display().lower()}  # type: ignore[attr-defined]
+            % {"status": credential.get_status_display().lower()}
         )
     now = timezone.now()
     credential.status = to
@@ -52,7 +52,12 @@ def _apply(credential: Credential, action: str, *, actor_id: int | None, reason:
     credential.save(update_fields=["status", "status_reason", "status_changed_at"])
     StatusList.objects.filter(unit_id=credential.unit_id).update(updated_at=now)
     CredentialEvent.objects.create(
-        tenant_id=credential.tenant_id, credential=credential, actor_id=actor_id, action=event, reason=reason, at=now
+        tenant_id=credential.tenant_id,
+        credential=credential,
+        actor_id=actor_id,
+        action=event,
+        reason=reason,
+        at=now,
     )
     message_queue(credential=credential, kind=message_kind)
     return credential
@@ -74,7 +79,9 @@ def credential_status_change(
         return _apply(credential, action, actor_id=actor.pk, reason=reason)
 
 
-def credentials_revoke_for_enrollment(*, enrollment_id: int, reason: str, actor_id: int | None) -> list[Credential]:
+def credentials_revoke_for_enrollment(
+    *, enrollment_id: int, reason: str, actor_id: int | None
+) -> list[Credential]:
     """Revoke the enrollment's live credentials (its completion was corrected)."""
     reason = (reason.strip() or _("The completion this credential certified was corrected."))[:500]
     with transaction.atomic():

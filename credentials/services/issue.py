@@ -12,9 +12,17 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import NotFound
 from core.jobs import enqueue_after_commit
 from credentials.errors import NotCompleted
-from credentials.models import LIVE, Credential, CredentialEvent, CredentialKind, CredentialMessage, MessageKind
+from credentials.models import (
+    LIVE,
+    Credential,
+    CredentialEvent,
+    CredentialKind,
+    CredentialMessage,
+    MessageKind,
+)
 from credentials.services import proof
 from credentials.services.builder import open_badge_credential
 from credentials.services.keys import signing_key
@@ -27,18 +35,20 @@ SEND_TASK = "credentials.send_message"
 
 def message_queue(*, credential: Credential, kind: str) -> CredentialMessage:
     """The outbox row (in the caller's transaction), sent after commit."""
-    message = CredentialMessage.objects.create(tenant_id=credential.tenant_id, credential=credential, kind=kind)
+    message = CredentialMessage.objects.create(
+        tenant_id=credential.tenant_id, credential=credential, kind=kind
+    )
     enqueue_after_commit(SEND_TASK, message.pk)
     return message
 
 
-def credential_issue(*, enrollment_id: int) -> Credential | None:
-    """The enrollment's live credential, issued now if it has none. None when the enrollment does
-    not exist; NotCompleted when it is not completed (nothing to issue)."""
+def credential_issue(*, enrollment_id: int) -> Credential:
+    """The enrollment's live credential, issued now if it has none. NotFound when the enrollment
+    does not exist; NotCompleted when it is not completed (nothing to issue)."""
     with transaction.atomic():
         enrollment = lock_enrollment(enrollment_id=enrollment_id)
         if enrollment is None:
-            return None
+            raise NotFound("No such enrollment.")
         live = Credential.objects.filter(
             enrollment=enrollment, kind=CredentialKind.ACHIEVEMENT, status__in=LIVE
         ).first()
@@ -60,7 +70,10 @@ def credential_issue(*, enrollment_id: int) -> Credential | None:
             valid_from=now,
         )
         signed = proof.sign(
-            document, private_key=key.private_key, verification_method=key.verification_method, created=iso(now)
+            document,
+            private_key=key.private_key,
+            verification_method=key.verification_method,
+            created=iso(now),
         )
         credential = Credential.objects.create(
             public_id=public_id,
@@ -75,6 +88,8 @@ def credential_issue(*, enrollment_id: int) -> Credential | None:
             status_index=index,
             issued_at=now,
         )
-        CredentialEvent.objects.create(tenant_id=credential.tenant_id, credential=credential, action="issued", at=now)
+        CredentialEvent.objects.create(
+            tenant_id=credential.tenant_id, credential=credential, action="issued", at=now
+        )
         message_queue(credential=credential, kind=MessageKind.ISSUED)
     return credential

@@ -57,7 +57,8 @@ def _next_key_id(unit: Unit) -> str:
 def _private(key: IssuerKey) -> Ed25519PrivateKey:
     pem = secrets.decrypt(key.private_key_encrypted, purpose=PURPOSE, setting=SETTING)
     private = serialization.load_pem_private_key(pem.encode(), password=None)
-    assert isinstance(private, Ed25519PrivateKey)
+    if not isinstance(private, Ed25519PrivateKey):
+        raise TypeError(f"issuer key {key.pk} is not Ed25519")
     return private
 
 
@@ -68,9 +69,15 @@ def verification_method(key: IssuerKey) -> str:
 def signing_key(*, unit: Unit) -> SigningKey:
     """The unit's signing key, made on first need (concurrent first calls agree on one)."""
     for _attempt in range(3):
-        key = IssuerKey.objects.filter(unit=unit, retired_at__isnull=True).select_related("unit__tenant").first()
+        key = (
+            IssuerKey.objects.filter(unit=unit, retired_at__isnull=True)
+            .select_related("unit__tenant")
+            .first()
+        )
         if key is not None:
-            return SigningKey(key=key, private_key=_private(key), verification_method=verification_method(key))
+            return SigningKey(
+                key=key, private_key=_private(key), verification_method=verification_method(key)
+            )
         try:
             with transaction.atomic():  # a savepoint: a lost race rolls back only this insert
                 _new_key(unit, _next_key_id(unit)).save()

@@ -25,7 +25,10 @@ from credentials.services.keys import signing_key
 from tenants.models import Unit
 
 PURPOSES = (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
-_BIT_STATUS = {StatusPurpose.REVOCATION: CredentialStatus.REVOKED, StatusPurpose.SUSPENSION: CredentialStatus.SUSPENDED}
+_BIT_STATUS = {
+    StatusPurpose.REVOCATION: CredentialStatus.REVOKED,
+    StatusPurpose.SUSPENSION: CredentialStatus.SUSPENDED,
+}
 
 
 def iso(moment: datetime) -> str:
@@ -125,5 +128,8 @@ def status_list_credential(*, unit: Unit, purpose: str) -> dict[str, Any]:
     }
     key = signing_key(unit=unit)
     return proof.sign(
-        document, private_key=key.private_key, verification_method=key.verification_method, created=iso(timezone.now())
+        document,
+        private_key=key.private_key,
+        verification_method=key.verification_method,
+        created=iso(timezone.now()),
     )

@@ -234,7 +234,9 @@ def _status(document: dict[str, Any]) -> Check:
     found: list[str] = []
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-            return Check("status", False, "Its status is not a Bitstring Status List entry: it cannot be checked.")
+            return Check(
+                "status", False, "Its status is not a Bitstring Status List entry: it cannot be checked."
+            )
         purpose = entry.get("statusPurpose")
         url = entry.get("statusListCredential")
         try:
@@ -252,7 +254,9 @@ def _status(document: dict[str, Any]) -> Check:
         if list_purpose != purpose or purpose not in ("revocation", "suspension"):
             return Check("status", False, "A status entry's purpose does not match its list.")
         bit_status = CredentialStatus.REVOKED if purpose == "revocation" else CredentialStatus.SUSPENDED
-        credential = Credential.objects.filter(unit=unit, status_index=index).only("status", "status_reason").first()
+        credential = (
+            Credential.objects.filter(unit=unit, status_index=index).only("status", "status_reason").first()
+        )
         if credential is not None and credential.status == bit_status:
             reason = f" Reason: {credential.status_reason}" if credential.status_reason else ""
             word = "revoked" if purpose == "revocation" else "suspended"
@@ -278,7 +282,9 @@ def _verify(document: object) -> Verdict:
         parsed = _parse(document)
         kind = _kind(parsed)
     except _Failed as failed:
-        return _verdict([Check("format", False, str(failed))], document if isinstance(document, dict) else None)
+        return _verdict(
+            [Check("format", False, str(failed))], document if isinstance(document, dict) else None
+        )
     kind_name = "Open Badge" if kind == "OpenBadgeCredential" else "Comprehensive Learner Record"
     checks = [Check("format", True, f"An {kind_name} (VC Data Model 2.0).")]
     public_key: Ed25519PublicKey | None = None
@@ -293,10 +299,16 @@ def _verify(document: object) -> Verdict:
     else:
         try:
             if proof.verify(parsed, public_key=public_key):
-                checks.append(Check("proof", True, "The eddsa-rdfc-2022 signature matches: nothing was changed."))
+                checks.append(
+                    Check("proof", True, "The eddsa-rdfc-2022 signature matches: nothing was changed.")
+                )
             else:
                 checks.append(
-                    Check("proof", False, "The signature does not match: the credential was changed after signing.")
+                    Check(
+                        "proof",
+                        False,
+                        "The signature does not match: the credential was changed after signing.",
+                    )
                 )
         except proof.ProofError as failed:
             checks.append(Check("proof", False, str(failed)))

@@ -34,5 +34,10 @@ def completed_enrollment(world, *, unit=None, learner=None, **microcredential) -
 def sent(monkeypatch):
     """Jobs asked for after commit (task name, args), instead of the broker."""
     calls: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr("core.jobs.enqueue", lambda name, *args, **kw: calls.append((name, args)) or True)
+
+    def enqueue(name: str, *args: object, **kwargs: object) -> bool:
+        calls.append((name, args))
+        return True
+
+    monkeypatch.setattr("core.jobs.enqueue", enqueue)
     return calls

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ def _no_broker(monkeypatch):
     monkeypatch.setattr("core.jobs.enqueue", lambda *args, **kwargs: True)
 
 
-def run_parallel(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
+def run_parallel(jobs: Sequence[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
     start = threading.Barrier(len(jobs))
     results: list[Any] = []
     errors: list[BaseException] = []
@@ -83,5 +83,6 @@ def test_negative_control_without_the_enrollment_lock_the_race_is_seen(world, mo
     monkeypatch.setattr(issue, "lock_enrollment", unlocked)
     assert locks.lock_enrollment is not unlocked
     _results, errors = run_parallel([lambda: issue.credential_issue(enrollment_id=enrollment.pk)] * 4)
-    assert errors and all(isinstance(e, IntegrityError) for e in errors)
+    assert errors
+    assert all(isinstance(e, IntegrityError) for e in errors)
     assert Credential.objects.filter(enrollment=enrollment).count() == 1

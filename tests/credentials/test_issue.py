@@ -34,9 +34,11 @@ def test_a_completion_earns_a_signed_open_badge(world, sent, django_capture_on_c
     assert subject["name"] == "Ada Lovelace"
     identity = subject["identifier"][0]
     assert identity["hashed"] is True
-    assert identity["identityHash"] == "sha256$" + hashlib.sha256(
-        (enrollment.learner.email.lower() + identity["salt"]).encode()
-    ).hexdigest()
+    assert (
+        identity["identityHash"]
+        == "sha256$"
+        + hashlib.sha256((enrollment.learner.email.lower() + identity["salt"]).encode()).hexdigest()
+    )
     assert enrollment.learner.email not in str(doc)
     achievement = subject["achievement"]
     assert achievement["achievementType"] == "MicroCredential"
@@ -49,7 +51,9 @@ def test_a_completion_earns_a_signed_open_badge(world, sent, django_capture_on_c
     assert purposes == [("revocation", "0"), ("suspension", "0")]
     verdict = verify_credential(credential)
     assert verdict.ok, verdict.checks
-    assert list(CredentialEvent.objects.filter(credential=credential).values_list("action", flat=True)) == ["issued"]
+    assert list(CredentialEvent.objects.filter(credential=credential).values_list("action", flat=True)) == [
+        "issued"
+    ]
     message = CredentialMessage.objects.get(credential=credential)
     assert message.kind == "issued"
     assert ("credentials.send_message", (message.pk,)) in sent
@@ -103,7 +107,9 @@ def test_the_did_percent_encodes_a_port(world, settings):
 def test_the_listener_asks_for_a_credential_on_completion(world, sent):
     enrollment = completed_enrollment(world)
     listeners.completion_changed(
-        CompletionChanged(world.a.pk, enrollment.pk, completed=True, corrected=False, reason="", actor_id=None)
+        CompletionChanged(
+            world.a.pk, enrollment.pk, completed=True, corrected=False, reason="", actor_id=None
+        )
     )
     assert sent == [("credentials.issue", (enrollment.pk,))]
 
@@ -117,14 +123,18 @@ def test_a_correction_to_not_completed_revokes_with_its_reason(world, sent):
     with transaction.atomic():
         listeners.completion_changed(
             CompletionChanged(
-                world.a.pk, enrollment.pk, completed=False, corrected=True, reason="Grade entered in error",
+                world.a.pk,
+                enrollment.pk,
+                completed=False,
+                corrected=True,
+                reason="Grade entered in error",
                 actor_id=world.a_admin.pk,
             )
         )
     credential.refresh_from_db()
     assert credential.status == CredentialStatus.REVOKED
     assert credential.status_reason == "Grade entered in error"
-    event = credential.events.last()
+    event = credential.events.get(action="revoked")
     assert (event.action, event.reason, event.actor) == ("revoked", "Grade entered in error", world.a_admin)
     assert CredentialMessage.objects.filter(credential=credential, kind="revoked").exists()
     assert "credentials.issue" not in [name for name, _ in sent]  # nothing to issue again
@@ -137,10 +147,13 @@ def test_a_correction_that_stays_completed_revokes_and_issues_again(world, sent)
     enrollment = completed_enrollment(world)
     old = credential_issue(enrollment_id=enrollment.pk)
     listeners.completion_changed(
-        CompletionChanged(world.a.pk, enrollment.pk, completed=True, corrected=True, reason="Re-graded", actor_id=None)
+        CompletionChanged(
+            world.a.pk, enrollment.pk, completed=True, corrected=True, reason="Re-graded", actor_id=None
+        )
     )
     old.refresh_from_db()
     assert old.status == CredentialStatus.REVOKED
     assert ("credentials.issue", (enrollment.pk,)) in sent
     new = credential_issue(enrollment_id=enrollment.pk)
-    assert new != old and new.status == CredentialStatus.ACTIVE
+    assert new != old
+    assert new.status == CredentialStatus.ACTIVE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,8 @@ def test_our_credential_passes_every_check(issued):
 def test_what_is_not_a_credential_is_said_so(given, says):
     verdict = verify_document(given)
     assert not verdict.ok
-    assert verdict.checks[0].name == "format" and says in verdict.checks[0].message
+    assert verdict.checks[0].name == "format"
+    assert says in verdict.checks[0].message
 
 
 def test_a_plain_vc_is_not_a_badge():
@@ -95,12 +97,16 @@ def test_revoked_and_suspended_show_in_the_status_check(issued, world):
     access = staff_access(tenant=world.a, user=world.a_unit1_admin)
     common = {"tenant": world.a, "access": access, "actor": world.a_unit1_admin, "credential_id": issued.pk}
     credential_status_change(**common, action="suspend", reason="Under review")
-    assert "suspended this credential. Reason: Under review" in checks(verify_document(issued.document))["status"].message
+    assert (
+        "suspended this credential. Reason: Under review"
+        in checks(verify_document(issued.document))["status"].message
+    )
     credential_status_change(**common, action="reinstate", reason="")
     assert verify_document(issued.document).ok
     credential_status_change(**common, action="revoke", reason="Academic misconduct")
     verdict = verify_document(issued.document)
-    assert not verdict.ok and "revoked" in checks(verdict)["status"].message
+    assert not verdict.ok
+    assert "revoked" in checks(verdict)["status"].message
 
 
 def test_dates_not_yet_valid_and_expired(issued, world):
@@ -110,7 +116,12 @@ def test_dates_not_yet_valid_and_expired(issued, world):
         ("validUntil", "2001-01-01T00:00:00Z", "expired"),
     ]:
         doc = {**issued.document, field: value}
-        doc = proof.sign(doc, private_key=key.private_key, verification_method=key.verification_method, created="2024-01-01T00:00:00Z")
+        doc = proof.sign(
+            doc,
+            private_key=key.private_key,
+            verification_method=key.verification_method,
+            created="2024-01-01T00:00:00Z",
+        )
         verdict = verify_document(doc)
         assert checks(verdict)["proof"].ok
         assert says in checks(verdict)["dates"].message
@@ -121,7 +132,9 @@ def test_a_did_key_issuer_verifies_offline(issued):
     did = "did:key:" + proof.multikey_encode(secret.public_key())
     doc = {k: v for k, v in issued.document.items() if k not in ("proof", "credentialStatus")}
     doc["issuer"] = {"id": did, "type": ["Profile"], "name": "Someone Else"}
-    signed = proof.sign(doc, private_key=secret, verification_method=f"{did}#{did[8:]}", created="2024-01-01T00:00:00Z")
+    signed = proof.sign(
+        doc, private_key=secret, verification_method=f"{did}#{did[8:]}", created="2024-01-01T00:00:00Z"
+    )
     verdict = verify_document(signed)
     assert verdict.ok, verdict.checks
 
@@ -131,7 +144,9 @@ def test_openbadgeslib_verifies_our_credential_offline(issued, world):
     ldp = pytest.importorskip("openbadgeslib.ob3.ldp")
     from cryptography.hazmat.primitives import serialization
 
-    public = proof.multikey_decode(keys.did_document(unit=world.a_unit1)["verificationMethod"][0]["publicKeyMultibase"])
+    public = proof.multikey_decode(
+        keys.did_document(unit=world.a_unit1)["verificationMethod"][0]["publicKeyMultibase"]
+    )
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     verifier = ldp.OB3LdpVerifier(pubkey_pem=pem)
     verifier.verify(issued.document)  # raises on a bad proof
@@ -139,3 +154,15 @@ def test_openbadgeslib_verifies_our_credential_offline(issued, world):
     tampered["name"] = "Something else"
     with pytest.raises(Exception):  # noqa: B017,PT011 - the library's own error class
         verifier.verify(tampered)
+
+
+def test_the_ob3_spec_example_signed_elsewhere_verifies():
+    """The Open Badges 3.0 spec's basic example (Teamwork Badge) as signed with eddsa-rdfc-2022
+    by the Digital Credentials Consortium's test issuer (did:key), from their VerifierPlus."""
+    text = (Path(__file__).parent / "fixtures" / "dcc-basic-obv3.json").read_text()
+    verdict = verify_document(text)
+    assert verdict.ok, verdict.checks
+    assert verdict.achievement_name == "Teamwork"
+    tampered = json.loads(text)
+    tampered["credentialSubject"]["achievement"]["name"] = "Leadership"
+    assert not checks(verify_document(tampered))["proof"].ok
