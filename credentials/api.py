@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -62,8 +64,15 @@ class VerifyApi(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        raw = request._request.body[: MAX_INPUT * 4 + 1]
-        return Response(verdict_body(verify_document(raw)))
+        given: object
+        try:
+            given = request._request.body[: MAX_INPUT * 4 + 1]
+        except RawPostDataException:  # a form post, read already: its `credential` field
+            try:
+                given = request.data.get("credential") if hasattr(request.data, "get") else None
+            except ParseError:
+                given = None
+        return Response(verdict_body(verify_document(given)))
 
 
 class CredentialOutput(serializers.ModelSerializer[Credential]):

@@ -28,6 +28,20 @@ def credential_issue(enrollment_id: int) -> bool:
     return True
 
 
+@shared_task(
+    name=listeners.APPLY_TASK,
+    acks_late=True,
+    autoretry_for=(CredentialsBusy,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def completion_apply(enrollment_id: int, completed: bool, reason: str, actor_id: int | None) -> None:
+    """A correction whose revocation could not be done after its commit."""
+    listeners.completion_apply(
+        enrollment_id=enrollment_id, completed=completed, reason=reason, actor_id=actor_id
+    )
+
+
 @shared_task(name="credentials.issue_due", acks_late=True)
 def credentials_issue_due() -> int:
     """The sweep: completed enrollments that never got a credential get their job again."""

@@ -138,3 +138,13 @@ def test_staff_api_suspends_and_reinstates(world, issued):
         ).status_code
         == 404
     )
+
+
+def test_the_verify_api_takes_a_form_post_too(world, issued):
+    client = world.client_for(None, world.a)
+    form = client.post("/api/v1/credentials/verify", {"credential": json.dumps(issued.document)})
+    assert form.status_code == 200
+    assert form.json()["ok"] is True
+    empty = client.post("/api/v1/credentials/verify", {"other": "x"})
+    assert empty.status_code == 200
+    assert empty.json()["ok"] is False

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from credentials.errors import NotCompleted
 from credentials.models import Credential, CredentialEvent, CredentialMessage, CredentialStatus, IssuerKey
-from credentials.services import keys, listeners
+from credentials.services import changes, keys, listeners
 from credentials.services.issue import credential_issue
 from credentials.services.verify import verify_credential
 from enrollment.extensions import CompletionChanged
@@ -157,3 +157,31 @@ def test_a_correction_that_stays_completed_revokes_and_issues_again(world, sent)
     new = credential_issue(enrollment_id=enrollment.pk)
     assert new != old
     assert new.status == CredentialStatus.ACTIVE
+
+
+def test_a_revocation_that_cannot_run_now_goes_to_a_job_that_revokes_then_issues(world, sent, monkeypatch):
+    from credentials.errors import CredentialsBusy
+    from credentials.tasks import completion_apply
+
+    enrollment = completed_enrollment(world)
+    old = credential_issue(enrollment_id=enrollment.pk)
+    real = changes.credentials_revoke_for_enrollment
+
+    def busy(**kwargs: object) -> list[Credential]:
+        raise CredentialsBusy("busy")
+
+    monkeypatch.setattr(listeners, "credentials_revoke_for_enrollment", busy)
+    change = CompletionChanged(
+        world.a.pk, enrollment.pk, completed=True, corrected=True, reason="Re-graded", actor_id=None
+    )
+    listeners.completion_changed(change)
+    assert sent[-1] == ("credentials.completion_apply", (enrollment.pk, True, "Re-graded", None))
+    assert ("credentials.issue", (enrollment.pk,)) not in sent  # not before the revocation
+    old.refresh_from_db()
+    assert old.status == CredentialStatus.ACTIVE
+    monkeypatch.setattr(listeners, "credentials_revoke_for_enrollment", real)
+    completion_apply(*sent[-1][1])
+    old.refresh_from_db()
+    assert old.status == CredentialStatus.REVOKED
+    live = Credential.objects.get(enrollment=enrollment, status=CredentialStatus.ACTIVE)
+    assert live != old
