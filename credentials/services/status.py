@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import gzip
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -21,9 +23,11 @@ from credentials.errors import CredentialsBusy
 from credentials.links import status_list_url, unit_did
 from credentials.models import Credential, CredentialStatus, StatusList, StatusPurpose
 from credentials.services import proof
-from credentials.services.keys import signing_key
+from credentials.services.keys import SigningKey, signing_key
 from tenants.models import Unit
 
+logger = logging.getLogger(__name__)
+CACHE_SECONDS = 300
 PURPOSES = (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
 _BIT_STATUS = {
     StatusPurpose.REVOCATION: CredentialStatus.REVOKED,
@@ -109,9 +113,30 @@ def set_indexes(*, unit: Unit, purpose: str) -> list[int]:
 
 
 def status_list_credential(*, unit: Unit, purpose: str) -> dict[str, Any]:
-    """The unit's signed BitstringStatusListCredential for `purpose`, as of now."""
+    """The unit's signed BitstringStatusListCredential for `purpose`, as of now. Kept in the
+    cache under the list's `updated_at` (which every status change moves in its transaction)
+    and the signing key, so a change or a rotation shows on the next request."""
     status_lists_ensure(unit=unit)
     status_list = StatusList.objects.get(unit=unit, purpose=purpose)
+    key = signing_key(unit=unit)
+    cache_key = f"credentials:status:{status_list.pk}:{status_list.updated_at.timestamp()}:{key.key.pk}"
+    try:
+        cached = cache.get(cache_key)
+    except Exception:  # Redis down: build it
+        logger.warning("status list cache unavailable", exc_info=True)
+        cached = None
+    if isinstance(cached, dict):
+        return cached
+    signed = _status_list_build(unit=unit, status_list=status_list, key=key)
+    try:
+        cache.set(cache_key, signed, CACHE_SECONDS)
+    except Exception:
+        logger.warning("status list cache unavailable", exc_info=True)
+    return signed
+
+
+def _status_list_build(*, unit: Unit, status_list: StatusList, key: SigningKey) -> dict[str, Any]:
+    purpose = status_list.purpose
     url = status_list_url(unit, purpose)
     document = {
         "@context": [proof.VC_V2],
@@ -126,7 +151,6 @@ def status_list_credential(*, unit: Unit, purpose: str) -> dict[str, Any]:
             "encodedList": encode_bits(set_indexes(unit=unit, purpose=purpose), status_list.size),
         },
     }
-    key = signing_key(unit=unit)
     return proof.sign(
         document,
         private_key=key.private_key,

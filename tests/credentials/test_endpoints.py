@@ -37,6 +37,10 @@ def test_another_tenants_unit_has_no_did_document(world, issued):
 
 
 def test_the_status_list_is_signed_and_carries_the_revoked_bit(world, issued, client):
+    before = world.client_for(None, world.a).get("/units/continuing-ed/status/revocation").json()
+    assert not status.bit_at(
+        status.decode_bits(before["credentialSubject"]["encodedList"]), issued.status_index
+    )
     client = world.client_for(world.a_unit1_admin, world.a)
     response = client.post(f"/console/credentials/{issued.pk}/revoke/", {"reason": "Misconduct"})
     assert response.status_code == 302
