@@ -152,3 +152,15 @@ def test_the_verify_api_takes_a_form_post_too(world, issued):
     empty = client.post("/api/v1/credentials/verify", {"other": "x"})
     assert empty.status_code == 200
     assert empty.json()["ok"] is False
+
+
+def test_the_achievement_is_served_and_unknown_units_are_404(world, issued):
+    client = world.client_for(None, world.a)
+    url = issued.document["credentialSubject"]["achievement"]["id"]
+    path = url.removeprefix("http://alpha.test").removeprefix("https://alpha.test")
+    body = client.get(path).json()
+    assert body["name"] == "Data Analysis with SQL"
+    assert body["achievementType"] == "MicroCredential"
+    assert client.get("/units/nope/did.json").status_code == 404
+    assert client.get("/units/nope/status/revocation").status_code == 404
+    assert world.client_for(None, world.b).get(path).status_code == 404

@@ -185,3 +185,38 @@ def test_a_revocation_that_cannot_run_now_goes_to_a_job_that_revokes_then_issues
     assert old.status == CredentialStatus.REVOKED
     live = Credential.objects.get(enrollment=enrollment, status=CredentialStatus.ACTIVE)
     assert live != old
+
+
+def test_the_listener_is_registered_and_the_task_is_safe_to_rerun(world, sent):
+    from credentials import tasks
+    from enrollment import extensions
+
+    assert extensions.completion_listeners.get("credentials") is listeners.completion_changed
+    enrollment = completed_enrollment(world)
+    assert tasks.credential_issue(enrollment.pk) is True
+    assert tasks.credential_issue(enrollment.pk) is True
+    assert Credential.objects.filter(enrollment=enrollment).count() == 1
+    assert tasks.credential_issue(10**9) is False  # no such enrollment
+    enrollment.status = EnrollmentStatus.CANCELLED
+    enrollment.save()
+    other = completed_enrollment(world)
+    other.status = EnrollmentStatus.CONFIRMED
+    other.save()
+    assert tasks.credential_issue(other.pk) is False
+
+
+def test_the_sweep_finds_completions_without_a_credential(world, sent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credentials import tasks
+    from enrollment.models import Enrollment
+
+    waiting = completed_enrollment(world)
+    done = completed_enrollment(world)
+    credential_issue(enrollment_id=done.pk)
+    Enrollment.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+    completed_enrollment(world)  # completed just now: left to its own job
+    assert tasks.credentials_issue_due() == 1
+    assert sent == [("credentials.issue", (waiting.pk,))]
