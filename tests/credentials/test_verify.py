@@ -166,3 +166,24 @@ def test_the_ob3_spec_example_signed_elsewhere_verifies():
     tampered = json.loads(text)
     tampered["credentialSubject"]["achievement"]["name"] = "Leadership"
     assert not checks(verify_document(tampered))["proof"].ok
+
+
+def test_a_clr_credential_signed_with_a_did_key_verifies():
+    secret = proof.multikey_private_decode(KEY_SECRET)
+    did = "did:key:" + proof.multikey_encode(secret.public_key())
+    clr = {
+        "@context": [proof.VC_V2, proof.CLR_V2, proof.OB_V3],
+        "id": "urn:uuid:9b1b6b46-2f5b-4a8e-9c1e-3b0f7f0d1a11",
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "issuer": {"id": did, "type": ["Profile"], "name": "Example College"},
+        "validFrom": "2024-01-01T00:00:00Z",
+        "name": "Transcript",
+        "credentialSubject": {"type": ["ClrSubject"], "verifiableCredential": [], "achievement": []},
+    }
+    signed = proof.sign(
+        clr, private_key=secret, verification_method=f"{did}#{did[8:]}", created="2024-01-01T00:00:00Z"
+    )
+    verdict = verify_document(signed)
+    assert verdict.ok, verdict.checks
+    assert verdict.kind == "ClrCredential"
+    assert verdict.achievement_name == "Transcript"
