@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from credentials import learner_views as views
+
+urlpatterns: list[URLPattern] = [
+    path("my/credentials/", views.my_credentials, name="my-credentials"),
+    path("credentials/<uuid:public_id>/", views.share, name="credential-share"),
+    path("credentials/<uuid:public_id>/credential.json", views.credential_json, name="credential-json"),
+    path("credentials/<uuid:public_id>/badge.png", views.credential_png, name="credential-png"),
+    path("badges/<int:microcredential_id>.png", views.badge, name="badge-image"),
+]

@@ -76,6 +76,11 @@ class Enrollment(models.Model):
         db_default=Func(Value(ARRIVAL_SEQUENCE), function="nextval", output_field=models.BigIntegerField()),
         editable=False,
     )
+    # The place in line the row took when it last joined a wait-list (1: next in line), set by
+    # the wait-list count's trigger under the count's row lock (migration 0002/0007) and read
+    # back by the INSERT itself; empty for a row that never waited. Not its place now (that is
+    # enrollment.selectors.waitlist_position).
+    joined_place = models.IntegerField(null=True, blank=True, db_default=None, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -4,6 +4,7 @@ its data download and account deletion. Each view parses, calls one service, ren
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account import views as allauth_views
@@ -103,50 +104,48 @@ def signin_page(request: TenantRequest) -> HttpResponse:
 
 @never_cache
 def signup_page(request: TenantRequest) -> HttpResponse:
-    next_url = _next_url(request)
-    if request.user.is_authenticated:
-        return redirect(next_url or "home")
-    if request.method == "GET":
-        remember_unit_origin(request, request.tenant, request.GET.get("unit"))
-    form = SignupForm(request.POST or None, initial={"email": request.GET.get("email", "")})
-    error: MicrocredError | None = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            signin.account_signup(
-                request=request, email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
-            )
-        except MicrocredError as exc:
-            error = exc
-            form_errors_from(form, exc)
-        else:
-            return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
-    context = {"form": form, "error": error}
-    return _entrance(request, "learners/signup.html", context, status=_status(error) if form.errors else 200)
+    return _email_entrance(
+        request,
+        form=SignupForm(request.POST or None, initial={"email": request.GET.get("email", "")}),
+        start=signin.account_signup,
+        template="learners/signup.html",
+    )
 
 
 @never_cache
 def guest_page(request: TenantRequest) -> HttpResponse:
     """Guest checkout's identity step: an e-mail address, then the code. No password."""
-    next_url = _next_url(request)
     if request.user.is_authenticated:
         messages.info(request, _("You are signed in already."))
+    return _email_entrance(
+        request,
+        form=GuestForm(request.POST or None),
+        start=signin.guest_identity_for_email,
+        template="learners/guest.html",
+    )
+
+
+def _email_entrance(
+    request: TenantRequest, *, form: SignupForm | GuestForm, start: Callable[..., object], template: str
+) -> HttpResponse:
+    """Signing up and guest checkout alike: an e-mail address and a name, then the code that
+    `start` sent (to the code page, keeping where the learner was going)."""
+    next_url = _next_url(request)
+    if request.user.is_authenticated:
         return redirect(next_url or "home")
     if request.method == "GET":
         remember_unit_origin(request, request.tenant, request.GET.get("unit"))
-    form = GuestForm(request.POST or None)
     error: MicrocredError | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            signin.guest_identity_for_email(
-                request=request, email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
-            )
+            start(request=request, email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"])
         except MicrocredError as exc:
             error = exc
             form_errors_from(form, exc)
         else:
             return redirect(_with_next(reverse("account_confirm_login_code"), next_url))
     context = {"form": form, "error": error}
-    return _entrance(request, "learners/guest.html", context, status=_status(error) if form.errors else 200)
+    return _entrance(request, template, context, status=_status(error) if form.errors else 200)
 
 
 @never_cache

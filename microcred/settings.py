@@ -251,7 +251,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
-CELERY_IMPORTS = ["core.mail"]  # the e-mail task lives outside the apps' tasks.py
+# Tasks that live outside the apps' tasks.py: the e-mail task, the credential e-mails.
+CELERY_IMPORTS = ["core.mail", "credentials.messages_tasks"]
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -269,6 +270,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Stripe events stored but never applied (the broker was down at commit, a worker died) are
     # applied; paid orders' receipts and late refunds left undone are done.
     "payments-sweep": {"task": "payments.sweep", "schedule": 60.0},
+    # Credential e-mails (issued, suspended, reinstated, revoked) the broker missed are sent.
+    "credentials-messages-sweep": {"task": "credentials.messages_sweep", "schedule": 60.0},
 }
 HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 

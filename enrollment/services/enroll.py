@@ -2,7 +2,7 @@
 
 One read and one short transaction. The read (`_offering_for`) is one ORM statement: the
 offering with only the columns enrolling uses, its microcredential and unit (select_related), the
-learner's active enrollment there and whether anyone waits (subqueries).
+learner's active enrollment there and whether anyone waits (two RawSQL columns).
 
 The transaction takes the seat first, with the catalog's one conditional UPDATE
 (`offering_seats_take`: `seats_taken + 1 <= capacity`, which waits for the offering's row lock
@@ -10,10 +10,11 @@ and re-checks), then writes the enrollment and its event (`_common.record`) thro
 The offering's row lock is held from that UPDATE to the commit, so nothing else is done in
 between: no read, no rendering beyond the caller's answer (idempotency.answer_once stores it
 last). A learner who gets no seat waits without taking the offering's lock; the wait-list place
-is the wait-list count as their own INSERT left it (WaitlistCount: its trigger counted them in
-under the count's row lock, held to the commit), so that INSERT is the join's last write but
-the place (`_wait`). While anyone is waiting, newcomers join the wait-list behind them even if a
-seat shows free for a moment (it is being offered to the head).
+is the wait-list count as their own INSERT left it (WaitlistCount: its trigger counts them in
+under the count's row lock, held to the commit, and writes the count into the row, which the
+INSERT returns), so that INSERT is the join's last write (`_wait`). While anyone is waiting,
+newcomers join the wait-list behind them even if a seat shows free for a moment (it is being
+offered to the head).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from catalog.models import Offering, PublicationStatus
 from catalog.services import offering_seats_take
 from core.dates import date_time
 from enrollment.errors import AlreadyEnrolled, EnrollmentClosed, OfferingFull
-from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentStatus, MessageKind, WaitlistCount
+from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentStatus, MessageKind
 from enrollment.services._common import hold_expiry, record
 from enrollment.services.messages import message_queue
 from enrollment.services.waitlist import promote_if_free
@@ -256,13 +257,14 @@ def _seat(
 
 
 def _wait(offering: Offering, learner: User, *, actor: User, now: datetime, reason: str) -> Enrolled:
-    """A place on the wait-list, and which: the count this INSERT left (its row lock is held to
-    the commit, so it is exactly how many wait up to and including this learner).
+    """A place on the wait-list, and which: the count this INSERT left, which the count's
+    trigger writes into the row (`joined_place`, returned by the INSERT); the count's row lock
+    is held to the commit, so it is exactly how many wait up to and including this learner.
 
     That lock makes every joiner of the offering wait, so the row is written last: its id is
     taken first, and its event and outbox row go before it (their foreign keys are checked at
     the commit, Django's are DEFERRABLE INITIALLY DEFERRED). After the INSERT come only the
-    place, the caller's answer and the COMMIT."""
+    caller's answer and the COMMIT."""
     enrollment = Enrollment(
         pk=_next_enrollment_id(),
         tenant_id=offering.tenant_id,
@@ -282,9 +284,8 @@ def _wait(offering: Offering, learner: User, *, actor: User, now: datetime, reas
         reason=reason,
     )
     message_queue(enrollment=enrollment, kind=MessageKind.WAITLISTED, now=now)
-    enrollment.save(force_insert=True)
-    position = WaitlistCount.objects.filter(offering_id=offering.pk).values_list("waiting", flat=True).get()
-    return Enrolled(enrollment, position)
+    enrollment.save(force_insert=True)  # RETURNING joined_place: the count's trigger set it
+    return Enrolled(enrollment, enrollment.joined_place)
 
 
 def _next_enrollment_id() -> int:
