@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class CredentialsConfig(AppConfig):
     name = "credentials"
     verbose_name = "Credentials"
+
+    def ready(self) -> None:
+        from credentials.services.listeners import completion_changed
+        from enrollment import extensions
+
+        extensions.completion_listeners.register("credentials", completion_changed)

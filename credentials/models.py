@@ -62,6 +62,9 @@ class StatusList(models.Model):
     purpose = models.CharField(max_length=20, choices=StatusPurpose.choices)
     # Bits in the list (the spec's minimum is 131,072: a list that small says nothing of who).
     size = models.PositiveIntegerField(default=131072)
+    # The next index to give out (kept on the revocation list: one index per credential serves
+    # both lists); taken by one conditional UPDATE (credentials.services.status).
+    next_index = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Reads for the learner's credentials pages and each credential's public share page."""
+"""Reads for the credentials pages: the learner's, each credential's public share page, the
+issuers' public documents, and the staff console and API."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from catalog.models import Microcredential
 from core.errors import NotFound
 from credentials.models import Credential
 from identity.models import User
-from tenants.models import Tenant
+from tenants.models import Tenant, Unit
+from tenants.selectors import StaffAccess
 
 
 def credentials_for_learner(*, tenant: Tenant, learner: User) -> QuerySet[Credential]:
@@ -47,3 +49,19 @@ def badge_microcredential(*, tenant: Tenant, microcredential_id: int) -> Microcr
     if microcredential is None:
         raise NotFound("There is no such badge here.", code="badge_not_found")
     return microcredential
+
+
+def public_unit(*, tenant: Tenant, slug: str) -> Unit | None:
+    return Unit.objects.filter(tenant=tenant, slug=slug).select_related("tenant").first()
+
+
+def credentials_for_staff(
+    *, tenant: Tenant, access: StaffAccess, unit_id: int | None = None
+) -> QuerySet[Credential]:
+    """Credentials of the units the person manages (a tenant admin: every unit)."""
+    rows = Credential.objects.filter(tenant=tenant).select_related("unit", "learner", "microcredential")
+    if access.managed_unit_ids is not None:
+        rows = rows.filter(unit_id__in=access.managed_unit_ids)
+    if unit_id is not None:
+        rows = rows.filter(unit_id=unit_id)
+    return rows.order_by("-issued_at", "-pk")

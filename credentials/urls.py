@@ -1,7 +1,21 @@
-"""Public credential endpoints: issuers' DID documents, status lists, the verifier."""
+"""Public credential endpoints: issuers' DID documents, status lists, achievements, the verifier;
+and the staff console's credentials."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from credentials import console, views
+
+urlpatterns: list[URLPattern] = [
+    path("units/<slug:slug>/did.json", views.did_document, name="credentials-did"),
+    path("units/<slug:slug>/status/<slug:purpose>", views.status_list, name="credentials-status-list"),
+    path("units/<slug:slug>/achievements/<int:pk>", views.achievement, name="credentials-achievement"),
+    path("verify/", views.verify, name="credentials-verify"),
+    path("console/credentials/", console.credential_list, name="console-credentials"),
+    path(
+        "console/credentials/<int:pk>/<slug:action>/",
+        console.credential_action,
+        name="console-credential-action",
+    ),
+]

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Before catalog's: its staff/offerings/<id>/<action>/ would catch .../roster/ otherwise.
     path("", include("finance.api_urls")),
+    path("", include("credentials.api_urls")),
     path("", include("enrollment.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("catalog.api_urls")),

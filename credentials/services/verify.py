@@ -1,11 +1,36 @@
-"""Verifying a credential: ours or anyone's, in Open Badges 3.0 or CLR 2.0 (contract; the
-verifier itself is being written)."""
+"""Verifying a credential: ours or anyone's, in Open Badges 3.0 or CLR 2.0, offline.
+
+Checks, in order (a failed format check stops there):
+- format: a JSON object, VC Data Model 2.0 context, type OpenBadgeCredential (or its alias
+  AchievementCredential) or ClrCredential;
+- issuer: the proof's verification method belongs to the issuer and its key can be found
+  without the network: our own units' did:web (from the database), did:key (the key is in the
+  identifier); anything else is "cannot be resolved offline";
+- proof: the eddsa-rdfc-2022 Data Integrity signature (credentials.services.proof);
+- dates: validFrom has come, validUntil has not passed;
+- status: each BitstringStatusListEntry pointing at one of our units' lists, read locally.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from credentials.models import Credential
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.utils import timezone
+
+from credentials.models import Credential, CredentialStatus, IssuerKey
+from credentials.services import proof
+from tenants.models import Domain, Unit
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT = 2_000_000  # characters of JSON text
+CREDENTIAL_TYPES = ("OpenBadgeCredential", "AchievementCredential", "ClrCredential")
 
 
 @dataclass(frozen=True)
@@ -26,9 +51,270 @@ class Verdict:
     subject_name: str
 
 
+class _Failed(Exception):
+    pass
+
+
+def _verdict(checks: list[Check], document: dict[str, Any] | None = None, kind: str = "") -> Verdict:
+    issuer_id = issuer_name = achievement_name = subject_name = ""
+    if document is not None:
+        issuer = document.get("issuer")
+        if isinstance(issuer, str):
+            issuer_id = issuer
+        elif isinstance(issuer, dict):
+            issuer_id = _text(issuer.get("id"))
+            issuer_name = _text(issuer.get("name"))
+        subject = document.get("credentialSubject")
+        if isinstance(subject, dict):
+            subject_name = _text(subject.get("name"))
+            achievement = subject.get("achievement")
+            if isinstance(achievement, dict):
+                achievement_name = _text(achievement.get("name"))
+        achievement_name = achievement_name or _text(document.get("name"))
+    return Verdict(
+        ok=bool(checks) and all(c.ok for c in checks),
+        checks=tuple(checks),
+        kind=kind,
+        issuer_id=issuer_id,
+        issuer_name=issuer_name,
+        achievement_name=achievement_name,
+        subject_name=subject_name,
+    )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value[:500]
+    if isinstance(value, list) and value and isinstance(value[0], dict):  # a language map
+        return _text(value[0].get("@value"))
+    return ""
+
+
+def _as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _parse(document: object) -> dict[str, Any]:
+    if isinstance(document, bytes | bytearray):
+        try:
+            document = bytes(document).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _Failed("The file is not UTF-8 text, so it cannot be a JSON credential.") from exc
+    if isinstance(document, str):
+        if len(document) > MAX_INPUT:
+            raise _Failed("The text is too long to be one credential.")
+        try:
+            document = json.loads(document)
+        except (ValueError, RecursionError) as exc:
+            raise _Failed("This is not JSON: a credential is a JSON object.") from exc
+    if not isinstance(document, dict):
+        raise _Failed("A credential is a JSON object; this is not one.")
+    return document
+
+
+def _kind(document: dict[str, Any]) -> str:
+    contexts = _as_list(document.get("@context"))
+    if not contexts or contexts[0] != proof.VC_V2:
+        raise _Failed(
+            "The first @context is not the Verifiable Credentials 2.0 context "
+            f"({proof.VC_V2}): this is not a VC 2.0 credential (Open Badges 3.0 uses it)."
+        )
+    types = _as_list(document.get("type"))
+    if "VerifiableCredential" not in types:
+        raise _Failed("Its type does not include VerifiableCredential.")
+    for kind in CREDENTIAL_TYPES:
+        if kind in types:
+            return "OpenBadgeCredential" if kind == "AchievementCredential" else kind
+    raise _Failed("It is neither an OpenBadgeCredential nor a ClrCredential.")
+
+
+# --- resolving keys offline -------------------------------------------------------------------
+
+
+def _our_unit_from_host_and_slug(host: str, slug: str) -> Unit | None:
+    host = host.split(":", 1)[0].lower()
+    domain = Domain.objects.filter(host=host).select_related("tenant").first()
+    if domain is None:
+        return None
+    return Unit.objects.filter(tenant=domain.tenant, slug=slug).select_related("tenant").first()
+
+
+def _did_web_unit(did: str) -> Unit | None:
+    parts = did.split(":")
+    if len(parts) == 5 and parts[:2] == ["did", "web"] and parts[3] == "units":
+        return _our_unit_from_host_and_slug(unquote(parts[2]), parts[4])
+    return None
+
+
+def _resolve(issuer_id: str, method: str) -> tuple[Ed25519PublicKey, str]:
+    """The public key of `method`, and a sentence on where it was found; _Failed otherwise."""
+    controller, _hash, fragment = method.partition("#")
+    if not fragment:
+        raise _Failed(f"The verification method {method} names no key (no #fragment).")
+    if controller != issuer_id:
+        raise _Failed(f"The proof was made with {method}, which is not a key of the issuer {issuer_id}.")
+    if controller.startswith("did:key:"):
+        multibase = controller.removeprefix("did:key:")
+        if fragment != multibase:
+            raise _Failed("The did:key verification method's fragment is not its key.")
+        try:
+            return proof.multikey_decode(multibase), "The issuer is a did:key; its key is in its identifier."
+        except ValueError as exc:
+            raise _Failed("The did:key is not an Ed25519 key.") from exc
+    if controller.startswith("did:web:"):
+        unit = _did_web_unit(controller)
+        if unit is not None:
+            key = IssuerKey.objects.filter(unit=unit, key_id=fragment).first()
+            if key is None:
+                raise _Failed(f"{unit.name} has no key {fragment}: this proof was not made by its keys.")
+            where = f"Key {fragment} of {unit.name} (one of the issuers on this platform)"
+            if key.retired_at is not None:
+                where += f", retired {key.retired_at:%Y-%m-%d} (still valid for what it signed)."
+            return proof.multikey_decode(key.public_key_multibase), where + "."
+    raise _Failed(
+        f"The issuer {controller} cannot be resolved offline: this verifier knows only the issuers on "
+        "this platform and did:key issuers, and never fetches keys from the network."
+    )
+
+
+def _issuer_id(document: dict[str, Any]) -> str:
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(issuer_id, str) or not issuer_id:
+        raise _Failed("The credential names no issuer.")
+    return issuer_id
+
+
+# --- dates and status -------------------------------------------------------------------------
+
+
+def _moment(value: object, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise _Failed(f"{name} is not a date and time ({value!s:.40}).") from exc
+    if timezone.is_naive(moment):
+        raise _Failed(f"{name} has no time zone.")
+    return moment
+
+
+def _dates(document: dict[str, Any]) -> Check:
+    try:
+        now = timezone.now()
+        valid_from = _moment(document.get("validFrom"), "validFrom")
+        valid_until = _moment(document.get("validUntil"), "validUntil")
+        if valid_from is None:
+            raise _Failed("The credential has no validFrom.")
+        if valid_from > now:
+            raise _Failed(f"The credential is not valid before {valid_from:%Y-%m-%d %H:%M} UTC.")
+        if valid_until is not None and valid_until <= now:
+            raise _Failed(f"The credential expired on {valid_until:%Y-%m-%d %H:%M} UTC.")
+    except _Failed as failed:
+        return Check("dates", False, str(failed))
+    until = f" until {valid_until:%Y-%m-%d}" if valid_until else ""
+    return Check("dates", True, f"Valid from {valid_from:%Y-%m-%d}{until}.")
+
+
+def _our_list(url: str) -> tuple[Unit, str] | None:
+    parts = urlsplit(url)
+    path = parts.path.strip("/").split("/")
+    if len(path) == 4 and path[0] == "units" and path[2] == "status" and parts.hostname:
+        unit = _our_unit_from_host_and_slug(parts.hostname, path[1])
+        if unit is not None:
+            return unit, path[3]
+    return None
+
+
+def _status(document: dict[str, Any]) -> Check:
+    entries = [e for e in _as_list(document.get("credentialStatus")) if e is not None]
+    if not entries:
+        return Check("status", True, "The credential carries no status list: it cannot be revoked.")
+    found: list[str] = []
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+            return Check(
+                "status", False, "Its status is not a Bitstring Status List entry: it cannot be checked."
+            )
+        purpose = entry.get("statusPurpose")
+        url = entry.get("statusListCredential")
+        try:
+            index = int(str(entry.get("statusListIndex")))
+        except ValueError:
+            return Check("status", False, "A status entry's index is not a number.")
+        ours = _our_list(url) if isinstance(url, str) else None
+        if ours is None:
+            return Check(
+                "status",
+                False,
+                f"The status list {url!s:.200} is not one of this platform's: it cannot be read offline.",
+            )
+        unit, list_purpose = ours
+        if list_purpose != purpose or purpose not in ("revocation", "suspension"):
+            return Check("status", False, "A status entry's purpose does not match its list.")
+        bit_status = CredentialStatus.REVOKED if purpose == "revocation" else CredentialStatus.SUSPENDED
+        credential = (
+            Credential.objects.filter(unit=unit, status_index=index).only("status", "status_reason").first()
+        )
+        if credential is not None and credential.status == bit_status:
+            reason = f" Reason: {credential.status_reason}" if credential.status_reason else ""
+            word = "revoked" if purpose == "revocation" else "suspended"
+            return Check("status", False, f"{unit.name} has {word} this credential.{reason}")
+        found.append(purpose)
+    return Check("status", True, f"Not revoked or suspended ({', '.join(found)} lists checked).")
+
+
+# --- the verifier -----------------------------------------------------------------------------
+
+
 def verify_document(document: object) -> Verdict:
     """Any input (parsed JSON or not): a verdict, never an exception."""
-    raise NotImplementedError
+    try:
+        return _verify(document)
+    except Exception:  # a verifier answers, whatever it is given
+        logger.exception("verifying a document failed unexpectedly")
+        return _verdict([Check("format", False, "This document could not be checked.")])
+
+
+def _verify(document: object) -> Verdict:
+    try:
+        parsed = _parse(document)
+        kind = _kind(parsed)
+    except _Failed as failed:
+        return _verdict(
+            [Check("format", False, str(failed))], document if isinstance(document, dict) else None
+        )
+    kind_name = "Open Badge" if kind == "OpenBadgeCredential" else "Comprehensive Learner Record"
+    checks = [Check("format", True, f"An {kind_name} (VC Data Model 2.0).")]
+    public_key: Ed25519PublicKey | None = None
+    try:
+        the_proof = proof.the_proof(parsed)
+        public_key, where = _resolve(_issuer_id(parsed), the_proof["verificationMethod"])
+        checks.append(Check("issuer", True, where))
+    except (_Failed, proof.ProofError) as failed:
+        checks.append(Check("issuer", False, str(failed)))
+    if public_key is None:
+        checks.append(Check("proof", False, "The signature cannot be checked without the issuer's key."))
+    else:
+        try:
+            if proof.verify(parsed, public_key=public_key):
+                checks.append(
+                    Check("proof", True, "The eddsa-rdfc-2022 signature matches: nothing was changed.")
+                )
+            else:
+                checks.append(
+                    Check(
+                        "proof",
+                        False,
+                        "The signature does not match: the credential was changed after signing.",
+                    )
+                )
+        except proof.ProofError as failed:
+            checks.append(Check("proof", False, str(failed)))
+    checks.append(_dates(parsed))
+    checks.append(_status(parsed))
+    return _verdict(checks, parsed, kind)
 
 
 def verify_credential(credential: Credential) -> Verdict:

@@ -1,0 +1,53 @@
+"""Public addresses of what credentials publish, on the tenant's primary host (tenants.mail.site_url).
+
+Every address a signed credential carries is built here, so a credential, its badge image and
+its share page agree.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+
+from catalog.models import Microcredential
+from credentials.models import Credential
+from tenants.mail import site_url
+from tenants.models import Domain, Tenant, Unit
+
+
+def badge_image_url(microcredential: Microcredential) -> str:
+    """The microcredential's badge image (served by the learner pages)."""
+    return f"{site_url(microcredential.tenant)}/badges/{microcredential.pk}.png"
+
+
+def share_url(credential: Credential) -> str:
+    """The credential's public share page."""
+    return f"{site_url(credential.tenant)}/credentials/{credential.public_id}/"
+
+
+def achievement_url(microcredential: Microcredential) -> str:
+    """The Achievement's stable id (one per microcredential)."""
+    unit = microcredential.unit
+    return f"{site_url(microcredential.tenant)}/units/{unit.slug}/achievements/{microcredential.pk}"
+
+
+def status_list_url(unit: Unit, purpose: str) -> str:
+    return f"{site_url(unit.tenant)}/units/{unit.slug}/status/{purpose}"
+
+
+def did_document_url(unit: Unit) -> str:
+    return f"{site_url(unit.tenant)}/units/{unit.slug}/did.json"
+
+
+def primary_host(tenant: Tenant) -> str:
+    domain = Domain.objects.filter(tenant=tenant, is_primary=True).values_list("host", flat=True).first()
+    return domain or "localhost"
+
+
+def unit_did(unit: Unit) -> str:
+    """did:web:HOST[%3APORT]:units:SLUG, resolved at HOST[:PORT]/units/SLUG/did.json."""
+    host = primary_host(unit.tenant)
+    if settings.PUBLIC_PORT:
+        host = f"{host}:{settings.PUBLIC_PORT}"
+    return f"did:web:{quote(host, safe='')}:units:{unit.slug}"

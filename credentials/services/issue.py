@@ -1,0 +1,95 @@
+"""Issuing the credential a completed enrollment earns: exactly once, however often asked.
+
+The enrollment row is locked first, so retries and concurrent jobs for one enrollment run one
+after the other; the one that finds a live credential returns it. The database's partial unique
+index (one live achievement credential per enrollment) is the backstop.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import NotFound
+from core.jobs import enqueue_after_commit
+from credentials.errors import NotCompleted
+from credentials.models import (
+    LIVE,
+    Credential,
+    CredentialEvent,
+    CredentialKind,
+    CredentialMessage,
+    MessageKind,
+)
+from credentials.services import proof
+from credentials.services.builder import open_badge_credential
+from credentials.services.keys import signing_key
+from credentials.services.locks import lock_enrollment
+from credentials.services.status import iso, status_index_take
+from enrollment.models import EnrollmentStatus
+
+SEND_TASK = "credentials.send_message"
+
+
+def message_queue(*, credential: Credential, kind: str) -> CredentialMessage:
+    """The outbox row (in the caller's transaction), sent after commit."""
+    message = CredentialMessage.objects.create(
+        tenant_id=credential.tenant_id, credential=credential, kind=kind
+    )
+    enqueue_after_commit(SEND_TASK, message.pk)
+    return message
+
+
+def credential_issue(*, enrollment_id: int) -> Credential:
+    """The enrollment's live credential, issued now if it has none. NotFound when the enrollment
+    does not exist; NotCompleted when it is not completed (nothing to issue)."""
+    with transaction.atomic():
+        enrollment = lock_enrollment(enrollment_id=enrollment_id)
+        if enrollment is None:
+            raise NotFound("No such enrollment.")
+        live = Credential.objects.filter(
+            enrollment=enrollment, kind=CredentialKind.ACHIEVEMENT, status__in=LIVE
+        ).first()
+        if live is not None:
+            return live
+        if enrollment.status != EnrollmentStatus.COMPLETED:
+            raise NotCompleted("Only a completed enrollment earns a credential.")
+        microcredential = enrollment.offering.microcredential
+        unit = microcredential.unit
+        key = signing_key(unit=unit)
+        now = timezone.now()
+        public_id = uuid.uuid4()
+        index = status_index_take(unit=unit)
+        document = open_badge_credential(
+            public_id=public_id,
+            microcredential=microcredential,
+            learner=enrollment.learner,
+            status_index=index,
+            valid_from=now,
+        )
+        signed = proof.sign(
+            document,
+            private_key=key.private_key,
+            verification_method=key.verification_method,
+            created=iso(now),
+        )
+        credential = Credential.objects.create(
+            public_id=public_id,
+            tenant_id=enrollment.tenant_id,
+            unit=unit,
+            learner=enrollment.learner,
+            microcredential=microcredential,
+            kind=CredentialKind.ACHIEVEMENT,
+            enrollment=enrollment,
+            key=key.key,
+            document=signed,
+            status_index=index,
+            issued_at=now,
+        )
+        CredentialEvent.objects.create(
+            tenant_id=credential.tenant_id, credential=credential, action="issued", at=now
+        )
+        message_queue(credential=credential, kind=MessageKind.ISSUED)
+    return credential

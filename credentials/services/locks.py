@@ -1,0 +1,43 @@
+"""The rows credentials lock, and in what order (each wait bounded: then CredentialsBusy).
+
+1. the enrollment a credential certifies (issuing and the revocations a correction makes:
+   one at a time per enrollment);
+2. the credential itself (suspend, reinstate, revoke);
+3. the unit's revocation status list row, by the conditional UPDATE that takes an index
+   (held until commit: the last lock taken, just before the credential is written).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from core.locks import bounded_wait
+from credentials.errors import CredentialsBusy
+from credentials.models import Credential
+from enrollment.models import Enrollment
+
+LOCK_TIMEOUT = "5s"
+
+
+def _busy() -> CredentialsBusy:
+    return CredentialsBusy(_("Someone else is changing this credential just now. Try again in a moment."))
+
+
+def lock_enrollment(*, enrollment_id: int) -> Enrollment | None:
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        return (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("offering__microcredential__unit__tenant", "learner")
+            .filter(pk=enrollment_id)
+            .first()
+        )
+
+
+def lock_credential(*, tenant_id: int, credential_id: int) -> Credential | None:
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        return (
+            Credential.objects.select_for_update(of=("self",))
+            .select_related("unit__tenant", "learner")
+            .filter(tenant_id=tenant_id, pk=credential_id)
+            .first()
+        )

@@ -1,0 +1,213 @@
+"""Data Integrity proofs with the eddsa-rdfc-2022 cryptosuite (W3C vc-di-eddsa), offline.
+
+Signing: canonicalize the proof options (with the document's @context) and the document without
+its proof with RDFC-1.0 (pyld's URDNA2015, the same output), hash each with SHA-256, sign
+`hash(options) || hash(document)` with Ed25519, put the signature in `proofValue` as multibase
+base58btc ("z…").
+
+Every JSON-LD context is served from credentials/contexts/ by `document_loader`; a context that
+is not vendored there is refused (never fetched: a context's host could change what a signature
+means, and a verifier must not make requests chosen by its input).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pyld import jsonld  # type: ignore[import-untyped]
+
+CONTEXTS_DIR = Path(__file__).resolve().parent.parent / "contexts"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CLR_V2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+# URL → vendored file.
+CONTEXT_FILES = {
+    VC_V2: "credentials-v2.json",
+    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-context-3.0.1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob-v3p0-context-3.0.2.json",
+    OB_V3: "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
+    CLR_V2: "clr-v2p0-context-2.0.1.json",
+    "https://w3id.org/security/data-integrity/v2": "security-data-integrity-v2.json",
+    "https://w3id.org/security/multikey/v1": "security-multikey-v1.json",
+}
+
+
+class ProofError(Exception):
+    """The document cannot be canonicalized or its proof is malformed (message for people)."""
+
+
+@cache
+def _context(url: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((CONTEXTS_DIR / CONTEXT_FILES[url]).read_text())
+    return document
+
+
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """pyld's loader: vendored contexts only."""
+    if url not in CONTEXT_FILES:
+        raise jsonld.JsonLdError(
+            f"Context {url} is not one this verifier knows (contexts are never fetched).",
+            "jsonld.LoadDocumentError",
+            code="loading document failed",
+        )
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url))}
+
+
+# --- multibase / multicodec -------------------------------------------------------------------
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+ED25519_PUB = b"\xed\x01"
+ED25519_PRIV = b"\x80\x26"
+
+
+def base58_encode(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    out = ""
+    while number:
+        number, rest = divmod(number, 58)
+        out = _B58[rest] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
+def base58_decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        index = _B58.find(char)
+        if index < 0:
+            raise ValueError("not base58btc")
+        number = number * 58 + index
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def multikey_encode(public_key: Ed25519PublicKey) -> str:
+    """The Multikey `publicKeyMultibase` ("z6Mk…") of an Ed25519 public key."""
+    return "z" + base58_encode(ED25519_PUB + public_key.public_bytes_raw())
+
+
+def multikey_decode(value: str) -> Ed25519PublicKey:
+    """ValueError unless `value` is a base58btc multibase Ed25519 public key."""
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise ValueError("not a base58btc multibase value")
+    raw = base58_decode(value[1:])
+    if not raw.startswith(ED25519_PUB) or len(raw) != 34:
+        raise ValueError("not an Ed25519 public key")
+    return Ed25519PublicKey.from_public_bytes(raw[2:])
+
+
+def multikey_private_decode(value: str) -> Ed25519PrivateKey:
+    raw = base58_decode(value[1:]) if value.startswith("z") else b""
+    if not raw.startswith(ED25519_PRIV) or len(raw) != 34:
+        raise ValueError("not an Ed25519 secret key")
+    return Ed25519PrivateKey.from_private_bytes(raw[2:])
+
+
+# --- canonicalization, signing, verifying -----------------------------------------------------
+
+
+def canonicalize(document: dict[str, Any]) -> str:
+    try:
+        nquads: str = jsonld.normalize(
+            document,
+            {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": document_loader,
+                "safe": True,
+            },
+        )
+    except jsonld.JsonLdError as exc:
+        raise ProofError(_jsonld_message(exc)) from exc
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        raise ProofError(f"The document is not valid JSON-LD ({exc.__class__.__name__}).") from exc
+    return nquads
+
+
+def _jsonld_message(exc: Exception) -> str:
+    cause: Any = exc
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause
+    text = str(getattr(cause, "message", None) or cause).splitlines()[0]
+    return f"The document is not valid JSON-LD for these contexts: {text}"
+
+
+def _hash_data(unsecured: dict[str, Any], options: dict[str, Any]) -> bytes:
+    options = {**options, "@context": unsecured.get("@context")}
+    return (
+        hashlib.sha256(canonicalize(options).encode()).digest()
+        + hashlib.sha256(canonicalize(unsecured).encode()).digest()
+    )
+
+
+def proof_options(*, verification_method: str, created: str) -> dict[str, Any]:
+    return {
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+    }
+
+
+def sign(
+    document: dict[str, Any], *, private_key: Ed25519PrivateKey, verification_method: str, created: str
+) -> dict[str, Any]:
+    """A copy of `document` with an eddsa-rdfc-2022 proof."""
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    options = proof_options(verification_method=verification_method, created=created)
+    signature = private_key.sign(_hash_data(unsecured, options))
+    return {**copy.deepcopy(unsecured), "proof": {**options, "proofValue": "z" + base58_encode(signature)}}
+
+
+def the_proof(document: dict[str, Any]) -> dict[str, Any]:
+    """The document's one eddsa-rdfc-2022 proof, or ProofError saying what is wrong."""
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        ours = [p for p in proof if isinstance(p, dict) and p.get("cryptosuite") == CRYPTOSUITE]
+        if len(ours) != 1:
+            raise ProofError("The credential has no single eddsa-rdfc-2022 proof.")
+        proof = ours[0]
+    if not isinstance(proof, dict):
+        raise ProofError("The credential has no embedded proof.")
+    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
+        raise ProofError(
+            f"The proof is {proof.get('type')!s} / {proof.get('cryptosuite')!s}; "
+            "this verifier checks DataIntegrityProof with eddsa-rdfc-2022."
+        )
+    if proof.get("proofPurpose") != "assertionMethod":
+        raise ProofError("The proof's purpose is not assertionMethod.")
+    if not isinstance(proof.get("verificationMethod"), str) or not isinstance(proof.get("proofValue"), str):
+        raise ProofError("The proof names no verification method or carries no proof value.")
+    return proof
+
+
+def verify(document: dict[str, Any], *, public_key: Ed25519PublicKey) -> bool:
+    """Whether the document's eddsa-rdfc-2022 proof is the key's signature of it; ProofError
+    when the proof or the document cannot be checked at all."""
+    proof = the_proof(document)
+    value: str = proof["proofValue"]
+    try:
+        signature = base58_decode(value[1:]) if value.startswith("z") else b""
+    except ValueError:
+        signature = b""
+    if len(signature) != 64:
+        raise ProofError("The proof value is not a base58btc Ed25519 signature.")
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    try:
+        public_key.verify(signature, _hash_data(unsecured, options))
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,51 @@
+"""Celery entry points of credentials: thin, idempotent, retried a bounded number of times."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core import jobs
+from core.errors import NotFound
+from credentials.errors import CredentialsBusy, NotCompleted
+from credentials.services import issue, listeners
+from credentials.services.sweep import enrollments_without_credential
+
+
+@shared_task(
+    name=listeners.ISSUE_TASK,
+    acks_late=True,
+    autoretry_for=(CredentialsBusy,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def credential_issue(enrollment_id: int) -> bool:
+    """The completed enrollment's credential, issued once however often this runs. False when
+    there is nothing to issue (the enrollment is gone, or no longer completed)."""
+    try:
+        issue.credential_issue(enrollment_id=enrollment_id)
+    except (NotCompleted, NotFound):
+        return False
+    return True
+
+
+@shared_task(
+    name=listeners.APPLY_TASK,
+    acks_late=True,
+    autoretry_for=(CredentialsBusy,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def completion_apply(enrollment_id: int, completed: bool, reason: str, actor_id: int | None) -> None:
+    """A correction whose revocation could not be done after its commit."""
+    listeners.completion_apply(
+        enrollment_id=enrollment_id, completed=completed, reason=reason, actor_id=actor_id
+    )
+
+
+@shared_task(name="credentials.issue_due", acks_late=True)
+def credentials_issue_due() -> int:
+    """The sweep: completed enrollments that never got a credential get their job again."""
+    due = enrollments_without_credential()
+    for enrollment_id in due:
+        jobs.enqueue(listeners.ISSUE_TASK, enrollment_id)
+    return len(due)
