@@ -272,6 +272,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "payments-sweep": {"task": "payments.sweep", "schedule": 60.0},
     # Credential e-mails (issued, suspended, reinstated, revoked) the broker missed are sent.
     "credentials-messages-sweep": {"task": "credentials.messages_sweep", "schedule": 60.0},
+    # Completed enrollments whose credential job was lost (broker down at the time).
+    "credentials-issue-due": {"task": "credentials.issue_due", "schedule": 300.0},
 }
 HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 
