@@ -22,8 +22,8 @@ from credentials.models import (
     MessageKind,
     StatusList,
 )
-from credentials.services.issue import message_queue
 from credentials.services.locks import lock_credential, lock_enrollment
+from credentials.services.messages import message_queue
 from identity.models import User
 from tenants.errors import NotVisible
 from tenants.models import Tenant

@@ -13,33 +13,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import NotFound
-from core.jobs import enqueue_after_commit
 from credentials.errors import NotCompleted
 from credentials.models import (
     LIVE,
     Credential,
     CredentialEvent,
     CredentialKind,
-    CredentialMessage,
     MessageKind,
 )
 from credentials.services import proof
 from credentials.services.builder import open_badge_credential
 from credentials.services.keys import signing_key
 from credentials.services.locks import lock_enrollment
+from credentials.services.messages import message_queue
 from credentials.services.status import iso, status_index_take
 from enrollment.models import EnrollmentStatus
-
-SEND_TASK = "credentials.send_message"
-
-
-def message_queue(*, credential: Credential, kind: str) -> CredentialMessage:
-    """The outbox row (in the caller's transaction), sent after commit."""
-    message = CredentialMessage.objects.create(
-        tenant_id=credential.tenant_id, credential=credential, kind=kind
-    )
-    enqueue_after_commit(SEND_TASK, message.pk)
-    return message
 
 
 def credential_issue(*, enrollment_id: int) -> Credential:

@@ -3,27 +3,25 @@
 The transaction that changes an enrollment writes an EnrollmentMessage row; once it commits, a
 Celery task is asked to send it (core.jobs.enqueue_after_commit). If the broker is down at that moment
 the row waits, and the minute sweep (tasks.enrollments_expire_and_promote) asks again. Sending
-claims the row first (a conditional UPDATE), so two workers never send one message at the same
-time, and no lock is held while the mail server answers. The worker hands the mail to the mail
-server itself (core.mail.deliver_now): `sent_at` is set once the server has accepted it, and a
-refusal releases the claim for the job's retry or the sweep.
+claims the row first and sends it once (core.outbox); the worker hands the mail to the mail
+server itself (core.mail.deliver_now).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.dates import date_time
 from core.jobs import enqueue_after_commit
 from core.mail import deliver_now
+from core.outbox import Outbox
 from enrollment import extensions
 from enrollment.models import Enrollment, EnrollmentMessage, MessageKind
 from enrollment.selectors import waitlist_position
@@ -32,11 +30,6 @@ from tenants.mail import branded_email, site_url
 
 logger = logging.getLogger(__name__)
 
-# A claimed message not marked sent after this long is tried again (the worker died mid-send).
-CLAIM_TIMEOUT = timedelta(minutes=5)
-# The sweep leaves fresh messages to their own after-commit task.
-SWEEP_AFTER = timedelta(minutes=1)
-MAX_ATTEMPTS = 10
 OFFER_SALT = "enrollment.offer"
 SEND_TASK = "enrollment.send_message"  # enrollment.tasks.enrollment_message_send
 
@@ -50,44 +43,20 @@ def message_queue(*, enrollment: Enrollment, kind: str, now: datetime | None = N
     return message
 
 
+outbox: Outbox[EnrollmentMessage] = Outbox(
+    EnrollmentMessage,
+    related=("enrollment__learner", "enrollment__offering__microcredential__unit", "tenant"),
+)
+
+
 def messages_due(*, now: datetime | None = None) -> list[int]:
     """Unsent messages older than a minute, not being sent right now (or whose sender died)."""
-    now = now or timezone.now()
-    return list(
-        EnrollmentMessage.objects.filter(
-            sent_at__isnull=True, created_at__lte=now - SWEEP_AFTER, attempts__lt=MAX_ATTEMPTS
-        )
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - CLAIM_TIMEOUT))
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:500]
-    )
-
-
-def _claim(message_id: int, now: datetime) -> bool:
-    claimed = (
-        EnrollmentMessage.objects.filter(pk=message_id, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - CLAIM_TIMEOUT))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    return claimed == 1
+    return outbox.due(now=now)
 
 
 def message_send(*, message_id: int, now: datetime | None = None) -> bool:
     """Send one outbox message once. False when it was sent already or another worker has it."""
-    now = now or timezone.now()
-    if not _claim(message_id, now):
-        return False
-    message = EnrollmentMessage.objects.select_related(
-        "enrollment__learner", "enrollment__offering__microcredential__unit", "tenant"
-    ).get(pk=message_id)
-    try:
-        _deliver(message)
-    except Exception:
-        # Let the claim lapse at once so the retry (or the sweep) can send it.
-        EnrollmentMessage.objects.filter(pk=message_id).update(claimed_at=None)
-        raise
-    EnrollmentMessage.objects.filter(pk=message_id).update(sent_at=timezone.now())
-    return True
+    return outbox.send_once(message_id, deliver=_deliver, now=now)
 
 
 def offer_token(enrollment: Enrollment) -> str:

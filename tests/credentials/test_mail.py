@@ -224,6 +224,6 @@ def test_two_workers_at_once_send_it_once(world, monkeypatch):
         # Negative control: without the claim, the same two workers send it twice.
         second = queue(credential, MessageKind.REINSTATED)
         SlowBackend.sent = []
-        monkeypatch.setattr(messages, "_claim", lambda message_id, now: True)
+        monkeypatch.setattr(messages.outbox, "claim", lambda message_id, now: True)
         assert _two_workers_at_once(second.pk) == [True, True]
         assert len(SlowBackend.sent) == 2
