@@ -27,29 +27,43 @@ from credentials.services.keys import signing_key
 from credentials.services.locks import lock_enrollment
 from credentials.services.messages import message_queue
 from credentials.services.status import iso, status_index_take
-from enrollment.models import EnrollmentStatus
+from enrollment.models import Enrollment, EnrollmentStatus
 
 
 def credential_issue(*, enrollment_id: int) -> Credential:
     """The enrollment's live credential, issued now if it has none. NotFound when the enrollment
-    does not exist; NotCompleted when it is not completed (nothing to issue)."""
+    does not exist; NotCompleted when it is not completed (nothing to issue).
+
+    The status index is taken first, in a transaction of its own: that UPDATE locks the unit's
+    status list row to its commit, and every credential of the unit needs it, so it is not held
+    while this one is built and signed. A job that then finds the credential issued by a
+    concurrent one leaves its index unused (a bit never set: harmless)."""
+    found = (
+        Enrollment.objects.select_related("offering__microcredential__unit").filter(pk=enrollment_id).first()
+    )
+    if found is None:
+        raise NotFound("No such enrollment.")
+    live = _live(found)
+    if live is not None:
+        return live
+    if found.status != EnrollmentStatus.COMPLETED:
+        raise NotCompleted("Only a completed enrollment earns a credential.")
+    unit = found.offering.microcredential.unit  # the issuer, whose list the index is in
+    with transaction.atomic():
+        index = status_index_take(unit=unit)
     with transaction.atomic():
         enrollment = lock_enrollment(enrollment_id=enrollment_id)
         if enrollment is None:
             raise NotFound("No such enrollment.")
-        live = Credential.objects.filter(
-            enrollment=enrollment, kind=CredentialKind.ACHIEVEMENT, status__in=LIVE
-        ).first()
+        live = _live(enrollment)
         if live is not None:
             return live
         if enrollment.status != EnrollmentStatus.COMPLETED:
             raise NotCompleted("Only a completed enrollment earns a credential.")
         microcredential = enrollment.offering.microcredential
-        unit = microcredential.unit
         key = signing_key(unit=unit)
         now = timezone.now()
         public_id = uuid.uuid4()
-        index = status_index_take(unit=unit)
         document = open_badge_credential(
             public_id=public_id,
             microcredential=microcredential,
@@ -81,3 +95,9 @@ def credential_issue(*, enrollment_id: int) -> Credential:
         )
         message_queue(credential=credential, kind=MessageKind.ISSUED)
     return credential
+
+
+def _live(enrollment: Enrollment) -> Credential | None:
+    return Credential.objects.filter(
+        enrollment=enrollment, kind=CredentialKind.ACHIEVEMENT, status__in=LIVE
+    ).first()

@@ -4,7 +4,7 @@
    one at a time per enrollment);
 2. the credential itself (suspend, reinstate, revoke);
 3. the unit's revocation status list row, by the conditional UPDATE that takes an index
-   (held until commit: the last lock taken, just before the credential is written).
+   (in a transaction of its own, before the others: every credential of the unit needs it).
 """
 
 from __future__ import annotations
