@@ -81,15 +81,17 @@ def _invalid(field_name: str, message: str) -> EnrollmentInvalid:
 def check(
     enrollment: Enrollment,
     offering: Offering,
+    current: CompletionRecord | None,
     *,
     outcome: str,
     result: str,
     on: date,
     reason: str,
     now: datetime,
-) -> CompletionRecord | None:
-    """Why this completion cannot be recorded (a MicrocredError), else the current record (None
-    for a first). Read-only: the bulk and CSV paths run it on every row before saving any."""
+) -> None:
+    """Why this completion cannot be recorded (a MicrocredError), given the enrollment's current
+    record (None for a first). Read-only: the bulk and CSV paths run it on every row before
+    saving any."""
     if outcome not in O.values:
         raise _invalid("outcome", _("The outcome is “completed” or “not_completed”."))
     if len(result) > RESULT_MAX_LENGTH:
@@ -111,11 +113,9 @@ def check(
             _("The completion date cannot be before the offering starts (%(date)s).")
             % {"date": starts.isoformat()},
         )
-    current = current_record(enrollment.pk)
     if current is not None and not _same(current, outcome, result, on) and not reason:
         message = _("This learner's completion is already recorded: say why you correct it.")
         raise EnrollmentInvalid(message, code="correction_needs_reason", fields={"reason": [message]})
-    return current
 
 
 def _same(current: CompletionRecord, outcome: str, result: str, on: date) -> bool:
@@ -176,7 +176,8 @@ def _record_locked(
     reason: str,
     now: datetime,
 ) -> Recorded:
-    current = check(enrollment, offering, outcome=outcome, result=result, on=on, reason=reason, now=now)
+    current = current_record(enrollment.pk)
+    check(enrollment, offering, current, outcome=outcome, result=result, on=on, reason=reason, now=now)
     if current is not None and _same(current, outcome, result, on):
         return Recorded(current, changed=False)
     microcredential = offering.microcredential
@@ -376,6 +377,13 @@ def completions_apply(
         .filter(lowered__in=[w.email.lower() for w in wanted if w.email])
         .values_list("lowered", flat=True)
     )
+    # Each enrollment's current record: the newest (the same rule as current_record), one query.
+    currents = {
+        r.enrollment_id: r
+        for r in CompletionRecord.objects.filter(enrollment__in=list(by_id))
+        .order_by("enrollment_id", "-pk")
+        .distinct("enrollment_id")
+    }
     seen: dict[int, int | None] = {}
     good: list[tuple[Wanted, Enrollment]] = []
     for w in wanted:
@@ -397,6 +405,7 @@ def completions_apply(
             check(
                 enrollment,
                 offering,
+                currents.get(enrollment.pk),
                 outcome=w.outcome,
                 result=w.result.strip(),
                 on=w.on,

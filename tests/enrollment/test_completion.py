@@ -328,3 +328,30 @@ def test_bulk_tells_listeners_once_per_saved_learner(world, heard, django_captur
         )
     assert (len(report.saved), len(report.unchanged), report.refused) == (2, 1, [])
     assert sorted(change.enrollment_id for change in heard) == sorted([b.pk, c.pk])
+
+
+@pytest.mark.parametrize("size", [3, 12])
+def test_checking_a_file_takes_as_many_queries_whatever_its_length(
+    world, size, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Every line is checked before anything is saved; the check reads each learner's current
+    record once for the whole file, not once a line (half the learners have one already)."""
+    people = [UserFactory.create() for _ in range(size)]
+    offering, enrollments = started_offering(world, people)
+    for enrollment in enrollments[::2]:
+        record(world, enrollment, on=yesterday())
+    wanted = [
+        services.Wanted(line=n, enrollment_id=e.pk, on=yesterday(), result="A")
+        for n, e in enumerate(enrollments)
+    ]
+    wanted.append(
+        services.Wanted(line=size, email="nobody@example.test", on=yesterday())
+    )  # refused: nothing saved
+    access = staff_access(tenant=world.a, user=world.a_unit1_admin)
+    with django_assert_max_num_queries(12):
+        report = services.completions_apply(
+            tenant=world.a, access=access, actor=world.a_unit1_admin, offering_id=offering.pk, wanted=wanted
+        )
+    assert not report.applied
+    assert len(report.refused) == 1 + len(enrollments[::2])  # the stranger, and corrections without a reason
+    assert len(report.not_saved) == size - len(enrollments[::2])
