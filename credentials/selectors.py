@@ -51,6 +51,15 @@ def badge_microcredential(*, tenant: Tenant, microcredential_id: int) -> Microcr
     return microcredential
 
 
+def unit_microcredential(*, unit: Unit, microcredential_id: int) -> Microcredential | None:
+    """One of the unit's microcredentials (its Achievement's public document)."""
+    return (
+        Microcredential.objects.filter(tenant_id=unit.tenant_id, unit=unit, pk=microcredential_id)
+        .select_related("unit__tenant", "tenant")
+        .first()
+    )
+
+
 def public_unit(*, tenant: Tenant, slug: str) -> Unit | None:
     return Unit.objects.filter(tenant=tenant, slug=slug).select_related("tenant").first()
 

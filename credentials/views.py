@@ -9,7 +9,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog.models import Microcredential
 from credentials import selectors
 from credentials.models import StatusPurpose
 from credentials.services import builder, keys, proof, status
@@ -49,11 +48,7 @@ def status_list(request: TenantRequest, slug: str, purpose: str) -> JsonResponse
 
 @require_GET
 def achievement(request: TenantRequest, slug: str, pk: int) -> JsonResponse:
-    microcredential = (
-        Microcredential.objects.filter(tenant=request.tenant, unit=_unit(request, slug), pk=pk)
-        .select_related("unit__tenant", "tenant")
-        .first()
-    )
+    microcredential = selectors.unit_microcredential(unit=_unit(request, slug), microcredential_id=pk)
     if microcredential is None:
         raise Http404
     body = {"@context": [proof.VC_V2, proof.OB_V3], **builder.achievement(microcredential)}

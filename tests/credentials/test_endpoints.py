@@ -164,3 +164,11 @@ def test_the_achievement_is_served_and_unknown_units_are_404(world, issued):
     assert client.get("/units/nope/did.json").status_code == 404
     assert client.get("/units/nope/status/revocation").status_code == 404
     assert world.client_for(None, world.b).get(path).status_code == 404
+
+
+def test_an_achievement_id_out_of_range_or_of_another_unit_is_404(world, issued):
+    client = world.client_for(None, world.a)
+    microcredential = issued.microcredential
+    assert client.get(f"/units/continuing-ed/achievements/{2**63}").status_code == 404
+    other = world.a_unit2.slug
+    assert client.get(f"/units/{other}/achievements/{microcredential.pk}").status_code == 404
