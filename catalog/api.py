@@ -30,7 +30,7 @@ from catalog.models import CreditType, DeliveryMode, Level, Microcredential, Off
 from catalog.presenters import availability
 from catalog.refunds import PolicyTerms, policy_in_words
 from catalog.services.microcredentials import MICROCREDENTIAL_FIELDS
-from core.api import IdField
+from core.api import IdField, query_id
 from core.money import MAX_AMOUNT_MINOR, format_price
 from tenants.api import StaffApi, request_tenant
 from tenants.errors import NotVisible
@@ -401,13 +401,9 @@ class StaffOfferingListApi(StaffApi):
     )
     def get(self, request: Request) -> Response:
         rows: QuerySet[Offering] = selectors.offerings_for_staff(tenant=self.tenant, access=self.access)
-        wanted = request.query_params.get("microcredential")
-        if wanted:
-            if not wanted.isdigit():
-                raise CatalogInvalid(
-                    _("Some filters are not valid."), fields={"microcredential": [_("Give a number.")]}
-                )
-            rows = rows.filter(microcredential_id=int(wanted))
+        wanted = query_id(request.query_params, "microcredential", error=CatalogInvalid)
+        if wanted is not None:
+            rows = rows.filter(microcredential_id=wanted)
         paginator = CatalogPagination()
         page = paginator.paginate_queryset(rows, request, view=self) or []
         return paginator.get_paginated_response(StaffOfferingOutput(page, many=True).data)

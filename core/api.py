@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import MicrocredError
+from core.errors import MicrocredError, ValidationFailed
 
 # PostgreSQL's bigint: every id column. A larger number can name nothing, so it is refused as
 # input (raw SQL would fail on it, a save would overflow) instead of reaching the database.
@@ -24,6 +26,21 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(**kwargs)
+
+
+def query_id(
+    params: Mapping[str, str], name: str, *, error: type[MicrocredError] = ValidationFailed
+) -> int | None:
+    """An id filter from the query string: None when it is not given; `error` (a 400 naming the
+    parameter) when it is not a positive bigint (`"abc"`, `"²"`, `"0"`, 2**63)."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        value: int = IdField().run_validation(raw)
+    except serializers.ValidationError:
+        raise error(_("Some filters are not valid."), fields={name: [_("Give a number.")]}) from None
+    return value
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ErrorOutput
+from core.api import ErrorOutput, query_id
 from credentials import selectors
 from credentials.links import share_url
 from credentials.models import Credential
@@ -112,11 +112,10 @@ class StaffCredentialListApi(StaffApi):
     @extend_schema(
         operation_id="staff_credentials_list",
         parameters=[OpenApiParameter("unit", int, required=False)],
-        responses={200: CredentialOutput(many=True)},
+        responses={200: CredentialOutput(many=True), 400: ErrorOutput},
     )
     def get(self, request: Request) -> Response:
-        unit = request.query_params.get("unit")
-        unit_id = int(unit) if unit and unit.isdigit() else None
+        unit_id = query_id(request.query_params, "unit")
         rows = selectors.credentials_for_staff(tenant=self.tenant, access=self.access, unit_id=unit_id)
         paginator = PageNumberPagination()
         paginator.page_size = 50

@@ -261,3 +261,10 @@ def test_a_finance_token_cannot_write_the_catalog_even_if_its_owner_is_also_a_un
 
     assert response.status_code == 404
     assert not Microcredential.objects.filter(title="Sneaky").exists()
+
+
+@pytest.mark.parametrize("wanted", ["²", "abc", str(2**63)])
+def test_staff_offerings_filter_by_a_microcredential_that_is_not_an_id_is_a_400(world, wanted):
+    response = api(world, world.a_admin).get("/api/v1/staff/offerings/", {"microcredential": wanted})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["microcredential"]

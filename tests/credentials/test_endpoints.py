@@ -172,3 +172,10 @@ def test_an_achievement_id_out_of_range_or_of_another_unit_is_404(world, issued)
     assert client.get(f"/units/continuing-ed/achievements/{2**63}").status_code == 404
     other = world.a_unit2.slug
     assert client.get(f"/units/{other}/achievements/{microcredential.pk}").status_code == 404
+
+
+@pytest.mark.parametrize("unit", ["²", "abc", "0"])
+def test_staff_api_list_by_a_unit_that_is_not_an_id_is_a_400(world, issued, unit):
+    response = world.client_for(world.a_admin, world.a).get("/api/v1/staff/credentials/", {"unit": unit})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["unit"]
