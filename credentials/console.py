@@ -18,8 +18,7 @@ from core.errors import MicrocredError, NotFound
 from credentials import selectors
 from credentials.services.changes import ACTIONS, credential_status_change
 from tenants.http import StaffRequest
-from tenants.models import Unit
-from tenants.selectors import StaffAccess
+from tenants.selectors import StaffAccess, units_managed
 from tenants.views import staff_page
 
 credentials_page = staff_page(manages_units=True)
@@ -31,7 +30,7 @@ class ReasonForm(forms.Form):
 
 @credentials_page
 def credential_list(request: StaffRequest, access: StaffAccess) -> HttpResponse:
-    units = [u for u in Unit.objects.filter(tenant=request.tenant) if access.manages_unit(u)]
+    units = list(units_managed(tenant=request.tenant, access=access))
     unit_id = next((u.pk for u in units if str(u.pk) == request.GET.get("unit")), None)
     rows = selectors.credentials_for_staff(tenant=request.tenant, access=access, unit_id=unit_id)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
