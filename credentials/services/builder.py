@@ -42,8 +42,9 @@ def achievement(microcredential: Microcredential) -> dict[str, Any]:
         "description": microcredential.description or microcredential.summary,
         "criteria": {"narrative": narrative},
         "image": {"id": badge_image_url(microcredential), "type": "Image", "caption": microcredential.title},
-        "tag": [microcredential.get_level_display(), *microcredential.skill_list],
     }
+    if microcredential.skill_list:
+        body["tag"] = microcredential.skill_list
     if microcredential.credit_value and Decimal(microcredential.credit_value) > 0:
         body["creditsAvailable"] = float(microcredential.credit_value)
     if microcredential.skill_list:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from credentials.errors import NotCompleted
 from credentials.models import Credential, CredentialEvent, CredentialMessage, CredentialStatus, IssuerKey
+from credentials.presenters import skills_of
 from credentials.services import changes, keys, listeners
 from credentials.services.issue import credential_issue
 from credentials.services.verify import verify_credential
@@ -220,3 +221,10 @@ def test_the_sweep_finds_completions_without_a_credential(world, sent):
     completed_enrollment(world)  # completed just now: left to its own job
     assert tasks.credentials_issue_due() == 1
     assert sent == [("credentials.issue", (waiting.pk,))]
+
+
+@pytest.mark.parametrize(("skills", "shown"), [("", []), ("SQL, pandas", ["SQL", "pandas"])])
+def test_the_share_page_lists_the_skills_and_never_the_level_as_one(world, sent, skills, shown):
+    credential = credential_issue(enrollment_id=completed_enrollment(world, skills=skills).pk)
+    achievement = credential.document["credentialSubject"]["achievement"]
+    assert skills_of(achievement, credential.microcredential) == shown
