@@ -179,3 +179,8 @@ def test_staff_api_list_by_a_unit_that_is_not_an_id_is_a_400(world, issued, unit
     response = world.client_for(world.a_admin, world.a).get("/api/v1/staff/credentials/", {"unit": unit})
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["unit"]
+
+
+def test_the_console_navigation_leads_unit_admins_to_credentials(world):
+    page = world.client_for(world.a_unit1_admin, world.a).get("/console/credentials/").content.decode()
+    assert 'href="/console/credentials/" aria-current="page"' in page
