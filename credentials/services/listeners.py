@@ -17,10 +17,11 @@ APPLY_TASK = "credentials.completion_apply"
 
 
 def completion_changed(change: CompletionChanged) -> None:
-    """Runs after the completion's commit. A correction (or "not completed") revokes what the old
-    record earned, at once; a completion then asks for its credential. If the revocation cannot
-    be done now, a job does it, and issues afterwards, in that order."""
-    if change.corrected or not change.completed:
+    """Runs after the completion's commit. A correction revokes what the old record earned, at
+    once (a first "not completed" earned nothing: there is nothing to revoke); a completion then
+    asks for its credential. If the revocation cannot be done now, a job does it, and issues
+    afterwards, in that order."""
+    if change.corrected:
         try:
             credentials_revoke_for_enrollment(
                 enrollment_id=change.enrollment_id, reason=change.reason, actor_id=change.actor_id
