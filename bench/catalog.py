@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.server import start_server, stop_server
+from devtools.services import bench_redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.localhost"
@@ -74,7 +75,7 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
         "DATABASE_URL": os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microcred_bench"
         ),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or bench_redis_url("catalog"),
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
         "DJANGO_DEBUG": "0",
         "DJANGO_HTTPS": "0",

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.server import start_server, stop_server
+from devtools.services import bench_redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "flash.localhost"
@@ -238,7 +239,7 @@ def _env() -> dict[str, str]:
         "DATABASE_URL": os.environ.get(
             "BENCH_ENROLL_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microcred_bench_enroll"
         ),
-        "REDIS_URL": os.environ.get("BENCH_ENROLL_REDIS_URL", "redis://127.0.0.1:6379/12"),
+        "REDIS_URL": os.environ.get("BENCH_ENROLL_REDIS_URL") or bench_redis_url("flash-sale"),
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
         "DJANGO_DEBUG": "0",
         "DJANGO_HTTPS": "0",

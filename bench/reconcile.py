@@ -37,6 +37,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from devtools.services import bench_redis_url
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/microcred_bench_reconcile"
 DAY = 86_400
@@ -49,7 +51,7 @@ WORKERS = int(os.environ.get("BENCH_RECONCILE_WORKERS", "2"))  # import processe
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = os.environ.get("BENCH_RECONCILE_DATABASE_URL", DEFAULT_DB)
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
+    env["REDIS_URL"] = os.environ.get("BENCH_RECONCILE_REDIS_URL") or bench_redis_url("reconcile")
     env["DJANGO_SETTINGS_MODULE"] = "microcred.settings"
     env.setdefault("DJANGO_SECRET_KEY", "bench-reconcile-not-secret-0123456789abcdefghijklmnop")
     env["DJANGO_DEBUG"] = "0"

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / ".data"
 LOCAL_PG = ("127.0.0.1", 5432)
@@ -44,15 +46,18 @@ def instance_database(data_dir: Path) -> str:
 RUN_REDIS_DBS = range(2, 16)
 
 
-def claim_redis_db(data_dir: Path) -> tuple[int, Any]:
+def claim_redis_db(data_dir: Path, *, fresh: bool = False) -> tuple[int, Any]:
     """Claim a Redis db number for this instance with a lock file held until the process ends.
 
     The lock (flock, released by the kernel when the process dies) is the claim: no check-then-use.
-    The checkout's own number is tried first so a restart usually gets the same db back.
+    The checkout's own number is tried first so a restart usually gets the same db back, with the
+    queue it left. A db last owned by another instance (or by nobody we know) is emptied first: its
+    queued jobs name rows of another database. `fresh` empties it whoever owned it (benchmarks).
     """
     lock_dir = Path(tempfile.gettempdir()) / f"microcred-run-{os.getuid()}"
     lock_dir.mkdir(exist_ok=True)
-    digest = int(hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest(), 16)
+    owner = str(data_dir.resolve())
+    digest = int(hashlib.sha256(owner.encode()).hexdigest(), 16)
     dbs = list(RUN_REDIS_DBS)
     first = digest % len(dbs)
     for db in dbs[first:] + dbs[:first]:
@@ -62,8 +67,34 @@ def claim_redis_db(data_dir: Path) -> tuple[int, Any]:
         except OSError:
             handle.close()
             continue
+        _take_redis_db(db, owner, fresh=fresh)
         return db, handle
     raise RuntimeError("every Redis db for `make run` is taken by a running instance")
+
+
+REDIS_OWNER_KEY = "microcred:owner"
+
+
+def _take_redis_db(db: int, owner: str, *, fresh: bool) -> None:
+    client = redis.Redis(*LOCAL_REDIS, db=db)
+    try:
+        last = client.get(REDIS_OWNER_KEY)
+        if fresh or (last != owner.encode() and client.dbsize() > 0):
+            client.flushdb()
+        client.set(REDIS_OWNER_KEY, owner)
+    finally:
+        client.close()
+
+
+_bench_claims: dict[str, tuple[int, Any]] = {}
+
+
+def bench_redis_url(name: str) -> str:
+    """An emptied Redis db of the shared local Redis for benchmark `name`, claimed like `make
+    run`'s (so no running instance shares it) for as long as this process lives."""
+    if name not in _bench_claims:
+        _bench_claims[name] = claim_redis_db(DATA_DIR / f"bench-{name}", fresh=True)
+    return f"redis://127.0.0.1:6379/{_bench_claims[name][0]}"
 
 
 def lock_data_dir(data_dir: Path) -> Any:

@@ -93,3 +93,32 @@ def test_embedded_servers_start_when_nothing_answers_and_keep_data_across_restar
         assert redis.Redis.from_url(second.redis_url).get("kept") == b"survives too"
     finally:
         second.close()
+
+
+local_redis = pytest.mark.skipif(
+    not services.port_answers(*services.LOCAL_REDIS), reason="needs Redis answering on 127.0.0.1:6379"
+)
+
+
+@local_redis
+def test_a_claimed_redis_db_keeps_its_own_queue_and_drops_another_instances(tmp_path, monkeypatch):
+    db, handle = services.claim_redis_db(tmp_path / "a")
+    client = redis.Redis(*services.LOCAL_REDIS, db=db)
+    try:
+        client.rpush("celery", "a job of instance a")
+        handle.close()
+        monkeypatch.setattr(services, "RUN_REDIS_DBS", range(db, db + 1))  # only that db
+
+        again, handle = services.claim_redis_db(tmp_path / "a")  # a restart of instance a
+        assert (again, client.llen("celery")) == (db, 1)
+        with pytest.raises(RuntimeError, match="taken by a running instance"):
+            services.claim_redis_db(tmp_path / "b")
+        handle.close()
+
+        other, handle = services.claim_redis_db(tmp_path / "b")  # a stopped a, then b came
+        assert (other, client.llen("celery")) == (db, 0)
+        assert client.get(services.REDIS_OWNER_KEY) == str((tmp_path / "b").resolve()).encode()
+        handle.close()
+    finally:
+        client.flushdb()
+        client.close()
