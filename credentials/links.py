@@ -45,9 +45,19 @@ def primary_host(tenant: Tenant) -> str:
     return domain or "localhost"
 
 
-def unit_did(unit: Unit) -> str:
-    """did:web:HOST[%3APORT]:units:SLUG, resolved at HOST[:PORT]/units/SLUG/did.json."""
-    host = primary_host(unit.tenant)
+def _did_host(tenant: Tenant) -> str:
+    host = primary_host(tenant)
     if settings.PUBLIC_PORT:
         host = f"{host}:{settings.PUBLIC_PORT}"
-    return f"did:web:{quote(host, safe='')}:units:{unit.slug}"
+    return quote(host, safe="")
+
+
+def unit_did(unit: Unit) -> str:
+    """did:web:HOST[%3APORT]:units:SLUG, resolved at HOST[:PORT]/units/SLUG/did.json."""
+    return f"did:web:{_did_host(unit.tenant)}:units:{unit.slug}"
+
+
+def tenant_did(tenant: Tenant) -> str:
+    """did:web:HOST[%3APORT], resolved at HOST[:PORT]/.well-known/did.json: the tenant itself,
+    which signs learner records."""
+    return f"did:web:{_did_host(tenant)}"

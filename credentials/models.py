@@ -3,6 +3,7 @@
 - IssuerKey: a unit's Ed25519 signing keys. The newest unretired key signs; retired keys stay in
   the unit's DID document (did:web) so that what they signed still verifies. The private key is
   kept encrypted at rest (core.secrets).
+  A key with no unit is the tenant's own, which signs learner records (ClrCredential).
 - StatusList: per unit and purpose (revocation, suspension), a Bitstring Status List; every
   credential of the unit takes one index, the same in both lists.
 - Credential: one signed OpenBadgeCredential, as issued (`document`, never edited after signing);
@@ -11,6 +12,9 @@
 - CredentialEvent: the append-only audit of issuing, suspending, reinstating and revoking.
 - CredentialMessage: the outbox of e-mails telling the learner (issued, suspended, reinstated,
   revoked), sent once after commit by a job that claims the row first (as enrollment's).
+- RecordShare: a link to a learner's Comprehensive Learner Record that the learner can revoke.
+- Recognition: a credential from another institution that a learner uploaded (OB 3.0 or CLR
+  2.0), its verification verdict, and unit staff's decision on counting it toward a stack's part.
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ from tenants.models import Tenant, Unit
 
 class IssuerKey(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="issuer_keys")
-    # The verification method's fragment in the unit's DID document: did:web:…#key-1.
+    # The unit whose credentials it signs; None: the tenant's own key, which signs learner records.
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="issuer_keys"
+    )
+    # The verification method's fragment in the issuer's DID document: did:web:…#key-1.
     key_id = models.CharField(max_length=40)
     public_key_multibase = models.CharField(max_length=100)  # Multikey: "z6Mk…"
     private_key_encrypted = models.TextField()  # core.secrets, purpose "credentials.keys"
@@ -45,10 +52,20 @@ class IssuerKey(models.Model):
             models.UniqueConstraint(
                 fields=["unit"], condition=Q(retired_at__isnull=True), name="issuer_key_one_signing_per_unit"
             ),
+            models.UniqueConstraint(
+                fields=["tenant", "key_id"],
+                condition=Q(unit__isnull=True),
+                name="issuer_key_id_unique_per_tenant",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(unit__isnull=True, retired_at__isnull=True),
+                name="issuer_key_one_signing_per_tenant",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit_id}#{self.key_id}"
+        return f"{self.unit_id or 'tenant'}#{self.key_id}"
 
 
 class StatusPurpose(models.TextChoices):
@@ -183,3 +200,75 @@ class CredentialMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.credential_id}"
+
+
+class RecordShare(models.Model):
+    """A public link to one learner's learner record (CLR) in one tenant; revoked links stop at once."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token = models.CharField(max_length=64, unique=True)  # secrets.token_urlsafe: the link's secret
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "learner"], name="record_share_learner_idx")]
+
+    def __str__(self) -> str:
+        return f"record share {self.pk}"
+
+
+class RecognitionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    ACCEPTED = "accepted", _("Accepted")
+    REFUSED = "refused", _("Refused")
+
+
+class Recognition(models.Model):
+    """Prior learning: another institution's credential, uploaded by the learner, that unit staff
+    accept (or refuse, with a reason) as counting toward `part`, a part of one of their stacks."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    document = models.JSONField()  # the credential exactly as uploaded
+    kind = models.CharField(max_length=40)  # OpenBadgeCredential, ClrCredential (verify's kind)
+    verified = models.BooleanField(default=False)  # the verifier's verdict when uploaded
+    checks = models.JSONField(default=list)  # the verdict's checks: [{"name", "ok", "detail"}]
+    issuer_name = models.CharField(max_length=300, blank=True)
+    issuer_id = models.CharField(max_length=500, blank=True)
+    achievement_name = models.CharField(max_length=300, blank=True)
+    # What the learner asks it to count toward (staff may choose another part when accepting).
+    part = models.ForeignKey(
+        Microcredential, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=RecognitionStatus.choices, default=RecognitionStatus.PENDING
+    )
+    reason = models.CharField(max_length=500, blank=True)  # why it was refused
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "part"],
+                condition=Q(status=RecognitionStatus.ACCEPTED),
+                name="recognition_one_accepted_per_part",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RecognitionStatus.ACCEPTED) | Q(part__isnull=False),
+                name="recognition_accepted_names_part",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "learner"], name="recognition_learner_idx"),
+            models.Index(fields=["tenant", "status"], name="recognition_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recognition {self.pk} ({self.status})"

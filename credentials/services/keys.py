@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core import secrets
 from credentials.errors import CredentialsBusy
-from credentials.links import unit_did
+from credentials.links import tenant_did, unit_did
 from credentials.models import IssuerKey
 from credentials.services.proof import multikey_encode
 from tenants.mail import site_url
@@ -63,7 +63,8 @@ def _private(key: IssuerKey) -> Ed25519PrivateKey:
 
 
 def verification_method(key: IssuerKey) -> str:
-    return f"{unit_did(key.unit)}#{key.key_id}"
+    did = unit_did(key.unit) if key.unit is not None else tenant_did(key.tenant)
+    return f"{did}#{key.key_id}"
 
 
 def signing_key(*, unit: Unit) -> SigningKey:
