@@ -14,7 +14,8 @@
   revoked), sent once after commit by a job that claims the row first (as enrollment's).
 - RecordShare: a link to a learner's Comprehensive Learner Record that the learner can revoke.
 - Recognition: a credential from another institution that a learner uploaded (OB 3.0 or CLR
-  2.0), its verification verdict, and unit staff's decision on counting it toward a stack's part.
+  2.0), its verification verdict, and unit staff's decision on counting it toward a stack's part;
+  RecognitionMessage, the outbox of e-mails telling the learner of that decision.
 """
 
 from __future__ import annotations
@@ -272,3 +273,31 @@ class Recognition(models.Model):
 
     def __str__(self) -> str:
         return f"recognition {self.pk} ({self.status})"
+
+
+class RecognitionMessageKind(models.TextChoices):
+    ACCEPTED = "accepted", _("Prior learning accepted")
+    REFUSED = "refused", _("Prior learning refused")
+
+
+class RecognitionMessage(models.Model):
+    """The outbox of e-mails telling the learner of staff's decision on a Recognition (core.outbox)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    recognition = models.ForeignKey(Recognition, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=20, choices=RecognitionMessageKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="recognition_message_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.recognition_id}"
