@@ -139,7 +139,12 @@ def test_no_url_answers_bad_input_with_a_5xx(world, objects, who):
 
     found: list[str] = []
     for route in routes:
-        numbers = [objects.pk, 2**63] if "<int:" in route else [0]
-        found += _sweep(client, route, numbers, api_names)
+        if "<int:" in route:
+            # An id past bigint: the lookup itself must not fail, whatever is sent with it.
+            path = _fill(route, 2**63)
+            for method in (client.get, client.post):
+                if method(path).status_code >= 500:
+                    found.append(f"5xx {method.__name__.upper()} {path}")
+        found += _sweep(client, route, [objects.pk] if "<int:" in route else [0], api_names)
 
     assert not found, "\n".join(found)
