@@ -242,6 +242,28 @@ class CheckRow:
 
 
 @dataclass(frozen=True)
+class PartRow:
+    """One part a stack credential names (its `evidence`): the part, what proved it, a link."""
+
+    name: str
+    description: str
+    url: str
+
+
+def parts_of(document: Any) -> list[PartRow]:
+    rows = []
+    for entry in _list(_dict(document).get("evidence")):
+        entry = _dict(entry)
+        name = _text(entry.get("name"))
+        url = _text(entry.get("id"))
+        if name:
+            rows.append(
+                PartRow(name, _text(entry.get("description")), url if url.startswith(("https://", "http://")) else "")
+            )
+    return rows
+
+
+@dataclass(frozen=True)
 class SharePage:
     card: CredentialCard
     description: str
@@ -249,6 +271,7 @@ class SharePage:
     credits: str
     level: str
     skills: list[str]
+    parts: list[PartRow]  # a stack credential's parts, else empty
     achievement_type: str
     recipient: str
     issuer_url: str
@@ -303,6 +326,7 @@ def share_page(
         credits=credits,
         level=str(microcredential.get_level_display()),
         skills=skills_of(achievement, microcredential),
+        parts=parts_of(document),
         achievement_type=_achievement_type(achievement.get("achievementType")),
         recipient=recipient,
         issuer_url=_text(issuer.get("url")),

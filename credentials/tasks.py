@@ -7,7 +7,7 @@ from celery import shared_task
 from core import jobs
 from core.errors import NotFound
 from credentials.errors import CredentialsBusy, NotCompleted
-from credentials.services import issue, listeners
+from credentials.services import issue, listeners, stacks
 from credentials.services.sweep import enrollments_without_credential
 
 
@@ -48,4 +48,27 @@ def credentials_issue_due() -> int:
     due = enrollments_without_credential()
     for enrollment_id in due:
         jobs.enqueue(listeners.ISSUE_TASK, enrollment_id)
+    return len(due)
+
+
+@shared_task(
+    name=stacks.CHECK_TASK,
+    acks_late=True,
+    autoretry_for=(CredentialsBusy,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def stacks_check(tenant_id: int, learner_id: int) -> int:
+    """Award the stacks the learner has done every part of, revoke those they no longer have;
+    how many credentials were issued or revoked."""
+    result = stacks.stacks_check(tenant_id=tenant_id, learner_id=learner_id)
+    return len(result.awarded) + len(result.revoked)
+
+
+@shared_task(name="credentials.stacks_due", acks_late=True)
+def stacks_due() -> int:
+    """The sweep: learners whose stacks are not what their parts say get a check."""
+    due = stacks.learners_due()
+    for tenant_id, learner_id in due:
+        jobs.enqueue(stacks.CHECK_TASK, tenant_id, learner_id)
     return len(due)

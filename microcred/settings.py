@@ -274,6 +274,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "credentials-messages-sweep": {"task": "credentials.messages_sweep", "schedule": 60.0},
     # Completed enrollments whose credential job was lost (broker down at the time).
     "credentials-issue-due": {"task": "credentials.issue_due", "schedule": 300.0},
+    # Stacks a lost job did not award (or revoke), and stacks published after their parts were done.
+    "credentials-stacks-due": {"task": "credentials.stacks_due", "schedule": 600.0},
 }
 HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 

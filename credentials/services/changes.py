@@ -24,6 +24,7 @@ from credentials.models import (
 )
 from credentials.services.locks import lock_credential, lock_enrollment
 from credentials.services.messages import message_queue
+from credentials.services.stack_jobs import stacks_check_ask
 from identity.models import User
 from tenants.errors import NotVisible
 from tenants.models import Tenant
@@ -60,7 +61,18 @@ def _apply(credential: Credential, action: str, *, actor_id: int | None, reason:
         at=now,
     )
     message_queue(credential=credential, kind=message_kind)
+    if to == S.REVOKED:  # a stack it was a part of may be broken now
+        stacks_check_ask(
+            tenant_id=credential.tenant_id,
+            learner_id=credential.learner_id,
+            microcredential_id=credential.microcredential_id,
+        )
     return credential
+
+
+def revoke_locked(credential: Credential, *, reason: str) -> Credential:
+    """Revoke a credential the caller's transaction has locked (no staff actor: the system)."""
+    return _apply(credential, "revoke", actor_id=None, reason=reason)
 
 
 def credential_status_change(

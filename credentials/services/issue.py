@@ -26,6 +26,7 @@ from credentials.services.builder import open_badge_credential
 from credentials.services.keys import signing_key
 from credentials.services.locks import lock_enrollment
 from credentials.services.messages import message_queue
+from credentials.services.stack_jobs import stacks_check_ask
 from credentials.services.status import iso, status_index_take
 from enrollment.models import Enrollment, EnrollmentStatus
 
@@ -94,6 +95,11 @@ def credential_issue(*, enrollment_id: int) -> Credential:
             tenant_id=credential.tenant_id, credential=credential, action="issued", at=now
         )
         message_queue(credential=credential, kind=MessageKind.ISSUED)
+        stacks_check_ask(
+            tenant_id=credential.tenant_id,
+            learner_id=credential.learner_id,
+            microcredential_id=microcredential.pk,
+        )
     return credential
 
 

@@ -3,12 +3,17 @@
 1. the enrollment a credential certifies (issuing and the revocations a correction makes:
    one at a time per enrollment);
 2. the credential itself (suspend, reinstate, revoke);
-3. the unit's revocation status list row, by the conditional UPDATE that takes an index
+3. the learner's stacks (an advisory lock per tenant and learner: one stacks check at a time;
+   stack credentials are locked under it);
+4. the unit's revocation status list row, by the conditional UPDATE that takes an index
    (in a transaction of its own, before the others: every credential of the unit needs it).
 """
 
 from __future__ import annotations
 
+import zlib
+
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from core.locks import bounded_wait
@@ -41,3 +46,10 @@ def lock_credential(*, tenant_id: int, credential_id: int) -> Credential | None:
             .filter(tenant_id=tenant_id, pk=credential_id)
             .first()
         )
+
+
+def lock_learner_stacks(*, tenant_id: int, learner_id: int) -> None:
+    """Until the transaction ends: this learner's stacks on this tenant are checked by us alone."""
+    key = zlib.crc32(f"credentials.stacks:{tenant_id}:{learner_id}".encode())
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
