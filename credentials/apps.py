@@ -6,7 +6,9 @@ class CredentialsConfig(AppConfig):
     verbose_name = "Credentials"
 
     def ready(self) -> None:
+        from credentials import personal_data
         from credentials.services.listeners import completion_changed
         from enrollment import extensions
 
         extensions.completion_listeners.register("credentials", completion_changed)
+        personal_data.register()

@@ -258,7 +258,11 @@ def parts_of(document: Any) -> list[PartRow]:
         url = _text(entry.get("id"))
         if name:
             rows.append(
-                PartRow(name, _text(entry.get("description")), url if url.startswith(("https://", "http://")) else "")
+                PartRow(
+                    name,
+                    _text(entry.get("description")),
+                    url if url.startswith(("https://", "http://")) else "",
+                )
             )
     return rows
 

@@ -291,6 +291,8 @@ STRIPE_API_BASES = dict(item.split("=", 1) for item in env_list("STRIPE_API_BASE
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 # Fernet key for tenants' Stripe secrets at rest; empty: derived from SECRET_KEY.
 PAYMENTS_SECRETS_KEY = env_str("PAYMENTS_SECRETS_KEY", "")
+# Fernet key for credential signing keys at rest (credentials.services.keys); empty: from SECRET_KEY.
+CREDENTIALS_SECRETS_KEY = env_str("CREDENTIALS_SECRETS_KEY", "")
 # The processing fee estimated for a destination charge's application fee (Stripe's card price).
 STRIPE_FEE_BASIS_POINTS = env_int("STRIPE_FEE_BASIS_POINTS", 290)
 STRIPE_FEE_FIXED_MINOR = env_int("STRIPE_FEE_FIXED_MINOR", 30)

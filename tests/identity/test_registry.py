@@ -20,6 +20,7 @@ def test_each_app_registers_its_personal_data():
         "learners",
         "enrollments",
         "orders",
+        "credentials",
     ]
 
 
@@ -29,6 +30,7 @@ def test_learners_registers_its_movers_and_lookup_source():
         "contact_consents",
         "enrollments",
         "orders",
+        "credentials",
     ]
     assert [name for name, _ in learner_sources.items()] == ["learner_records", "enrollments"]
 

@@ -97,7 +97,13 @@ def test_a_unit_admin_merges_two_accounts_of_one_person(world, people):
         ada,
     )
     assert merge.actor_email == world.a_unit1_admin.email
-    assert merge.moved == {"learner_records": 1, "contact_consents": 1, "enrollments": 0, "orders": 0}
+    assert merge.moved == {
+        "learner_records": 1,
+        "contact_consents": 1,
+        "enrollments": 0,
+        "orders": 0,
+        "credentials": 0,
+    }
     source_record = LearnerRecord.objects.get(tenant=world.a, user=work)
     assert source_record.merged_into == LearnerRecord.objects.get(tenant=world.a, user=ada)
     assert ContactConsent.objects.get(tenant=world.a).user == ada

@@ -45,7 +45,16 @@ def test_download_my_data_gives_everything_held_as_json(world):
     assert response["Content-Disposition"].startswith('attachment; filename="microcred-my-data-')
     assert response["Cache-Control"] == "no-store"
     data = json.loads(response.content)
-    assert list(data) == ["format", "exported_at", "account", "staff", "learners", "enrollments", "orders"]
+    assert list(data) == [
+        "format",
+        "exported_at",
+        "account",
+        "staff",
+        "learners",
+        "enrollments",
+        "orders",
+        "credentials",
+    ]
     assert data["account"]["email"] == "ada@example.test"
     assert data["account"]["full_name"] == "Ada Lovelace"
     assert data["account"]["phone"] == "+44 20 7946 0000"
