@@ -5,6 +5,11 @@
 2. the credential itself (suspend, reinstate, revoke);
 3. the unit's revocation status list row, by the conditional UPDATE that takes an index
    (in a transaction of its own, before the others: every credential of the unit needs it).
+
+Prior learning (credentials.services.recognition), apart from the above:
+- uploading locks the learner's account row (one upload at a time per learner, so the same
+  credential is never stored twice);
+- deciding locks the recognition row.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from core.locks import bounded_wait
 from credentials.errors import CredentialsBusy
-from credentials.models import Credential
+from credentials.models import Credential, Recognition
 from enrollment.models import Enrollment
+from identity.models import User
 
 LOCK_TIMEOUT = "5s"
 
@@ -39,5 +45,20 @@ def lock_credential(*, tenant_id: int, credential_id: int) -> Credential | None:
             Credential.objects.select_for_update(of=("self",))
             .select_related("unit__tenant", "learner")
             .filter(tenant_id=tenant_id, pk=credential_id)
+            .first()
+        )
+
+
+def lock_learner(*, learner_id: int) -> None:
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        list(User.objects.select_for_update().filter(pk=learner_id).values_list("pk", flat=True))
+
+
+def lock_recognition(*, tenant_id: int, recognition_id: int) -> Recognition | None:
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        return (
+            Recognition.objects.select_for_update(of=("self",))
+            .select_related("learner", "part__unit__tenant")
+            .filter(tenant_id=tenant_id, pk=recognition_id)
             .first()
         )
