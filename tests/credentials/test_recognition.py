@@ -380,3 +380,24 @@ def test_the_tasks_are_registered_and_the_sweep_runs_every_minute():
 def test_my_credentials_links_to_prior_learning(world):
     page = world.client_for(world.learner, world.a).get("/my/credentials/").content.decode()
     assert 'href="/my/credentials/prior-learning/"' in page
+
+
+@pytest.mark.parametrize("who", ["tenant_admin", "learner"])
+def test_bad_input_never_answers_5xx(world, parts, sent, who):
+    from tests.test_no_5xx import _sweep
+
+    recognition = upload(world, unresolvable(), parts["sql"])
+    user = {"tenant_admin": world.a_admin, "learner": world.learner}[who]
+    client = world.client_for(user, world.a)
+    client.raise_request_exception = False
+    names = {"accept", "part", "reason", "override", "status", "decision", "credential", "page"}
+    found: list[str] = []
+    for route in (
+        "/my/credentials/prior-learning/",
+        "/console/recognitions/",
+        "/console/recognitions/<int:pk>/",
+        "/api/v1/staff/recognitions/",
+        "/api/v1/staff/recognitions/<int:pk>/decision/",
+    ):
+        found += _sweep(client, route, [recognition.pk], names)
+    assert not found, "\n".join(found)
