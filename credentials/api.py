@@ -1,4 +1,5 @@
-"""Credential endpoints under /api/v1/: the public verifier, and staff's list and status changes."""
+"""Credential endpoints under /api/v1/: the public verifier, staff's list and status changes, and
+staff's prior learning (list, decision)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ErrorOutput, query_id
+from core.api import ErrorOutput, IdField, query_id
+from core.errors import ValidationFailed
 from credentials import selectors
 from credentials.links import share_url
-from credentials.models import Credential
+from credentials.models import Credential, Recognition, RecognitionStatus
 from credentials.services.changes import ACTIONS, credential_status_change
+from credentials.services.recognition import MAX_REASON, recognition_decide
 from credentials.services.verify import MAX_INPUT, Verdict, verify_document
 from tenants.api import StaffApi, request_user
 from tenants.errors import NotVisible
@@ -146,3 +149,98 @@ class StaffCredentialActionApi(StaffApi):
             reason=data.validated_data["reason"],
         )
         return Response(CredentialOutput(credential).data)
+
+
+class RecognitionCheckOutput(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField()
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class RecognitionOutput(serializers.ModelSerializer[Recognition]):
+    id = serializers.IntegerField(source="pk")
+    learner_email = serializers.EmailField(source="learner.email")
+    part = serializers.IntegerField(source="part_id", allow_null=True)
+    part_title = serializers.SerializerMethodField()
+    checks = RecognitionCheckOutput(many=True)
+    decided_by_email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recognition
+        fields = [
+            "id",
+            "learner_email",
+            "kind",
+            "verified",
+            "checks",
+            "issuer_name",
+            "issuer_id",
+            "achievement_name",
+            "part",
+            "part_title",
+            "status",
+            "reason",
+            "decided_by_email",
+            "decided_at",
+            "uploaded_at",
+        ]
+
+    def get_part_title(self, recognition: Recognition) -> str:
+        return recognition.part.title if recognition.part is not None else ""
+
+    def get_decided_by_email(self, recognition: Recognition) -> str:
+        return recognition.decided_by.email if recognition.decided_by is not None else ""
+
+
+class DecisionInput(serializers.Serializer[dict[str, Any]]):
+    accept = serializers.BooleanField()
+    part = IdField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
+    override = serializers.BooleanField(required=False, default=False)
+
+
+class StaffRecognitionListApi(StaffApi):
+    """Prior learning uploaded by learners: pending first, then newest (`?status=` narrows). A
+    unit admin sees what asks for one of their units' parts, and what names no part."""
+
+    @extend_schema(
+        operation_id="staff_recognitions_list",
+        parameters=[OpenApiParameter("status", str, required=False, enum=list(RecognitionStatus.values))],
+        responses={200: RecognitionOutput(many=True), 400: ErrorOutput},
+    )
+    def get(self, request: Request) -> Response:
+        status = request.query_params.get("status") or None
+        if status is not None and status not in RecognitionStatus.values:
+            raise ValidationFailed(
+                _("Some filters are not valid."), fields={"status": [_("pending, accepted or refused.")]}
+            )
+        rows = selectors.recognitions_for_staff(tenant=self.tenant, access=self.access, status=status)
+        paginator = PageNumberPagination()
+        paginator.page_size = 50
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(RecognitionOutput(page, many=True).data)
+
+
+class StaffRecognitionDecisionApi(StaffApi):
+    """Accept (`part`: the part it counts toward, else the one the learner asked for; an unverified
+    credential needs `override` and a `reason`) or refuse (a `reason` is required), once."""
+
+    @extend_schema(
+        operation_id="staff_recognitions_decide",
+        request=DecisionInput,
+        responses={200: RecognitionOutput, 400: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        recognition = recognition_decide(
+            tenant=self.tenant,
+            access=self.access,
+            actor=request_user(request),
+            recognition_id=pk,
+            accept=data.validated_data["accept"],
+            part_id=data.validated_data["part"],
+            reason=data.validated_data["reason"],
+            override=data.validated_data["override"],
+        )
+        return Response(RecognitionOutput(recognition).data)

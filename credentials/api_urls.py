@@ -12,4 +12,10 @@ urlpatterns = [
         api.StaffCredentialActionApi.as_view(),
         name="api-staff-credential-action",
     ),
+    path("staff/recognitions/", api.StaffRecognitionListApi.as_view(), name="api-staff-recognitions"),
+    path(
+        "staff/recognitions/<int:pk>/decision/",
+        api.StaffRecognitionDecisionApi.as_view(),
+        name="api-staff-recognition-decision",
+    ),
 ]

@@ -29,3 +29,20 @@ class StatusChangeRefused(MicrocredError):
 class ReasonRequired(MicrocredError):
     code = "reason_required"
     status = 400
+
+
+class UploadRefused(MicrocredError):
+    """An uploaded credential that cannot be taken as prior learning (not JSON, too large, not an
+    Open Badge or CLR, a signature that does not match, one of ours, already uploaded); `code`
+    says which."""
+
+    code = "upload_refused"
+    status = 400
+
+
+class DecisionRefused(MicrocredError):
+    """A decision on prior learning that cannot be made (already decided, the part already
+    recognised, an unverified credential accepted without saying why)."""
+
+    code = "decision_refused"
+    status = 409

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from core.errors import NotFound
 from credentials import badge_image, baking, presenters, selectors
-from credentials.models import Credential, CredentialStatus
+from credentials.models import Credential, CredentialStatus, RecognitionStatus
 from credentials.services.verify import verify_credential
 from tenants.http import StaffRequest, TenantRequest
 
@@ -36,7 +36,15 @@ def my_credentials(request: StaffRequest) -> HttpResponse:
         presenters.credential_card(c, base_url=base, tz=tz, now=now)
         for c in selectors.credentials_for_learner(tenant=request.tenant, learner=request.user)
     ]
-    return render(request, "credentials/learner/my_credentials.html", {"cards": cards})
+    recognised = [
+        presenters.recognition_row(r)
+        for r in selectors.recognitions_for_learner(tenant=request.tenant, learner=request.user).filter(
+            status=RecognitionStatus.ACCEPTED
+        )
+    ]
+    return render(
+        request, "credentials/learner/my_credentials.html", {"cards": cards, "recognised": recognised}
+    )
 
 
 def _credential(request: TenantRequest, public_id: uuid.UUID) -> Credential:

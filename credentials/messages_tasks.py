@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from core.jobs import enqueue
-from credentials.services import messages
+from credentials.services import messages, recognition_messages
 
 
 @shared_task(
@@ -29,4 +29,26 @@ def credential_messages_sweep() -> int:
     due = messages.messages_due()
     for message_id in due:
         enqueue(messages.SEND_TASK, message_id)
+    return len(due)
+
+
+@shared_task(
+    name=recognition_messages.SEND_TASK,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def recognition_message_send(message_id: int) -> bool:
+    """One e-mail telling a learner of staff's decision on their prior learning."""
+    return recognition_messages.recognition_message_send(message_id=message_id)
+
+
+@shared_task(name=recognition_messages.SWEEP_TASK, acks_late=True)
+def recognition_messages_sweep() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): ask again for the e-mails the broker missed."""
+    due = recognition_messages.recognition_messages_due()
+    for message_id in due:
+        enqueue(recognition_messages.SEND_TASK, message_id)
     return len(due)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from catalog.models import CreditType, Microcredential
 from credentials import linkedin
-from credentials.models import Credential, CredentialStatus
+from credentials.models import Credential, CredentialStatus, Recognition, RecognitionStatus
 from tenants.brand import Brand
 
 STATUS_CLASS: dict[str, str] = {
@@ -346,4 +346,51 @@ def share_page(
             if recipient
             else _("%(title)s, from %(issuer)s.") % {"title": card.title, "issuer": card.unit_name}
         ),
+    )
+
+
+RECOGNITION_STATUS_CLASS: dict[str, str] = {
+    RecognitionStatus.PENDING: "suspended",  # the "waiting" colours
+    RecognitionStatus.ACCEPTED: "valid",
+    RecognitionStatus.REFUSED: "revoked",
+}
+
+
+@dataclass(frozen=True)
+class RecognitionRow:
+    """Prior learning as the learner's page and the console show it."""
+
+    recognition: Recognition
+    title: str
+    issuer: str
+    kind_label: str
+    verified_label: str
+    status_label: str
+    status_class: str
+    part_title: str
+    checks: list[CheckRow]
+
+
+def recognition_row(recognition: Recognition) -> RecognitionRow:
+    checks = [
+        CheckRow(
+            str(CHECK_LABELS.get(str(c.get("name")), str(c.get("name", "")).title())),
+            bool(c.get("ok")),
+            str(c.get("message", "")),
+        )
+        for c in recognition.checks
+        if isinstance(c, dict)
+    ]
+    return RecognitionRow(
+        recognition=recognition,
+        title=recognition.achievement_name or _("Untitled credential"),
+        issuer=recognition.issuer_name or recognition.issuer_id,
+        kind_label=_("Comprehensive Learner Record")
+        if recognition.kind == "ClrCredential"
+        else _("Open Badge"),
+        verified_label=_("Verified") if recognition.verified else _("Not verified"),
+        status_label=str(recognition.get_status_display()),
+        status_class=RECOGNITION_STATUS_CLASS.get(recognition.status, ""),
+        part_title=recognition.part.title if recognition.part is not None else "",
+        checks=checks,
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
-from catalog.models import Microcredential
+from catalog.models import Microcredential, PublicationStatus
 from core.errors import NotFound
-from credentials.models import Credential
+from credentials.models import Credential, Recognition, RecognitionStatus
 from identity.models import User
+from tenants.errors import NotVisible
 from tenants.models import Tenant, Unit
 from tenants.selectors import StaffAccess
 
@@ -74,3 +76,63 @@ def credentials_for_staff(
     if unit_id is not None:
         rows = rows.filter(unit_id=unit_id)
     return rows.order_by("-issued_at", "-pk")
+
+
+# Prior learning (credentials.services.recognition)
+
+
+def stack_parts(*, tenant: Tenant) -> QuerySet[Microcredential]:
+    """What prior learning can count toward: the tenant's microcredentials that are a part of
+    some stack (archived ones not)."""
+    return (
+        Microcredential.objects.filter(tenant=tenant, stacks_into__isnull=False)
+        .exclude(status=PublicationStatus.ARCHIVED)
+        .select_related("unit")
+        .distinct()
+        .order_by("title", "pk")
+    )
+
+
+def stack_parts_managed(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Microcredential]:
+    """The parts whose unit the person runs (a tenant admin: every part)."""
+    parts = stack_parts(tenant=tenant)
+    if access.tenant_id != tenant.pk:
+        return parts.none()
+    if access.managed_unit_ids is not None:
+        parts = parts.filter(unit_id__in=access.managed_unit_ids)
+    return parts
+
+
+def recognitions_for_learner(*, tenant: Tenant, learner: User) -> QuerySet[Recognition]:
+    return (
+        Recognition.objects.filter(tenant=tenant, learner=learner)
+        .select_related("part__unit")
+        .order_by("-uploaded_at", "-pk")
+    )
+
+
+def recognitions_for_staff(
+    *, tenant: Tenant, access: StaffAccess, status: str | None = None
+) -> QuerySet[Recognition]:
+    """Pending first, then newest first. A unit admin sees what asks for one of their units' parts,
+    and what names no part yet (any unit may take it up); a tenant admin sees everything."""
+    rows = Recognition.objects.filter(tenant=tenant).select_related("learner", "part__unit", "decided_by")
+    if access.tenant_id != tenant.pk or not access.manages_any_unit:
+        return rows.none()
+    if access.managed_unit_ids is not None:
+        rows = rows.filter(Q(part__isnull=True) | Q(part__unit_id__in=access.managed_unit_ids))
+    if status:
+        rows = rows.filter(status=status)
+    pending_first = Case(
+        When(status=RecognitionStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return rows.order_by(pending_first, "-uploaded_at", "-pk")
+
+
+def recognition_for_staff(*, tenant: Tenant, access: StaffAccess, recognition_id: int) -> Recognition:
+    if not 0 < recognition_id < 2**63:
+        raise NotVisible(_("Not found."))
+    recognition = recognitions_for_staff(tenant=tenant, access=access).filter(pk=recognition_id).first()
+    if recognition is None:
+        raise NotVisible(_("Not found."))
+    return recognition

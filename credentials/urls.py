@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from credentials import console, views
+from credentials import console, console_recognitions, views
 
 urlpatterns: list[URLPattern] = [
     path("units/<slug:slug>/did.json", views.did_document, name="credentials-did"),
@@ -17,5 +17,11 @@ urlpatterns: list[URLPattern] = [
         "console/credentials/<int:pk>/<slug:action>/",
         console.credential_action,
         name="console-credential-action",
+    ),
+    path("console/recognitions/", console_recognitions.recognition_list, name="console-recognitions"),
+    path(
+        "console/recognitions/<int:pk>/",
+        console_recognitions.recognition_detail,
+        name="console-recognition",
     ),
 ]

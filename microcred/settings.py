@@ -272,6 +272,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "payments-sweep": {"task": "payments.sweep", "schedule": 60.0},
     # Credential e-mails (issued, suspended, reinstated, revoked) the broker missed are sent.
     "credentials-messages-sweep": {"task": "credentials.messages_sweep", "schedule": 60.0},
+    # E-mails telling learners of decisions on their prior learning, the broker missed.
+    "credentials-recognition-messages-sweep": {
+        "task": "credentials.recognition_messages_sweep",
+        "schedule": 60.0,
+    },
     # Completed enrollments whose credential job was lost (broker down at the time).
     "credentials-issue-due": {"task": "credentials.issue_due", "schedule": 300.0},
     # Stacks a lost job did not award (or revoke), and stacks published after their parts were done.

@@ -7,6 +7,11 @@
    stack credentials are locked under it);
 4. the unit's revocation status list row, by the conditional UPDATE that takes an index
    (in a transaction of its own, before the others: every credential of the unit needs it).
+
+Prior learning (credentials.services.recognition), apart from the above:
+- uploading locks the learner's account row (one upload at a time per learner, so the same
+  credential is never stored twice);
+- deciding locks the recognition row.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from core.locks import bounded_wait
 from credentials.errors import CredentialsBusy
-from credentials.models import Credential
+from credentials.models import Credential, Recognition
 from enrollment.models import Enrollment
+from identity.models import User
 
 LOCK_TIMEOUT = "5s"
 
@@ -53,3 +59,18 @@ def lock_learner_stacks(*, tenant_id: int, learner_id: int) -> None:
     key = zlib.crc32(f"credentials.stacks:{tenant_id}:{learner_id}".encode())
     with bounded_wait(LOCK_TIMEOUT, busy=_busy), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def lock_learner(*, learner_id: int) -> None:
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        list(User.objects.select_for_update().filter(pk=learner_id).values_list("pk", flat=True))
+
+
+def lock_recognition(*, tenant_id: int, recognition_id: int) -> Recognition | None:
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        return (
+            Recognition.objects.select_for_update(of=("self",))
+            .select_related("learner", "part__unit__tenant")
+            .filter(tenant_id=tenant_id, pk=recognition_id)
+            .first()
+        )
