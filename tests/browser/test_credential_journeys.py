@@ -153,7 +153,7 @@ def test_staff_complete_a_learner_who_gets_the_credential_by_mail_shares_it_and_
         "[Alpha Continuing Education] You earned Python for Analysts",
         "[Alpha Continuing Education] You earned Data Analyst",
     ]
-    link = SHARE_LINK.search(to_ada[0].body)
+    link = SHARE_LINK.search(str(to_ada[0].body))
     assert link is not None
 
     learner_context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 800})
