@@ -12,6 +12,10 @@ extensions.cancellation_notes_providers.register("refund", provider)
 extensions.completion_listeners.register("credentials", listener)
     # listener(change: CompletionChanged) -> None, after the commit that recorded or corrected
     # a completion (credentials: issue the credential, or revoke what the old record earned)
+extensions.status_listeners.register("access", listener)
+    # listener(change: StatusChanged) -> None, after the commit of any recorded change of an
+    # enrollment (its audit row): a seat confirmed, cancelled, expired, moved (access: provision
+    # into the LMS course, or take the learner out)
 """
 
 from __future__ import annotations
@@ -43,15 +47,28 @@ class CompletionChanged:
     actor_id: int | None  # staff who recorded it; None from the LMS or a job
 
 
+@dataclass(frozen=True)
+class StatusChanged:
+    """An enrollment changed (enrollment.services._common.record wrote its audit row)."""
+
+    tenant_id: int
+    enrollment_id: int
+    action: str  # the audit row's action: "confirmed", "cancelled", "moved", …
+    from_status: str
+    to_status: str
+
+
 Provider = Callable[..., dict[int, Extra]]
 HoldListener = Callable[..., None]
 NotesProvider = Callable[..., list[str]]
 CompletionListener = Callable[[CompletionChanged], None]
+StatusListener = Callable[[StatusChanged], None]
 
 my_learning: Registry[Provider] = Registry("My learning provider")
 hold_cancelled_listeners: Registry[HoldListener] = Registry("hold-cancelled listener")
 cancellation_notes_providers: Registry[NotesProvider] = Registry("cancellation notes provider")
 completion_listeners: Registry[CompletionListener] = Registry("completion listener")
+status_listeners: Registry[StatusListener] = Registry("enrollment status listener")
 
 
 def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) -> dict[int, Extra]:
@@ -80,3 +97,10 @@ def completion_changed(change: CompletionChanged) -> None:
     """A completion was recorded or corrected in the current transaction: tell the listeners
     once it commits."""
     after_commit(completion_listeners, change)
+
+
+def status_changed(change: StatusChanged) -> None:
+    """An enrollment changed in the current transaction: tell the listeners once it commits
+    (nothing is scheduled when no app listens)."""
+    if len(status_listeners):
+        after_commit(status_listeners, change)

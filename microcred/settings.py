@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "payments",
     "finance",
     "credentials",
+    "oauth2_provider",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +303,14 @@ CREDENTIALS_SECRETS_KEY = env_str("CREDENTIALS_SECRETS_KEY", "")
 # The processing fee estimated for a destination charge's application fee (Stripe's card price).
 STRIPE_FEE_BASIS_POINTS = env_int("STRIPE_FEE_BASIS_POINTS", 290)
 STRIPE_FEE_FIXED_MINOR = env_int("STRIPE_FEE_FIXED_MINOR", 30)
+
+# The tenants' OpenID Connect provider (django-oauth-toolkit; access.services.oidc). Named here
+# so that migrations resolve the swappable models.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Offering
 from core.locks import bounded_wait
+from enrollment import extensions
 from enrollment.errors import EnrollmentBusy, TransitionRefused
 from enrollment.models import (
     CORRECTIONS,
@@ -155,8 +156,9 @@ def record(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> EnrollmentEvent:
-    """The append-only audit row: who, when, from, to, why."""
-    return EnrollmentEvent.objects.create(
+    """The append-only audit row: who, when, from, to, why; the apps above hear of it after commit
+    (enrollment.extensions.status_listeners)."""
+    event = EnrollmentEvent.objects.create(
         tenant_id=enrollment.tenant_id,
         enrollment=enrollment,
         actor=actor,
@@ -167,3 +169,13 @@ def record(
         details=details or {},
         at=now or timezone.now(),
     )
+    extensions.status_changed(
+        extensions.StatusChanged(
+            tenant_id=enrollment.tenant_id,
+            enrollment_id=enrollment.pk,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+        )
+    )
+    return event

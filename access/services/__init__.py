@@ -1,0 +1,1 @@
+"""Learning access's business logic: plain functions, shared by views, the API and jobs."""
