@@ -286,7 +286,7 @@ def _version(
 
 def learner_record(*, tenant: Tenant, learner: User) -> LearnerRecord:
     """The learner's record on this tenant: what they earned, their prior learning and their
-    stacks. Five to six queries, whatever the number of achievements."""
+    stacks. Seven queries, whatever the number of achievements."""
     tz = ZoneInfo(tenant.time_zone)
     site = site_url(tenant)
     credentials = list(
