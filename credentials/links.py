@@ -16,9 +16,10 @@ from tenants.mail import site_url
 from tenants.models import Domain, Tenant, Unit
 
 
-def badge_image_url(microcredential: Microcredential) -> str:
-    """The microcredential's badge image (served by the learner pages)."""
-    return f"{site_url(microcredential.tenant)}/badges/{microcredential.pk}.png"
+def badge_image_url(microcredential: Microcredential, *, site: str | None = None) -> str:
+    """The microcredential's badge image (served by the learner pages). `site`: the tenant's
+    site_url when the caller has it already (many achievements, one query)."""
+    return f"{site or site_url(microcredential.tenant)}/badges/{microcredential.pk}.png"
 
 
 def share_url(credential: Credential) -> str:
@@ -26,14 +27,19 @@ def share_url(credential: Credential) -> str:
     return f"{site_url(credential.tenant)}/credentials/{credential.public_id}/"
 
 
-def achievement_url(microcredential: Microcredential) -> str:
+def achievement_url(microcredential: Microcredential, *, site: str | None = None) -> str:
     """The Achievement's stable id (one per microcredential)."""
     unit = microcredential.unit
-    return f"{site_url(microcredential.tenant)}/units/{unit.slug}/achievements/{microcredential.pk}"
+    return f"{site or site_url(microcredential.tenant)}/units/{unit.slug}/achievements/{microcredential.pk}"
 
 
 def status_list_url(unit: Unit, purpose: str) -> str:
     return f"{site_url(unit.tenant)}/units/{unit.slug}/status/{purpose}"
+
+
+def record_share_url(tenant: Tenant, token: str) -> str:
+    """A learner record's public share page (a link the learner can revoke)."""
+    return f"{site_url(tenant)}/records/{token}/"
 
 
 def did_document_url(unit: Unit) -> str:

@@ -8,6 +8,7 @@ from django.urls import URLPattern, path
 from credentials import console, console_recognitions, views
 
 urlpatterns: list[URLPattern] = [
+    path(".well-known/did.json", views.tenant_did_document, name="credentials-tenant-did"),
     path("units/<slug:slug>/did.json", views.did_document, name="credentials-did"),
     path("units/<slug:slug>/status/<slug:purpose>", views.status_list, name="credentials-status-list"),
     path("units/<slug:slug>/achievements/<int:pk>", views.achievement, name="credentials-achievement"),

@@ -1,5 +1,5 @@
-"""Public credential pages on the tenant's host: each unit's DID document and status lists, the
-Achievement behind a badge, and the verifier."""
+"""Public credential pages on the tenant's host: the tenant's and each unit's DID document, the
+units' status lists, the Achievement behind a badge, and the verifier."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def _json(document: object, content_type: str = "application/json", max_age: int
 @require_GET
 def did_document(request: TenantRequest, slug: str) -> JsonResponse:
     return _json(keys.did_document(unit=_unit(request, slug)), "application/did+json")
+
+
+@require_GET
+def tenant_did_document(request: TenantRequest) -> JsonResponse:
+    """did:web:HOST resolves here (the did:web method): the tenant, which signs learner records."""
+    return _json(keys.tenant_did_document(tenant=request.tenant), "application/did+json")
 
 
 @require_GET

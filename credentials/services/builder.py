@@ -1,7 +1,9 @@
 """The OpenBadgeCredential (Open Badges 3.0 on VC Data Model 2.0) a completion earns, unsigned.
 
 The learner is named by a salted SHA-256 of their e-mail address (an IdentityObject), so the
-credential says who without carrying the address; their name is added when they have one.
+credential says who without carrying the address; their name is added when they have one. The
+completion's result ("A", "Pass", "87/100") and the credits it awarded are the subject's
+`result` and `creditsEarned` (what a learner record's readers look for).
 """
 
 from __future__ import annotations
@@ -30,8 +32,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "skill"
 
 
-def achievement(microcredential: Microcredential) -> dict[str, Any]:
-    url = achievement_url(microcredential)
+def result_description_id(microcredential: Microcredential, *, site: str | None = None) -> str:
+    return f"{achievement_url(microcredential, site=site)}#result"
+
+
+def achievement(microcredential: Microcredential, *, site: str | None = None) -> dict[str, Any]:
+    """The microcredential as an Open Badges Achievement. `site`: the tenant's site_url, when
+    the caller builds many (each lookup is a query)."""
+    url = achievement_url(microcredential, site=site)
     outcomes = microcredential.outcome_list
     narrative = "\n".join(f"- {line}" for line in outcomes) or microcredential.summary
     body: dict[str, Any] = {
@@ -41,12 +49,25 @@ def achievement(microcredential: Microcredential) -> dict[str, Any]:
         "name": microcredential.title,
         "description": microcredential.description or microcredential.summary,
         "criteria": {"narrative": narrative},
-        "image": {"id": badge_image_url(microcredential), "type": "Image", "caption": microcredential.title},
+        "image": {
+            "id": badge_image_url(microcredential, site=site),
+            "type": "Image",
+            "caption": microcredential.title,
+        },
     }
     if microcredential.skill_list:
         body["tag"] = microcredential.skill_list
     if microcredential.credit_value and Decimal(microcredential.credit_value) > 0:
         body["creditsAvailable"] = float(microcredential.credit_value)
+    # What a completion's result is (the value itself is in each credential's subject).
+    body["resultDescription"] = [
+        {
+            "id": f"{url}#result",
+            "type": ["ResultDescription"],
+            "name": "Result",
+            "resultType": "Result",
+        }
+    ]
     if microcredential.skill_list:
         body["alignment"] = [
             {
@@ -67,6 +88,8 @@ def open_badge_credential(
     status_index: int,
     valid_from: datetime,
     salt: str | None = None,
+    result: str = "",
+    credits_earned: Decimal | None = None,
 ) -> dict[str, Any]:
     unit = microcredential.unit
     salt = salt or secrets.token_hex(16)
@@ -83,6 +106,16 @@ def open_badge_credential(
         ],
         "achievement": achievement(microcredential),
     }
+    if credits_earned is not None and credits_earned > 0:
+        subject["creditsEarned"] = float(credits_earned)
+    if result:
+        subject["result"] = [
+            {
+                "type": ["Result"],
+                "resultDescription": result_description_id(microcredential),
+                "value": result,
+            }
+        ]
     name = learner.full_name.strip()
     if name:
         subject["name"] = name

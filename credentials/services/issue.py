@@ -28,7 +28,8 @@ from credentials.services.locks import lock_enrollment
 from credentials.services.messages import message_queue
 from credentials.services.stack_jobs import stacks_check_ask
 from credentials.services.status import iso, status_index_take
-from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.models import CompletionOutcome, Enrollment, EnrollmentStatus
+from enrollment.services.completion import current_record
 
 
 def credential_issue(*, enrollment_id: int) -> Credential:
@@ -65,12 +66,16 @@ def credential_issue(*, enrollment_id: int) -> Credential:
         key = signing_key(unit=unit)
         now = timezone.now()
         public_id = uuid.uuid4()
+        completion = current_record(enrollment.pk)
+        completed = completion is not None and completion.outcome == CompletionOutcome.COMPLETED
         document = open_badge_credential(
             public_id=public_id,
             microcredential=microcredential,
             learner=enrollment.learner,
             status_index=index,
             valid_from=now,
+            result=completion.result if completion is not None and completed else "",
+            credits_earned=completion.credit_value if completion is not None and completed else None,
         )
         signed = proof.sign(
             document,

@@ -4,8 +4,8 @@ Checks, in order (a failed format check stops there):
 - format: a JSON object, VC Data Model 2.0 context, type OpenBadgeCredential (or its alias
   AchievementCredential) or ClrCredential;
 - issuer: the proof's verification method belongs to the issuer and its key can be found
-  without the network: our own units' did:web (from the database), did:key (the key is in the
-  identifier); anything else is "cannot be resolved offline";
+  without the network: our own units' and tenants' did:web (from the database), did:key (the
+  key is in the identifier); anything else is "cannot be resolved offline";
 - proof: the eddsa-rdfc-2022 Data Integrity signature (credentials.services.proof);
 - dates: validFrom has come, validUntil has not passed;
 - status: each BitstringStatusListEntry pointing at one of our units' lists, read locally.
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from credentials.models import Credential, CredentialStatus, IssuerKey
 from credentials.services import proof
-from tenants.models import Domain, Unit
+from tenants.models import Domain, Tenant, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,25 @@ def _did_web_unit(did: str) -> Unit | None:
     return None
 
 
+def _did_web_tenant(did: str) -> Tenant | None:
+    """did:web:HOST[%3APORT]: one of our tenants (the issuer of its learners' records)."""
+    parts = did.split(":")
+    if len(parts) == 3 and parts[:2] == ["did", "web"]:
+        host = unquote(parts[2]).split(":", 1)[0].lower()
+        domain = Domain.objects.filter(host=host).select_related("tenant").first()
+        return domain.tenant if domain is not None else None
+    return None
+
+
+def _found_key(key: IssuerKey | None, *, fragment: str, name: str) -> tuple[Ed25519PublicKey, str]:
+    if key is None:
+        raise _Failed(f"{name} has no key {fragment}: this proof was not made by its keys.")
+    where = f"Key {fragment} of {name} (one of the issuers on this platform)"
+    if key.retired_at is not None:
+        where += f", retired {key.retired_at:%Y-%m-%d} (still valid for what it signed)"
+    return proof.multikey_decode(key.public_key_multibase), where + "."
+
+
 def _resolve(issuer_id: str, method: str) -> tuple[Ed25519PublicKey, str]:
     """The public key of `method`, and a sentence on where it was found; _Failed otherwise."""
     controller, _hash, fragment = method.partition("#")
@@ -165,12 +184,11 @@ def _resolve(issuer_id: str, method: str) -> tuple[Ed25519PublicKey, str]:
         unit = _did_web_unit(controller)
         if unit is not None:
             key = IssuerKey.objects.filter(unit=unit, key_id=fragment).first()
-            if key is None:
-                raise _Failed(f"{unit.name} has no key {fragment}: this proof was not made by its keys.")
-            where = f"Key {fragment} of {unit.name} (one of the issuers on this platform)"
-            if key.retired_at is not None:
-                where += f", retired {key.retired_at:%Y-%m-%d} (still valid for what it signed)."
-            return proof.multikey_decode(key.public_key_multibase), where + "."
+            return _found_key(key, fragment=fragment, name=unit.name)
+        tenant = _did_web_tenant(controller)
+        if tenant is not None:
+            key = IssuerKey.objects.filter(tenant=tenant, unit__isnull=True, key_id=fragment).first()
+            return _found_key(key, fragment=fragment, name=tenant.name)
     raise _Failed(
         f"The issuer {controller} cannot be resolved offline: this verifier knows only the issuers on "
         "this platform and did:key issuers, and never fetches keys from the network."
@@ -285,8 +303,8 @@ def _verify(document: object) -> Verdict:
         return _verdict(
             [Check("format", False, str(failed))], document if isinstance(document, dict) else None
         )
-    kind_name = "Open Badge" if kind == "OpenBadgeCredential" else "Comprehensive Learner Record"
-    checks = [Check("format", True, f"An {kind_name} (VC Data Model 2.0).")]
+    kind_name = "An Open Badge" if kind == "OpenBadgeCredential" else "A Comprehensive Learner Record"
+    checks = [Check("format", True, f"{kind_name} (VC Data Model 2.0).")]
     public_key: Ed25519PublicKey | None = None
     try:
         the_proof = proof.the_proof(parsed)
