@@ -6,11 +6,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from credentials import learner_views as views
-<<<<<<< HEAD
-from credentials import prior_learning_views
-=======
-from credentials import record_views
->>>>>>> clr
+from credentials import prior_learning_views, record_views
 
 urlpatterns: list[URLPattern] = [
     path("my/credentials/", views.my_credentials, name="my-credentials"),
