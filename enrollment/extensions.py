@@ -33,6 +33,8 @@ from tenants.models import Tenant
 class Extra:
     cancel_url: str = ""  # cancel here instead (e.g. with a refund); "" keeps enrollment's own page
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "Refund of $1,250.00 pending"
+    # (label, url) links shown as the enrollment's actions, e.g. ("Go to your course", …)
+    links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) 
         for enrollment_id, extra in provider(tenant=tenant, learner=learner, enrollment_ids=ids).items():
             before = found.get(enrollment_id, Extra())
             found[enrollment_id] = Extra(
-                cancel_url=extra.cancel_url or before.cancel_url, notes=before.notes + extra.notes
+                cancel_url=extra.cancel_url or before.cancel_url,
+                notes=before.notes + extra.notes,
+                links=before.links + extra.links,
             )
     return found
 

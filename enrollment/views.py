@@ -153,6 +153,7 @@ class Item:
     can_pay: bool
     cancel_url: str = ""
     notes: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
     completion: str = ""  # "Completed on 2026-11-30 · Result: A · 3.00 …" once recorded
 
 
@@ -170,6 +171,7 @@ def _item(enrollment: Enrollment, now: datetime, extra: extensions.Extra | None 
         can_pay=enrollment.status == S.HELD and not offering.is_free,
         cancel_url=extra.cancel_url,
         notes=extra.notes,
+        links=extra.links,
         completion=presenters.completion_text(selectors.current_completion(enrollment)),
     )
 
