@@ -224,6 +224,23 @@ def users_self(call: Call) -> Answer:
     )
 
 
+def account(call: Call) -> Answer:
+    _account(call)
+    return (
+        200,
+        {
+            "id": ACCOUNT_ID,
+            "name": "Local Canvas",
+            "parent_account_id": None,
+            "root_account_id": None,
+            "workflow_state": "active",
+            "uuid": "lms-local-account",
+            "default_time_zone": "UTC",
+        },
+        {},
+    )
+
+
 def account_users(call: Call) -> Answer:
     _account(call)
     term = _one(call.params, "search_term")
@@ -339,6 +356,16 @@ def _create_enrollment(call: Call, target: Course, section: Section | None) -> A
     return 200, _enrollment_json(call, enrolment), {}
 
 
+def course_sections(call: Call) -> Answer:
+    target = course_for(call.store, call.ids[0])
+    rows = [
+        {"id": s.id, "name": s.name, "course_id": target.id, "sis_section_id": s.sis_section_id or None}
+        for s in target.sections
+    ]
+    page, headers = _paginate(call, rows)
+    return 200, page, headers
+
+
 def course_enroll(call: Call) -> Answer:
     return _create_enrollment(call, course_for(call.store, call.ids[0]), None)
 
@@ -386,9 +413,11 @@ def end_enrollment(call: Call) -> Answer:
 
 ROUTES: list[tuple[str, re.Pattern[str], Callable[[Call], Answer]]] = [
     ("GET", re.compile(r"^/api/v1/users/self$"), users_self),
+    ("GET", re.compile(r"^/api/v1/accounts/([^/]+)$"), account),
     ("GET", re.compile(r"^/api/v1/accounts/([^/]+)/users$"), account_users),
     ("POST", re.compile(r"^/api/v1/accounts/([^/]+)/users$"), create_user),
     ("GET", re.compile(r"^/api/v1/courses/([^/]+)$"), course),
+    ("GET", re.compile(r"^/api/v1/courses/([^/]+)/sections$"), course_sections),
     ("POST", re.compile(r"^/api/v1/courses/([^/]+)/enrollments$"), course_enroll),
     ("GET", re.compile(r"^/api/v1/courses/([^/]+)/enrollments$"), course_enrollments),
     ("DELETE", re.compile(r"^/api/v1/courses/([^/]+)/enrollments/([^/]+)$"), end_enrollment),

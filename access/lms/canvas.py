@@ -1,0 +1,322 @@
+"""Canvas through its REST API, with canvasapi (the maintained client), every request with a
+timeout.
+
+A course reference is Canvas's course id ("42") or its SIS id ("sis_course_id:DL-101", or just
+"DL-101"), optionally with a section: "42/sections/7" or "42/sections/sis_section_id:DL-101-A".
+Users are found in the connection's account by login (the learner's OIDC subject, the login the
+account's OpenID Connect authentication provider matches) or by e-mail, else created with that
+login on the configured authentication provider. A learner leaves a course by the connection's
+task (conclude, by default: grades stay readable; or delete).
+
+Completion: Canvas has no course completion of its own; an enrollment counts as completed once
+it is concluded (by the teacher, or the term's end) with a final score of at least the
+connection's pass score, when one is set. The result is the final grade (or score).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import requests
+from canvasapi import Canvas
+from canvasapi.exceptions import (
+    BadRequest,
+    CanvasException,
+    Conflict,
+    Forbidden,
+    InvalidAccessToken,
+    RateLimitExceeded,
+    ResourceDoesNotExist,
+    Unauthorized,
+    UnprocessableEntity,
+)
+
+from access.lms.base import LmsError, LmsUser, RemoteCompletion
+
+UNENROL_TASKS = ("conclude", "delete")
+
+
+class _TimeoutSession(requests.Session):
+    """canvasapi's requests go through this session: each with the timeout, the last answer kept
+    (canvasapi's exceptions drop Canvas's message and the status)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.last: requests.Response | None = None
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        self.last = None
+        self.last = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        return self.last
+
+
+class CanvasClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        account_id: str = "1",
+        authentication_provider_id: str = "",
+        unenrol_task: str = "conclude",
+        pass_score: float | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account_id = account_id or "1"
+        self.authentication_provider_id = authentication_provider_id
+        self.unenrol_task = unenrol_task if unenrol_task in UNENROL_TASKS else "conclude"
+        self.pass_score = pass_score
+        self.timeout = timeout
+        with warnings.catch_warnings():
+            # canvasapi warns about http:// addresses: the local doubles are http.
+            warnings.simplefilter("ignore", UserWarning)
+            self.canvas = Canvas(self.base_url, token)
+        self.session = _TimeoutSession(timeout)
+        self.canvas._Canvas__requester._session = self.session
+        self._courses: dict[str, Any] = {}
+
+    # The protocol
+
+    def check(self) -> str:
+        with self._calling("reading the token's user (users/self)"):
+            me = self.canvas.get_current_user()
+        with self._calling(f"reading the account {self.account_id}", missing=f"account “{self.account_id}”"):
+            account = self._account()
+        return f"Canvas at {self.base_url}, signed in as {me.name}, account “{account.name}”"
+
+    def user_ensure(self, user: LmsUser) -> str:
+        with self._calling(
+            f"looking up the account {self.account_id}", missing=f"account “{self.account_id}”"
+        ):
+            account = self._account()
+        found = self._find(account, user)
+        if found is not None:
+            return found
+        pseudonym: dict[str, Any] = {"unique_id": user.subject, "send_confirmation": False}
+        if self.authentication_provider_id:
+            pseudonym["authentication_provider_id"] = self.authentication_provider_id
+        name = f"{user.first_name} {user.last_name}".strip() or user.email
+        try:
+            with self._calling("creating the user"):
+                created = account.create_user(
+                    pseudonym,
+                    user={
+                        "name": name,
+                        "short_name": user.first_name or name,
+                        "sortable_name": f"{user.last_name}, {user.first_name}" if user.last_name else name,
+                        "skip_registration": True,
+                    },
+                    communication_channel={"type": "email", "address": user.email, "skip_confirmation": True},
+                )
+        except LmsError:
+            again = self._find(account, user)  # created meanwhile by another job: the login is taken
+            if again is None:
+                raise
+            return again
+        return str(created.id)
+
+    def enrol(self, *, remote_user_id: str, course_ref: str) -> str:
+        course, section = self._course(course_ref)
+        enrollment: dict[str, Any] = {
+            "type": "StudentEnrollment",
+            "enrollment_state": "active",
+            "notify": False,
+        }
+        if section:
+            enrollment["course_section_id"] = self._section_id(course, section)
+        with self._calling(f"enrolling the user {remote_user_id} in the course {course_ref}"):
+            made = course.enroll_user(int(remote_user_id), enrollment=enrollment)
+        return str(made.id)
+
+    def unenrol(self, *, remote_user_id: str, course_ref: str, remote_enrollment_id: str) -> None:
+        course, _ = self._course(course_ref)
+        with self._calling(f"reading the enrollments of the user {remote_user_id}"):
+            enrollments = list(
+                course.get_enrollments(
+                    user_id=remote_user_id,
+                    type=["StudentEnrollment"],
+                    state=["active", "invited", "inactive", "completed"],
+                )
+            )
+        for enrollment in enrollments:
+            if remote_enrollment_id and str(enrollment.id) != remote_enrollment_id:
+                continue
+            if self.unenrol_task == "conclude" and enrollment.enrollment_state == "completed":
+                continue
+            try:
+                with self._calling(f"ending the enrollment {enrollment.id}"):
+                    enrollment.deactivate(self.unenrol_task)
+            except LmsError as error:
+                if error.status != 404:  # gone meanwhile: out already
+                    raise
+
+    def completions(self, *, course_ref: str) -> list[RemoteCompletion]:
+        course, section = self._course(course_ref)
+        section_id = self._section_id(course, section) if section else None
+        answer = []
+        with self._calling(f"reading the enrollments of the course {course_ref}"):
+            for enrollment in course.get_enrollments(
+                type=["StudentEnrollment"], state=["active", "completed"], include=["grades"], per_page=100
+            ):
+                if section_id is not None and getattr(enrollment, "course_section_id", None) != section_id:
+                    continue
+                grades = getattr(enrollment, "grades", None) or {}
+                score = grades.get("final_score")
+                concluded = enrollment.enrollment_state == "completed"
+                passed = self.pass_score is None or (score is not None and float(score) >= self.pass_score)
+                graded = grades.get("current_score") is not None
+                result = grades.get("final_grade") or (
+                    f"{float(score):g}%" if graded and score is not None else ""
+                )
+                answer.append(
+                    RemoteCompletion(
+                        remote_user_id=str(enrollment.user_id),
+                        completed=concluded and passed,
+                        result=str(result),
+                        completed_on=_date(getattr(enrollment, "completed_at", None)) if concluded else None,
+                    )
+                )
+        return answer
+
+    def course_url(self, *, course_ref: str) -> str:
+        course, _ = self._course(course_ref)
+        return f"{self.base_url}/courses/{course.id}"
+
+    # Helpers
+
+    def _find(self, account: Any, user: LmsUser) -> str | None:
+        """By login (the OIDC subject) first, then by e-mail: one search for a known learner."""
+        email = user.email.lower()
+        for term in (user.subject, user.email):
+            with self._calling("searching the account's users"):
+                for found in account.get_users(search_term=term, include=["email"]):
+                    login = str(getattr(found, "login_id", "") or "")
+                    address = str(getattr(found, "email", "") or "").lower()
+                    if login == user.subject or (term == user.email and email in (address, login.lower())):
+                        return str(found.id)
+        return None
+
+    def _account(self) -> Any:
+        ref = self.account_id
+        if ref.isdigit():
+            return self.canvas.get_account(int(ref))
+        return self.canvas.get_account(ref.removeprefix("sis_account_id:"), use_sis_id=True)
+
+    def _course(self, course_ref: str) -> tuple[Any, str]:
+        ref, _, section = course_ref.strip().partition("/sections/")
+        if ref not in self._courses:
+            sis = not ref.isdigit()
+            value = ref.removeprefix("sis_course_id:").removeprefix("sis:") if sis else ref
+            shown = f"the SIS id “{value}”" if sis else f"the id {value}"
+            with self._calling(f"reading the course {course_ref}", missing=f"course with {shown}"):
+                self._courses[ref] = self.canvas.get_course(value, use_sis_id=sis)
+        return self._courses[ref], section
+
+    def _section_id(self, course: Any, section: str) -> int:
+        if section.isdigit():
+            return int(section)
+        with self._calling(f"reading the sections of the course {course.id}"):
+            sections = list(course.get_sections())
+        wanted = section.removeprefix("sis_section_id:")
+        for found in sections:
+            if getattr(found, "sis_section_id", None) == wanted:
+                return int(found.id)
+        raise LmsError(
+            f"The Canvas course {course.id} has no section with the SIS id “{wanted}”.", retryable=False
+        )
+
+    def _said(self) -> str:
+        """Canvas's own message from the last answer, when it gave one."""
+        last = self.session.last
+        if last is None:
+            return ""
+        try:
+            body = last.json()
+        except ValueError:
+            return last.text.strip()[:200]
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message", ""))
+        if isinstance(errors, dict):
+            return "; ".join(
+                str(problem.get("message", ""))
+                for group in errors.values()
+                if isinstance(group, dict)
+                for problems in group.values()
+                if isinstance(problems, list)
+                for problem in problems
+                if isinstance(problem, dict)
+            )
+        return ""
+
+    @contextmanager
+    def _calling(self, doing: str, *, missing: str = "") -> Iterator[None]:
+        """Canvas's and the network's failures, as LmsError in words, retryable or not."""
+        try:
+            yield
+        except requests.Timeout:
+            raise LmsError(
+                f"Canvas did not answer within {self.timeout:g} seconds ({doing}).", retryable=True
+            ) from None
+        except requests.RequestException as exc:
+            raise LmsError(
+                f"Canvas could not be reached at {self.base_url} ({doing}): {type(exc).__name__}.",
+                retryable=True,
+            ) from None
+        except CanvasException as exc:
+            raise self._error(exc, doing, missing) from None
+
+    def _error(self, exc: CanvasException, doing: str, missing: str) -> LmsError:
+        status = self.session.last.status_code if self.session.last is not None else None
+        said = self._said()
+        quoted = f" (Canvas said: “{said}”)" if said else ""
+        if isinstance(exc, InvalidAccessToken | Unauthorized):
+            return LmsError(
+                f"Canvas refused the access token{quoted}. Check the token on the connection page.",
+                retryable=False,
+                status=status,
+            )
+        if isinstance(exc, RateLimitExceeded) or (isinstance(exc, Forbidden) and "Rate Limit" in said):
+            return LmsError(
+                f"Canvas is throttling our calls ({doing}); they will be tried again.",
+                retryable=True,
+                status=status,
+            )
+        if isinstance(exc, Forbidden):
+            return LmsError(
+                f"Canvas refused {doing}: the token's user lacks the permission{quoted}.",
+                retryable=False,
+                status=status,
+            )
+        if isinstance(exc, ResourceDoesNotExist):
+            return LmsError(
+                f"Canvas has no {missing or 'such record'} ({doing}){quoted}. Check the connection's "
+                "settings and the offering's LMS course.",
+                retryable=False,
+                status=status,
+            )
+        if isinstance(exc, BadRequest | UnprocessableEntity | Conflict):
+            return LmsError(f"Canvas refused {doing}{quoted}.", retryable=False, status=status)
+        if status is not None and (status >= 500 or status in (408, 429)):
+            return LmsError(
+                f"Canvas answered HTTP {status} while {doing}; it will be tried again.",
+                retryable=True,
+                status=status,
+            )
+        return LmsError(f"Canvas failed while {doing}: {exc}{quoted}.", retryable=False, status=status)
+
+
+def _date(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
+    except ValueError:
+        return None

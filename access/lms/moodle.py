@@ -1,0 +1,216 @@
+"""Moodle through its REST web services (plain HTTP with timeouts): one POST per call to
+`/webservice/rest/server.php` with the connection's token.
+
+A course reference is Moodle's course id ("42") or its shortname ("DL-101"; "shortname:42" for a
+shortname made of digits). Users are found by e-mail, then by idnumber (the learner's OIDC
+subject), else created with the `auth` plugin the connection names (default "oauth2": Moodle's
+OAuth 2 / OpenID Connect sign-in links the account by e-mail). Completion is Moodle's course
+completion; the result is the course total from the user grade report.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from access.lms.base import LmsError, LmsUser, RemoteCompletion
+
+ENDPOINT = "/webservice/rest/server.php"
+DEFAULT_STUDENT_ROLE_ID = 5
+# Moodle's errorcodes for what staff must fix; anything unknown is taken as not retryable too,
+# except database trouble (Moodle's dml_* read/write errors).
+_RETRYABLE_CODES = {"dmlreadexception", "dmlwriteexception", "dbconnectionfailed", "sitemaintenance"}
+_WORDS = {
+    "invalidtoken": "Moodle does not know this web-service token. Check the token on the connection page.",
+    "accessexception": "Moodle refused the call: the token's service or user lacks the permission for it "
+    "(add the function to the external service and the capability to the user's role).",
+    "servicenotavailable": "The web service this token belongs to is disabled in Moodle.",
+    "enablewsdescription": "Web services are disabled in Moodle (Site administration → Advanced features).",
+    "wsusercannotassign": "Moodle refused the enrolment: the token's user may not assign this role "
+    "(check the student role id and the manual enrolment method of the course).",
+}
+
+
+class MoodleClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        student_role_id: int = DEFAULT_STUDENT_ROLE_ID,
+        auth: str = "oauth2",
+        timeout: float = 15.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.student_role_id = student_role_id
+        self.auth = auth
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self._course_ids: dict[str, int] = {}
+
+    # The protocol
+
+    def check(self) -> str:
+        info = self._call("core_webservice_get_site_info")
+        if not isinstance(info, dict):
+            raise LmsError(
+                "Moodle's answer to core_webservice_get_site_info was not understood.", retryable=False
+            )
+        site, release = info.get("sitename", "Moodle"), info.get("release", "?")
+        return f"{site} (Moodle {release}), signed in as {info.get('username', '?')}"
+
+    def user_ensure(self, user: LmsUser) -> str:
+        for field, value in (("email", user.email), ("idnumber", user.subject)):
+            found = self._call("core_user_get_users_by_field", {"field": field, "values[0]": value})
+            if isinstance(found, list) and found:
+                return str(found[0]["id"])
+        created = self._call(
+            "core_user_create_users",
+            {
+                "users[0][username]": user.email.lower(),
+                "users[0][email]": user.email,
+                "users[0][firstname]": user.first_name or user.email.split("@")[0],
+                "users[0][lastname]": user.last_name or "-",
+                "users[0][auth]": self.auth,
+                "users[0][idnumber]": user.subject,
+                **({"users[0][createpassword]": "1"} if self.auth == "manual" else {}),
+            },
+        )
+        if not isinstance(created, list) or not created or "id" not in created[0]:
+            raise LmsError("Moodle's answer to core_user_create_users was not understood.", retryable=False)
+        return str(created[0]["id"])
+
+    def enrol(self, *, remote_user_id: str, course_ref: str) -> str:
+        course_id = self._course_id(course_ref)
+        self._call(
+            "enrol_manual_enrol_users",
+            {
+                "enrolments[0][roleid]": self.student_role_id,
+                "enrolments[0][userid]": remote_user_id,
+                "enrolments[0][courseid]": course_id,
+            },
+        )
+        return ""  # Moodle's manual enrolment answers null: no id to keep
+
+    def unenrol(self, *, remote_user_id: str, course_ref: str, remote_enrollment_id: str) -> None:
+        course_id = self._course_id(course_ref)
+        self._call(
+            "enrol_manual_unenrol_users",
+            {"enrolments[0][userid]": remote_user_id, "enrolments[0][courseid]": course_id},
+        )
+
+    def completions(self, *, course_ref: str) -> list[RemoteCompletion]:
+        course_id = self._course_id(course_ref)
+        enrolled = self._call("core_enrol_get_enrolled_users", {"courseid": course_id})
+        students = [
+            str(user["id"])
+            for user in (enrolled if isinstance(enrolled, list) else [])
+            if any(role.get("roleid") == self.student_role_id for role in user.get("roles", []))
+        ]
+        grades = self._call("gradereport_user_get_grade_items", {"courseid": course_id, "userid": 0})
+        results: dict[str, str] = {}
+        for row in grades.get("usergrades", []) if isinstance(grades, dict) else []:
+            total = next(
+                (item for item in row.get("gradeitems", []) if item.get("itemtype") == "course"), None
+            )
+            formatted = (total or {}).get("gradeformatted") or ""
+            results[str(row.get("userid"))] = "" if formatted == "-" else str(formatted)
+        answer = []
+        for user_id in students:
+            status = self._call(
+                "core_completion_get_course_completion_status", {"courseid": course_id, "userid": user_id}
+            )
+            info = status.get("completionstatus", {}) if isinstance(status, dict) else {}
+            done = bool(info.get("completed"))
+            times = [c.get("timecompleted") for c in info.get("completions", []) if c.get("timecompleted")]
+            answer.append(
+                RemoteCompletion(
+                    remote_user_id=user_id,
+                    completed=done,
+                    result=results.get(user_id, ""),
+                    completed_on=datetime.fromtimestamp(max(times), UTC).date() if done and times else None,
+                )
+            )
+        return answer
+
+    def course_url(self, *, course_ref: str) -> str:
+        kind, value = _course_field(course_ref)
+        query = urlencode({"id" if kind == "id" else "name": value})
+        return f"{self.base_url}/course/view.php?{query}"
+
+    # Calls
+
+    def _course_id(self, course_ref: str) -> int:
+        if course_ref in self._course_ids:
+            return self._course_ids[course_ref]
+        field, value = _course_field(course_ref)
+        found = self._call("core_course_get_courses_by_field", {"field": field, "value": value})
+        courses = found.get("courses", []) if isinstance(found, dict) else []
+        if not courses:
+            raise LmsError(
+                f"Moodle has no course with the {'id' if field == 'id' else 'shortname'} “{value}” "
+                "(or the token's user cannot see it). Check the offering's LMS course.",
+                retryable=False,
+            )
+        self._course_ids[course_ref] = int(courses[0]["id"])
+        return self._course_ids[course_ref]
+
+    def _call(self, function: str, params: dict[str, Any] | None = None) -> Any:
+        data = {"wstoken": self.token, "wsfunction": function, "moodlewsrestformat": "json", **(params or {})}
+        try:
+            response = self.session.post(f"{self.base_url}{ENDPOINT}", data=data, timeout=self.timeout)
+        except requests.Timeout:
+            raise LmsError(
+                f"Moodle did not answer within {self.timeout:g} seconds ({function}).", retryable=True
+            ) from None
+        except requests.RequestException as exc:
+            raise LmsError(
+                f"Moodle could not be reached at {self.base_url}: {type(exc).__name__}.", retryable=True
+            ) from None
+        status = response.status_code
+        if status == 404:
+            raise LmsError(
+                f"No Moodle web services at {self.base_url} (HTTP 404 for {ENDPOINT}). "
+                "Check the LMS address.",
+                retryable=False,
+                status=status,
+            )
+        if status == 429 or status >= 500 or status == 408:
+            raise LmsError(
+                f"Moodle answered HTTP {status} to {function}; it will be tried again.",
+                retryable=True,
+                status=status,
+            )
+        if status >= 400:
+            raise LmsError(f"Moodle answered HTTP {status} to {function}.", retryable=False, status=status)
+        try:
+            body = response.json()
+        except ValueError:
+            raise LmsError(
+                f"The answer from {self.base_url} is not Moodle web-service JSON. Check the LMS address "
+                "and that the REST protocol is enabled.",
+                retryable=False,
+                status=status,
+            ) from None
+        if isinstance(body, dict) and "exception" in body and "errorcode" in body:
+            code = str(body.get("errorcode"))
+            said = str(body.get("message", ""))
+            words = _WORDS.get(code, f"Moodle refused {function}")
+            raise LmsError(
+                f"{words} (Moodle said: “{said}”, {code})", retryable=code in _RETRYABLE_CODES, status=status
+            )
+        return body
+
+
+def _course_field(course_ref: str) -> tuple[str, str]:
+    ref = course_ref.strip()
+    if ref.startswith("shortname:"):
+        return "shortname", ref.removeprefix("shortname:")
+    if ref.startswith("id:"):
+        return "id", ref.removeprefix("id:")
+    return ("id", ref) if ref.isdigit() else ("shortname", ref)
