@@ -300,6 +300,10 @@ STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 PAYMENTS_SECRETS_KEY = env_str("PAYMENTS_SECRETS_KEY", "")
 # Fernet key for credential signing keys at rest (credentials.services.keys); empty: from SECRET_KEY.
 CREDENTIALS_SECRETS_KEY = env_str("CREDENTIALS_SECRETS_KEY", "")
+# Fernet key for LMS tokens at rest (access.lms.factory); empty: derived from SECRET_KEY.
+ACCESS_LMS_SECRETS_KEY = env_str("ACCESS_LMS_SECRETS_KEY", "")
+# Every call to a unit's LMS gives up after this long (a retryable error).
+ACCESS_LMS_TIMEOUT_SECONDS = env_int("ACCESS_LMS_TIMEOUT_SECONDS", 15)
 # The processing fee estimated for a destination charge's application fee (Stripe's card price).
 STRIPE_FEE_BASIS_POINTS = env_int("STRIPE_FEE_BASIS_POINTS", 290)
 STRIPE_FEE_FIXED_MINOR = env_int("STRIPE_FEE_FIXED_MINOR", 30)

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("finance.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.learner_urls")),
+    path("", include("access.lms_urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),

@@ -5,42 +5,15 @@ can help."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-import lms_local
 from access.lms.base import LmsError, LmsUser
 from access.lms.canvas import CanvasClient
 from access.lms.moodle import MoodleClient
 from lms_local.server import LocalLms
+from tests.access.conftest import TOKEN
 
-TOKEN = "t0ken-for-tests"
 ADA = LmsUser(email="ada@learners.test", first_name="Ada", last_name="Lovelace", subject="sub-ada-1")
-
-
-@pytest.fixture(scope="module")
-def moodle_server() -> Iterator[LocalLms]:
-    with lms_local.running(kind="moodle", token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def canvas_server() -> Iterator[LocalLms]:
-    with lms_local.running(kind="canvas", token=TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def moodle(moodle_server: LocalLms) -> LocalLms:
-    moodle_server.control.reset()
-    return moodle_server
-
-
-@pytest.fixture
-def canvas(canvas_server: LocalLms) -> LocalLms:
-    canvas_server.control.reset()
-    return canvas_server
 
 
 def moodle_client(server: LocalLms, token: str = TOKEN, timeout: float = 5.0) -> MoodleClient:
