@@ -140,11 +140,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(status, body, "text/html; charset=utf-8", {"Location": location} if location else None)
 
-    def _fault(self, name: str) -> Fault | None:
-        """Wait as the server's latency and any matching fault say; the fault, when it has a status."""
+    def _fault(self, counted: str, name: str) -> Fault | None:
+        """Count the call; wait as the server's latency and any fault matching `name` say; the
+        fault, when it has a status."""
         app = self.server.app
         with app.store.lock:
-            app.store.requests[name] += 1
+            app.store.requests[counted] += 1
             fault = app.store.take_fault(name)
         delay = app.latency_ms + (fault.delay_ms if fault else 0)
         if delay:
@@ -155,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.app
         params = decode(query, raw.decode("utf-8", "replace")) if method == "POST" else decode(query)
         name = params.get("wsfunction") if isinstance(params.get("wsfunction"), str) else ""
-        fault = self._fault(str(name))
+        fault = self._fault(str(name), str(name))
         if fault is not None:
             # What a web server in front of PHP answers: a status and a page, not web-service JSON.
             self._send(fault.status or 500, f"Injected fault: HTTP {fault.status}".encode(), "text/plain")
@@ -177,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _canvas(self, method: str, path: str, query: str, raw: bytes) -> None:
         app = self.server.app
-        fault = self._fault(path)
+        fault = self._fault(f"{method} {path}", path)
         if fault is not None:
             if fault.rate_limit:
                 self._send(

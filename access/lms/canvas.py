@@ -34,6 +34,7 @@ from canvasapi.exceptions import (
     Unauthorized,
     UnprocessableEntity,
 )
+from django.utils.translation import gettext as _
 
 from access.lms.base import LmsError, LmsUser, RemoteCompletion
 
@@ -87,13 +88,19 @@ class CanvasClient:
     def check(self) -> str:
         with self._calling("reading the token's user (users/self)"):
             me = self.canvas.get_current_user()
-        with self._calling(f"reading the account {self.account_id}", missing=f"account “{self.account_id}”"):
+        with self._calling(
+            _("reading the account %(id)s") % {"id": self.account_id}, missing=self._no_account()
+        ):
             account = self._account()
-        return f"Canvas at {self.base_url}, signed in as {me.name}, account “{account.name}”"
+        return _("Canvas at %(address)s, signed in as %(user)s, account “%(account)s”") % {
+            "address": self.base_url,
+            "user": me.name,
+            "account": account.name,
+        }
 
     def user_ensure(self, user: LmsUser) -> str:
         with self._calling(
-            f"looking up the account {self.account_id}", missing=f"account “{self.account_id}”"
+            _("looking up the account %(id)s") % {"id": self.account_id}, missing=self._no_account()
         ):
             account = self._account()
         found = self._find(account, user)
@@ -104,7 +111,7 @@ class CanvasClient:
             pseudonym["authentication_provider_id"] = self.authentication_provider_id
         name = f"{user.first_name} {user.last_name}".strip() or user.email
         try:
-            with self._calling("creating the user"):
+            with self._calling(_("creating the user")):
                 created = account.create_user(
                     pseudonym,
                     user={
@@ -131,13 +138,16 @@ class CanvasClient:
         }
         if section:
             enrollment["course_section_id"] = self._section_id(course, section)
-        with self._calling(f"enrolling the user {remote_user_id} in the course {course_ref}"):
+        with self._calling(
+            _("enrolling the user %(user)s in the course %(course)s")
+            % {"user": remote_user_id, "course": course_ref}
+        ):
             made = course.enroll_user(int(remote_user_id), enrollment=enrollment)
         return str(made.id)
 
     def unenrol(self, *, remote_user_id: str, course_ref: str, remote_enrollment_id: str) -> None:
-        course, _ = self._course(course_ref)
-        with self._calling(f"reading the enrollments of the user {remote_user_id}"):
+        course, _section = self._course(course_ref)
+        with self._calling(_("reading the enrollments of the user %(user)s") % {"user": remote_user_id}):
             enrollments = list(
                 course.get_enrollments(
                     user_id=remote_user_id,
@@ -151,7 +161,7 @@ class CanvasClient:
             if self.unenrol_task == "conclude" and enrollment.enrollment_state == "completed":
                 continue
             try:
-                with self._calling(f"ending the enrollment {enrollment.id}"):
+                with self._calling(_("ending the enrollment %(id)s") % {"id": enrollment.id}):
                     enrollment.deactivate(self.unenrol_task)
             except LmsError as error:
                 if error.status != 404:  # gone meanwhile: out already
@@ -161,7 +171,7 @@ class CanvasClient:
         course, section = self._course(course_ref)
         section_id = self._section_id(course, section) if section else None
         answer = []
-        with self._calling(f"reading the enrollments of the course {course_ref}"):
+        with self._calling(_("reading the enrollments of the course %(course)s") % {"course": course_ref}):
             for enrollment in course.get_enrollments(
                 type=["StudentEnrollment"], state=["active", "completed"], include=["grades"], per_page=100
             ):
@@ -186,7 +196,7 @@ class CanvasClient:
         return answer
 
     def course_url(self, *, course_ref: str) -> str:
-        course, _ = self._course(course_ref)
+        course, _section = self._course(course_ref)
         return f"{self.base_url}/courses/{course.id}"
 
     # Helpers
@@ -195,13 +205,16 @@ class CanvasClient:
         """By login (the OIDC subject) first, then by e-mail: one search for a known learner."""
         email = user.email.lower()
         for term in (user.subject, user.email):
-            with self._calling("searching the account's users"):
+            with self._calling(_("searching the account's users")):
                 for found in account.get_users(search_term=term, include=["email"]):
                     login = str(getattr(found, "login_id", "") or "")
                     address = str(getattr(found, "email", "") or "").lower()
                     if login == user.subject or (term == user.email and email in (address, login.lower())):
                         return str(found.id)
         return None
+
+    def _no_account(self) -> str:
+        return _("account “%(id)s”") % {"id": self.account_id}
 
     def _account(self) -> Any:
         ref = self.account_id
@@ -210,26 +223,30 @@ class CanvasClient:
         return self.canvas.get_account(ref.removeprefix("sis_account_id:"), use_sis_id=True)
 
     def _course(self, course_ref: str) -> tuple[Any, str]:
-        ref, _, section = course_ref.strip().partition("/sections/")
+        ref, _sep, section = course_ref.strip().partition("/sections/")
         if ref not in self._courses:
             sis = not ref.isdigit()
             value = ref.removeprefix("sis_course_id:").removeprefix("sis:") if sis else ref
-            shown = f"the SIS id “{value}”" if sis else f"the id {value}"
-            with self._calling(f"reading the course {course_ref}", missing=f"course with {shown}"):
+            missing = (
+                _("course with the SIS id “%(value)s”") if sis else _("course with the id %(value)s")
+            ) % {"value": value}
+            with self._calling(_("reading the course %(course)s") % {"course": course_ref}, missing=missing):
                 self._courses[ref] = self.canvas.get_course(value, use_sis_id=sis)
         return self._courses[ref], section
 
     def _section_id(self, course: Any, section: str) -> int:
         if section.isdigit():
             return int(section)
-        with self._calling(f"reading the sections of the course {course.id}"):
+        with self._calling(_("reading the sections of the course %(course)s") % {"course": course.id}):
             sections = list(course.get_sections())
         wanted = section.removeprefix("sis_section_id:")
         for found in sections:
             if getattr(found, "sis_section_id", None) == wanted:
                 return int(found.id)
         raise LmsError(
-            f"The Canvas course {course.id} has no section with the SIS id “{wanted}”.", retryable=False
+            _("The Canvas course %(course)s has no section with the SIS id “%(section)s”.")
+            % {"course": course.id, "section": wanted},
+            retryable=False,
         )
 
     def _said(self) -> str:
@@ -263,11 +280,14 @@ class CanvasClient:
             yield
         except requests.Timeout:
             raise LmsError(
-                f"Canvas did not answer within {self.timeout:g} seconds ({doing}).", retryable=True
+                _("Canvas did not answer within %(seconds)s seconds (%(doing)s).")
+                % {"seconds": f"{self.timeout:g}", "doing": doing},
+                retryable=True,
             ) from None
         except requests.RequestException as exc:
             raise LmsError(
-                f"Canvas could not be reached at {self.base_url} ({doing}): {type(exc).__name__}.",
+                _("Canvas could not be reached at %(address)s (%(doing)s): %(problem)s.")
+                % {"address": self.base_url, "doing": doing, "problem": type(exc).__name__},
                 retryable=True,
             ) from None
         except CanvasException as exc:
@@ -276,41 +296,58 @@ class CanvasClient:
     def _error(self, exc: CanvasException, doing: str, missing: str) -> LmsError:
         status = self.session.last.status_code if self.session.last is not None else None
         said = self._said()
-        quoted = f" (Canvas said: “{said}”)" if said else ""
+        quoted = " " + _("(Canvas said: “%(said)s”)") % {"said": said} if said else ""
         if isinstance(exc, InvalidAccessToken | Unauthorized):
             return LmsError(
-                f"Canvas refused the access token{quoted}. Check the token on the connection page.",
+                _("Canvas refused the access token%(said)s. Check the token on the connection page.")
+                % {"said": quoted},
                 retryable=False,
                 status=status,
             )
         if isinstance(exc, RateLimitExceeded) or (isinstance(exc, Forbidden) and "Rate Limit" in said):
             return LmsError(
-                f"Canvas is throttling our calls ({doing}); they will be tried again.",
+                _("Canvas is throttling our calls (%(doing)s); they will be tried again.") % {"doing": doing},
                 retryable=True,
                 status=status,
             )
         if isinstance(exc, Forbidden):
             return LmsError(
-                f"Canvas refused {doing}: the token's user lacks the permission{quoted}.",
+                _("Canvas refused %(doing)s: the token's user lacks the permission%(said)s.")
+                % {"doing": doing, "said": quoted},
                 retryable=False,
                 status=status,
             )
         if isinstance(exc, ResourceDoesNotExist):
+            hint = (
+                _("Check the account id on the connection page.")
+                if missing == self._no_account()
+                else _("Check the offering's LMS course.")
+            )
             return LmsError(
-                f"Canvas has no {missing or 'such record'} ({doing}){quoted}. Check the connection's "
-                "settings and the offering's LMS course.",
+                _("Canvas has no %(what)s (%(doing)s)%(said)s. %(hint)s")
+                % {"what": missing or _("such record"), "doing": doing, "said": quoted, "hint": hint},
                 retryable=False,
                 status=status,
             )
         if isinstance(exc, BadRequest | UnprocessableEntity | Conflict):
-            return LmsError(f"Canvas refused {doing}{quoted}.", retryable=False, status=status)
+            return LmsError(
+                _("Canvas refused %(doing)s%(said)s.") % {"doing": doing, "said": quoted},
+                retryable=False,
+                status=status,
+            )
         if status is not None and (status >= 500 or status in (408, 429)):
             return LmsError(
-                f"Canvas answered HTTP {status} while {doing}; it will be tried again.",
+                _("Canvas answered HTTP %(status)s while %(doing)s; it will be tried again.")
+                % {"status": status, "doing": doing},
                 retryable=True,
                 status=status,
             )
-        return LmsError(f"Canvas failed while {doing}: {exc}{quoted}.", retryable=False, status=status)
+        return LmsError(
+            _("Canvas failed while %(doing)s: %(problem)s%(said)s.")
+            % {"doing": doing, "problem": exc, "said": quoted},
+            retryable=False,
+            status=status,
+        )
 
 
 def _date(value: Any) -> date | None:

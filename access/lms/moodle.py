@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from access.lms.base import LmsError, LmsUser, RemoteCompletion
 
@@ -24,13 +26,21 @@ DEFAULT_STUDENT_ROLE_ID = 5
 # except database trouble (Moodle's dml_* read/write errors).
 _RETRYABLE_CODES = {"dmlreadexception", "dmlwriteexception", "dbconnectionfailed", "sitemaintenance"}
 _WORDS = {
-    "invalidtoken": "Moodle does not know this web-service token. Check the token on the connection page.",
-    "accessexception": "Moodle refused the call: the token's service or user lacks the permission for it "
-    "(add the function to the external service and the capability to the user's role).",
-    "servicenotavailable": "The web service this token belongs to is disabled in Moodle.",
-    "enablewsdescription": "Web services are disabled in Moodle (Site administration → Advanced features).",
-    "wsusercannotassign": "Moodle refused the enrolment: the token's user may not assign this role "
-    "(check the student role id and the manual enrolment method of the course).",
+    "invalidtoken": _lazy(
+        "Moodle does not know this web-service token. Check the token on the connection page."
+    ),
+    "accessexception": _lazy(
+        "Moodle refused the call: the token's service or user lacks the permission for it "
+        "(add the function to the external service and the capability to the user's role)."
+    ),
+    "servicenotavailable": _lazy("The web service this token belongs to is disabled in Moodle."),
+    "enablewsdescription": _lazy(
+        "Web services are disabled in Moodle (Site administration → Advanced features)."
+    ),
+    "wsusercannotassign": _lazy(
+        "Moodle refused the enrolment: the token's user may not assign this role "
+        "(check the student role id and the manual enrolment method of the course)."
+    ),
 }
 
 
@@ -59,10 +69,14 @@ class MoodleClient:
         info = self._call("core_webservice_get_site_info")
         if not isinstance(info, dict):
             raise LmsError(
-                "Moodle's answer to core_webservice_get_site_info was not understood.", retryable=False
+                _("Moodle's answer to core_webservice_get_site_info was not understood."), retryable=False
             )
         site, release = info.get("sitename", "Moodle"), info.get("release", "?")
-        return f"{site} (Moodle {release}), signed in as {info.get('username', '?')}"
+        return _("%(site)s (Moodle %(release)s), signed in as %(user)s") % {
+            "site": site,
+            "release": release,
+            "user": info.get("username", "?"),
+        }
 
     def user_ensure(self, user: LmsUser) -> str:
         for field, value in (("email", user.email), ("idnumber", user.subject)):
@@ -82,7 +96,9 @@ class MoodleClient:
             },
         )
         if not isinstance(created, list) or not created or "id" not in created[0]:
-            raise LmsError("Moodle's answer to core_user_create_users was not understood.", retryable=False)
+            raise LmsError(
+                _("Moodle's answer to core_user_create_users was not understood."), retryable=False
+            )
         return str(created[0]["id"])
 
     def enrol(self, *, remote_user_id: str, course_ref: str) -> str:
@@ -153,8 +169,17 @@ class MoodleClient:
         courses = found.get("courses", []) if isinstance(found, dict) else []
         if not courses:
             raise LmsError(
-                f"Moodle has no course with the {'id' if field == 'id' else 'shortname'} “{value}” "
-                "(or the token's user cannot see it). Check the offering's LMS course.",
+                (
+                    _("Moodle has no course with the id “%(value)s” (or the token's user cannot see it).")
+                    if field == "id"
+                    else _(
+                        "Moodle has no course with the shortname “%(value)s” "
+                        "(or the token's user cannot see it)."
+                    )
+                )
+                % {"value": value}
+                + " "
+                + _("Check the offering's LMS course."),
                 retryable=False,
             )
         self._course_ids[course_ref] = int(courses[0]["id"])
@@ -166,43 +191,58 @@ class MoodleClient:
             response = self.session.post(f"{self.base_url}{ENDPOINT}", data=data, timeout=self.timeout)
         except requests.Timeout:
             raise LmsError(
-                f"Moodle did not answer within {self.timeout:g} seconds ({function}).", retryable=True
+                _("Moodle did not answer within %(seconds)s seconds (%(call)s).")
+                % {"seconds": f"{self.timeout:g}", "call": function},
+                retryable=True,
             ) from None
         except requests.RequestException as exc:
             raise LmsError(
-                f"Moodle could not be reached at {self.base_url}: {type(exc).__name__}.", retryable=True
+                _("Moodle could not be reached at %(address)s: %(problem)s.")
+                % {"address": self.base_url, "problem": type(exc).__name__},
+                retryable=True,
             ) from None
         status = response.status_code
         if status == 404:
             raise LmsError(
-                f"No Moodle web services at {self.base_url} (HTTP 404 for {ENDPOINT}). "
-                "Check the LMS address.",
+                _("No Moodle web services at %(address)s (HTTP 404 for %(endpoint)s). Check the LMS address.")
+                % {"address": self.base_url, "endpoint": ENDPOINT},
                 retryable=False,
                 status=status,
             )
         if status == 429 or status >= 500 or status == 408:
             raise LmsError(
-                f"Moodle answered HTTP {status} to {function}; it will be tried again.",
+                _("Moodle answered HTTP %(status)s to %(call)s; it will be tried again.")
+                % {"status": status, "call": function},
                 retryable=True,
                 status=status,
             )
         if status >= 400:
-            raise LmsError(f"Moodle answered HTTP {status} to {function}.", retryable=False, status=status)
+            raise LmsError(
+                _("Moodle answered HTTP %(status)s to %(call)s.") % {"status": status, "call": function},
+                retryable=False,
+                status=status,
+            )
         try:
             body = response.json()
         except ValueError:
             raise LmsError(
-                f"The answer from {self.base_url} is not Moodle web-service JSON. Check the LMS address "
-                "and that the REST protocol is enabled.",
+                _(
+                    "The answer from %(address)s is not Moodle web-service JSON. Check the LMS address and "
+                    "that the REST protocol is enabled."
+                )
+                % {"address": self.base_url},
                 retryable=False,
                 status=status,
             ) from None
         if isinstance(body, dict) and "exception" in body and "errorcode" in body:
             code = str(body.get("errorcode"))
             said = str(body.get("message", ""))
-            words = _WORDS.get(code, f"Moodle refused {function}")
+            words = str(_WORDS.get(code) or _("Moodle refused %(call)s.") % {"call": function})
             raise LmsError(
-                f"{words} (Moodle said: “{said}”, {code})", retryable=code in _RETRYABLE_CODES, status=status
+                _("%(words)s (Moodle said: “%(said)s”, %(code)s)")
+                % {"words": words, "said": said, "code": code},
+                retryable=code in _RETRYABLE_CODES,
+                status=status,
             )
         return body
 

@@ -169,14 +169,31 @@ def test_canvas_section_enrolment(canvas):
     assert canvas.control.state()["enrolments"][0]["section_id"] == section["id"]
 
 
-def test_canvas_paginates_completions(canvas):
+def test_canvas_completions_follow_the_pages(canvas):
     course = canvas.control.add_course(name="Big", shortname="BIG")
     client = canvas_client(canvas)
-    for n in range(12):
+    for n in range(105):
         learner = LmsUser(email=f"l{n}@learners.test", first_name="L", last_name=str(n), subject=f"sub-{n}")
         client.enrol(remote_user_id=client.user_ensure(learner), course_ref=str(course["id"]))
-    client_small = canvas_client(canvas)
-    assert len(client_small.completions(course_ref=str(course["id"]))) == 12
+    assert len(client.completions(course_ref=str(course["id"]))) == 105
+    # Canvas gives at most 100 a page: the Link header's next page was followed.
+    assert canvas.control.state()["requests"][f"GET /api/v1/courses/{course['id']}/enrollments"] == 2
+
+
+def test_a_browser_arrives_at_the_course_as_the_learner(moodle, canvas):
+    import urllib.request
+
+    moodle.control.add_course(name="Data Literacy", shortname="DL-101")
+    canvas.control.add_course(name="Data Literacy", shortname="DL-101", idnumber="DL-101")
+    for client in (moodle_client(moodle), canvas_client(canvas)):
+        user_id = client.user_ensure(ADA)
+        client.enrol(remote_user_id=user_id, course_ref="DL-101")
+        url = client.course_url(course_ref="DL-101")
+        joiner = "&" if "?" in url else "?"
+        with urllib.request.urlopen(f"{url}{joiner}user={ADA.email}") as page:
+            assert "Welcome, Ada Lovelace." in page.read().decode()
+        with urllib.request.urlopen(url) as page:  # not signed in: the LMS's sign-in page
+            assert page.url.startswith(url.split("/course")[0].split("/courses")[0] + "/login/index.php")
 
 
 def test_canvas_wrong_token_is_a_clear_permanent_error(canvas):
