@@ -3,6 +3,7 @@
 Finds or starts PostgreSQL and Redis (devtools.services), migrates, seeds the demo tenants,
 collects static files, then runs gunicorn (web, static files through whitenoise), a Celery
 worker and Celery beat, and once they answer seeds a paid-out history (devtools.demo_finance).
+Demo units reach a local Moodle and a local Canvas (lms_local, devtools.demo_lms).
 Ctrl-C stops every process it started.
 """
 
@@ -102,6 +103,39 @@ def _start_local_stripes(
     return found
 
 
+LMS_TOKEN = "lms-local-demo-token"  # noqa: S105 - the local doubles' demo token
+
+
+def _start_local_lmss(
+    host: str, env: dict[str, str], processes: dict[str, subprocess.Popen[bytes]]
+) -> dict[str, str]:
+    """A local Moodle and a local Canvas (lms_local) on free ports; kind → base address."""
+    found: dict[str, str] = {}
+    for kind in ("moodle", "canvas"):
+        command = [
+            sys.executable,
+            "-m",
+            "lms_local",
+            "--kind",
+            kind,
+            "--host",
+            host,
+            "--port",
+            "0",
+            "--token",
+            LMS_TOKEN,
+            "--quiet",
+        ]
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE)
+        processes[f"lms-{kind}"] = proc
+        first = proc.stdout.readline().decode() if proc.stdout else ""
+        if "listening on " not in first:
+            raise RuntimeError(f"the local {kind} did not start: {first!r}")
+        found[kind] = first.split("listening on ", 1)[1].strip()
+        threading.Thread(target=_relay, args=(proc.stdout,), daemon=True).start()
+    return found
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
@@ -149,7 +183,12 @@ def _at(where: str, host: str, port: int) -> str:
 
 
 def _banner(
-    address: str, port: int, seconds: float, services_lines: list[str], stripes: dict[str, str]
+    address: str,
+    port: int,
+    seconds: float,
+    services_lines: list[str],
+    stripes: dict[str, str],
+    lmss: dict[str, str] | None = None,
 ) -> str:
     from learners.demo_accounts import DEMO_LEARNERS
     from tenants.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -172,6 +211,8 @@ def _banner(
 {learners}
  Payments: each demo tenant has a local Stripe ({", ".join(f"{k} {v}" for k, v in stripes.items())});
    pay on its checkout page with 4242 4242 4242 4242 (4000 0000 0000 0002 is declined).
+ LMSs: Continuing Education uses a local Moodle ({(lmss or {}).get("moodle", "-")}), the School of
+   Business a local Canvas ({(lmss or {}).get("canvas", "-")}); course pages take ?user=<e-mail>.
  E-mails (sign-in codes, invitations, receipts) are printed in this terminal.
  Press Ctrl-C to stop everything this command started.
 ================================================================================
@@ -244,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
         _manage(env, "seed_demo_learners")
+        lmss = _start_local_lmss(args.host, env, processes)
+        if subprocess.run(
+            [sys.executable, "-m", "devtools.demo_lms", lmss["moodle"], lmss["canvas"], LMS_TOKEN],
+            env=env,
+            cwd=ROOT,
+        ).returncode:
+            print("!!! The demo LMS connections could not be set; the rest runs on.", flush=True)
         _manage(env, "collectstatic", "--noinput", "-v", "0")
         for slug, (_base, secret) in stripes.items():
             _manage(
@@ -300,14 +348,14 @@ def main(argv: list[str] | None = None) -> int:
             f"redis:    {services.redis_source}",
         ]
         bases = {slug: base for slug, (base, _s) in stripes.items()}
-        print(_banner(address, port, time.monotonic() - started, lines, bases), flush=True)
+        print(_banner(address, port, time.monotonic() - started, lines, bases, lmss), flush=True)
         while all(proc.poll() is None for proc in processes.values()):
             time.sleep(0.5)
         dead = [name for name, proc in processes.items() if proc.poll() is not None]
         print(f"!!! {', '.join(dead)} stopped unexpectedly; stopping the rest.", flush=True)
         return 1
     except KeyboardInterrupt:
-        print("\nStopping web, worker, beat and the local Stripes...", flush=True)
+        print("\nStopping web, worker, beat, the local Stripes and LMSs...", flush=True)
         return 0
     finally:
         _stopping = True  # from here on Ctrl-C / SIGTERM are ignored: the stop always completes

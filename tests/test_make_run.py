@@ -98,6 +98,11 @@ def test_make_run_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
         assert stripe_bases
         assert fetch(f"{stripe_bases[0]}/healthz")[0] == 200
         assert "4242 4242 4242 4242" in banner
+        # Two demo units reach a local LMS (lms_local), with a course for each of their offerings.
+        moodle = banner.split("LMS: Continuing Education: local moodle at ")[1].split(" ")[0]
+        assert fetch(f"{moodle}/healthz")[0] == 200
+        assert "LMS: School of Business: local canvas at http://127.0.0.1:" in banner
+        assert " 0 courses)" not in banner
 
         status, body = fetch(f"http://127.0.0.1:{port}/")
         assert status == 200
@@ -129,6 +134,7 @@ def test_make_run_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
     try:
         assert "Demo data already present; left as it is." in "".join(lines)
         assert "Demo finance history for northfield: already present." in "".join(lines)
+        assert "LMS: Continuing Education: local moodle at " in "".join(lines)  # the new port
     finally:
         stop(proc)
     assert proc.returncode == 0
