@@ -79,11 +79,32 @@ class MoodleClient:
         }
 
     def user_ensure(self, user: LmsUser) -> str:
+        found = self._find(user)
+        if found is not None:
+            return found
+        try:
+            created = self._create(user)
+        except LmsError:
+            again = self._find(user)  # created meanwhile by another job: the username is taken
+            if again is None:
+                raise
+            return again
+        if not isinstance(created, list) or not created or "id" not in created[0]:
+            raise LmsError(
+                _("Moodle's answer to core_user_create_users was not understood."), retryable=False
+            )
+        return str(created[0]["id"])
+
+    def _find(self, user: LmsUser) -> str | None:
+        """By e-mail, then by idnumber (the OIDC subject): one call for a known learner."""
         for field, value in (("email", user.email), ("idnumber", user.subject)):
             found = self._call("core_user_get_users_by_field", {"field": field, "values[0]": value})
             if isinstance(found, list) and found:
                 return str(found[0]["id"])
-        created = self._call(
+        return None
+
+    def _create(self, user: LmsUser) -> Any:
+        return self._call(
             "core_user_create_users",
             {
                 "users[0][username]": user.email.lower(),
@@ -95,11 +116,6 @@ class MoodleClient:
                 **({"users[0][createpassword]": "1"} if self.auth == "manual" else {}),
             },
         )
-        if not isinstance(created, list) or not created or "id" not in created[0]:
-            raise LmsError(
-                _("Moodle's answer to core_user_create_users was not understood."), retryable=False
-            )
-        return str(created[0]["id"])
 
     def enrol(self, *, remote_user_id: str, course_ref: str) -> str:
         course_id = self._course_id(course_ref)
