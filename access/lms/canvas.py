@@ -78,7 +78,16 @@ class CanvasClient:
         with warnings.catch_warnings():
             # canvasapi warns about http:// addresses: the local doubles are http.
             warnings.simplefilter("ignore", UserWarning)
-            self.canvas = Canvas(self.base_url, token)
+            try:
+                self.canvas = Canvas(self.base_url, token)
+            except ValueError:  # an address with /api/v1 in it
+                raise LmsError(
+                    _(
+                        "The Canvas address is the site's own address, without /api/v1. "
+                        "Check it on the connection page."
+                    ),
+                    retryable=False,
+                ) from None
         self.session = _TimeoutSession(timeout)
         self.canvas._Canvas__requester._session = self.session
         self._courses: dict[str, Any] = {}
@@ -283,6 +292,16 @@ class CanvasClient:
                 _("Canvas did not answer within %(seconds)s seconds (%(doing)s).")
                 % {"seconds": f"{self.timeout:g}", "doing": doing},
                 retryable=True,
+            ) from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ):
+            raise LmsError(
+                _("The LMS address %(address)s is not a usable address. Check it on the connection page.")
+                % {"address": self.base_url},
+                retryable=False,
             ) from None
         except requests.RequestException as exc:
             raise LmsError(

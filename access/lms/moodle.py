@@ -211,6 +211,16 @@ class MoodleClient:
                 % {"seconds": f"{self.timeout:g}", "call": function},
                 retryable=True,
             ) from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ):
+            raise LmsError(
+                _("The LMS address %(address)s is not a usable address. Check it on the connection page.")
+                % {"address": self.base_url},
+                retryable=False,
+            ) from None
         except requests.RequestException as exc:
             raise LmsError(
                 _("Moodle could not be reached at %(address)s: %(problem)s.")

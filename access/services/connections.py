@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,6 +152,13 @@ def connection_save(
         problems["base_url"] = [_("Enter the LMS address, e.g. https://moodle.example.edu.")]
     elif url and not url.startswith(("https://", "http://")):
         problems["base_url"] = [_("The address starts with https://.")]
+    elif url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except DjangoValidationError:
+            problems["base_url"] = [
+                _("Enter the LMS's address as the browser shows it, e.g. https://moodle.example.edu.")
+            ]
     kept, option_problems = _clean_options(kind, options or {})
     problems.update(option_problems)
     if not 0 <= grace_days <= 365:

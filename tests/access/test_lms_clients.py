@@ -232,3 +232,10 @@ def test_canvas_server_errors_throttling_and_timeouts_are_retryable(canvas):
         client.check()
     assert caught.value.retryable
     assert "did not answer within 0.5 seconds" in caught.value.message
+
+
+def test_a_canvas_address_with_the_api_path_in_it_is_a_clear_permanent_error():
+    with pytest.raises(LmsError) as caught:
+        CanvasClient(base_url="https://canvas.example/api/v1/x", token=TOKEN)
+    assert not caught.value.retryable
+    assert "without /api/v1" in caught.value.message

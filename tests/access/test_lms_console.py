@@ -113,6 +113,7 @@ def test_oneroster_has_nothing_to_push(world):
     [
         ({"base_url": ""}, "Enter the LMS address"),
         ({"base_url": "ftp://moodle.example"}, "The address starts with https://"),
+        ({"base_url": "https://moodle example"}, "as the browser shows it"),
         ({"token": ""}, "Enter the LMS token."),
         ({"student_role_id": "-1"}, "Moodle&#x27;s role id is a whole number"),
         ({"kind": "canvas", "pass_score": "abc"}, "A pass score is a percentage"),
