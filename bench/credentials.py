@@ -727,15 +727,20 @@ def profile(count: int) -> None:
         o: list(Enrollment.objects.filter(offering_id=o).values_list("pk", flat=True))
         for o in seeded["term_offerings"]
     }
-    sql = {"n": 0, "s": 0.0}
+    sql: dict[str, Any] = {"n": 0, "s": 0.0}
+    by_statement: dict[str, list[float]] = {}
 
     def timed(execute: Any, query: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
         try:
             return execute(query, params, many, context)
         finally:
+            spent = time.perf_counter() - started
             sql["n"] += 1
-            sql["s"] += time.perf_counter() - started
+            sql["s"] += spent
+            shape = by_statement.setdefault(" ".join(query.split())[:150], [0, 0.0])
+            shape[0] += 1
+            shape[1] += spent
 
     profiler = cProfile.Profile()
     started = time.perf_counter()
@@ -785,6 +790,10 @@ def profile(count: int) -> None:
     print(f"\n{count} credentials in one process, {total:.1f} s ({count / total:.1f}/s); per credential:")
     for label, seconds in rows:
         print(f"  {label:<70} {seconds * per:7.2f} ms")
+    print("\nSQL statements per credential (count, ms):")
+    for shape, (n, spent) in sorted(by_statement.items(), key=lambda kv: -kv[1][0])[:40]:
+        print(f"  {n / count:5.2f} {spent * per:6.2f}  {shape}")
+    stats.sort_stats("cumulative").print_callees("services/issue.py:.*credential_issue")
     stats.sort_stats("cumulative").print_stats(25)
 
 
