@@ -141,8 +141,9 @@ def seed(learners: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             # TRUNCATE, not DELETE: events are append-only (triggers). The bench's own database.
             cursor.execute(
-                "TRUNCATE credentials_credentialmessage, credentials_credentialevent, credentials_credential, "
-                "credentials_statuslist, credentials_issuerkey, enrollment_completionrecord, "
+                "TRUNCATE credentials_credentialmessage, credentials_credentialevent, "
+                "credentials_credential, credentials_statuslist, credentials_issuerkey, "
+                "enrollment_completionrecord, "
                 "enrollment_enrollmentmessage, enrollment_enrollmentevent, enrollment_enrollment, "
                 "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount CASCADE"
             )
@@ -226,7 +227,8 @@ def seed(learners: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO enrollment_enrollment (tenant_id, offering_id, learner_id, status, created_at, "
-                "updated_at) SELECT %s, o, l, 'confirmed', %s, %s FROM unnest(%s::bigint[], %s::bigint[]) AS t(o, l)",
+                "updated_at) SELECT %s, o, l, 'confirmed', %s, %s "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(o, l)",
                 [
                     tenant.pk,
                     now,
@@ -503,7 +505,7 @@ def issue_term(env: dict[str, str], seeded: dict[str, Any], args: argparse.Names
             flush=True,
         )
         start_at = time.time() + 3.0
-        outs = [tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) for _ in range(args.recorders)]
+        outs = [tempfile.mkstemp(suffix=".json")[1] for _ in range(args.recorders)]
         recorders = [
             subprocess.Popen(
                 [
@@ -516,7 +518,7 @@ def issue_term(env: dict[str, str], seeded: dict[str, Any], args: argparse.Names
                     "--start-at",
                     repr(start_at),
                     "--out",
-                    outs[i].name,
+                    outs[i],
                 ],
                 env=env,
                 cwd=ROOT,
@@ -549,9 +551,9 @@ def issue_term(env: dict[str, str], seeded: dict[str, Any], args: argparse.Names
             load_during = os.getloadavg()[0]
             for r in recorders:
                 r.wait()
-            recorded = [json.load(open(o.name)) for o in outs]  # noqa: SIM115 - small temp files
+            recorded = [json.loads(Path(o).read_text()) for o in outs]
             for o in outs:
-                os.unlink(o.name)
+                os.unlink(o)
             first = min(r["first"] for r in recorded)
             recorded_last = max(r["last"] for r in recorded)
             # The e-mails (send_message jobs) finish behind the issuing; wait for them too.
@@ -839,7 +841,8 @@ def run(args: argparse.Namespace) -> int:
     cpus = os.cpu_count() or 1
     print(
         f"Preparing {env['DATABASE_URL']} (migrate; {args.learners:,} confirmed enrollments in "
-        f"{(args.learners + COHORT - 1) // COHORT} cohorts; the CLR learner's {CLR_ACHIEVEMENTS} credentials)…",
+        f"{(args.learners + COHORT - 1) // COHORT} cohorts; the CLR learner's {CLR_ACHIEVEMENTS} "
+        "credentials)…",
         flush=True,
     )
     seeded = prepare(env, args.learners)
@@ -894,9 +897,11 @@ def run(args: argparse.Namespace) -> int:
     if record_result["clr_ms"] is None:
         print(f"clr_ms: null ({record_result['reason']})", flush=True)
     else:
+        r = record_result
         print(
-            f"CLR of a learner with {seeded['clr_credentials']} credentials: median {record_result['clr_ms']} ms "
-            f"(min {record_result['clr_min_ms']}, max {record_result['clr_max_ms']}; {record_result['clr_bytes']:,} bytes)",
+            f"CLR of a learner with {seeded['clr_credentials']} credentials: median {r['clr_ms']} ms "
+            f"(min {r['clr_min_ms']}, max {r['clr_max_ms']}; {r['clr_bytes']:,} bytes, "
+            f"{r['clr_achievements']} achievements found in it)",
             flush=True,
         )
 
