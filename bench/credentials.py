@@ -837,6 +837,8 @@ def prepare(env: dict[str, str], learners: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # A SIGTERM (`timeout`, kill) ends this by SystemExit, so the workers and server stop too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     env = _env()
     cpus = os.cpu_count() or 1
     print(
