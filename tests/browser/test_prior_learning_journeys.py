@@ -23,6 +23,7 @@ from tests.credentials.record_world import complete
 from tests.factories import TenantFactory, UnitFactory, UserFactory, make_staff
 
 SHOTS = os.environ.get("CREDENTIAL_SCREENSHOTS", "")
+PART = "Introduction to Data (Alpha Continuing Education)"
 DCC = Path(__file__).resolve().parents[1] / "credentials" / "fixtures" / "dcc-basic-obv3.json"
 
 
@@ -68,7 +69,7 @@ def test_uploaded_prior_learning_is_accepted_by_staff_and_completes_the_stack(
     page.get_by_role("link", name="Upload a credential from another institution").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Prior learning")
     page.get_by_label("Or a credential file (.json)").set_input_files(str(DCC))
-    page.get_by_label("Count it toward").select_option(label="Introduction to Data (Alpha Continuing Education)")
+    page.get_by_label("Count it toward").select_option(label=PART)
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_text("Waiting for a decision").first).to_be_visible()
     _look(page, "prior-learning-uploaded")
@@ -80,7 +81,7 @@ def test_uploaded_prior_learning_is_accepted_by_staff_and_completes_the_stack(
     page.get_by_role("table").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="Verified when uploaded")).to_be_visible()
     _look(page, "console-recognition")
-    page.get_by_label("Counts toward").select_option(label="Introduction to Data (Alpha Continuing Education)")
+    page.get_by_label("Counts toward").select_option(label=PART)
     page.get_by_role("button", name="Accept", exact=True).click()
     expect(page.get_by_text("Accepted").first).to_be_visible()
 
