@@ -13,6 +13,7 @@ Checks, in order (a failed format check stops there):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.cache import cache
 from django.utils import timezone
 
 from credentials.models import Credential, CredentialStatus, IssuerKey
@@ -306,6 +309,30 @@ def _status(document: dict[str, Any], lookups: _Lookups) -> Check:
 
 # --- the verifier -----------------------------------------------------------------------------
 
+PROOF_CACHE_SECONDS = 86_400
+
+
+def _proof_matches(document: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    """proof.verify, remembered a day under the SHA-256 of the exact document and the key: the
+    same bytes signed by the same key verify the same way, and canonicalizing costs milliseconds
+    (dates and status are still checked on every request). ProofError is not remembered."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    key = "credentials:proof:" + hashlib.sha256(raw + b"\0" + text.encode()).hexdigest()
+    try:
+        known = cache.get(key)
+    except Exception:
+        logger.warning("the proof cache is unreadable; checking the signature", exc_info=True)
+        known = None
+    if isinstance(known, bool):
+        return known
+    matches = proof.verify(document, public_key=public_key)
+    try:
+        cache.set(key, matches, PROOF_CACHE_SECONDS)
+    except Exception:
+        logger.warning("the proof cache is unwritable", exc_info=True)
+    return matches
+
 
 def verify_document(document: object) -> Verdict:
     """Any input (parsed JSON or not): a verdict, never an exception."""
@@ -338,7 +365,7 @@ def _verify(document: object) -> Verdict:
         checks.append(Check("proof", False, "The signature cannot be checked without the issuer's key."))
     else:
         try:
-            if proof.verify(parsed, public_key=public_key):
+            if _proof_matches(parsed, public_key):
                 checks.append(
                     Check("proof", True, "The eddsa-rdfc-2022 signature matches: nothing was changed.")
                 )
