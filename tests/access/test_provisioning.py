@@ -13,6 +13,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from access import tasks
+from access.errors import ProvisionRetry
 from access.models import LmsAccount, LmsKind, Provision, ProvisionState
 from access.services import completions, provisioning
 from enrollment import services
@@ -69,13 +70,13 @@ def cancel(world, enrollment):
 def roster_text(world, offering) -> str:
     page = world.client_for(world.a_unit1_admin, world.a).get(reverse("console-roster", args=[offering.pk]))
     assert page.status_code == 200
-    return page.content.decode()
+    return str(page.content.decode())
 
 
 def my_learning(world, learner) -> str:
     page = world.client_for(learner, world.a).get(reverse("my-learning"))
     assert page.status_code == 200
-    return page.content.decode()
+    return str(page.content.decode())
 
 
 def test_a_confirmed_seat_is_provisioned_by_the_job_after_commit(
@@ -250,7 +251,7 @@ def test_an_lms_answering_500_is_retried_then_shown_as_failed_and_retry_loses_no
     lms.fail_always = "500"
     enrollment = confirm(world, setup, world.learner, django_capture_on_commit_callbacks)
     sent.clear()
-    tasks.provision_sync.apply(args=[enrollment.pk])  # the worker: retries, backing off, then gives up
+    tasks.provision_sync.apply(args=(enrollment.pk,))  # the worker: retries, backing off, then gives up
 
     assert lms.count("user_ensure") == tasks.MAX_RETRIES + 1
     row = Provision.objects.get(enrollment=enrollment)
@@ -282,7 +283,7 @@ def test_a_timeout_keeps_the_row_pending_with_the_reason_and_the_next_try_adds_t
 ):
     lms.fail_next = ["timeout"]
     enrollment = confirm(world, setup, world.learner, django_capture_on_commit_callbacks)
-    with pytest.raises(provisioning.ProvisionRetry):
+    with pytest.raises(ProvisionRetry):
         provisioning.provision_sync(enrollment_id=enrollment.pk)
     row = Provision.objects.get(enrollment=enrollment)
     assert (row.state, row.claimed_at) == (P.PENDING, None)
