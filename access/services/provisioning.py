@@ -73,10 +73,10 @@ def _client(connection: LmsConnection) -> LmsClient:
 
 
 def _subject(*, tenant_id: int, learner: User) -> str:
-    """The learner's OIDC subject at this tenant (access.services.oidc), which the LMS's sign-in
-    links the user to."""
-    oidc = importlib.import_module("access.services.oidc")
-    return str(oidc.subject_for(tenant_id=tenant_id, user=learner))
+    """The learner's OIDC subject at this tenant (access.services.claims.subject_for), which the
+    LMS's sign-in links the user to."""
+    claims = importlib.import_module("access.services.claims")
+    return str(claims.subject_for(tenant=Tenant.objects.get(pk=tenant_id), learner=learner))
 
 
 def _busy() -> AccessBusy:
