@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -396,8 +396,8 @@ def provision_retry(*, tenant: Tenant, access: StaffAccess, provision_id: int) -
 
 def enrollments_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
     """What the sweep sends a job for again: access whose grace ended, pending rows a lost job
-    missed, claims that lapsed, and access whose window (the offering's end plus the grace days)
-    ran out."""
+    missed, claims that lapsed, access whose window (the offering's end plus the grace days)
+    ran out, and seats that should have access and have no row yet."""
     now = now or timezone.now()
     lapsed = now - timedelta(minutes=CLAIM_MINUTES)
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=lapsed)
@@ -423,4 +423,27 @@ def enrollments_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) ->
         .filter(window_end__lte=now)
         .values_list("enrollment_id", flat=True)[:limit]
     )
-    return list(dict.fromkeys([*ids, *ended]))
+    return list(dict.fromkeys([*ids, *ended, *unplanned(now=now, limit=limit)]))
+
+
+def unplanned(*, now: datetime, limit: int = SWEEP_BATCH) -> list[int]:
+    """Seats that should be in an LMS course and have no row for it: the listener's plan and its
+    job were both lost, or the LMS connection (or the offering's course) came after the seat."""
+    unit_connections = LmsConnection.objects.filter(
+        tenant=OuterRef("tenant"), unit=OuterRef("offering__microcredential__unit"), is_active=True
+    )
+    tenant_connections = LmsConnection.objects.filter(
+        tenant=OuterRef("tenant"), unit__isnull=True, is_active=True, kind__in=sorted(PUSHED)
+    )
+    pushed = Exists(unit_connections.filter(kind__in=sorted(PUSHED))) | (
+        ~Exists(unit_connections) & Exists(tenant_connections)
+    )
+    rows = (
+        Enrollment.objects.filter(status__in=sorted(KEEP), offering__ends_at__gt=now)
+        .exclude(offering__lms_course_ref="")
+        .filter(pushed)
+        .filter(~Exists(Provision.objects.filter(enrollment=OuterRef("pk"), offering=OuterRef("offering"))))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return list(rows[:limit])

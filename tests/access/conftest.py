@@ -124,10 +124,11 @@ def sent(monkeypatch) -> list[tuple[str, tuple[Any, ...]]]:
     return found
 
 
-def make_connection(world, *, unit=None, grace_days: int = 0, **fields) -> LmsConnection:
+def make_connection(world, *, tenant_wide: bool = False, grace_days: int = 0, **fields) -> LmsConnection:
+    """Unit 1's LMS (`tenant_wide`: the tenant's, for every unit without its own)."""
     return LmsConnection.objects.create(
         tenant=world.a,
-        unit=world.a_unit1 if unit is None else unit,
+        unit=None if tenant_wide else world.a_unit1,
         kind=fields.pop("kind", LmsKind.MOODLE),
         base_url="https://lms.example.test",
         grace_days=grace_days,

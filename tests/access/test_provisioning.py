@@ -324,15 +324,32 @@ def test_a_lost_job_and_a_lapsed_claim_are_found_by_the_sweep(
     assert lms.in_course(world.learner.email, "DATA-101")
 
 
+def test_seats_from_before_the_lms_connection_are_found_by_the_sweep(
+    world, lms, sent, django_capture_on_commit_callbacks
+):
+    offering = make_offering(world)
+    enrollment = confirm(world, offering, world.learner, django_capture_on_commit_callbacks)
+    assert sent == []  # no LMS yet: nothing to do
+    assert provisioning.enrollments_due() == []
+    make_connection(world, tenant_wide=True)  # the tenant's LMS, for every unit
+    assert provisioning.enrollments_due() == [enrollment.pk]
+    tasks.provisions_due()
+    run_jobs(sent)
+    assert lms.in_course(world.learner.email, "DATA-101")
+    assert provisioning.enrollments_due() == []
+
+
 def test_no_lms_course_or_a_roster_reading_lms_means_nothing_is_pushed(
     world, lms, sent, django_capture_on_commit_callbacks
 ):
     make_connection(world, kind=LmsKind.ONEROSTER)
+    make_connection(world, tenant_wide=True)  # the tenant's Moodle: unit 1 has its own (OneRoster)
     enrollment = confirm(world, make_offering(world), world.learner, django_capture_on_commit_callbacks)
     other = confirm(
         world, make_offering(world, course_ref=""), UserFactory.create(), django_capture_on_commit_callbacks
     )
     run_jobs(sent)
+    assert provisioning.enrollments_due() == []  # and the sweep does not keep sending them
     assert not Provision.objects.filter(enrollment__in=[enrollment, other]).exists()
     assert lms.calls == []
 
