@@ -12,7 +12,7 @@ from core import jobs
 
 # An LMS that answers 5xx, times out or rate-limits: tried again after ~5 s, 10 s, 20 s, … up to
 # ten minutes apart, six times; the last try marks the provision failed with the LMS's words.
-MAX_RETRIES = 6
+MAX_RETRIES = provisioning.MAX_RETRIES
 
 
 @shared_task(

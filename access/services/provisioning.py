@@ -64,6 +64,10 @@ CLAIM_MINUTES = 10
 PENDING_STALE_MINUTES = 5
 LOCK_TIMEOUT = "5s"
 SWEEP_BATCH = 500
+# A job's retries on retryable LMS errors (access.tasks); a row tried this many times in all
+# (however many jobs tried it: the sweep may send another meanwhile) is marked failed.
+MAX_RETRIES = 6
+MAX_ATTEMPTS = MAX_RETRIES + 1
 
 
 def _client(connection: LmsConnection) -> LmsClient:
@@ -253,7 +257,7 @@ def provision_run(*, provision_id: int, final: bool = False, now: datetime | Non
             else _("The LMS could not be reached (%(error)s).") % {"error": exc}
         )
         retryable = exc.retryable if isinstance(exc, LmsError) else True
-        _failed(row, claimed, message, retry=retryable and not final)
+        _failed(row, claimed, message, retry=retryable and not final and row.attempts < MAX_ATTEMPTS)
         return False
     except Exception as exc:  # a fault of ours or the client's: shown, never silently retried
         logger.exception("provision %s: unexpected error from the LMS client", row.pk)

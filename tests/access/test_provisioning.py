@@ -294,6 +294,19 @@ def test_a_timeout_keeps_the_row_pending_with_the_reason_and_the_next_try_adds_t
     assert lms.in_course(world.learner.email, "DATA-101")
 
 
+def test_a_row_tried_too_often_by_several_jobs_is_marked_failed(
+    world, setup, lms, sent, django_capture_on_commit_callbacks
+):
+    """The sweep may send a second job while the first backs off: attempts count across jobs."""
+    lms.fail_always = "500"
+    enrollment = confirm(world, setup, world.learner, django_capture_on_commit_callbacks)
+    for _job in range(provisioning.MAX_ATTEMPTS - 1):
+        with pytest.raises(ProvisionRetry):
+            provisioning.provision_sync(enrollment_id=enrollment.pk)  # each its first try
+    provisioning.provision_sync(enrollment_id=enrollment.pk)
+    assert Provision.objects.get(enrollment=enrollment).state == P.FAILED
+
+
 def test_a_wrong_token_fails_at_once_in_words(world, setup, lms, sent, django_capture_on_commit_callbacks):
     lms.fail_always = "token"
     enrollment = confirm(world, setup, world.learner, django_capture_on_commit_callbacks)
