@@ -12,8 +12,9 @@ from django.conf import settings
 
 from catalog.models import Microcredential
 from credentials.models import Credential
+from tenants.cache import primary_host_cached
 from tenants.mail import site_url
-from tenants.models import Domain, Tenant, Unit
+from tenants.models import Tenant, Unit
 
 
 def badge_image_url(microcredential: Microcredential, *, site: str | None = None) -> str:
@@ -47,8 +48,7 @@ def did_document_url(unit: Unit) -> str:
 
 
 def primary_host(tenant: Tenant) -> str:
-    domain = Domain.objects.filter(tenant=tenant, is_primary=True).values_list("host", flat=True).first()
-    return domain or "localhost"
+    return primary_host_cached(tenant.pk) or "localhost"
 
 
 def _did_host(tenant: Tenant) -> str:

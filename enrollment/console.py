@@ -32,7 +32,7 @@ from core.dates import date_time
 from core.errors import MicrocredError, NotFound
 from core.forms import form_errors_from
 from core.spreadsheet import csv_response
-from enrollment import selectors, services
+from enrollment import extensions, selectors, services
 from enrollment.forms import (
     BulkCompletionForm,
     CapacityForm,
@@ -109,6 +109,7 @@ class Row:
     completion: CompletionRecord | None
     completion_text: str
     can_complete: bool
+    notes: tuple[extensions.RosterNote, ...] = ()  # from the apps above (access: the LMS)
 
 
 def _at(moment: datetime | None, offering: Offering) -> str:
@@ -128,7 +129,7 @@ def _event(event: EnrollmentEvent, offering: Offering) -> Event:
     )
 
 
-def _row(enrollment: Enrollment, offering: Offering) -> Row:
+def _row(enrollment: Enrollment, offering: Offering, notes: tuple[extensions.RosterNote, ...] = ()) -> Row:
     expiry = enrollment.hold_expires_at or enrollment.offer_expires_at
     active = enrollment.status in (S.HELD, S.CONFIRMED, S.WAITLISTED, S.OFFERED)
     return Row(
@@ -144,6 +145,7 @@ def _row(enrollment: Enrollment, offering: Offering) -> Row:
         completion=(record := selectors.current_completion(enrollment)),
         completion_text=completion_text(record),
         can_complete=enrollment.status in (S.CONFIRMED, S.COMPLETED),
+        notes=notes,
     )
 
 
@@ -155,8 +157,13 @@ def _roster_context(
     offering = found.offering
     targets = selectors.move_targets(tenant=request.tenant, access=access, offering=offering)
     window = WaitlistSettings.objects.filter(offering=offering).values_list("offer_window_hours", flat=True)
+    extra = extensions.roster_extras_for(
+        tenant=request.tenant,
+        offering=offering,
+        enrollment_ids=[e.pk for rows in found.groups.values() for e in rows],
+    )
     sections = [
-        (status, title, [_row(e, offering) for e in found.groups.get(status, [])])
+        (status, title, [_row(e, offering, extra.notes.get(e.pk, ())) for e in found.groups.get(status, [])])
         for status, title in SECTIONS
     ]
     return {
@@ -167,6 +174,7 @@ def _roster_context(
         "page": offering_page(offering),
         "roster": found,
         "sections": sections,
+        "roster_actions": extra.actions,
         "counts": {status: found.count(status) for status in S.values},
         "query": found.query,
         "move_targets": list(targets),

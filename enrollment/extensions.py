@@ -16,6 +16,10 @@ extensions.status_listeners.register("access", listener)
     # listener(change: StatusChanged) -> None, after the commit of any recorded change of an
     # enrollment (its audit row): a seat confirmed, cancelled, expired, moved (access: provision
     # into the LMS course, or take the learner out)
+extensions.roster_extras.register("access", provider)
+    # provider(*, tenant, offering, enrollment_ids) -> RosterExtra: a line under learners on the
+    # offering's roster (access: "LMS: In the course", with a "Retry" action) and actions for
+    # the whole roster ("Read completions from the LMS now"); actions are POST buttons
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from catalog.models import Offering
 from core.registry import Registry, after_commit
 from enrollment.models import Enrollment
 from identity.models import User
@@ -35,6 +40,29 @@ class Extra:
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "Refund of $1,250.00 pending"
     # (label, url) links shown as the enrollment's actions, e.g. ("Go to your course", …)
     links: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RosterAction:
+    """A button on the roster that POSTs (with the CSRF token) to `url`."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RosterNote:
+    """A line shown with one learner on the roster; `problem` marks it as needing attention."""
+
+    text: str
+    problem: bool = False
+    actions: tuple[RosterAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class RosterExtra:
+    notes: dict[int, tuple[RosterNote, ...]] = field(default_factory=dict)  # by enrollment id
+    actions: tuple[RosterAction, ...] = ()  # for the whole offering
 
 
 @dataclass(frozen=True)
@@ -65,12 +93,14 @@ HoldListener = Callable[..., None]
 NotesProvider = Callable[..., list[str]]
 CompletionListener = Callable[[CompletionChanged], None]
 StatusListener = Callable[[StatusChanged], None]
+RosterProvider = Callable[..., RosterExtra]
 
 my_learning: Registry[Provider] = Registry("My learning provider")
 hold_cancelled_listeners: Registry[HoldListener] = Registry("hold-cancelled listener")
 cancellation_notes_providers: Registry[NotesProvider] = Registry("cancellation notes provider")
 completion_listeners: Registry[CompletionListener] = Registry("completion listener")
 status_listeners: Registry[StatusListener] = Registry("enrollment status listener")
+roster_extras: Registry[RosterProvider] = Registry("roster extra provider")
 
 
 def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) -> dict[int, Extra]:
@@ -85,6 +115,19 @@ def extras_for(*, tenant: Tenant, learner: User, enrollment_ids: Iterable[int]) 
                 links=before.links + extra.links,
             )
     return found
+
+
+def roster_extras_for(*, tenant: Tenant, offering: Offering, enrollment_ids: Iterable[int]) -> RosterExtra:
+    """What the apps above add to an offering's roster, merged."""
+    ids = list(enrollment_ids)
+    notes: dict[int, tuple[RosterNote, ...]] = {}
+    actions: tuple[RosterAction, ...] = ()
+    for provider in roster_extras:
+        extra = provider(tenant=tenant, offering=offering, enrollment_ids=ids)
+        for enrollment_id, found in extra.notes.items():
+            notes[enrollment_id] = notes.get(enrollment_id, ()) + found
+        actions += extra.actions
+    return RosterExtra(notes=notes, actions=actions)
 
 
 def hold_cancelled(*, tenant_id: int, enrollment_id: int) -> None:

@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "credentials-issue-due": {"task": "credentials.issue_due", "schedule": 300.0},
     # Stacks a lost job did not award (or revoke), and stacks published after their parts were done.
     "credentials-stacks-due": {"task": "credentials.stacks_due", "schedule": 600.0},
+    # Course access whose grace period or window ended is taken out of the LMS; pending access a
+    # lost job missed, and jobs that died holding a claim, are sent again (access.provisioning).
+    "access-provisions-due": {"task": "access.provisions_due", "schedule": 60.0},
+    # Completions read back from every LMS and recorded through the completion service.
+    "access-completions-poll": {"task": "access.completions_poll", "schedule": 900.0},
 }
 HEALTH_WORKER_TIMEOUT_SECONDS = env_int("HEALTH_WORKER_TIMEOUT_SECONDS", 3)
 

@@ -24,7 +24,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("finance.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.learner_urls")),
-    path("", include("access.lms_urls")),
+    # access's /my/learning/<id>/course/ before enrollment's /my/learning/<id>/<action>/.
+    path("", include("access.urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),

@@ -22,7 +22,7 @@ from django.http.request import split_domain_port
 
 from core.cache import VersionedCache
 from tenants.models import Tenant
-from tenants.selectors import tenant_for_host
+from tenants.selectors import primary_host, tenant_for_host
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +33,40 @@ hosts: VersionedCache[Tenant | None] = VersionedCache(
 )
 
 
+# Each tenant's primary host, under the same version (a Domain change forgets both).
+primary_hosts: VersionedCache[str | None] = VersionedCache(
+    "tenants:hosts", shared=False, local_seconds=1.0, local_size=1024
+)
+
+
 def forget() -> None:
     """Drop what this process remembers (the next request reads the version again)."""
     hosts.forget()
+    primary_hosts.forget()
 
 
 def tenants_changed() -> None:
     """Every process forgets its hosts: now, and again once the current transaction commits (an
     answer read from the old rows in between is not kept)."""
-    hosts.forget()
+    forget()
     hosts.changed()
+
+
+def primary_host_cached(tenant_id: int) -> str | None:
+    """The tenant's primary host (None when it has none), remembered with the hosts: a Domain
+    change forgets both. Links in e-mails and credentials ask for it many times per job."""
+    key = str(tenant_id)
+    try:
+        version, stored = primary_hosts.lookup("", key)
+    except Exception:
+        logger.exception("tenants' host cache version unreadable; reading the host from the database")
+        primary_hosts.forget()
+        return primary_host(tenant_id)
+    if stored is not None:
+        return stored.value
+    found = primary_host(tenant_id)
+    primary_hosts.store(key, version, found)
+    return found
 
 
 def tenant_for_host_cached(host: str) -> Tenant | None:

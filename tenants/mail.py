@@ -22,13 +22,13 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from tenants.brand import Brand
-from tenants.models import Domain, Tenant
+from tenants.cache import primary_host_cached
+from tenants.models import Tenant
 
 
 def site_url(tenant: Tenant) -> str:
     """The tenant's own address, for links in e-mails sent outside any request."""
-    domain = Domain.objects.filter(tenant=tenant, is_primary=True).values_list("host", flat=True).first()
-    host = domain or "localhost"
+    host = primary_host_cached(tenant.pk) or "localhost"
     port = settings.PUBLIC_PORT
     scheme = "https" if settings.HTTPS else "http"
     return f"{scheme}://{host}{':' + str(port) if port else ''}"

@@ -183,3 +183,8 @@ def api_tokens_for(*, tenant: Tenant, user: User) -> QuerySet[ApiToken]:
 
 def social_providers(*, tenant: Tenant) -> QuerySet[SocialProvider]:
     return SocialProvider.objects.filter(tenant=tenant).order_by("kind")
+
+
+def primary_host(tenant_id: int) -> str | None:
+    """The tenant's primary host name, or None when it has none."""
+    return Domain.objects.filter(tenant_id=tenant_id, is_primary=True).values_list("host", flat=True).first()

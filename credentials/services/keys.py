@@ -63,11 +63,23 @@ def _next_key_id(*, tenant_id: int, unit: Unit | None) -> str:
     return f"key-{count + 1}"
 
 
+# Decrypted keys, per process: a key row's private key never changes (rotation makes a new row),
+# and decrypting and parsing it costs milliseconds on every credential signed.
+_decrypted: dict[tuple[int, str], Ed25519PrivateKey] = {}
+_DECRYPTED_MAX = 256
+
+
 def _private(key: IssuerKey) -> Ed25519PrivateKey:
+    remembered = _decrypted.get((key.pk, key.private_key_encrypted))
+    if remembered is not None:
+        return remembered
     pem = secrets.decrypt(key.private_key_encrypted, purpose=PURPOSE, setting=SETTING)
     private = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(private, Ed25519PrivateKey):
         raise TypeError(f"issuer key {key.pk} is not Ed25519")
+    if len(_decrypted) >= _DECRYPTED_MAX:
+        _decrypted.clear()
+    _decrypted[(key.pk, key.private_key_encrypted)] = private
     return private
 
 

@@ -7,7 +7,10 @@ base58btc ("z…").
 
 Every JSON-LD context is served from credentials/contexts/ by `document_loader`; a context that
 is not vendored there is refused (never fetched: a context's host could change what a signature
-means, and a verifier must not make requests chosen by its input).
+means, and a verifier must not make requests chosen by its input). The vendored contexts never
+change, so what pyld makes of them (their resolution and processed term definitions) is kept
+for the process in this module's own bounded cache, which only `document_loader` fills: without
+it half of every canonicalization was reading and processing the same contexts again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyld import jsonld  # type: ignore[import-untyped]
+from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
 
 CONTEXTS_DIR = Path(__file__).resolve().parent.parent / "contexts"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -44,6 +48,23 @@ CONTEXT_FILES = {
 }
 
 
+# Resolved contexts kept across calls (pyld's ContextResolver "shared cache"), ours rather than
+# pyld's module-wide one so nothing but our loader's answers is ever in it. Bounded: inline
+# contexts of documents given to the verifier are kept here too.
+class _Bounded(dict[str, Any]):
+    """A dict that forgets its oldest entry past `limit` entries."""
+
+    limit = 100
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self and len(self) >= self.limit:
+            del self[next(iter(self))]
+        super().__setitem__(key, value)
+
+
+_resolved_contexts = _Bounded()
+
+
 class ProofError(Exception):
     """The document cannot be canonicalized or its proof is malformed (message for people)."""
 
@@ -62,7 +83,8 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
             "jsonld.LoadDocumentError",
             code="loading document failed",
         )
-    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url))}
+    # "static": pyld may keep its resolution of it (in _resolved_contexts) for later calls.
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url)), "tag": "static"}
 
 
 # --- multibase / multicodec -------------------------------------------------------------------
@@ -125,6 +147,7 @@ def canonicalize(document: dict[str, Any]) -> str:
                 "algorithm": "URDNA2015",
                 "format": "application/n-quads",
                 "documentLoader": document_loader,
+                "contextResolver": ContextResolver(_resolved_contexts, document_loader),
                 "safe": True,
             },
         )

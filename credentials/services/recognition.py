@@ -35,13 +35,13 @@ from credentials.models import Credential, Recognition, RecognitionMessageKind, 
 from credentials.selectors import stack_parts, stack_parts_managed
 from credentials.services.locks import lock_learner, lock_recognition
 from credentials.services.recognition_messages import recognition_message_queue
+from credentials.services.stack_jobs import CHECK_TASK
 from credentials.services.verify import MAX_INPUT, Verdict, verify_document
 from identity.models import User
 from tenants.errors import NotVisible
 from tenants.models import Domain, Tenant
 from tenants.selectors import StaffAccess
 
-STACKS_CHECK_TASK = "credentials.stacks_check"  # written elsewhere: (tenant_id, learner_id)
 MAX_REASON = 500
 
 
@@ -266,5 +266,5 @@ def recognition_decide(
         kind = RecognitionMessageKind.ACCEPTED if accept else RecognitionMessageKind.REFUSED
         recognition_message_queue(recognition=recognition, kind=kind)
         if accept:
-            enqueue_after_commit(STACKS_CHECK_TASK, tenant.pk, recognition.learner_id)
+            enqueue_after_commit(CHECK_TASK, tenant.pk, recognition.learner_id)
         return recognition

@@ -48,8 +48,18 @@ def status_lists_ensure(*, unit: Unit) -> None:
 
 def status_index_take(*, unit: Unit) -> int:
     """The unit's next free index: one conditional UPDATE, so no two credentials share one (the
-    row stays locked until the caller's transaction ends)."""
-    status_lists_ensure(unit=unit)
+    row stays locked until the caller's transaction ends). The lists are made on the unit's
+    first credential (the UPDATE found no row: none yet, or the list is full)."""
+    row = _next_index(unit)
+    if row is None:
+        status_lists_ensure(unit=unit)
+        row = _next_index(unit)
+    if row is None:
+        raise CredentialsBusy("This unit's status list is full.", code="status_list_full")
+    return row
+
+
+def _next_index(unit: Unit) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE credentials_statuslist SET next_index = next_index + 1"
@@ -57,9 +67,7 @@ def status_index_take(*, unit: Unit) -> int:
             [unit.pk, StatusPurpose.REVOCATION.value],
         )
         row = cursor.fetchone()
-    if row is None:
-        raise CredentialsBusy("This unit's status list is full.", code="status_list_full")
-    return int(row[0])
+    return None if row is None else int(row[0])
 
 
 def status_entries(*, unit: Unit, index: int) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ Checks, in order (a failed format check stops there):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.cache import cache
 from django.utils import timezone
 
 from credentials.models import Credential, CredentialStatus, IssuerKey
@@ -131,18 +134,41 @@ def _kind(document: dict[str, Any]) -> str:
 # --- resolving keys offline -------------------------------------------------------------------
 
 
+class _Lookups:
+    """What one verification reads from the database, each thing once: a credential names its
+    unit three times (the issuer and two status lists) and its status index twice."""
+
+    def __init__(self) -> None:
+        self._units: dict[tuple[str, str], Unit | None] = {}
+        self._credentials: dict[tuple[int, int], Credential | None] = {}
+
+    def unit(self, host: str, slug: str) -> Unit | None:
+        host = host.split(":", 1)[0].lower()
+        if (host, slug) not in self._units:
+            self._units[(host, slug)] = _our_unit_from_host_and_slug(host, slug)
+        return self._units[(host, slug)]
+
+    def credential(self, unit: Unit, index: int) -> Credential | None:
+        if (unit.pk, index) not in self._credentials:
+            self._credentials[(unit.pk, index)] = (
+                Credential.objects.filter(unit=unit, status_index=index)
+                .only("status", "status_reason")
+                .first()
+            )
+        return self._credentials[(unit.pk, index)]
+
+
 def _our_unit_from_host_and_slug(host: str, slug: str) -> Unit | None:
-    host = host.split(":", 1)[0].lower()
     domain = Domain.objects.filter(host=host).select_related("tenant").first()
     if domain is None:
         return None
     return Unit.objects.filter(tenant=domain.tenant, slug=slug).select_related("tenant").first()
 
 
-def _did_web_unit(did: str) -> Unit | None:
+def _did_web_unit(did: str, lookups: _Lookups) -> Unit | None:
     parts = did.split(":")
     if len(parts) == 5 and parts[:2] == ["did", "web"] and parts[3] == "units":
-        return _our_unit_from_host_and_slug(unquote(parts[2]), parts[4])
+        return lookups.unit(unquote(parts[2]), parts[4])
     return None
 
 
@@ -165,7 +191,7 @@ def _found_key(key: IssuerKey | None, *, fragment: str, name: str) -> tuple[Ed25
     return proof.multikey_decode(key.public_key_multibase), where + "."
 
 
-def _resolve(issuer_id: str, method: str) -> tuple[Ed25519PublicKey, str]:
+def _resolve(issuer_id: str, method: str, lookups: _Lookups) -> tuple[Ed25519PublicKey, str]:
     """The public key of `method`, and a sentence on where it was found; _Failed otherwise."""
     controller, _hash, fragment = method.partition("#")
     if not fragment:
@@ -181,7 +207,7 @@ def _resolve(issuer_id: str, method: str) -> tuple[Ed25519PublicKey, str]:
         except ValueError as exc:
             raise _Failed("The did:key is not an Ed25519 key.") from exc
     if controller.startswith("did:web:"):
-        unit = _did_web_unit(controller)
+        unit = _did_web_unit(controller, lookups)
         if unit is not None:
             key = IssuerKey.objects.filter(unit=unit, key_id=fragment).first()
             return _found_key(key, fragment=fragment, name=unit.name)
@@ -235,17 +261,17 @@ def _dates(document: dict[str, Any]) -> Check:
     return Check("dates", True, f"Valid from {valid_from:%Y-%m-%d}{until}.")
 
 
-def _our_list(url: str) -> tuple[Unit, str] | None:
+def _our_list(url: str, lookups: _Lookups) -> tuple[Unit, str] | None:
     parts = urlsplit(url)
     path = parts.path.strip("/").split("/")
     if len(path) == 4 and path[0] == "units" and path[2] == "status" and parts.hostname:
-        unit = _our_unit_from_host_and_slug(parts.hostname, path[1])
+        unit = lookups.unit(parts.hostname, path[1])
         if unit is not None:
             return unit, path[3]
     return None
 
 
-def _status(document: dict[str, Any]) -> Check:
+def _status(document: dict[str, Any], lookups: _Lookups) -> Check:
     entries = [e for e in _as_list(document.get("credentialStatus")) if e is not None]
     if not entries:
         return Check("status", True, "The credential carries no status list: it cannot be revoked.")
@@ -261,7 +287,7 @@ def _status(document: dict[str, Any]) -> Check:
             index = int(str(entry.get("statusListIndex")))
         except ValueError:
             return Check("status", False, "A status entry's index is not a number.")
-        ours = _our_list(url) if isinstance(url, str) else None
+        ours = _our_list(url, lookups) if isinstance(url, str) else None
         if ours is None:
             return Check(
                 "status",
@@ -272,9 +298,7 @@ def _status(document: dict[str, Any]) -> Check:
         if list_purpose != purpose or purpose not in ("revocation", "suspension"):
             return Check("status", False, "A status entry's purpose does not match its list.")
         bit_status = CredentialStatus.REVOKED if purpose == "revocation" else CredentialStatus.SUSPENDED
-        credential = (
-            Credential.objects.filter(unit=unit, status_index=index).only("status", "status_reason").first()
-        )
+        credential = lookups.credential(unit, index)
         if credential is not None and credential.status == bit_status:
             reason = f" Reason: {credential.status_reason}" if credential.status_reason else ""
             word = "revoked" if purpose == "revocation" else "suspended"
@@ -284,6 +308,30 @@ def _status(document: dict[str, Any]) -> Check:
 
 
 # --- the verifier -----------------------------------------------------------------------------
+
+PROOF_CACHE_SECONDS = 86_400
+
+
+def _proof_matches(document: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
+    """proof.verify, remembered a day under the SHA-256 of the exact document and the key: the
+    same bytes signed by the same key verify the same way, and canonicalizing costs milliseconds
+    (dates and status are still checked on every request). ProofError is not remembered."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    key = "credentials:proof:" + hashlib.sha256(raw + b"\0" + text.encode()).hexdigest()
+    try:
+        known = cache.get(key)
+    except Exception:
+        logger.warning("the proof cache is unreadable; checking the signature", exc_info=True)
+        known = None
+    if isinstance(known, bool):
+        return known
+    matches = proof.verify(document, public_key=public_key)
+    try:
+        cache.set(key, matches, PROOF_CACHE_SECONDS)
+    except Exception:
+        logger.warning("the proof cache is unwritable", exc_info=True)
+    return matches
 
 
 def verify_document(document: object) -> Verdict:
@@ -303,12 +351,13 @@ def _verify(document: object) -> Verdict:
         return _verdict(
             [Check("format", False, str(failed))], document if isinstance(document, dict) else None
         )
+    lookups = _Lookups()
     kind_name = "An Open Badge" if kind == "OpenBadgeCredential" else "A Comprehensive Learner Record"
     checks = [Check("format", True, f"{kind_name} (VC Data Model 2.0).")]
     public_key: Ed25519PublicKey | None = None
     try:
         the_proof = proof.the_proof(parsed)
-        public_key, where = _resolve(_issuer_id(parsed), the_proof["verificationMethod"])
+        public_key, where = _resolve(_issuer_id(parsed), the_proof["verificationMethod"], lookups)
         checks.append(Check("issuer", True, where))
     except (_Failed, proof.ProofError) as failed:
         checks.append(Check("issuer", False, str(failed)))
@@ -316,7 +365,7 @@ def _verify(document: object) -> Verdict:
         checks.append(Check("proof", False, "The signature cannot be checked without the issuer's key."))
     else:
         try:
-            if proof.verify(parsed, public_key=public_key):
+            if _proof_matches(parsed, public_key):
                 checks.append(
                     Check("proof", True, "The eddsa-rdfc-2022 signature matches: nothing was changed.")
                 )
@@ -331,7 +380,7 @@ def _verify(document: object) -> Verdict:
         except proof.ProofError as failed:
             checks.append(Check("proof", False, str(failed)))
     checks.append(_dates(parsed))
-    checks.append(_status(parsed))
+    checks.append(_status(parsed, lookups))
     return _verdict(checks, parsed, kind)
 
 

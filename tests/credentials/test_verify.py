@@ -187,3 +187,23 @@ def test_a_clr_credential_signed_with_a_did_key_verifies():
     assert verdict.ok, verdict.checks
     assert verdict.kind == "ClrCredential"
     assert verdict.achievement_name == "Transcript"
+
+
+def test_a_checked_signature_is_remembered_and_a_changed_document_is_checked_again(world, sent, monkeypatch):
+    from credentials.services import verify as verify_module
+
+    credential = credential_issue(enrollment_id=completed_enrollment(world).pk)
+    calls: list[int] = []
+    real = proof.verify
+
+    def counting(document, *, public_key):
+        calls.append(1)
+        return real(document, public_key=public_key)
+
+    monkeypatch.setattr(proof, "verify", counting)
+    assert verify_module.verify_document(credential.document).ok
+    assert verify_module.verify_document(credential.document).ok
+    assert len(calls) == 1  # a new credential (its own id and salt): checked once, then remembered
+    tampered = {**credential.document, "name": "Something else"}
+    assert not verify_module.verify_document(tampered).ok
+    assert len(calls) == 2
