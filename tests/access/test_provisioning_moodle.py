@@ -1,0 +1,80 @@
+"""Provisioning end to end against the local Moodle (lms_local, a real HTTP server), through the
+real Moodle client and the real OIDC subject: a confirmed seat is added to the course once, a
+cancelled one is taken out, and a completion in Moodle completes the enrollment exactly once."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from access.models import LmsKind, Provision, ProvisionState
+from access.services import completions, connections, provisioning
+from enrollment.models import EnrollmentStatus
+from enrollment.services.changes import enrollment_cancel
+from tenants.selectors import staff_access
+from tests.access.conftest import TOKEN, enrol, make_offering
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_seat_goes_into_the_moodle_course_out_again_and_its_completion_comes_back(world, moodle, sent):
+    course = moodle.control.add_course(name="Data Literacy", shortname="DL-101")
+    connections.connection_save(
+        tenant=world.a,
+        access=staff_access(tenant=world.a, user=world.a_admin),
+        unit_id=world.a_unit1.pk,
+        kind=LmsKind.MOODLE,
+        base_url=moodle.url,
+        token=TOKEN,
+        options={"student_role_id": 5},
+    )
+    offering = make_offering(world, course_ref="DL-101")
+    ada = UserFactory.create(email="ada@learners.test", full_name="Ada Lovelace")
+    enrollment = enrol(world, offering, ada)
+    assert enrollment.status == EnrollmentStatus.CONFIRMED
+
+    provisioning.provision_sync(enrollment_id=enrollment.pk)
+    provisioning.provision_sync(enrollment_id=enrollment.pk)  # a duplicate job: nothing more
+    state = moodle.control.state()
+    assert [u["email"] for u in state["users"]] == ["ada@learners.test"]
+    assert len(state["enrolments"]) == 1
+    row = Provision.objects.get(enrollment=enrollment)
+    assert row.state == ProvisionState.PROVISIONED
+
+    # Moodle says she completed it: the enrollment completes once, however often it is read.
+    moodle.control.set_result(
+        course_id=course["id"],
+        user_id=int(state["users"][0]["id"]),
+        completed=True,
+        score=91,
+        completed_at=int(timezone.now().timestamp()),
+    )
+    completions.completions_poll(offering_id=offering.pk)
+    completions.completions_poll(offering_id=offering.pk)
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+    assert enrollment.completions.count() == 1
+
+
+def test_a_cancelled_seat_is_taken_out_of_the_course(world, moodle, sent):
+    moodle.control.add_course(name="Data Literacy", shortname="DL-101")
+    connections.connection_save(
+        tenant=world.a,
+        access=staff_access(tenant=world.a, user=world.a_admin),
+        unit_id=world.a_unit1.pk,
+        kind=LmsKind.MOODLE,
+        base_url=moodle.url,
+        token=TOKEN,
+        options={"student_role_id": 5},
+    )
+    offering = make_offering(world, course_ref="DL-101")
+    ada = UserFactory.create(email="ada@learners.test")
+    enrollment = enrol(world, offering, ada)
+    provisioning.provision_sync(enrollment_id=enrollment.pk)
+    assert len(moodle.control.state()["enrolments"]) == 1
+
+    enrollment_cancel(tenant=world.a, learner=ada, enrollment_id=enrollment.pk)
+    provisioning.provision_sync(enrollment_id=enrollment.pk)
+    assert moodle.control.state()["enrolments"] == []
+    assert Provision.objects.get(enrollment=enrollment).state == ProvisionState.DEPROVISIONED
