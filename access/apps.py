@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AccessConfig(AppConfig):
     name = "access"
     verbose_name = "Learning access"
+
+    def ready(self) -> None:
+        from access import my_learning
+
+        my_learning.register()

@@ -24,6 +24,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("finance.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.learner_urls")),
+    path("", include("access.urls")),
+    path("", include("access.console_urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),
