@@ -5,7 +5,7 @@ out of reach is a 404."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from access.forms import EntitlementForm, RelyingPartyForm
 from access.models import RelyingParty
-from access.services import keys, relying_parties
 from access.services import entitlements as entitlement_services
+from access.services import keys, relying_parties
 from access.services.entitlements import zone_of
 from catalog.models import Microcredential, Offering
 from core.dates import local
@@ -40,10 +40,13 @@ def _form_data(form: RelyingPartyForm) -> dict[str, object]:
         "post_logout_redirect_uris": data["post_logout_redirect_uris"],
         "claims": data["claims"],
         "first_party": data["first_party"],
+        "pkce_required": data["pkce_required"],
     }
 
 
-def _issued(request: StaffRequest, access: StaffAccess, registered: relying_parties.Registered) -> HttpResponse:
+def _issued(
+    request: StaffRequest, access: StaffAccess, registered: relying_parties.Registered
+) -> HttpResponse:
     """The client's credentials, its secret in clear this once."""
     return render(
         request,
@@ -85,7 +88,9 @@ def relying_party_new(request: StaffRequest, access: StaffAccess) -> HttpRespons
         else:
             return _issued(request, access, registered)
     return render(
-        request, "access/console/relying_party_form.html", {"access": access, "section": "relying-parties", "form": form}
+        request,
+        "access/console/relying_party_form.html",
+        {"access": access, "section": "relying-parties", "form": form},
     )
 
 
@@ -99,6 +104,7 @@ def relying_party_edit(request: StaffRequest, access: StaffAccess, pk: int) -> H
         "post_logout_redirect_uris": rp.application.post_logout_redirect_uris,
         "claims": rp.claims,
         "first_party": rp.first_party,
+        "pkce_required": rp.pkce_required,
     }
     form = RelyingPartyForm(request.POST or None, initial=initial, tenant_id=request.tenant.pk)
     if request.method == "POST" and form.is_valid():
@@ -112,7 +118,13 @@ def relying_party_edit(request: StaffRequest, access: StaffAccess, pk: int) -> H
     return render(
         request,
         "access/console/relying_party_form.html",
-        {"access": access, "section": "relying-parties", "form": form, "rp": rp, "issuer": site_url(request.tenant)},
+        {
+            "access": access,
+            "section": "relying-parties",
+            "form": form,
+            "rp": rp,
+            "issuer": site_url(request.tenant),
+        },
     )
 
 
@@ -121,7 +133,9 @@ def relying_party_edit(request: StaffRequest, access: StaffAccess, pk: int) -> H
 def relying_party_action(request: StaffRequest, access: StaffAccess, pk: int, action: str) -> HttpResponse:
     rp: RelyingParty
     if action == "secret":
-        return _issued(request, access, relying_parties.relying_party_secret_new(tenant=request.tenant, pk=pk))
+        return _issued(
+            request, access, relying_parties.relying_party_secret_new(tenant=request.tenant, pk=pk)
+        )
     if action == "disable":
         rp = relying_parties.relying_party_disable(tenant=request.tenant, pk=pk)
         messages.success(request, _("%(name)s can no longer sign learners in.") % {"name": rp.name})
@@ -164,7 +178,9 @@ def _targets(request: StaffRequest, access: StaffAccess) -> list[tuple[str, str]
     for o in offerings.order_by("-starts_at", "pk")[:500]:
         start = date_format(local(o.starts_at, zone_of(o)), "j M Y")
         label = o.microcredential.title + (f" – {o.cohort_label}" if o.cohort_label else "")
-        choices.append((f"offering:{o.pk}", _("%(title)s, starting %(date)s") % {"title": label, "date": start}))
+        choices.append(
+            (f"offering:{o.pk}", _("%(title)s, starting %(date)s") % {"title": label, "date": start})
+        )
     return choices
 
 
@@ -181,7 +197,9 @@ def entitlement_list(request: StaffRequest, access: StaffAccess) -> HttpResponse
         else:
             messages.success(request, _("%(name)s is added.") % {"name": entitlement.name})
             return redirect("console-entitlements")
-    rows = entitlement_services.entitlements_for_staff(tenant=request.tenant, unit_ids=access.managed_unit_ids)
+    rows = entitlement_services.entitlements_for_staff(
+        tenant=request.tenant, unit_ids=access.managed_unit_ids
+    )
     return render(
         request,
         "access/console/entitlements.html",
@@ -200,7 +218,7 @@ def entitlement_delete(request: StaffRequest, access: StaffAccess, pk: int) -> H
 
 
 @units_page
-def entitlement_export(request: StaffRequest, access: StaffAccess) -> HttpResponse:
+def entitlement_export(request: StaffRequest, access: StaffAccess) -> StreamingHttpResponse:
     rows = entitlement_services.entitlements_active_all(
         tenant=request.tenant, now=timezone.now(), unit_ids=access.managed_unit_ids
     )

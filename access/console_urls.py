@@ -10,7 +10,9 @@ from access import console
 urlpatterns: list[URLPattern] = [
     path("console/sign-in-clients/", console.relying_party_list, name="console-relying-parties"),
     path("console/sign-in-clients/new/", console.relying_party_new, name="console-relying-party-new"),
-    path("console/sign-in-clients/rotate-key/", console.signing_key_rotate, name="console-signing-key-rotate"),
+    path(
+        "console/sign-in-clients/rotate-key/", console.signing_key_rotate, name="console-signing-key-rotate"
+    ),
     path("console/sign-in-clients/<int:pk>/", console.relying_party_edit, name="console-relying-party"),
     path(
         "console/sign-in-clients/<int:pk>/<slug:action>/",
@@ -19,5 +21,7 @@ urlpatterns: list[URLPattern] = [
     ),
     path("console/entitlements/", console.entitlement_list, name="console-entitlements"),
     path("console/entitlements/active.csv", console.entitlement_export, name="console-entitlements-export"),
-    path("console/entitlements/<int:pk>/delete/", console.entitlement_delete, name="console-entitlement-delete"),
+    path(
+        "console/entitlements/<int:pk>/delete/", console.entitlement_delete, name="console-entitlement-delete"
+    ),
 ]

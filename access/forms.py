@@ -12,7 +12,9 @@ from tenants.models import Unit
 
 
 class RelyingPartyForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("As learners see it, e.g. “Nursing Moodle”."))
+    name = forms.CharField(
+        label=_("Name"), max_length=200, help_text=_("As learners see it, e.g. “Nursing Moodle”.")
+    )
     unit = forms.ModelChoiceField(
         label=_("Whose system"),
         queryset=Unit.objects.none(),
@@ -46,16 +48,26 @@ class RelyingPartyForm(forms.Form):
         help_text=_("Learners go straight through; others are asked once what it may read."),
     )
 
+    pkce_required = forms.BooleanField(
+        label=_("Require PKCE"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Keep this on. Turn it off only for a system that cannot send PKCE and signs in with its "
+            "secret (sign-in then fails with “code challenge required”)."
+        ),
+    )
+
     def __init__(self, *args: Any, tenant_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        units = self.fields["unit"]
-        assert isinstance(units, forms.ModelChoiceField)
-        units.queryset = Unit.objects.filter(tenant_id=tenant_id).order_by("name")
+        self.fields["unit"].queryset = Unit.objects.filter(tenant_id=tenant_id).order_by("name")  # type: ignore[attr-defined]
 
 
 class EntitlementForm(forms.Form):
     target = forms.ChoiceField(label=_("Granted by"), choices=())
-    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("As learners see it, e.g. “Library e-resources”."))
+    name = forms.CharField(
+        label=_("Name"), max_length=200, help_text=_("As learners see it, e.g. “Library e-resources”.")
+    )
     identifier = forms.CharField(
         label=_("Identifier"),
         max_length=500,
@@ -64,11 +76,11 @@ class EntitlementForm(forms.Form):
             "(urn:mace:dir:entitlement:common-lib-terms) or a group name."
         ),
     )
-    days_before_start = forms.IntegerField(label=_("Days before the start"), min_value=0, max_value=365, initial=0)
+    days_before_start = forms.IntegerField(
+        label=_("Days before the start"), min_value=0, max_value=365, initial=0
+    )
     days_after_end = forms.IntegerField(label=_("Days after the end"), min_value=0, max_value=3650, initial=0)
 
     def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        target = self.fields["target"]
-        assert isinstance(target, forms.ChoiceField)
-        target.choices = targets
+        self.fields["target"].choices = targets  # type: ignore[attr-defined]

@@ -78,17 +78,28 @@ class TenantValidator(OAuth2Validator):  # type: ignore[misc]
         if client is not None and not usable(client, _tenant(request)):
             request.client = None
             return None
-        return client  # type: ignore[no-any-return]
+        return client
 
     def validate_bearer_token(self, token: str, scopes: list[str], request: Any) -> bool:
         if not super().validate_bearer_token(token, scopes, request):
             return False
         if not usable(request.client, _tenant(request)):
-            request.oauth2_error = {"error": "invalid_token", "error_description": "The access token is invalid."}
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is invalid.",
+            }
             return False
         return True
 
-    def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+    def is_pkce_required(self, client_id: str, request: Any) -> bool:
+        """PKCE unless the relying party is exempt (a confidential client that cannot send it);
+        a challenge that was sent is always checked."""
+        rp = relying_party_of(getattr(request, "client", None))
+        return rp is None or rp.pkce_required
+
+    def validate_scopes(
+        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         """Known scopes only; those the relying party was not granted are dropped, not refused
         (an LMS asking for "profile" without it still signs the learner in)."""
         if not set(scopes) <= set(oauth2_settings.SCOPES):
@@ -109,9 +120,13 @@ class TenantValidator(OAuth2Validator):  # type: ignore[misc]
         if rp is None:
             return {}
         groups = [g for g in rp.claims if g in (request.scopes or [])]
-        return claims_for(tenant=rp.tenant, learner=request.user, groups=groups, now=timezone.now(), unit=rp.unit)
+        return claims_for(
+            tenant=rp.tenant, learner=request.user, groups=groups, now=timezone.now(), unit=rp.unit
+        )
 
-    def finalize_id_token(self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any) -> str:
+    def finalize_id_token(
+        self, id_token: dict[str, Any], token: Any, token_handler: Any, request: Any
+    ) -> str:
         """As DOT's, signed with the tenant's current key."""
         claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
         id_token.update(**claims)

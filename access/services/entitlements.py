@@ -113,9 +113,9 @@ def entitlements_active(
     return sorted(rows, key=lambda e: (e.until, e.name, e.enrollment_id))
 
 
-def entitlements_active_all(*, tenant: Tenant, now: datetime, unit_ids: frozenset[int] | None) -> list[
-    tuple[Enrollment, ActiveEntitlement]
-]:
+def entitlements_active_all(
+    *, tenant: Tenant, now: datetime, unit_ids: frozenset[int] | None
+) -> list[tuple[Enrollment, ActiveEntitlement]]:
     """Every learner's active entitlements (the staff export); `unit_ids` None: every unit."""
     rows = _active(tenant=tenant, now=now, learner=None, unit=None)
     if unit_ids is not None:
@@ -137,7 +137,9 @@ def entitlement_create(
     person runs (`unit_ids` None: every unit)."""
     kind, _sep, raw_id = target.partition(":")
     if not raw_id.isdigit() or len(raw_id) > 18 or kind not in ("offering", "microcredential"):
-        raise ValidationFailed(_("Choose an offering or a microcredential."), fields={"target": [_("Choose one.")]})
+        raise ValidationFailed(
+            _("Choose an offering or a microcredential."), fields={"target": [_("Choose one.")]}
+        )
     name, identifier = name.strip(), identifier.strip()
     if not name or not identifier:
         raise ValidationFailed(_("An entitlement needs a name and an identifier."))
@@ -149,7 +151,9 @@ def entitlement_create(
         days_after_end=days_after_end,
     )
     if kind == "offering":
-        offering = Offering.objects.filter(tenant=tenant, pk=int(raw_id)).select_related("microcredential").first()
+        offering = (
+            Offering.objects.filter(tenant=tenant, pk=int(raw_id)).select_related("microcredential").first()
+        )
         if offering is None or (unit_ids is not None and offering.microcredential.unit_id not in unit_ids):
             raise NotFound(_("No such offering."))
         entitlement.offering = offering
@@ -174,7 +178,9 @@ def entitlements_for_staff(*, tenant: Tenant, unit_ids: frozenset[int] | None) -
     return rows.order_by("name", "pk")
 
 
-def entitlement_delete(*, tenant: Tenant, unit_ids: frozenset[int] | None, entitlement_id: int) -> Entitlement:
+def entitlement_delete(
+    *, tenant: Tenant, unit_ids: frozenset[int] | None, entitlement_id: int
+) -> Entitlement:
     entitlement = entitlements_for_staff(tenant=tenant, unit_ids=unit_ids).filter(pk=entitlement_id).first()
     if entitlement is None:
         raise NotFound(_("No such entitlement."))

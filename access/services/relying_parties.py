@@ -37,7 +37,10 @@ def _uris(text: str, *, field: str, required: bool) -> str:
     if required and not uris:
         raise ValidationFailed(_("Give at least one redirect URI."), fields={field: [_("Required.")]})
     validator = AllowedURIValidator(
-        set(oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES), name="redirect uri", allow_path=True, allow_query=True
+        set(oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES),
+        name="redirect uri",
+        allow_path=True,
+        allow_query=True,
     )
     for uri in uris:
         if len(uri) > 2000:
@@ -85,6 +88,7 @@ def relying_party_create(
     post_logout_redirect_uris: str = "",
     claims: Iterable[str],
     first_party: bool,
+    pkce_required: bool = True,
 ) -> Registered:
     """Register a client; its secret is returned here once."""
     name = name.strip()
@@ -96,7 +100,9 @@ def relying_party_create(
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         redirect_uris=_uris(redirect_uris, field="redirect_uris", required=True),
-        post_logout_redirect_uris=_uris(post_logout_redirect_uris, field="post_logout_redirect_uris", required=False),
+        post_logout_redirect_uris=_uris(
+            post_logout_redirect_uris, field="post_logout_redirect_uris", required=False
+        ),
         client_secret=secret,  # hashed on save
         hash_client_secret=True,
         skip_authorization=first_party,
@@ -110,6 +116,7 @@ def relying_party_create(
         name=name,
         first_party=first_party,
         claims=_claims(claims),
+        pkce_required=pkce_required,
     )
     return Registered(relying_party=rp, client_secret=secret)
 
@@ -125,6 +132,7 @@ def relying_party_update(
     post_logout_redirect_uris: str = "",
     claims: Iterable[str],
     first_party: bool,
+    pkce_required: bool = True,
 ) -> RelyingParty:
     rp = relying_party_get(tenant=tenant, pk=pk)
     name = name.strip()
@@ -137,12 +145,15 @@ def relying_party_update(
         post_logout_redirect_uris, field="post_logout_redirect_uris", required=False
     )
     application.skip_authorization = first_party
-    application.save(update_fields=["name", "redirect_uris", "post_logout_redirect_uris", "skip_authorization", "updated"])
+    application.save(
+        update_fields=["name", "redirect_uris", "post_logout_redirect_uris", "skip_authorization", "updated"]
+    )
     rp.name = name
     rp.unit = _unit(tenant=tenant, unit=unit)
     rp.first_party = first_party
     rp.claims = _claims(claims)
-    rp.save(update_fields=["name", "unit", "first_party", "claims"])
+    rp.pkce_required = pkce_required
+    rp.save(update_fields=["name", "unit", "first_party", "claims", "pkce_required"])
     return rp
 
 

@@ -68,7 +68,12 @@ def provider(live_server, settings, monkeypatch) -> Provider:
         first_party=False,
     )
     other_lms = relying_party_create(
-        tenant=b, name="Beta LMS", unit=None, redirect_uris=REDIRECT, claims=ClaimGroup.values, first_party=True
+        tenant=b,
+        name="Beta LMS",
+        unit=None,
+        redirect_uris=REDIRECT,
+        claims=ClaimGroup.values,
+        first_party=True,
     )
     return Provider(
         url=f"http://localhost:{port}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -16,11 +17,11 @@ from django.test import Client
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, InvalidKeyIdError
-from joserfc.jws import extract_compact
 from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
 from oauth2_provider.models import AccessToken
 
-from access.models import SigningKey
+from access.models import RelyingParty, SigningKey
 from access.services.claims import subject_for
 from access.services.keys import signing_key_rotate
 from access.services.relying_parties import Registered, relying_party_disable
@@ -38,7 +39,7 @@ def _signed_in(provider: Provider, host: str = "localhost") -> dict[str, str]:
     return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
 
 
-def _discovery(url: str) -> dict[str, object]:
+def _discovery(url: str) -> dict[str, Any]:
     answer = requests.get(f"{url}/.well-known/openid-configuration", timeout=10)
     assert answer.status_code == 200
     return answer.json()  # type: ignore[no-any-return]
@@ -56,24 +57,31 @@ def _session(rp: Registered, *, scope: str = ALL_SCOPES, redirect_uri: str = RED
 
 
 def _authorize(session: OAuth2Session, url: str, cookies: dict[str, str], verifier: str) -> requests.Response:
-    uri, _state = session.create_authorization_url(f"{url}/oidc/authorize/", code_verifier=verifier, nonce="n-0S6")
+    uri, _state = session.create_authorization_url(
+        f"{url}/oidc/authorize/", code_verifier=verifier, nonce="n-0S6"
+    )
     session.cookies.update(cookies)
-    return session.get(uri, allow_redirects=False, withhold_token=True)
+    answer: requests.Response = session.get(uri, allow_redirects=False, withhold_token=True)
+    return answer
 
 
-def _code_flow(provider: Provider, rp: Registered | None = None, **kwargs: str) -> tuple[OAuth2Session, dict]:
+def _code_flow(
+    provider: Provider, rp: Registered | None = None, **kwargs: str
+) -> tuple[OAuth2Session, dict[str, Any]]:
     rp = rp or provider.lms
     session = _session(rp, **kwargs)
     verifier = generate_token(48)
     answer = _authorize(session, provider.url, _signed_in(provider), verifier)
     assert answer.status_code == 302, answer.text[:500]
     token = session.fetch_token(
-        f"{provider.url}/oidc/token/", authorization_response=answer.headers["Location"], code_verifier=verifier
+        f"{provider.url}/oidc/token/",
+        authorization_response=answer.headers["Location"],
+        code_verifier=verifier,
     )
     return session, dict(token)
 
 
-def _verified(provider: Provider, id_token: str, url: str | None = None) -> dict:
+def _verified(provider: Provider, id_token: str, url: str | None = None) -> dict[str, Any]:
     keys = requests.get(f"{url or provider.url}/oidc/jwks/", timeout=10).json()
     decoded = jwt.decode(id_token, KeySet.import_key_set(keys), algorithms=["RS256"])
     registry = jwt.JWTClaimsRegistry(
@@ -166,7 +174,12 @@ def _code_and_verifier(provider: Provider) -> tuple[OAuth2Session, str, str]:
 def _token_error(session: OAuth2Session, provider: Provider, code: str, verifier: str) -> requests.Response:
     return requests.post(
         f"{provider.url}/oidc/token/",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
         auth=(session.client_id, session.client_secret),
         timeout=10,
     )
@@ -204,8 +217,22 @@ def test_a_request_without_pkce_is_refused(provider):
     assert "error=invalid_request" in answer.headers.get("Location", "") or answer.status_code == 400
 
 
+def test_a_client_exempt_from_pkce_signs_in_with_its_secret_alone(provider):
+    RelyingParty.objects.filter(pk=provider.lms.relying_party.pk).update(pkce_required=False)
+    session = _session(provider.lms)
+    uri, _state = session.create_authorization_url(f"{provider.url}/oidc/authorize/")
+    session.cookies.update(_signed_in(provider))
+    answer = session.get(uri, allow_redirects=False, withhold_token=True)
+
+    token = session.fetch_token(
+        f"{provider.url}/oidc/token/", authorization_response=answer.headers["Location"]
+    )
+
+    assert _verified(provider, token["id_token"])["email"] == "ada@learners.test"
+
+
 def test_an_expired_access_token_gets_no_userinfo(provider):
-    session, token = _code_flow(provider)
+    session, _token = _code_flow(provider)
     AccessToken.objects.filter(application=provider.lms.relying_party.application).update(
         expires=timezone.now() - timedelta(seconds=1)
     )
@@ -286,7 +313,9 @@ def test_a_third_party_client_asks_for_consent_once_and_gets_only_its_claims(pro
 
     assert answer.status_code == 302
     token = session.fetch_token(
-        f"{provider.url}/oidc/token/", authorization_response=answer.headers["Location"], code_verifier=verifier
+        f"{provider.url}/oidc/token/",
+        authorization_response=answer.headers["Location"],
+        code_verifier=verifier,
     )
     userinfo = session.get(f"{provider.url}/oidc/userinfo/").json()
     assert set(userinfo) == {"sub", "entitlements"}
@@ -295,7 +324,9 @@ def test_a_third_party_client_asks_for_consent_once_and_gets_only_its_claims(pro
 
 def test_an_anonymous_learner_is_sent_to_sign_in_and_back(provider):
     session = _session(provider.lms)
-    uri, _state = session.create_authorization_url(f"{provider.url}/oidc/authorize/", code_verifier=generate_token(48))
+    uri, _state = session.create_authorization_url(
+        f"{provider.url}/oidc/authorize/", code_verifier=generate_token(48)
+    )
 
     answer = session.get(uri, allow_redirects=False, withhold_token=True)
 
@@ -322,7 +353,10 @@ def test_rp_initiated_logout_ends_the_session_and_returns_to_the_lms(provider):
 
     answer = session.get(
         f"{provider.url}/oidc/logout/",
-        params={"id_token_hint": token["id_token"], "post_logout_redirect_uri": "https://lms.example.test/logged-out"},
+        params={
+            "id_token_hint": token["id_token"],
+            "post_logout_redirect_uri": "https://lms.example.test/logged-out",
+        },
         allow_redirects=False,
     )
 
