@@ -6,6 +6,7 @@ class AccessConfig(AppConfig):
     verbose_name = "Learning access"
 
     def ready(self) -> None:
-        from access import my_learning
+        from access import my_learning, personal_data
 
         my_learning.register()
+        personal_data.register()
