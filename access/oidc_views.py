@@ -30,7 +30,7 @@ CLAIMS = {
     ClaimGroup.EMAIL: ["email", "email_verified"],
     ClaimGroup.PROFILE: ["name", "given_name", "family_name", "preferred_username"],
     ClaimGroup.ENROLLMENTS: ["enrollments"],
-    ClaimGroup.ENTITLEMENTS: ["entitlements"],
+    ClaimGroup.ENTITLEMENTS: ["entitlements", "eduperson_entitlement"],
 }
 
 

@@ -6,7 +6,8 @@
 - "profile": `name`, `given_name`, `family_name` (split from the full name), `preferred_username`;
 - "enrollments": the learner's CONFIRMED and COMPLETED seats: offering id, microcredential title,
   the offering's LMS course reference, role "student", status, access dates;
-- "entitlements": the active entitlements (access.services.entitlements): identifier, name, until.
+- "entitlements": the active entitlements (access.services.entitlements): identifier, name, until;
+  and `eduperson_entitlement`, the identifiers alone (a list of strings, as proxies expect).
 
 A unit's relying party (its LMS) sees only that unit's enrollments and entitlements.
 """
@@ -97,4 +98,7 @@ def claims_for(
             if e.identifier not in best or best[e.identifier]["until"] < row["until"]:
                 best[e.identifier] = row
         claims["entitlements"] = sorted(best.values(), key=lambda r: r["identifier"])
+        # The same identifiers as plain strings, under REFEDS' name for eduPersonEntitlement in
+        # OpenID Connect: what a library proxy maps to its groups.
+        claims["eduperson_entitlement"] = [r["identifier"] for r in claims["entitlements"]]
     return claims

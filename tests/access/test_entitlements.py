@@ -75,6 +75,7 @@ def test_the_claims_carry_it_until_the_seat_ends(world, seat):
             "until": "2027-02-26T17:00:00+00:00",
         }
     ]
+    assert claims["eduperson_entitlement"] == ["urn:mace:dir:entitlement:common-lib-terms"]
     assert "email" not in claims
     assert "enrollments" not in claims
     Enrollment.objects.filter(pk=seat.pk).update(status=EnrollmentStatus.CANCELLED)

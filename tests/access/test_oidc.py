@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 from oauth2_provider.models import AccessToken
 
-from access.models import RelyingParty, SigningKey
+from access.models import Entitlement, RelyingParty, SigningKey
 from access.services.claims import subject_for
 from access.services.keys import signing_key_rotate
 from access.services.relying_parties import Registered, relying_party_disable
@@ -298,6 +298,13 @@ def test_another_tenants_keys_do_not_verify_this_tenants_tokens(provider):
 
 
 def test_a_third_party_client_asks_for_consent_once_and_gets_only_its_claims(provider):
+    Entitlement.objects.create(
+        tenant=provider.tenant,
+        offering=provider.enrollment.offering,
+        name="Library e-resources",
+        identifier="urn:mace:dir:entitlement:common-lib-terms",
+        days_before_start=7,
+    )
     session = _session(provider.library, redirect_uri="https://proxy.example.test/oidc")
     verifier = generate_token(48)
     cookies = _signed_in(provider)
@@ -318,8 +325,13 @@ def test_a_third_party_client_asks_for_consent_once_and_gets_only_its_claims(pro
         code_verifier=verifier,
     )
     userinfo = session.get(f"{provider.url}/oidc/userinfo/").json()
-    assert set(userinfo) == {"sub", "entitlements"}
+    assert set(userinfo) == {"sub", "entitlements", "eduperson_entitlement"}
+    assert userinfo["eduperson_entitlement"] == ["urn:mace:dir:entitlement:common-lib-terms"]
     assert "id_token" in token
+
+    enrollment_cancel(tenant=provider.tenant, learner=provider.learner, enrollment_id=provider.enrollment.pk)
+
+    assert session.get(f"{provider.url}/oidc/userinfo/").json()["eduperson_entitlement"] == []
 
 
 def test_an_anonymous_learner_is_sent_to_sign_in_and_back(provider):
