@@ -20,7 +20,7 @@ from django.utils import timezone
 from jwcrypto import jws, jwt
 from jwcrypto.common import JWException
 from oauth2_provider.models import Application, IDToken
-from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 
@@ -41,6 +41,24 @@ class TenantOAuthLibCore(OAuthLibCore):  # type: ignore[misc]
         if tenant is not None:
             headers[TENANT_HEADER] = str(tenant.pk)
         return headers
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: Any, credentials: dict[str, Any], allow: bool
+    ) -> tuple[Any, dict[str, Any], Any, int]:
+        """As DOT's; the RFC 9207 `iss` on the redirect is the tenant's issuer, exactly as its
+        discovery document says (DOT would derive it from the request's host and scheme)."""
+        uri, headers, body, status = super().create_authorization_response(
+            request, scopes, credentials, allow
+        )
+        tenant = getattr(request, "tenant", None)
+        if (
+            uri is not None
+            and tenant is not None
+            and oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS
+        ):
+            uri = _add_iss_to_redirect(uri, site_url(tenant))
+            headers["Location"] = uri
+        return uri, headers, body, status
 
 
 def _tenant(request: Any) -> Tenant | None:

@@ -185,6 +185,13 @@ def _token_error(session: OAuth2Session, provider: Provider, code: str, verifier
     )
 
 
+def test_the_redirect_names_the_tenants_issuer(provider):
+    _session, location, _verifier = _code_and_verifier(provider)
+
+    assert location.startswith(REDIRECT + "?")
+    assert parse_qs(urlparse(location).query)["iss"] == [provider.url]
+
+
 def test_a_code_is_good_once(provider):
     session, location, verifier = _code_and_verifier(provider)
     code = parse_qs(urlparse(location).query)["code"][0]
