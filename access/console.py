@@ -44,21 +44,35 @@ def _form_data(form: RelyingPartyForm) -> dict[str, object]:
     }
 
 
-def _issued(
-    request: StaffRequest, access: StaffAccess, registered: relying_parties.Registered
-) -> HttpResponse:
+SESSION_SLOT = "access.client_secret.{pk}"
+
+
+def _issued(request: StaffRequest, registered: relying_parties.Registered) -> HttpResponse:
+    """Hand the new secret to the next page, which shows it once (a reload then asks nothing
+    again and makes no second client)."""
+    pk = registered.relying_party.pk
+    request.session[SESSION_SLOT.format(pk=pk)] = registered.client_secret
+    return redirect("console-relying-party-credentials", pk)
+
+
+@admin_page
+def relying_party_credentials(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     """The client's credentials, its secret in clear this once."""
-    return render(
+    rp = relying_parties.relying_party_get(tenant=request.tenant, pk=pk)
+    secret = request.session.pop(SESSION_SLOT.format(pk=rp.pk), None)
+    response = render(
         request,
         "access/console/secret.html",
         {
             "access": access,
             "section": "relying-parties",
-            "rp": registered.relying_party,
-            "client_secret": registered.client_secret,
+            "rp": rp,
+            "client_secret": secret if isinstance(secret, str) else "",
             "issuer": site_url(request.tenant),
         },
     )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin_page
@@ -86,7 +100,7 @@ def relying_party_new(request: StaffRequest, access: StaffAccess) -> HttpRespons
         except MicrocredError as exc:
             form_errors_from(form, exc)
         else:
-            return _issued(request, access, registered)
+            return _issued(request, registered)
     return render(
         request,
         "access/console/relying_party_form.html",
@@ -133,9 +147,7 @@ def relying_party_edit(request: StaffRequest, access: StaffAccess, pk: int) -> H
 def relying_party_action(request: StaffRequest, access: StaffAccess, pk: int, action: str) -> HttpResponse:
     rp: RelyingParty
     if action == "secret":
-        return _issued(
-            request, access, relying_parties.relying_party_secret_new(tenant=request.tenant, pk=pk)
-        )
+        return _issued(request, relying_parties.relying_party_secret_new(tenant=request.tenant, pk=pk))
     if action == "disable":
         rp = relying_parties.relying_party_disable(tenant=request.tenant, pk=pk)
         messages.success(request, _("%(name)s can no longer sign learners in.") % {"name": rp.name})

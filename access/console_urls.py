@@ -15,6 +15,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("console/sign-in-clients/<int:pk>/", console.relying_party_edit, name="console-relying-party"),
     path(
+        "console/sign-in-clients/<int:pk>/credentials/",
+        console.relying_party_credentials,
+        name="console-relying-party-credentials",
+    ),
+    path(
         "console/sign-in-clients/<int:pk>/<slug:action>/",
         console.relying_party_action,
         name="console-relying-party-action",

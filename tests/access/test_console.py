@@ -31,9 +31,10 @@ FORM = {
 def test_a_tenant_admin_registers_a_client_and_sees_its_secret_once(world):
     client = world.client_for(world.a_admin, world.a)
 
-    page = client.post("/console/sign-in-clients/new/", {**FORM, "unit": world.a_unit1.pk})
+    page = client.post("/console/sign-in-clients/new/", {**FORM, "unit": world.a_unit1.pk}, follow=True)
 
     assert page.status_code == 200
+    assert page["Cache-Control"] == "no-store"
     text = page.content.decode()
     assert "it is shown only this once" in text
     rp = RelyingParty.objects.get(tenant=world.a)
@@ -46,6 +47,10 @@ def test_a_tenant_admin_registers_a_client_and_sees_its_secret_once(world):
     assert "Nursing Moodle" in listing
     assert secret.group(1) not in listing
     assert rp.application.client_id in listing
+    again = client.get(f"/console/sign-in-clients/{rp.pk}/credentials/").content.decode()
+    assert secret.group(1) not in again
+    assert "Shown once, when it was made" in again
+    assert RelyingParty.objects.count() == 1
 
 
 def test_a_new_secret_replaces_the_old_one(world):
@@ -54,7 +59,7 @@ def test_a_new_secret_replaces_the_old_one(world):
     rp = RelyingParty.objects.get(tenant=world.a)
     old_hash = rp.application.client_secret
 
-    page = client.post(f"/console/sign-in-clients/{rp.pk}/secret/")
+    page = client.post(f"/console/sign-in-clients/{rp.pk}/secret/", follow=True)
 
     assert "it is shown only this once" in page.content.decode()
     rp.application.refresh_from_db()
