@@ -6,7 +6,8 @@ from core.errors import MicrocredError, NotFound
 
 
 class AccessBusy(MicrocredError):
-    """Another job or request is changing this enrollment's access just now: try again."""
+    """Another job or request is changing the same thing (an enrollment's access, a tenant's signing
+    key) just now: try again."""
 
     code = "access_busy"
     status = 409

@@ -46,6 +46,8 @@ class RelyingParty(models.Model):
     # First-party clients (the unit's own LMS) skip the consent screen.
     first_party = models.BooleanField(_("skip the consent screen"), default=False)
     claims = models.JSONField(default=list)  # ClaimGroup values it may read
+    # PKCE (S256) on every sign-in; off only for a confidential client that cannot send it.
+    pkce_required = models.BooleanField(_("require PKCE"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
     disabled_at = models.DateTimeField(null=True, blank=True)
 

@@ -320,6 +320,48 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+# Each tenant is its own issuer at its own host (access.provider): its site address, its own RS256
+# keys (access.SigningKey, so no OIDC_RSA_PRIVATE_KEY here), its own relying parties.
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OAUTH2_VALIDATOR_CLASS": "access.provider.TenantValidator",
+    "OAUTH2_BACKEND_CLASS": "access.provider.TenantOAuthLibCore",
+    "SCOPES": {
+        "openid": "Sign you in",
+        "email": "Your e-mail address",
+        "profile": "Your name",
+        "enrollments": "Your enrollments (courses, roles, dates)",
+        "entitlements": "What your enrollments give you access to (library, software, labs)",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never a token in the query string
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # `iss` on the redirect (the tenant's issuer)
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored as checksums only
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its family
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    # Consent once per client and scopes (first-party clients never ask: skip_authorization).
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if HTTPS else ["https", "http"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+}
+# Fernet key for the tenants' ID-token keys at rest (access.services.keys); empty: from SECRET_KEY.
+ACCESS_SECRETS_KEY = env_str("ACCESS_SECRETS_KEY", "")
+# The key of learners' OIDC subjects (an HMAC of tenant and learner): it must never change once
+# relying parties know the subjects. Empty: SECRET_KEY (so do not rotate SECRET_KEY without it).
+ACCESS_SUBJECT_KEY = env_str("ACCESS_SUBJECT_KEY", "")
+# A retired ID-token key stays in the tenant's JWKS this long (tokens it signed, RPs' caches).
+ACCESS_RETIRED_KEY_SECONDS = env_int("ACCESS_RETIRED_KEY_SECONDS", 7 * 24 * 3600)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -26,6 +26,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("credentials.learner_urls")),
     # access's /my/learning/<id>/course/ before enrollment's /my/learning/<id>/<action>/.
     path("", include("access.urls")),
+    path("", include("access.oidc_urls")),
+    path("", include("access.console_urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 
 BAD_VALUES: list[Any] = ["abc", -1, 2**63, "1e309", "a\x00b", "x" * 10240, "", [], {}, None]
 # Not swept: Django's own admin (its own test suite), the webhook (a signed body or nothing),
-# and sign-out (it would end the session the rest of the sweep runs in).
-SKIPPED = re.compile(r"^/(admin/|payments/stripe/webhook|accounts/logout/|media/)")
+# and sign-out, ours and the OpenID provider's (it would end the session the rest of the sweep runs in).
+SKIPPED = re.compile(r"^/(admin/|payments/stripe/webhook|accounts/logout/|oidc/logout/|media/)")
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 

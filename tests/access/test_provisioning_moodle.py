@@ -10,7 +10,7 @@ from django.utils import timezone
 from access.models import LmsKind, Provision, ProvisionState
 from access.services import completions, connections, provisioning
 from enrollment.models import EnrollmentStatus
-from enrollment.services.changes import enrollment_cancel
+from enrollment.services.changes import staff_cancel
 from tenants.selectors import staff_access
 from tests.access.conftest import TOKEN, enrol, make_offering
 from tests.factories import UserFactory
@@ -74,7 +74,13 @@ def test_a_cancelled_seat_is_taken_out_of_the_course(world, moodle, sent):
     provisioning.provision_sync(enrollment_id=enrollment.pk)
     assert len(moodle.control.state()["enrolments"]) == 1
 
-    enrollment_cancel(tenant=world.a, learner=ada, enrollment_id=enrollment.pk)
+    staff_cancel(
+        tenant=world.a,
+        access=staff_access(tenant=world.a, user=world.a_admin),
+        actor=world.a_admin,
+        enrollment_id=enrollment.pk,
+        reason="Withdrew",
+    )
     provisioning.provision_sync(enrollment_id=enrollment.pk)
     assert moodle.control.state()["enrolments"] == []
     assert Provision.objects.get(enrollment=enrollment).state == ProvisionState.DEPROVISIONED

@@ -21,6 +21,7 @@ def test_each_app_registers_its_personal_data():
         "enrollments",
         "orders",
         "credentials",
+        "oidc_sign_ins",
     ]
 
 

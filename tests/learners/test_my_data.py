@@ -54,6 +54,7 @@ def test_download_my_data_gives_everything_held_as_json(world):
         "enrollments",
         "orders",
         "credentials",
+        "oidc_sign_ins",
     ]
     assert data["account"]["email"] == "ada@example.test"
     assert data["account"]["full_name"] == "Ada Lovelace"
