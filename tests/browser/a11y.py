@@ -6,6 +6,8 @@ test, never served by the application.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,23 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def screenshot_if_asked(page: Page, what: str) -> None:
+    """BROWSER_SCREENSHOTS=<dir>: every page a journey checks is kept there at 390 and 1280 px."""
+    folder = os.environ.get("BROWSER_SCREENSHOTS", "")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", what).strip("-")
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.screenshot(path=Path(folder) / f"{name}-{width}.png", full_page=True)
+    if size is not None:
+        page.set_viewport_size(size)
+
+
 def assert_accessible(page: Page, what: str) -> None:
+    screenshot_if_asked(page, what)
     violations = axe_violations(page)
     assert not violations, (
         f"axe-core found {len(violations)} WCAG A/AA violation(s) on {what} ({page.url}):\n"
