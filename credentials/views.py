@@ -84,7 +84,8 @@ class VerifyForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def verify(request: TenantRequest) -> HttpResponse:
     verdict = None
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    # Bound on any POST, an empty one too: it then says what is missing.
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
         verdict = verify_document(

@@ -184,3 +184,9 @@ def test_staff_api_list_by_a_unit_that_is_not_an_id_is_a_400(world, issued, unit
 def test_the_console_navigation_leads_unit_admins_to_credentials(world):
     page = world.client_for(world.a_unit1_admin, world.a).get("/console/credentials/").content.decode()
     assert 'href="/console/credentials/" aria-current="page"' in page
+
+
+def test_an_empty_verify_form_says_what_is_missing(world):
+    response = world.client_for(None, world.a).post("/verify/", {})
+    assert response.status_code == 400
+    assert "Paste a credential or choose its file." in response.content.decode()
