@@ -61,7 +61,8 @@ class Order(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
-    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)  # the mail server took it
+    receipt_claimed_at = models.DateTimeField(null=True, blank=True)  # a sender has it (lapses)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -114,7 +115,8 @@ class OrderLine(models.Model):
     refund_policy = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=LineStatus.choices, default=LineStatus.PENDING)
     refund_id = models.CharField(max_length=255, blank=True)
-    refund_notified_at = models.DateTimeField(null=True, blank=True)
+    refund_notified_at = models.DateTimeField(null=True, blank=True)  # the mail server took it
+    refund_notice_claimed_at = models.DateTimeField(null=True, blank=True)  # a sender has it (lapses)
 
     class Meta:
         ordering = ["pk"]

@@ -27,6 +27,7 @@ from payments.services.order_mail import order_mail_send
 from payments.services.refund_requests import refund_request
 
 logger = logging.getLogger(__name__)
+# A sender that claimed a receipt or refund notice and died: after this, another sends it.
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
@@ -52,23 +53,35 @@ def line_late_refund(*, line_id: int) -> bool:
                 idempotency_key=key,
             )
         return False
-    claimed = OrderLine.objects.filter(pk=line.pk, refund_notified_at__isnull=True).update(
-        refund_notified_at=timezone.now()
+    now = timezone.now()
+    claimed = (
+        OrderLine.objects.filter(pk=line.pk, refund_notified_at__isnull=True)
+        .filter(
+            Q(refund_notice_claimed_at__isnull=True) | Q(refund_notice_claimed_at__lt=now - CLAIM_TIMEOUT)
+        )
+        .update(refund_notice_claimed_at=now)
     )
     if claimed:
         try:
             order_mail_send(order, "late_refund", {"line": line})
         except Exception:
-            OrderLine.objects.filter(pk=line.pk).update(refund_notified_at=None)
+            OrderLine.objects.filter(pk=line.pk, refund_notice_claimed_at=now).update(
+                refund_notice_claimed_at=None
+            )
             raise
+        OrderLine.objects.filter(pk=line.pk).update(refund_notified_at=timezone.now())
     return True
 
 
 def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
-    """The receipt e-mail of a paid order, once (claimed by a conditional UPDATE)."""
+    """The receipt e-mail of a paid order, once. A sender claims it first (a conditional UPDATE of
+    `receipt_claimed_at`) and marks it sent only once the mail server took it; a claim whose
+    sender died lapses after CLAIM_TIMEOUT, and the sweep sends it then."""
     now = now or timezone.now()
-    claimed = Order.objects.filter(pk=order_id, status=OrderStatus.PAID, receipt_sent_at__isnull=True).update(
-        receipt_sent_at=now
+    claimed = (
+        Order.objects.filter(pk=order_id, status=OrderStatus.PAID, receipt_sent_at__isnull=True)
+        .filter(Q(receipt_claimed_at__isnull=True) | Q(receipt_claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(receipt_claimed_at=now)
     )
     if not claimed:
         return False
@@ -76,8 +89,9 @@ def order_receipt_send(*, order_id: int, now: datetime | None = None) -> bool:
     try:
         order_mail_send(order, "receipt", {})
     except Exception:
-        Order.objects.filter(pk=order_id).update(receipt_sent_at=None)
+        Order.objects.filter(pk=order_id, receipt_claimed_at=now).update(receipt_claimed_at=None)
         raise
+    Order.objects.filter(pk=order_id).update(receipt_sent_at=timezone.now())
     return True
 
 

@@ -68,3 +68,30 @@ def test_a_refused_refund_outcome_waits_for_the_sweep(shop: Shop, eager_tasks: N
     assert "We have refunded $40.00" in told.body
     assert tasks.payments_sweep()["refund_outcomes"] == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_receipt_whose_sender_died_is_sent_once_its_claim_lapses(shop: Shop, eager_tasks: None) -> None:
+    """A worker that claimed the receipt and died before the mail server took it (its claim is
+    left, `receipt_sent_at` empty): nothing is sent while the claim holds, then the sweep sends it."""
+    from payments.services.settlement import CLAIM_TIMEOUT, order_receipt_send
+
+    offering = shop.offering(microcredential__title="Python for Data Analysis")
+    enrollment = shop.hold(offering)
+    shop.checkout(enrollment)
+    order = shop.order_of(enrollment)
+    with override_settings(EMAIL_DELIVERY_BACKEND=REFUSING):
+        shop.pay(order)
+        shop.deliver()
+    died_at = timezone.now()
+    Order.objects.filter(pk=order.pk).update(
+        receipt_claimed_at=died_at, paid_at=died_at - timedelta(minutes=2)
+    )
+
+    assert order_receipt_send(order_id=order.pk, now=died_at + timedelta(minutes=1)) is False
+    assert _receipts() == []
+    assert order_receipt_send(order_id=order.pk, now=died_at + CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert len(_receipts()) == 1
+    order.refresh_from_db()
+    assert order.receipt_sent_at is not None
+    assert tasks.payments_sweep()["receipts"] == 0
+    assert len(_receipts()) == 1
