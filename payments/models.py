@@ -301,9 +301,11 @@ class Refund(models.Model):
     # The learner was e-mailed that the seat is cancelled and this refund is on its way (see
     # refund_announced).
     notified_at = models.DateTimeField(null=True, blank=True)
-    # The state (succeeded, failed, resolved) the learner was last e-mailed about: claimed by a
-    # conditional UPDATE so each outcome is mailed once (refund_notices).
+    # The state (succeeded, failed, resolved) the learner was last e-mailed about, written once
+    # the mail server took it (refund_notices).
     outcome_notified = models.CharField(max_length=20, blank=True, default="")
+    # A sender has this refund's mail (notice, outcome or resolution); a dead sender's claim lapses.
+    mail_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

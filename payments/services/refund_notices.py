@@ -1,5 +1,7 @@
-"""Telling the learner about a refund, each thing once (claimed by a conditional UPDATE, so a
-repeated event, a retried job or the sweep sends nothing more):
+"""Telling the learner about a refund, each thing once: a sender claims the refund's mail
+(`mail_claimed_at`, a conditional UPDATE; a dead sender's claim lapses after CLAIM_TIMEOUT) and
+marks it sent only once the mail server took it, so a repeated event, a retried job or the sweep
+sends nothing more, and a worker dying mid-send loses nothing:
 
 - refund_notice_send: staff cancelled the seat (one learner's, or a whole offering's): the seat
   is cancelled and how much goes back to which card (an announced refund, refund_announced);
@@ -12,9 +14,10 @@ repeated event, a retried job or the sweep sends nothing more):
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,15 +32,32 @@ from payments.services.refund_states import R
 logger = logging.getLogger(__name__)
 
 
+# A sender that claimed a refund's mail and died: after this, the sweep's job sends it.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def _claim(rows: QuerySet[Refund], now: datetime) -> bool:
+    """Take the refund's mail (one sender at a time; a dead sender's claim lapses)."""
+    lapsed = Q(mail_claimed_at__isnull=True) | Q(mail_claimed_at__lt=now - CLAIM_TIMEOUT)
+    return bool(rows.filter(lapsed).update(mail_claimed_at=now))
+
+
+def _release(refund_id: int, claimed_at: datetime) -> None:
+    """The mail server refused: the claim goes (if still ours), nothing is marked sent."""
+    Refund.objects.filter(pk=refund_id, mail_claimed_at=claimed_at).update(mail_claimed_at=None)
+
+
+def _sent(refund_id: int, **marks: Any) -> None:
+    """The mail server took it (or there is nothing to send): mark it, drop the claim."""
+    Refund.objects.filter(pk=refund_id).update(mail_claimed_at=None, **marks)
+
+
 def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
     """E-mail the learner once that staff cancelled their seat (or the whole offering) and how
     much is refunded to which card: the one mail of an announced refund (refund_announced), which
     is mailed again only if it fails (refund_outcome_send, asked here if it failed already)."""
     now = now or timezone.now()
-    claimed = Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).update(
-        notified_at=now
-    )
-    if not claimed:
+    if not _claim(Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True), now):
         return False
     refund = Refund.objects.select_related("line__order__tenant", "batch").get(pk=refund_id)
     try:
@@ -53,8 +73,9 @@ def refund_notice_send(*, refund_id: int, now: datetime | None = None) -> bool:
             },
         )
     except Exception:
-        Refund.objects.filter(pk=refund_id).update(notified_at=None)
+        _release(refund_id, now)
         raise
+    _sent(refund_id, notified_at=timezone.now())
     if refund.state == R.FAILED:  # it failed before the notice left: the failure is mailed now
         enqueue_after_commit("payments.refund_outcome", refund.pk)
     return True
@@ -94,15 +115,15 @@ def refund_outcome_send(*, refund_id: int) -> bool:
         return False
     if Refund.objects.filter(refund_announced(), pk=refund_id, notified_at__isnull=True).exists():
         return False  # the notice goes first (refund_notice_send asks again after it)
-    claimed = Refund.objects.filter(pk=refund_id, state=state, outcome_notified=previous).update(
-        outcome_notified=state
-    )
-    if not claimed:
+    now = timezone.now()
+    if not _claim(Refund.objects.filter(pk=refund_id, state=state, outcome_notified=previous), now):
         return False
     refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
     if state == R.SUCCEEDED and _late_payment_refund(refund):
+        _sent(refund_id, outcome_notified=state)
         return False  # the late-payment refund mail says it (settlement.line_late_refund)
     if state == R.SUCCEEDED and refund.is_announced:
+        _sent(refund_id, outcome_notified=state)
         return False  # the notice said it is being refunded; only a failure is news
     order = refund.line.order
     extra: dict[str, Any] = {
@@ -115,8 +136,9 @@ def refund_outcome_send(*, refund_id: int) -> bool:
     try:
         order_mail_send(order, "refund_succeeded" if state == R.SUCCEEDED else "refund_failed", extra)
     except Exception:
-        Refund.objects.filter(pk=refund_id, outcome_notified=state).update(outcome_notified=previous)
+        _release(refund_id, now)
         raise
+    _sent(refund_id, outcome_notified=state)
     return True
 
 
@@ -127,7 +149,8 @@ def refund_resolution_send(*, refund_id: int) -> bool:
     previous = row.values_list("outcome_notified", flat=True).first()
     if previous is None or previous == R.RESOLVED:
         return False
-    if not row.filter(outcome_notified=previous).update(outcome_notified=R.RESOLVED):
+    now = timezone.now()
+    if not _claim(row.filter(outcome_notified=previous), now):
         return False
     refund = Refund.objects.select_related("line__order__tenant").get(pk=refund_id)
     try:
@@ -142,6 +165,7 @@ def refund_resolution_send(*, refund_id: int) -> bool:
             },
         )
     except Exception:
-        Refund.objects.filter(pk=refund_id).update(outcome_notified=previous)
+        _release(refund_id, now)
         raise
+    _sent(refund_id, outcome_notified=R.RESOLVED)
     return True
