@@ -193,7 +193,9 @@ def seed(confirmations: int, known: float, lms_url: str, course_ids: list[int], 
             slug="online",
             defaults={"name": "Online Learning", "gl_code": "ONLINE", "contact_email": "ol@prov.localhost"},
         )
-        admin, _ = User.objects.get_or_create(email="registrar@prov.localhost", defaults={"password": UNUSABLE})
+        admin, _ = User.objects.get_or_create(
+            email="registrar@prov.localhost", defaults={"password": UNUSABLE}
+        )
         StaffMembership.objects.get_or_create(tenant=tenant, user=admin, role=StaffRole.TENANT_ADMIN)
         Offering.objects.filter(tenant=tenant).delete()
         Microcredential.objects.filter(tenant=tenant).delete()
@@ -310,7 +312,9 @@ def seed(confirmations: int, known: float, lms_url: str, course_ids: list[int], 
             scope="openid email profile",
         )
         refresh = secrets.token_urlsafe(30)
-        RefreshToken.objects.create(user=user, application=application, token=refresh, access_token=access_token)
+        RefreshToken.objects.create(
+            user=user, application=application, token=refresh, access_token=access_token
+        )
         refresh_tokens.append(refresh)
     Session.objects.filter(expire_date__lt=now).delete()
     sessions = []
@@ -323,7 +327,9 @@ def seed(confirmations: int, known: float, lms_url: str, course_ids: list[int], 
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
         rows.append(
-            Session(session_key=key, session_data=SessionStore().encode(data), expire_date=now + timedelta(days=1))
+            Session(
+                session_key=key, session_data=SessionStore().encode(data), expire_date=now + timedelta(days=1)
+            )
         )
         sessions.append(key)
     Session.objects.bulk_create(rows)
@@ -367,11 +373,15 @@ def enrol(plan: list[list[int]], times: list[float], out: str) -> None:
         late.append(max(0.0, -wait))
         try:
             enrolled = enrollment_create(
-                tenant=tenant, learner=learners[learner_id], offering_id=offering_id, actor=admin, by_staff=True
+                tenant=tenant,
+                learner=learners[learner_id],
+                offering_id=offering_id,
+                actor=admin,
+                by_staff=True,
             )
             if enrolled.enrollment.status != "confirmed":
                 errors += 1
-        except Exception:  # counted and shown: the bench must not stop at one refusal
+        except Exception:  # noqa: BLE001 - counted and shown: the bench must not stop at one refusal
             errors += 1
     with open(out, "w") as f:
         json.dump({"late_max_s": max(late, default=0.0), "errors": errors}, f)
@@ -450,14 +460,16 @@ def provision_run(env: dict[str, str], seeded: dict[str, Any], lms_url: str, arg
             cur.execute(
                 "SELECT extract(epoch FROM c.at), extract(epoch FROM p.provisioned_at), "
                 "p.enrollment_id IN (SELECT e.id FROM enrollment_enrollment e WHERE e.learner_id = ANY(%s)) "
-                "FROM access_provision p JOIN LATERAL (SELECT min(ev.at) AS at FROM enrollment_enrollmentevent ev "
+                "FROM access_provision p JOIN LATERAL (SELECT min(ev.at) AS at "
+                "FROM enrollment_enrollmentevent ev "
                 "WHERE ev.enrollment_id = p.enrollment_id AND ev.to_status = 'confirmed') c ON true "
                 "WHERE p.tenant_id = %s",
                 [seeded["known"], seeded["tenant"]],
             )
             timings = [(float(a), float(b) if b is not None else None, bool(k)) for a, b, k in cur.fetchall()]
             cur.execute(
-                "SELECT count(*) FROM access_provision WHERE tenant_id = %s AND attempts > 1", [seeded["tenant"]]
+                "SELECT count(*) FROM access_provision WHERE tenant_id = %s AND attempts > 1",
+                [seeded["tenant"]],
             )
             (retried,) = cur.fetchone()
         conn.close()
@@ -498,7 +510,9 @@ def provision_run(env: dict[str, str], seeded: dict[str, Any], lms_url: str, arg
 # --- The token endpoint against the trivial POST ------------------------------------------------
 
 
-def _load_process(port: int, kind: str, items: list[str], connections: int, extra: dict[str, Any], go: float, stop_at: float) -> list[tuple[float, float, int]]:
+def _load_process(
+    port: int, kind: str, items: list[str], connections: int, extra: dict[str, Any], go: float, stop_at: float
+) -> list[tuple[float, float, int]]:
     lock = threading.Lock()
     position = [0]
     done: list[tuple[float, float, int]] = []
@@ -558,7 +572,15 @@ def _load_process(port: int, kind: str, items: list[str], connections: int, extr
     return done
 
 
-def load(port: int, kind: str, items: list[str], connections: int, seconds: float, extra: dict[str, Any], processes: int = 2) -> dict[str, Any]:
+def load(
+    port: int,
+    kind: str,
+    items: list[str],
+    connections: int,
+    seconds: float,
+    extra: dict[str, Any],
+    processes: int = 2,
+) -> dict[str, Any]:
     go = time.monotonic() + 1.0
     stop_at = go + seconds
     per = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
@@ -581,7 +603,9 @@ def load(port: int, kind: str, items: list[str], connections: int, seconds: floa
     }
 
 
-def token_bench(env: dict[str, str], seeded: dict[str, Any], args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def token_bench(
+    env: dict[str, str], seeded: dict[str, Any], args: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     extra = {k: seeded[k] for k in ("client_id", "client_secret", "session_cookie", "csrf_cookie")}
     refresh: list[str] = seeded["refresh_tokens"]
     sessions: list[str] = seeded["sessions"]
@@ -651,7 +675,8 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         print(
-            f"Confirming {args.confirmations:,} over {args.seconds:g} s; {args.workers} Celery pool processes, "
+            f"Confirming {args.confirmations:,} over {args.seconds:g} s; "
+            f"{args.workers} Celery pool processes, "
             f"LMS connection max_concurrency {args.lms_concurrency}…",
             flush=True,
         )
@@ -660,14 +685,17 @@ def run(args: argparse.Namespace) -> int:
         stop_lms(lms)
     r = result
     print(
-        f"confirmed {r['confirmed']:,} in {r['confirm_s']} s (enroll errors {r['enrol_errors']}, enrollers at most "
-        f"{r['enrollers_late_max_s']} s behind schedule); provisioned {r['provisioned']:,} (failed {r['failed']}, "
+        f"confirmed {r['confirmed']:,} in {r['confirm_s']} s (enroll errors {r['enrol_errors']}, "
+        f"enrollers at most {r['enrollers_late_max_s']} s behind schedule); "
+        f"provisioned {r['provisioned']:,} (failed {r['failed']}, "
         f"retried {r['retried']}) {r['total_s']} s after the first confirmation; lag p50 {r['lag_p50_s']} s, "
         f"p99 {r['lag_p99_s']} s, max {r['lag_max_s']} s",
         flush=True,
     )
     print(
-        f"LMS calls: {r['lms_calls_total']:,} ({', '.join(f'{k} {v:,}' for k, v in sorted(r['lms_calls'].items()))}); "
+        f"LMS calls: {r['lms_calls_total']:,} ("
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(r["lms_calls"].items()))
+        + "); "
         f"per new learner {r['calls_per_new_learner']} ({r['new_learners']:,}), per known learner "
         f"{r['calls_per_known_learner']} ({r['known_learners']:,})",
         flush=True,
@@ -676,7 +704,8 @@ def run(args: argparse.Namespace) -> int:
     token, trivial = token_bench(env, seeded, args)
     for name, t in (("token (refresh_token grant)", token), ("trivial POST", trivial)):
         print(
-            f"{name}: {args.clients} clients, {t['requests']:,} requests, {t['rps']}/s, p50 {t['p50_ms']} ms, "
+            f"{name}: {args.clients} clients, {t['requests']:,} requests, {t['rps']}/s, "
+            f"p50 {t['p50_ms']} ms, "
             f"p99 {t['p99_ms']} ms, errors {t['errors']}" + (" (ran out of tokens)" if t["ran_out"] else ""),
             flush=True,
         )
@@ -706,21 +735,35 @@ def run(args: argparse.Namespace) -> int:
     }
     n = args.confirmations
     targets = [
-        (f"all {n:,} provisioned within 90 s of the first confirmation", r["provisioned"] == n and r["total_s"] <= 90, f"{r['provisioned']:,} in {r['total_s']} s"),
+        (
+            f"all {n:,} provisioned within 90 s of the first confirmation",
+            r["provisioned"] == n and r["total_s"] <= 90,
+            f"{r['provisioned']:,} in {r['total_s']} s",
+        ),
         ("p99 lag < 30 s", r["lag_p99_s"] is not None and r["lag_p99_s"] < 30, f"{r['lag_p99_s']} s"),
         ("≤ 2 LMS calls per new learner", r["calls_per_new_learner"] <= 2, str(r["calls_per_new_learner"])),
-        ("≤ 1 LMS call per known learner", r["calls_per_known_learner"] <= 1, str(r["calls_per_known_learner"])),
+        (
+            "≤ 1 LMS call per known learner",
+            r["calls_per_known_learner"] <= 1,
+            str(r["calls_per_known_learner"]),
+        ),
     ]
     for name, met, figure in targets:
         print(f"Target {name}: {'met' if met else 'NOT met'} ({figure})")
-    correct = r["confirmed"] == n and r["provisioned"] == n and token["errors"] == 0 and trivial["errors"] == 0
-    print(f"Correct (every confirmation provisioned once, every token answer ok): {'yes' if correct else 'NO'}")
+    correct = (
+        r["confirmed"] == n and r["provisioned"] == n and token["errors"] == 0 and trivial["errors"] == 0
+    )
+    print(
+        f"Correct (every confirmation provisioned once, every token answer ok): {'yes' if correct else 'NO'}"
+    )
     print(json.dumps(summary))
     return 0 if correct else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command")
     seeder = sub.add_parser("seed", help="(internal) seed the bench database")
     seeder.add_argument("--confirmations", type=int, required=True)
@@ -746,7 +789,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-seconds", type=float, default=10.0)
     parser.add_argument("--refresh-tokens", type=int, default=3000)
     parser.add_argument("--port", type=int, default=8798)
-    parser.add_argument("--timeout", type=float, default=300.0, help="give up this long after the last confirmation")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="give up this long after the last confirmation"
+    )
     args = parser.parse_args(argv)
     if args.command == "seed":
 
@@ -756,7 +801,13 @@ def main(argv: list[str] | None = None) -> int:
 
         with open(args.out, "w") as out:
             json.dump(
-                seed(args.confirmations, args.known, args.lms_url, [int(c) for c in args.courses.split(",")], Seed),
+                seed(
+                    args.confirmations,
+                    args.known,
+                    args.lms_url,
+                    [int(c) for c in args.courses.split(",")],
+                    Seed,
+                ),
                 out,
             )
         return 0
