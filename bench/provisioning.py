@@ -24,11 +24,12 @@ overrides). `--quick`: 200 confirmations over 6 s, 5 s of token load.
    A known learner's path makes no user call (its LmsAccount is read), so
    calls_per_known_learner = (course look-ups + enrol calls) / enrollments and
    calls_per_new_learner = that + user calls (find, create) / new learners.
-4. The OIDC token endpoint (POST /oidc/tenant token URL, `grant_type=refresh_token`, client_secret_basic
-   of a confidential relying party registered with `relying_party_create`, scope "openid email
-   profile", so each answer carries a signed ID token) under gunicorn with --clients closed-loop
-   connections, each request its own pre-made refresh token (they rotate); against the same
-   server's trivial authenticated POST (/bench/trivial-post/, session + CSRF) for as long.
+4. The OIDC token endpoint (POST /oidc/token/ at the tenant's host, `grant_type=refresh_token`,
+   client_secret_basic of a confidential relying party registered with `relying_party_create`,
+   scope "openid email profile", so each answer carries a signed ID token) under gunicorn with
+   --clients closed-loop connections, each request its own pre-made refresh token (they
+   rotate); against the same server's trivial authenticated POST (/bench/trivial-post/,
+   session + CSRF) for as long.
 
 Targets: all provisioned within 90 s of the first confirmation; p99 lag < 30 s; ≤ 2 LMS calls per
 new learner, ≤ 1 per known one. The last line is one JSON object. Not part of `make test`.
