@@ -6,8 +6,10 @@ Stripe's zero-decimal currencies none. Display follows Babel/CLDR in the active 
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Protocol, TypeVar
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
 from django.utils import translation
@@ -118,3 +120,32 @@ def parse_major(text: str | Decimal, currency: str) -> int:
             _("%(currency)s has %(n)d decimal places at most.") % {"currency": currency, "n": exponent}
         )
     return int(minor)
+
+
+class _Orderable(Hashable, Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+K = TypeVar("K", bound=_Orderable)
+
+
+def pro_rata_split(fee: int, shares: Mapping[K, int]) -> dict[K, int]:
+    """Split `fee` (an amount) pro rata to `shares` (largest remainder; ties go to the smaller key).
+
+    The parts sum exactly to `fee`, and each differs from its exact proportion by less than one
+    minor unit. A negative fee (a fee given back) splits as its opposite.
+    """
+    if any(share < 0 for share in shares.values()):
+        raise ValueError("Fee shares cannot be negative.")
+    total = sum(shares.values())
+    if total == 0:
+        if fee != 0:
+            raise ValueError("A fee cannot be split over nothing.")
+        return dict.fromkeys(shares, 0)
+    sign, magnitude = (-1, -fee) if fee < 0 else (1, fee)
+    parts = {key: magnitude * share // total for key, share in shares.items()}
+    remainders = {key: magnitude * share % total for key, share in shares.items()}
+    left = magnitude - sum(parts.values())
+    for key in sorted(shares, key=lambda k: (-remainders[k], k))[:left]:
+        parts[key] += 1
+    return {key: sign * part for key, part in parts.items()}

@@ -24,12 +24,20 @@ class AccountKind(models.TextChoices):
     UNIT_FEES = "unit_fees", _("Unit processing fees")
     UNIT_REFUNDS = "unit_refunds", _("Unit refunds")
     UNIT_SETTLED = "unit_settled", _("Unit settled")
+    # Contra-revenue: what a unit's promotion codes and fee waivers took off its list prices.
+    UNIT_DISCOUNTS = "unit_discounts", _("Unit discounts and waivers")
     BANK = "bank", _("Bank")
 
 
 # Accounts of these kinds belong to one unit; the others are tenant-wide.
 PER_UNIT_KINDS = frozenset(
-    {AccountKind.UNIT_REVENUE, AccountKind.UNIT_FEES, AccountKind.UNIT_REFUNDS, AccountKind.UNIT_SETTLED}
+    {
+        AccountKind.UNIT_REVENUE,
+        AccountKind.UNIT_FEES,
+        AccountKind.UNIT_REFUNDS,
+        AccountKind.UNIT_SETTLED,
+        AccountKind.UNIT_DISCOUNTS,
+    }
 )
 
 
@@ -42,6 +50,8 @@ class TransactionKind(models.TextChoices):
     PAYOUT = "payout", _("Payout")
     PAYOUT_REVERSAL = "payout_reversal", _("Payout reversal")
     CORRECTION = "correction", _("Correction")
+    DISCOUNT = "discount", _("Discount")
+    WAIVER = "waiver", _("Fee waiver")
 
 
 class Account(models.Model):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import Q, Sum
 
-from ledger.models import AccountKind, LedgerEntry, LedgerTransaction
+from ledger.models import AccountKind, LedgerEntry, LedgerTransaction, TransactionKind
 from tenants.models import Tenant
 
 __all__ = ["UnitFigures", "account_balance", "transactions_by_source", "unit_figures"]
@@ -20,11 +20,18 @@ class UnitFigures:
 
     unit_id: int
     currency: str
-    gross: int  # −Σ unit_revenue: what learners paid
+    gross: int  # −Σ unit_revenue: the list price of what was sold
     refunds: int  # Σ unit_refunds
     fees: int  # Σ unit_fees: its share of the processor's fees
-    net: int  # gross − refunds − fees
+    net: int  # gross − discounts − refunds − fees
     settled: int  # Σ unit_settled: moved to its own connected account
+    discounts: int = 0  # Σ unit_discounts: taken off by promotion codes and fee waivers
+    waived: int = 0  # the part of discounts that fee waivers took (seats given free)
+
+    @property
+    def paid(self) -> int:
+        """What learners paid: the list price less the discounts."""
+        return self.gross - self.discounts
 
 
 def unit_figures(
@@ -57,13 +64,19 @@ def unit_figures(
             refunds=total(AccountKind.UNIT_REFUNDS),
             fees=total(AccountKind.UNIT_FEES),
             settled=total(AccountKind.UNIT_SETTLED),
+            discounts=total(AccountKind.UNIT_DISCOUNTS),
+            waived=Sum(
+                "amount",
+                filter=Q(account__kind=AccountKind.UNIT_DISCOUNTS, transaction__kind=TransactionKind.WAIVER),
+                default=0,
+            ),
         )
         .order_by("unit_id", "currency")
     )
     figures = []
     for row in rows:
         gross = -int(row["revenue"])
-        refunds, fees = int(row["refunds"]), int(row["fees"])
+        refunds, fees, discounts = int(row["refunds"]), int(row["fees"]), int(row["discounts"])
         figures.append(
             UnitFigures(
                 unit_id=row["unit_id"],
@@ -71,8 +84,10 @@ def unit_figures(
                 gross=gross,
                 refunds=refunds,
                 fees=fees,
-                net=gross - refunds - fees,
+                net=gross - discounts - refunds - fees,
                 settled=int(row["settled"]),
+                discounts=discounts,
+                waived=int(row["waived"]),
             )
         )
     return figures

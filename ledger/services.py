@@ -8,16 +8,16 @@ sum to zero. Posting is idempotent per (tenant, transaction kind, source_ref).
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
 
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.money import K, pro_rata_split
 from ledger.errors import LedgerConflict, LedgerUnbalanced
 from ledger.models import (
     CURRENCY_RE,
@@ -34,6 +34,7 @@ __all__ = [
     "ChargeLine",
     "Line",
     "charge_lines",
+    "discount_lines",
     "fee_split",
     "ledger_post",
     "ledger_reverse",
@@ -302,33 +303,9 @@ def _accounts(*, tenant: Tenant, currency: str, lines: list[Line]) -> dict[tuple
 # ---------------------------------------------------------------------------------------------
 
 
-class _Orderable(Hashable, Protocol):
-    def __lt__(self, other: Any, /) -> bool: ...
-
-
-K = TypeVar("K", bound=_Orderable)
-
-
 def fee_split(fee: int, shares: Mapping[K, int]) -> dict[K, int]:
-    """Split `fee` pro rata to `shares` (largest remainder; ties go to the smaller key).
-
-    The parts sum exactly to `fee`, and each differs from its exact proportion by less than one
-    minor unit. A negative fee (a fee given back) splits as its opposite.
-    """
-    if any(share < 0 for share in shares.values()):
-        raise ValueError("Fee shares cannot be negative.")
-    total = sum(shares.values())
-    if total == 0:
-        if fee != 0:
-            raise ValueError("A fee cannot be split over nothing.")
-        return dict.fromkeys(shares, 0)
-    sign, magnitude = (-1, -fee) if fee < 0 else (1, fee)
-    parts = {key: magnitude * share // total for key, share in shares.items()}
-    remainders = {key: magnitude * share % total for key, share in shares.items()}
-    left = magnitude - sum(parts.values())
-    for key in sorted(shares, key=lambda k: (-remainders[k], k))[:left]:
-        parts[key] += 1
-    return {key: sign * part for key, part in parts.items()}
+    """Split a fee pro rata to the units' shares (core.money.pro_rata_split)."""
+    return pro_rata_split(fee, shares)
 
 
 def _positive(amount: int, what: str) -> int:
@@ -367,6 +344,24 @@ def charge_lines(*, lines: Sequence[ChargeLine], fee: int) -> list[Line]:
             if part
         ]
         out.append(Line(kind=AccountKind.PROCESSOR_CLEARING, amount=-fee))
+    return out
+
+
+def discount_lines(*, discounts: Mapping[int, int]) -> list[Line]:
+    """What promotion codes or a fee waiver took off each unit's list prices: Dr unit_discounts,
+    Cr unit_revenue, per unit. Unit revenue then holds the list price of what was sold, and the
+    discounts account what the unit gave of it; the charge itself (what learners paid) is
+    unchanged, so payouts tie out as before."""
+    out: list[Line] = []
+    for unit_id, amount in sorted(discounts.items()):
+        if amount:
+            _positive(amount, "discount")
+            out += [
+                Line(kind=AccountKind.UNIT_DISCOUNTS, amount=amount, unit_id=unit_id),
+                Line(kind=AccountKind.UNIT_REVENUE, amount=-amount, unit_id=unit_id),
+            ]
+    if not out:
+        raise LedgerUnbalanced("A discount needs at least one unit's discount.")
     return out
 
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "catalog",
     "enrollment",
     "ledger",
+    "promotions",
     "payments",
     "finance",
     "credentials",

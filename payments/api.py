@@ -31,7 +31,7 @@ from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, answered, keyed_answer, 
 from enrollment.services import idempotency
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
-from payments.services import cancellation, orders, refund_requests, staff_refunds
+from payments.services import cancellation, orders, refund_requests, staff_refunds, waivers
 from payments.views import checkout_urls
 from tenants.api import request_tenant, request_user
 from tenants.api_auth import api_staff_access
@@ -46,7 +46,9 @@ class OrderLineOutput(serializers.Serializer[Any]):
     offering = serializers.IntegerField(source="offering_id")
     unit = serializers.CharField(source="unit.slug")
     description = serializers.CharField()
-    amount_minor = serializers.IntegerField()
+    amount_minor = serializers.IntegerField(help_text="What the learner pays for the line.")
+    list_amount_minor = serializers.IntegerField(help_text="The line's list price.")
+    discount_minor = serializers.IntegerField(help_text="What a promotion code or fee waiver took off.")
     currency = serializers.CharField()
     status = serializers.ChoiceField(choices=LineStatus.choices)
 
@@ -54,7 +56,10 @@ class OrderLineOutput(serializers.Serializer[Any]):
 class OrderOutput(serializers.Serializer[Any]):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
-    amount_minor = serializers.IntegerField(help_text="Integer minor units (cents).")
+    amount_minor = serializers.IntegerField(help_text="Integer minor units (cents): what is paid.")
+    discount_minor = serializers.IntegerField(help_text="What a promotion code or fee waiver took off.")
+    promotion_code = serializers.CharField(source="promotion_code.code", default="", allow_null=True)
+    waiver_reason = serializers.CharField(help_text="Why the fee was waived (nothing to pay), else empty.")
     currency = serializers.CharField()
     checkout_url = serializers.CharField(help_text="Stripe Checkout's page while the order is open.")
     checkout_expires_at = serializers.DateTimeField(help_text="When the checkout, and the seat holds, end.")
@@ -70,6 +75,12 @@ class OrderInput(serializers.Serializer[Any]):
         min_length=1,
         max_length=20,
         help_text="Ids of the learner's held paid enrollments, all in one currency.",
+    )
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=60,
+        help_text="A promotion code. An order left with nothing to pay is confirmed at once, no checkout.",
     )
 
 
@@ -106,19 +117,29 @@ class OrderListApi(APIView):
         data.is_valid(raise_exception=True)
         tenant, learner = request_tenant(request), request_user(request)
         enrollment_ids = sorted(set(data.validated_data["enrollments"]))
+        code = data.validated_data.get("code", "")
 
         def run() -> tuple[int, dict[str, Any]]:
-            start = orders.order_for_holds(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
+            start = orders.order_for_holds(
+                tenant=tenant, learner=learner, enrollment_ids=enrollment_ids, code=code
+            )
+            if start.order.amount_minor == 0:
+                waivers.free_order_confirm(order=start.order)
             return 201, {"reference": start.order.reference}
 
         # Once per key: which order. Then Stripe, after that transaction and its locks are over
         # (checkout_start finds the session again for a retry: its own key is the order's).
         first = keyed_answer(
-            request, tenant=tenant, user=learner, asked=("orders", {"enrollments": enrollment_ids}), run=run
+            request,
+            tenant=tenant,
+            user=learner,
+            asked=("orders", {"enrollments": enrollment_ids, **({"code": code} if code else {})}),
+            run=run,
         )
         order = selectors.order_for_learner(tenant=tenant, learner=learner, reference=first.body["reference"])
-        success, cancel = checkout_urls(request._request, order)
-        order = orders.checkout_start(order=order, success_url=success, cancel_url=cancel)
+        if order.amount_minor:
+            success, cancel = checkout_urls(request._request, order)
+            order = orders.checkout_start(order=order, success_url=success, cancel_url=cancel)
         body = dict(OrderOutput(_fresh(order)).data)
         return answered(idempotency.Answer(first.status, body, replayed=first.replayed))
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Offering
 from enrollment.models import Enrollment
+from promotions.models import PromotionCode
 from tenants.models import Tenant, Unit
 
 
@@ -46,7 +47,16 @@ class Order(models.Model):
     reference = models.CharField(max_length=32, unique=True)
     email = models.EmailField()
     currency = models.CharField(max_length=3)
-    amount_minor = models.PositiveBigIntegerField()
+    amount_minor = models.PositiveBigIntegerField()  # what the learner pays: Σ lines' amount_minor
+    discount_minor = models.PositiveBigIntegerField(default=0)  # Σ lines' discount_minor
+    promotion_code = models.ForeignKey(
+        PromotionCode, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    # A fee waiver (nothing to pay: a 100 % code, or staff's waiver): why, and by whom if staff.
+    waiver_reason = models.CharField(max_length=300, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
     checkout_session_id = models.CharField(max_length=255, blank=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
@@ -71,6 +81,12 @@ class Order(models.Model):
             models.Index(fields=["checkout_session_id"], name="order_session"),
             # A payout's charge lines find their orders by charge (finance.origins).
             models.Index(fields=["tenant", "charge_id"], name="order_charge"),
+            # A code's uses are counted under its row lock (payments.services.orders).
+            models.Index(
+                fields=["promotion_code", "status", "learner"],
+                condition=Q(promotion_code__isnull=False),
+                name="order_code_uses",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_known"),
@@ -108,7 +124,11 @@ class OrderLine(models.Model):
         Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # What the learner pays for the line (refunds give back at most this), its list price, and
+    # the promotion code's or waiver's part of it, which the line's unit bears.
     amount_minor = models.PositiveBigIntegerField()
+    list_amount_minor = models.PositiveBigIntegerField()
+    discount_minor = models.PositiveBigIntegerField(default=0)
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=300)
     # The refund policy in force at purchase (issue 7 reads it).
@@ -123,6 +143,10 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=LineStatus.values), name="order_line_status_known"),
             models.UniqueConstraint(fields=["order", "enrollment"], name="order_line_one_per_enrollment"),
+            models.CheckConstraint(
+                condition=Q(list_amount_minor=F("amount_minor") + F("discount_minor")),
+                name="order_line_discount_adds_up",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.refunds import policy_in_words_for_snapshot, policy_snapshot
 from core.money import format_money
 from enrollment.models import ACTIVE_STATES, Enrollment
 from payments.models import (
@@ -21,6 +22,7 @@ from payments.models import (
     RefundState,
     refund_counted,
 )
+from payments.quotes import OrderQuote
 from payments.selectors import paid_line_of, refunded_minor
 from tenants.brand import Brand
 
@@ -73,6 +75,8 @@ def order_headline(order: Order, *, seats: list[OrderLine], cancelled: list[Orde
         )
     if order.status == OrderStatus.PAID and not seats:
         return _("Payment received, and refunded")
+    if order.status == OrderStatus.PAID and order.amount_minor == 0:
+        return _("Fee waived: you are enrolled")
     if order.status == OrderStatus.PAID:
         return _("Payment received: you are enrolled")
     if order.status in (OrderStatus.OPEN, OrderStatus.PROCESSING):
@@ -115,6 +119,7 @@ def receipt_context(order: Order) -> dict[str, Any]:
             {
                 "line": line,
                 "amount": format_money(line.amount_minor, line.currency),
+                "discount_note": discount_note(order, line),
                 "unit": line.unit,
                 "status_notes": line_status_notes(line, cancelled=given_up),
                 "refund_notes": [refund_note(r) for r in line.refunds.all()],
@@ -124,12 +129,68 @@ def receipt_context(order: Order) -> dict[str, Any]:
         ],
         "headline": order_headline(order, seats=seats, cancelled=given_up),
         "total": format_money(order.amount_minor, order.currency),
+        "discount_total": format_money(order.discount_minor, order.currency) if order.discount_minor else "",
+        "waived": order.amount_minor == 0 and bool(order.discount_minor),
         "brand": brand,
         "legal_name": order.tenant.name,
         "refunded": [line for line in lines if line.status in (LineStatus.REFUND_DUE, LineStatus.REFUNDED)],
         "seats": seats,
         "cancelled": given_up,
     }
+
+
+def quote_context(quote: OrderQuote) -> dict[str, Any]:
+    """The review page before paying: each seat at its price, the code's part, the refund policy
+    the learner agrees to (refunds give back a share of what is paid, never of the list price)."""
+    lines = []
+    for line in quote.lines:
+        offering = line.enrollment.offering
+        cur = offering.currency
+        note = ""
+        if line.discount_minor and quote.code is not None:
+            note = _("List price %(list)s, less %(off)s with code %(code)s") % {
+                "list": format_money(line.list_minor, cur),
+                "off": format_money(line.discount_minor, cur),
+                "code": quote.code.code,
+            }
+        lines.append(
+            {
+                "enrollment": line.enrollment,
+                "offering": offering,
+                "unit": offering.microcredential.unit,
+                "amount": format_money(line.amount_minor, cur),
+                "discount_note": note,
+                "policy": policy_in_words_for_snapshot(
+                    policy_snapshot(offering), starts_at=offering.starts_at, time_zone=offering.time_zone
+                ),
+            }
+        )
+    units = {line.enrollment.offering.microcredential.unit_id for line in quote.lines}
+    first_unit = quote.lines[0].enrollment.offering.microcredential.unit
+    return {
+        "quote": quote,
+        "lines": lines,
+        "total": format_money(quote.total_minor, quote.currency),
+        "discount_total": format_money(quote.discount_minor, quote.currency) if quote.discount_minor else "",
+        "free": quote.total_minor == 0,
+        "brand": Brand.of_unit(first_unit) if len(units) == 1 else Brand.of_tenant(first_unit.tenant),
+    }
+
+
+def discount_note(order: Order, line: OrderLine) -> str:
+    """ "List price $1,250.00, less $250.00 with code SPRING" (or "fee waived: why")."""
+    if not line.discount_minor:
+        return ""
+    values = {
+        "list": format_money(line.list_amount_minor, line.currency),
+        "off": format_money(line.discount_minor, line.currency),
+        "code": order.promotion_code.code if order.promotion_code_id and order.promotion_code else "",
+    }
+    if line.amount_minor == 0 and order.waiver_reason:
+        return _("List price %(list)s, fee waived") % values
+    if values["code"]:
+        return _("List price %(list)s, less %(off)s with code %(code)s") % values
+    return _("List price %(list)s, less %(off)s") % values
 
 
 def cancellation_notes(*, enrollment: Enrollment) -> list[str]:

@@ -1,6 +1,9 @@
 """Learners' payment pages and Stripe's webhook.
 
-- POST /orders/checkout/: start paying for held seats (one, or all of them) → Stripe Checkout.
+- /orders/checkout/held/<id>/ and GET /orders/checkout/?enrollment=…: review the held seats'
+  price, with a promotion code if the learner has one.
+- POST /orders/checkout/: apply a code (the review again), or pay for held seats (one, or all of
+  them) → Stripe Checkout; nothing to pay (a 100 % code) confirms the seat at once.
 - /orders/<ref>/: after Stripe, "processing" until the webhook has been applied, then the
   confirmation (meta refresh every 3 s, and a small script polling status.json when scripts run).
 - /orders/<ref>/receipt/: the receipt, printable.
@@ -23,7 +26,8 @@ from identity.models import User
 from payments import presenters, selectors
 from payments.errors import PaymentUnavailable, WebhookRefused
 from payments.models import Order, OrderStatus
-from payments.services import cancellation, events, orders
+from payments.services import cancellation, events, orders, waivers
+from promotions.errors import CodeRefused
 from tenants.http import TenantRequest
 from tenants.models import Tenant
 
@@ -43,33 +47,69 @@ def checkout_urls(request: HttpRequest, order: Order) -> tuple[str, str]:
     return success + "?session_id={CHECKOUT_SESSION_ID}", request.build_absolute_uri(reverse("my-learning"))
 
 
-def _enrollment_ids(request: HttpRequest) -> list[int]:
+def _enrollment_ids(values: list[str]) -> list[int]:
     try:
-        return [int(value) for value in request.POST.getlist("enrollment")]
+        ids = [int(value) for value in values[:50]]
     except ValueError:
         raise Http404("No such enrollment.") from None
+    if any(not 0 < pk < 2**63 for pk in ids):
+        raise Http404("No such enrollment.")
+    return ids
 
 
 @login_required
-@require_POST
 def checkout(request: TenantRequest) -> HttpResponse:
-    return _checkout(request, _enrollment_ids(request))
+    """GET: the review page of the seats named (?enrollment=…). POST: apply a promotion code
+    (action=apply: the review again, with the new price or why the code cannot be used), or pay
+    (→ Stripe Checkout; a seat with nothing left to pay is confirmed at once)."""
+    if request.method == "POST":
+        return _checkout(request, _enrollment_ids(request.POST.getlist("enrollment")))
+    return _review(request, _enrollment_ids(request.GET.getlist("enrollment")), code="")
 
 
 @login_required
 def checkout_held(request: TenantRequest, pk: int) -> HttpResponse:
-    """Straight on to payment after holding a seat (enrollment redirects here by URL name). Safe as a
-    GET: it reaches only the learner's own held seat, and a second visit reuses the open checkout."""
-    return _checkout(request, [pk])
+    """Where holding a paid seat leads (enrollment redirects here by URL name): the review page,
+    with its price and a place for a promotion code. Changes nothing."""
+    return _review(request, [pk], code="")
+
+
+def _review(
+    request: TenantRequest, ids: list[int], *, code: str, error: str = "", status: int = 200
+) -> HttpResponse:
+    learner = _learner(request)
+    try:
+        quote = orders.order_quote(tenant=request.tenant, learner=learner, enrollment_ids=ids, code=code)
+    except CodeRefused as exc:
+        quote = orders.order_quote(tenant=request.tenant, learner=learner, enrollment_ids=ids)
+        error, status = exc.message, 400
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+        return redirect("my-learning")
+    context = {**presenters.quote_context(quote), "code": code, "code_error": error, "enrollment_ids": ids}
+    return render(request, "payments/review.html", context, status=status)
 
 
 def _checkout(request: TenantRequest, ids: list[int]) -> HttpResponse:
+    code = request.POST.get("code", "")[:60]
+    if request.POST.get("action") == "apply":
+        return _review(request, ids, code=code)
     try:
-        start = orders.order_for_holds(tenant=request.tenant, learner=_learner(request), enrollment_ids=ids)
+        start = orders.order_for_holds(
+            tenant=request.tenant, learner=_learner(request), enrollment_ids=ids, code=code
+        )
+        if start.order.amount_minor == 0:
+            order = waivers.free_order_confirm(order=start.order)
+            messages.success(request, _("Your seat is confirmed: there is nothing to pay."))
+            return redirect("order-detail", reference=order.reference)
         success, cancel = checkout_urls(request, start.order)
         order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    except CodeRefused as exc:
+        return _review(request, ids, code=code, error=exc.message, status=400)
     except PaymentUnavailable as exc:
         return render(
             request, "payments/try_again.html", {"message": exc.message, "enrollment_ids": ids}, status=503

@@ -110,11 +110,15 @@ def _remember_payment(order: Order, session: dict[str, Any]) -> None:
         order.save(update_fields=["payment_intent_id"])
 
 
-def order_paid(*, order: Order, stripe_event_id: str, now: datetime | None = None) -> bool:
+def order_paid(
+    *, order: Order, stripe_event_id: str, now: datetime | None = None, action: str = "paid", **details: Any
+) -> bool:
     """Confirm the order's seats once. A seat whose hold expired before the money came is taken
     again when one is free (nobody waiting); otherwise its line is refunded automatically."""
     now = now or timezone.now()
-    if not order_transition(order, OrderStatus.PAID, action="paid", now=now, stripe_event_id=stripe_event_id):
+    if not order_transition(
+        order, OrderStatus.PAID, action=action, now=now, stripe_event_id=stripe_event_id, **details
+    ):
         return False
     refunds: list[int] = []
     for line in locks.lock_order_lines(order):
@@ -126,7 +130,9 @@ def order_paid(*, order: Order, stripe_event_id: str, now: datetime | None = Non
         )
         if seat.outcome == "already" and _paid_elsewhere(line):
             seat = enrollment_services.PaidSeat("no_seat", None)
-        if seat.outcome == "no_seat":
+        if seat.outcome == "no_seat" and line.amount_minor == 0:
+            line.status = LineStatus.RELEASED  # a waived seat lost: nothing was paid to give back
+        elif seat.outcome == "no_seat":
             line.status = LineStatus.REFUND_DUE
             refunds.append(line.pk)
         else:

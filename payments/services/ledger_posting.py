@@ -23,7 +23,7 @@ from typing import Any
 from django.utils import timezone
 
 from ledger.models import TransactionKind
-from ledger.services import ChargeLine, charge_lines, fee_split, ledger_post, transfer_lines
+from ledger.services import ChargeLine, charge_lines, discount_lines, fee_split, ledger_post, transfer_lines
 from payments import stripe_api
 from payments.models import LineStatus, Order, OrderLine, OrderStatus
 from payments.services.routing import is_connected
@@ -35,7 +35,13 @@ def _at(timestamp: int) -> datetime:
 
 def order_settle(*, order_id: int) -> bool:
     order = Order.objects.select_related("tenant").filter(pk=order_id, status=OrderStatus.PAID).first()
-    if order is None or order.settled_at is not None or not order.payment_intent_id:
+    if order is None or order.settled_at is not None:
+        return False
+    if order.amount_minor == 0:  # a fee waiver: no charge, only what the units gave
+        _post_discounts(order, kind=TransactionKind.WAIVER, at=order.paid_at or timezone.now())
+        Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(settled_at=timezone.now())
+        return True
+    if not order.payment_intent_id:
         return False
     intent = stripe_api.payment_intent_retrieve(tenant=order.tenant, intent_id=order.payment_intent_id)
     charge_id = intent.latest_charge if isinstance(intent.latest_charge, str) else intent.latest_charge.id  # type: ignore[union-attr]
@@ -61,11 +67,38 @@ def order_settle(*, order_id: int) -> bool:
         order_ref=order.reference,
         memo=f"Order {order.reference}",
     )
+    if order.discount_minor:
+        _post_discounts(order, kind=TransactionKind.DISCOUNT, at=_at(charge.created))
     _settle_connected_units(order=order, lines=lines, charge=charge, fee=fee)
     Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(
         settled_at=timezone.now(), charge_id=charge.id
     )
     return True
+
+
+def _post_discounts(order: Order, *, kind: TransactionKind, at: datetime) -> None:
+    """What the order's promotion code or waiver took off, against each line's unit
+    (ledger.discount_lines); source `discount:<reference>`, so a re-run posts nothing new."""
+    per_unit: dict[int, int] = defaultdict(int)
+    for unit_id, discount in order.lines.values_list("unit_id", "discount_minor"):
+        per_unit[unit_id] += discount
+    if not any(per_unit.values()):
+        return
+    memo = (
+        f"Fee waived on order {order.reference}: {order.waiver_reason}"
+        if kind == TransactionKind.WAIVER
+        else f"Promotion code on order {order.reference}"
+    )
+    ledger_post(
+        tenant=order.tenant,
+        kind=kind,
+        source_ref=f"discount:{order.reference}",
+        currency=order.currency,
+        lines=discount_lines(discounts=per_unit),
+        occurred_at=at,
+        order_ref=order.reference,
+        memo=memo[:300],
+    )
 
 
 def _settle_connected_units(*, order: Order, lines: list[OrderLine], charge: Any, fee: int) -> None:

@@ -22,11 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offering
 from catalog.refunds import policy_snapshot
+from core.money import format_money
 from enrollment import services as enrollment_services
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
@@ -41,7 +43,12 @@ from payments.models import (
     OrderLine,
     OrderStatus,
 )
+from payments.quotes import OrderQuote, QuoteLine
 from payments.services import locks
+from promotions import services as promotions
+from promotions.errors import CodeRefused
+from promotions.models import PromotionCode
+from promotions.services import normalise_code
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 
@@ -132,7 +139,13 @@ class CheckoutStart:
 
 
 def order_for_holds(
-    *, tenant: Tenant, learner: User, enrollment_ids: Sequence[int], now: datetime | None = None
+    *,
+    tenant: Tenant,
+    learner: User,
+    enrollment_ids: Sequence[int],
+    code: str = "",
+    waiver: StaffWaiver | None = None,
+    now: datetime | None = None,
 ) -> CheckoutStart:
     """The order to pay these held seats with: the learner's live one for exactly these seats
     (a second click, a retry after Stripe failed), or a new draft. Seats in another live order
@@ -140,9 +153,17 @@ def order_for_holds(
 
     One start at a time per learner (locks.lock_checkout_start): a double submit, raced, waits
     for the first to draft its order and then finds it, so it never drafts a second one. The
-    lock is let go before a stale order's session is expired at Stripe, then taken again."""
+    lock is let go before a stale order's session is expired at Stripe, then taken again.
+
+    `code`: a promotion code the learner typed (CodeRefused says why it cannot be used). Its
+    uses are counted under its row lock, so two learners racing for its last use get one each
+    way: one order, one refusal. An order priced at nothing (a 100 % code) is the caller's to
+    confirm (payments.services.waivers.free_order_confirm): it never goes to Stripe.
+
+    `waiver`: staff waive the whole fee of these seats (payments.services.waivers.staff_waive)."""
     now = now or timezone.now()
     ids = sorted(set(enrollment_ids))
+    wanted = promotions.code_find(tenant=tenant, text=code) if normalise_code(code) else None
     for _attempt in range(3):
         with transaction.atomic():
             locks.lock_checkout_start(tenant=tenant, learner_id=learner.pk)
@@ -153,11 +174,18 @@ def order_for_holds(
                     raise CheckoutRefused(
                         _("A payment for this seat is being processed: wait for its result.")
                     )
-                if _same_seats(order, ids) and _still_usable(order, now):
+                if (
+                    waiver is None
+                    and _same_seats(order, ids)
+                    and order.promotion_code_id == (wanted.pk if wanted else None)
+                    and _still_usable(order, now)
+                ):
                     return CheckoutStart(order, reused=True)
                 stale.append(order)
             if not stale:
-                return CheckoutStart(_draft_for(tenant, learner, enrollments, now), reused=False)
+                return CheckoutStart(
+                    _draft_for(tenant, learner, enrollments, wanted, now, waiver=waiver), reused=False
+                )
         for order in stale:  # outside the lock: a call to Stripe each
             order_abandon(order=order, now=now)
     raise PaymentsBusy()
@@ -172,8 +200,28 @@ def _still_usable(order: Order, now: datetime) -> bool:
     return left > timedelta(minutes=30, seconds=30)
 
 
-def _draft_for(tenant: Tenant, learner: User, enrollments: list[Enrollment], now: datetime) -> Order:
+@dataclass(frozen=True)
+class StaffWaiver:
+    """Staff waive the whole fee: why (the learner is told), and who."""
+
+    reason: str
+    by: User
+
+
+def _draft_for(
+    tenant: Tenant,
+    learner: User,
+    enrollments: list[Enrollment],
+    code: PromotionCode | None,
+    now: datetime,
+    *,
+    waiver: StaffWaiver | None = None,
+) -> Order:
     """A new draft for these held seats, each hold first extended if too little of it is left."""
+    if waiver is not None:
+        discounts = {e.pk: e.offering.price_minor for e in enrollments}
+    else:
+        discounts = _discounts(code, learner, enrollments, now) if code is not None else {}
     for enrollment in enrollments:
         expires_at = enrollment.hold_expires_at or now  # held ⇔ expiry (a database constraint)
         if expires_at - now < CHECKOUT_MIN_WINDOW:
@@ -188,42 +236,111 @@ def _draft_for(tenant: Tenant, learner: User, enrollments: list[Enrollment], now
         learner=learner,
         enrollments=enrollments,
         expires=min(expires, now + CHECKOUT_MAX_WINDOW),
+        code=code,
+        discounts=discounts,
+        waiver=waiver,
         now=now,
     )
 
 
+def _code_uses(code: PromotionCode, now: datetime) -> QuerySet[Order]:
+    """The orders that use the code: paid, or live and still payable."""
+    return Order.objects.filter(
+        Q(status=OrderStatus.PAID)
+        | Q(status__in=sorted(LIVE_ORDER_STATES), checkout_expires_at__gt=now, superseded_by__isnull=True),
+        promotion_code=code,
+    )
+
+
+def _discounts(
+    code: PromotionCode, learner: User, enrollments: list[Enrollment], now: datetime
+) -> dict[int, int]:
+    """Each held seat's discount under the code, after taking the code's row lock and checking
+    its caps (the caller's transaction keeps the lock until the order is drafted)."""
+    locked = PromotionCode.objects.select_for_update().get(pk=code.pk)
+    quote = promotions.code_quote(
+        code=locked,
+        lines=[promotions.PricedLine(e.pk, e.offering, e.offering.price_minor) for e in enrollments],
+        now=now,
+    )
+    uses = _code_uses(locked, now)
+    if locked.max_uses is not None and uses.count() >= locked.max_uses:
+        raise CodeRefused(_("The code “%(code)s” has been used up.") % {"code": locked.code})
+    if uses.filter(learner=learner).count() >= locked.max_uses_per_learner:
+        raise CodeRefused(
+            _("You have already used the code “%(code)s” as often as it allows.") % {"code": locked.code}
+        )
+    return {line.key: line.discount_minor for line in quote}
+
+
 def _order_draft(
-    *, tenant: Tenant, learner: User, enrollments: list[Enrollment], expires: datetime, now: datetime
+    *,
+    tenant: Tenant,
+    learner: User,
+    enrollments: list[Enrollment],
+    expires: datetime,
+    code: PromotionCode | None,
+    discounts: dict[int, int],
+    waiver: StaffWaiver | None,
+    now: datetime,
 ) -> Order:
     with transaction.atomic():
+        prices = {e.pk: e.offering.price_minor for e in enrollments}
+        discount = sum(discounts.values())
+        if waiver is not None:
+            reason = waiver.reason[:300]
+        elif code is not None and discount == sum(prices.values()):
+            reason = _waiver_reason(code)
+        else:
+            reason = ""
         order = Order.objects.create(
             tenant=tenant,
             learner=learner,
             reference=new_reference(),
             email=learner.email,
             currency=enrollments[0].offering.currency,
-            amount_minor=sum(e.offering.price_minor for e in enrollments),
+            amount_minor=sum(prices.values()) - discount,
+            discount_minor=discount,
+            promotion_code=code,
+            waiver_reason=reason,
+            waived_by=waiver.by if waiver is not None else None,
             checkout_expires_at=expires,
             created_at=now,
             updated_at=now,
         )
         for enrollment in enrollments:
             offering = enrollment.offering
+            off = discounts.get(enrollment.pk, 0)
             OrderLine.objects.create(
                 order=order,
                 tenant=tenant,
                 offering=offering,
                 enrollment=enrollment,
                 unit=offering.microcredential.unit,
-                amount_minor=offering.price_minor,
+                amount_minor=offering.price_minor - off,
+                list_amount_minor=offering.price_minor,
+                discount_minor=off,
                 currency=offering.currency,
                 description=_line_description(offering),
                 refund_policy=_policy_snapshot(offering, now),
             )
         OrderEvent.objects.create(
-            order=order, tenant=tenant, action="drafted", to_status=OrderStatus.DRAFT, at=now
+            order=order,
+            tenant=tenant,
+            action="drafted",
+            to_status=OrderStatus.DRAFT,
+            at=now,
+            details={"code": code.code, "discount_minor": discount} if code is not None else {},
         )
     return order
+
+
+def _waiver_reason(code: PromotionCode) -> str:
+    return (
+        _("Fee waiver: %(reason)s (code %(code)s)") % {"reason": code.description, "code": code.code}
+        if code.description
+        else _("Promotion code %(code)s") % {"code": code.code}
+    )[:300]
 
 
 def _line_description(offering: Offering) -> str:
@@ -288,7 +405,7 @@ def checkout_session_params(*, order: Order, success_url: str, cancel_url: str) 
                 "price_data": {
                     "currency": line.currency.lower(),
                     "unit_amount": line.amount_minor,
-                    "product_data": {"name": line.description},
+                    "product_data": _product_data(order, line),
                 },
             }
             for line in lines
@@ -300,6 +417,17 @@ def checkout_session_params(*, order: Order, success_url: str, cancel_url: str) 
         },
     }
     return params
+
+
+def _product_data(order: Order, line: OrderLine) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": line.description}
+    if line.discount_minor and order.promotion_code is not None:
+        data["description"] = _("List price %(list)s, less %(off)s with code %(code)s") % {
+            "list": format_money(line.list_amount_minor, line.currency),
+            "off": format_money(line.discount_minor, line.currency),
+            "code": order.promotion_code.code,
+        }
+    return data
 
 
 def _routing(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
@@ -334,3 +462,40 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str, now: date
             locked.save(update_fields=["checkout_session_id", "checkout_url"])
         order_transition(locked, OrderStatus.OPEN, action="checkout_opened", now=now, session=session.id)
     return locked
+
+
+def order_quote(
+    *,
+    tenant: Tenant,
+    learner: User,
+    enrollment_ids: Sequence[int],
+    code: str = "",
+    now: datetime | None = None,
+) -> OrderQuote:
+    """The price of these held seats before paying, the code applied (CodeRefused says why it
+    cannot be: mistyped, expired, out of scope, used up). Changes nothing; the order made when
+    the learner pays checks the code again under its lock."""
+    now = now or timezone.now()
+    enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
+    found = promotions.code_find(tenant=tenant, text=code) if normalise_code(code) else None
+    discounts: dict[int, int] = {}
+    if found is not None:
+        quote = promotions.code_quote(
+            code=found,
+            lines=[promotions.PricedLine(e.pk, e.offering, e.offering.price_minor) for e in enrollments],
+            now=now,
+        )
+        discounts = {line.key: line.discount_minor for line in quote}
+        mine = Order.objects.filter(learner=learner, lines__enrollment_id__in=[e.pk for e in enrollments])
+        uses = _code_uses(found, now).exclude(pk__in=mine.values("pk"))
+        if found.max_uses is not None and uses.count() >= found.max_uses:
+            raise CodeRefused(_("The code “%(code)s” has been used up.") % {"code": found.code})
+        if uses.filter(learner=learner).count() >= found.max_uses_per_learner:
+            raise CodeRefused(
+                _("You have already used the code “%(code)s” as often as it allows.") % {"code": found.code}
+            )
+    return OrderQuote(
+        lines=[QuoteLine(e, e.offering.price_minor, discounts.get(e.pk, 0)) for e in enrollments],
+        currency=enrollments[0].offering.currency,
+        code=found,
+    )

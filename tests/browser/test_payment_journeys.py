@@ -80,8 +80,13 @@ def test_a_learner_pays_with_4242_and_gets_the_confirmation_and_receipt(
     sign_in(learner)
 
     page.goto(f"/offerings/{offering.pk}/enroll/")
-    # Holding a paid seat goes straight on to payment.
+    # Holding a paid seat goes on to the review page, then to payment.
     page.get_by_role("button", name="Hold my seat").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review and pay")
+    expect(page.locator("#order-total")).to_have_text("$1,250.00")
+    assert_accessible(page, "the review page")
+    assert_no_horizontal_scroll(page, "the review page")
+    page.get_by_role("button", name="Pay $1,250.00").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Pay 1,250.00 USD")
     _fill_card(page, "4242 4242 4242 4242")
     page.get_by_role("button", name="Pay 1,250.00 USD").click()

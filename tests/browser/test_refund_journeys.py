@@ -43,7 +43,8 @@ def worker_later(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def _pay(page: Page, offering_pk: int, price: str) -> None:
     page.goto(f"/offerings/{offering_pk}/enroll/")
-    page.get_by_role("button", name="Hold my seat").click()  # straight on to the checkout
+    page.get_by_role("button", name="Hold my seat").click()  # on to the review, then the checkout
+    page.get_by_role("button", name=re.compile(r"^Pay \$")).click()
     _fill_card(page, "4242 4242 4242 4242")
     page.get_by_role("button", name=re.compile(r"^Pay .* USD$")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(

@@ -167,6 +167,7 @@ def _payout_of(world, payout_id: str, sales: int) -> None:
             enrollment=enrollment,
             unit=unit,
             amount_minor=10_000,
+            list_amount_minor=10_000,
             currency="USD",
             description=str(offering),
         )

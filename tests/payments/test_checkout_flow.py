@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core import mail
@@ -114,16 +115,27 @@ def _to_the_end(client: Any, response: Any) -> Any:
     return response
 
 
-def test_hold_my_seat_on_a_paid_offering_goes_straight_to_checkout(shop: Shop) -> None:
+def _pay_on_review(client: Any, review: Any) -> Any:
+    """Press "Pay" on the review page the learner landed on."""
+    assert review.status_code == 200
+    page = review.content.decode()
+    assert "Review and pay" in page
+    ids = re.findall(r'name="enrollment" value="(\d+)"', page)
+    return client.post("/orders/checkout/", {"enrollment": ids, "action": "pay", "code": ""})
+
+
+def test_hold_my_seat_on_a_paid_offering_goes_on_to_review_then_checkout(shop: Shop) -> None:
     offering = shop.offering()
     response = shop.browser.post(f"/offerings/{offering.pk}/enroll/", {"idempotency_key": "k1"})
-    response = _to_the_end(shop.browser, response)
+    review = _to_the_end(shop.browser, response)
+    assert not Order.objects.exists()  # reviewing changes nothing
+    response = _pay_on_review(shop.browser, review)
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == order.checkout_url
 
 
-def test_accepting_an_offer_for_a_paid_seat_goes_straight_to_checkout(shop: Shop) -> None:
+def test_accepting_an_offer_for_a_paid_seat_goes_on_to_review_then_checkout(shop: Shop) -> None:
     from enrollment.services.changes import enrollment_cancel
     from enrollment.services.messages import offer_token
 
@@ -138,7 +150,7 @@ def test_accepting_an_offer_for_a_paid_seat_goes_straight_to_checkout(shop: Shop
     token = offer_token(queued)
 
     response = shop.browser.post(f"/offers/{token}/", {"action": "accept"})
-    response = _to_the_end(shop.browser, response)
+    response = _pay_on_review(shop.browser, _to_the_end(shop.browser, response))
 
     order = shop.order_of(queued)
     assert response.status_code == 302

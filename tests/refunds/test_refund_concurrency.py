@@ -47,6 +47,7 @@ def _paid_line(world: World, amount: int) -> OrderLine:
         enrollment=enrollment,
         unit=world.a_unit1,
         amount_minor=amount,
+        list_amount_minor=amount,
         currency="USD",
         description="Race",
     )
