@@ -156,8 +156,10 @@ def handle(store: Store, method: str, path: str, form: dict[str, str]) -> Docume
     with store.lock:
         tick(store)
         invoice = invoices.by_token(store, token)
-        if invoice is None or rest not in ("", "pdf") or (rest == "pdf" and method != "GET"):
+        if invoice is None or rest not in ("", "pdf") or method not in ("GET", "POST"):
             return _not_found()
+        if rest == "pdf" and method != "GET":
+            return Document(405, b"Only GET.", "text/plain; charset=utf-8")
         if rest == "pdf":
             return Document(200, render_pdf(store, invoice), "application/pdf")
         if method == "GET" or invoice.status not in ("open", "uncollectible"):

@@ -4,9 +4,11 @@ signed webhooks; and the errors Stripe gives for the wrong transitions."""
 
 from __future__ import annotations
 
+import http.client
 import re
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import stripe
@@ -475,3 +477,14 @@ def test_invoices_and_their_schedule_survive_a_restart(tmp_path):
         assert [e.data.object.id for e in sdk.v1.events.list(params={"type": "invoice.overdue"}).data] == [
             invoice.id
         ]
+
+
+def test_the_page_answers_other_methods_without_paying(sdk):
+    invoice = finalized(sdk, [1000])
+    parts = urlsplit(str(invoice.hosted_invoice_url))
+    for method, path in (("DELETE", parts.path), ("POST", f"{parts.path}/pdf")):
+        connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+        connection.request(method, path, body=b"number=4242424242424242&expiry=12/40&cvc=123")
+        assert connection.getresponse().status in (404, 405)
+        connection.close()
+    assert sdk.v1.invoices.retrieve(invoice.id).status == "open"
