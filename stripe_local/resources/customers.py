@@ -6,10 +6,11 @@ invoices `PREFIX-0001`, `PREFIX-0002`, … as they are finalized (`next_invoice_
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from stripe_local.api import Call, Json, list_page, route
-from stripe_local.errors import no_such
+from stripe_local.errors import invalid, no_such
 from stripe_local.ids import new_id
 from stripe_local.models import Customer
 from stripe_local.params import Params, merge_metadata, new_metadata
@@ -17,6 +18,16 @@ from stripe_local.resources.checkout import check_email
 from stripe_local.store import Store
 
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
+_PREFIX = re.compile(r"^[A-Z0-9]{3,12}$")
+
+
+def _prefix(params: Params) -> str | None:
+    prefix = params.string("invoice_prefix", max_length=12)
+    if prefix is not None and not _PREFIX.match(prefix):
+        raise invalid(
+            "Invalid invoice_prefix: must be 3 to 12 upper-case letters or digits.", param="invoice_prefix"
+        )
+    return prefix
 
 
 def _address(params: Params) -> dict[str, str | None] | None:
@@ -46,7 +57,7 @@ def create_customer(call: Call) -> Json:
         description=params.string("description", max_length=350),
         phone=params.string("phone", max_length=20),
         metadata=new_metadata(params),
-        invoice_prefix=params.string("invoice_prefix", max_length=12) or secrets.token_hex(4).upper(),
+        invoice_prefix=_prefix(params) or secrets.token_hex(4).upper(),
         preferred_locales=params.string_list("preferred_locales") or [],
         address=_address(params),
     )
@@ -82,7 +93,7 @@ def update_customer(call: Call) -> Json:
     if params.has("preferred_locales"):
         customer.preferred_locales = params.string_list("preferred_locales") or []
     if params.has("invoice_prefix"):
-        customer.invoice_prefix = params.need_string("invoice_prefix", max_length=12)
+        customer.invoice_prefix = _prefix(params) or customer.invoice_prefix
     metadata = params.metadata()
     params.finish()
     if metadata is not None:

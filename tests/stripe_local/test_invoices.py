@@ -488,3 +488,32 @@ def test_the_page_answers_other_methods_without_paying(sdk):
         assert connection.getresponse().status in (404, 405)
         connection.close()
     assert sdk.v1.invoices.retrieve(invoice.id).status == "open"
+
+
+def test_a_customer_is_updated_with_what_changed_and_expands_on_its_invoice(sdk, control, receiver):
+    customer = sdk.v1.customers.create(params={"email": "old@acme.test", "invoice_prefix": "ACME"})
+    updated = sdk.v1.customers.update(
+        customer.id, params={"email": "billing@acme.test", "name": "Acme", "metadata": {"crm": "9"}}
+    )
+    assert (updated.email, updated.name, updated.metadata.to_dict()) == (
+        "billing@acme.test",
+        "Acme",
+        {"crm": "9"},
+    )
+    assert control.wait_for_webhooks()
+    (event,) = [e for e in receiver.events() if e["type"] == "customer.updated"]
+    assert event["data"]["previous_attributes"] == {"email": "old@acme.test", "name": None, "metadata": {}}
+    invoice = sdk.v1.invoices.create(
+        params={
+            "customer": customer.id,
+            "collection_method": "send_invoice",
+            "days_until_due": 7,
+            "expand": ["customer"],
+        }
+    )
+    assert isinstance(invoice.customer, stripe.Customer)
+    assert invoice.customer.email == "billing@acme.test"
+    opened = sdk.v1.invoices.finalize_invoice(invoice.id)
+    assert opened.number == "ACME-0001"
+    bad = error_of(lambda: sdk.v1.customers.create(params={"invoice_prefix": "acme-1"}))
+    assert (bad.http_status, bad.error.param if bad.error else None) == (400, "invoice_prefix")
