@@ -418,7 +418,8 @@ def _paid(store: Store, invoice: Invoice, *, out_of_band: bool = False) -> None:
     _set_status(store, invoice, "paid")
     rendered = render_invoice(store, invoice)
     store.emit("invoice.paid", rendered)
-    store.emit("invoice.payment_succeeded", rendered)
+    if not out_of_band:  # as at Stripe: marked paid out of band, no payment attempt succeeded
+        store.emit("invoice.payment_succeeded", rendered)
 
 
 def _intent_for(store: Store, invoice: Invoice) -> str:
