@@ -1,5 +1,5 @@
-"""The HTTP server: Stripe's API under `/v1/`, the hosted checkout page under `/c/pay/`, the
-control API under `/_control/`.
+"""The HTTP server: Stripe's API under `/v1/`, the hosted checkout page under `/c/pay/`, hosted
+invoice pages and PDFs under `/i/`, the control API under `/_control/`.
 
 An API request is counted, authenticated (`Authorization: Bearer sk_test_…`), subjected to any
 injected fault, decoded, checked against its idempotency key, and answered by its route's
