@@ -350,6 +350,10 @@ def update_invoice(call: Call) -> Json:
             invoice.days_until_due, invoice.due_date = _due(params)
         if params.has("auto_advance"):
             invoice.auto_advance = params.boolean("auto_advance") is True
+            if invoice.auto_advance:  # `finalize_due` finalizes it then, if it is still a draft
+                store.schedule(
+                    max(invoice.created + AUTO_FINALIZE_AFTER, store.now()), "invoice_finalizes", invoice.id
+                )
     params.finish()
     if metadata is not None:
         invoice.metadata = merge_metadata(invoice.metadata, metadata)

@@ -294,8 +294,13 @@ def test_send_says_it_was_sent_and_auto_advance_finalizes_and_sends_after_an_hou
     control.advance_clock(1)
     assert sdk.v1.invoices.retrieve(automatic.id).status == "open"
     assert control.wait_for_webhooks()
+    later = invoice_with_items(sdk, [3000])
+    sdk.v1.invoices.update(later.id, params={"auto_advance": True})
+    control.advance_clock(3600)
+    assert sdk.v1.invoices.retrieve(later.id).status == "open"
+    assert control.wait_for_webhooks()
     sent = [e["data"]["object"]["id"] for e in receiver.events() if e["type"] == "invoice.sent"]
-    assert sent == [invoice.id, automatic.id]
+    assert sent == [invoice.id, automatic.id, later.id]
 
 
 def test_void_ends_an_open_invoice(sdk, control, receiver):
