@@ -522,3 +522,49 @@ def test_a_customer_is_updated_with_what_changed_and_expands_on_its_invoice(sdk,
     assert opened.number == "ACME-0001"
     bad = error_of(lambda: sdk.v1.customers.create(params={"invoice_prefix": "acme-1"}))
     assert (bad.http_status, bad.error.param if bad.error else None) == (400, "invoice_prefix")
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "",
+        "customer=",
+        "customer[x]=1",
+        "amount=abc&currency=usd",
+        "price_data=1",
+        "price_data[unit_amount]=x",
+        "days_until_due=99999999999999999999",
+        "metadata=1",
+        "period[start]=5&period[end]=1",
+        "quantity=-1",
+        "paid_out_of_band=maybe",
+        "expand[]=nothing",
+        "lines[0]=1",
+    ],
+)
+def test_malformed_input_to_every_invoicing_call_is_a_clear_4xx(server, sdk, form):
+    open_invoice = finalized(sdk, [1000])
+    draft = invoice_with_items(sdk, [1000])
+    item = item_of(draft.lines.data[0])
+    customer = str(draft.customer)
+    calls = [
+        ("POST", "/v1/customers"),
+        ("POST", f"/v1/customers/{customer}"),
+        ("GET", f"/v1/customers?{form}"),
+        ("POST", "/v1/invoiceitems"),
+        ("GET", f"/v1/invoiceitems?{form}"),
+        ("POST", "/v1/invoices"),
+        ("POST", f"/v1/invoices/{draft.id}"),
+        ("GET", f"/v1/invoices?{form}"),
+        ("GET", f"/v1/invoices/{open_invoice.id}/lines?{form}"),
+        *[("POST", f"/v1/invoices/{open_invoice.id}/{action}") for action in ("pay", "send", "void")],
+        ("POST", f"/v1/invoices/{draft.id}/finalize"),
+        ("POST", f"/v1/invoices/{open_invoice.id}/mark_uncollectible"),
+        ("GET", f"/v1/invoice_payments?{form}"),
+        ("DELETE", f"/v1/invoiceitems/{item}?{form}"),
+    ]
+    for method, path in calls:
+        status, body = raw(server, path, method=method, form=form if method == "POST" else None)
+        assert status < 500, (method, path, body)
+        if status >= 400:
+            assert body["error"]["message"], (method, path)
