@@ -186,3 +186,106 @@ def refund_create(*, tenant: Tenant, params: dict[str, Any], key: str) -> dict[s
 def refund_retrieve(*, tenant: Tenant, refund_id: str, expand: Iterable[str] = ()) -> stripe.Refund:
     params = _expand(expand)
     return _call(tenant, lambda c: c.v1.refunds.retrieve(refund_id, params=params))  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------- invoicing
+# Stripe Invoicing for employer-sponsored seat pools: a customer per employer, invoice items on a
+# draft `collection_method=send_invoice` invoice, finalized (number, due date, hosted page, PDF),
+# voided when the agreement ends unpaid. Paid / overdue / void arrive as webhooks.
+
+
+def customer_create(
+    *, tenant: Tenant, email: str, name: str, metadata: dict[str, str], key: str
+) -> stripe.Customer:
+    params = {"email": email, "name": name, "metadata": metadata}
+    return _call(
+        tenant,
+        lambda c: c.v1.customers.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+
+
+def invoice_create(
+    *,
+    tenant: Tenant,
+    customer_id: str,
+    currency: str,
+    days_until_due: int,
+    metadata: dict[str, str],
+    key: str,
+    description: str = "",
+    footer: str = "",
+) -> stripe.Invoice:
+    """A draft invoice the employer pays by bank transfer or on its hosted page: nothing is charged
+    automatically, no pending items are swept in, nothing advances until we finalize it."""
+    params: dict[str, Any] = {
+        "customer": customer_id,
+        "currency": currency,
+        "collection_method": "send_invoice",
+        "days_until_due": days_until_due,
+        "auto_advance": False,
+        "pending_invoice_items_behavior": "exclude",
+        "metadata": metadata,
+    }
+    if description:
+        params["description"] = description
+    if footer:
+        params["footer"] = footer
+    return _call(
+        tenant,
+        lambda c: c.v1.invoices.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+
+
+def invoice_item_create(
+    *,
+    tenant: Tenant,
+    customer_id: str,
+    invoice_id: str,
+    currency: str,
+    unit_amount: int,
+    quantity: int,
+    description: str,
+    metadata: dict[str, str],
+    key: str,
+    product: str = "prod_microcred_seats",
+) -> stripe.InvoiceItem:
+    """One line of a draft invoice: `quantity` × `unit_amount` minor units of `currency`."""
+    params = {
+        "customer": customer_id,
+        "invoice": invoice_id,
+        "price_data": {"currency": currency, "product": product, "unit_amount": unit_amount},
+        "quantity": quantity,
+        "description": description,
+        "metadata": metadata,
+    }
+    return _call(
+        tenant,
+        lambda c: c.v1.invoice_items.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+
+
+def invoice_finalize(*, tenant: Tenant, invoice_id: str, key: str) -> stripe.Invoice:
+    """Draft → open: Stripe numbers it, sets `due_date`, `hosted_invoice_url` and `invoice_pdf`.
+    An invoice that is no longer a draft (finalized by an earlier try whose answer was lost) is
+    returned as it is rather than refused."""
+    try:
+        return _call(
+            tenant,
+            lambda c: c.v1.invoices.finalize_invoice(
+                invoice_id, params={"auto_advance": False}, options={"idempotency_key": key}
+            ),
+        )
+    except StripeRefused as refused:
+        if refused.code != "invoice_not_editable":
+            raise
+        return invoice_retrieve(tenant=tenant, invoice_id=invoice_id)
+
+
+def invoice_void(*, tenant: Tenant, invoice_id: str, key: str) -> stripe.Invoice:
+    """Open or uncollectible → void (it can no longer be paid). StripeRefused when it is already
+    paid, void or a draft: the caller reads the invoice to see which."""
+    return _call(tenant, lambda c: c.v1.invoices.void_invoice(invoice_id, options={"idempotency_key": key}))
+
+
+def invoice_retrieve(*, tenant: Tenant, invoice_id: str) -> stripe.Invoice:
+    return _call(tenant, lambda c: c.v1.invoices.retrieve(invoice_id))

@@ -1,9 +1,9 @@
 """A local Stripe-compatible server for development and tests (never production).
 
 The real `stripe` SDK is pointed at it (`base_addresses={"api": server.url}`); it keeps state for
-the calls Microcred makes, pays checkout sessions with Stripe's test cards on a hosted page,
-honours idempotency keys, can be told to fail, and delivers signed events to a webhook. See the
-docs/local-stripe.md.
+the calls Microcred makes, pays checkout sessions and invoices with Stripe's test cards on
+hosted pages, honours idempotency keys, can be told to fail, and delivers signed events to a
+webhook. See docs/local-stripe.md.
 
     with stripe_local.running(webhook_url=..., webhook_secret="whsec_...") as server:
         client = server.client()

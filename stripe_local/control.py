@@ -18,7 +18,7 @@ from stripe_local.faults import Fault
 from stripe_local.ids import new_id
 from stripe_local.models import Charge, ChargeTerms
 from stripe_local.money import processing_fee
-from stripe_local.resources import balance, charges, checkout, intents
+from stripe_local.resources import balance, charges, checkout, intents, invoices
 from stripe_local.routes import tick
 from stripe_local.store import ForcedDecline, RefundFailure
 
@@ -188,6 +188,48 @@ def pay_session(request: Request) -> Json:
         return answer
 
 
+def pay_invoice(request: Request) -> Json:
+    """Pay an invoice by card as its hosted page would: `card` (a test card number or a `pm_card_*`
+    name), optional `expiry` ("MM/YY"), `cvc`, `name`."""
+    body = request.body
+    store = request.server.store
+    card = _str(body, "card")
+    name = _str(body, "name")
+    with store.lock:
+        tick(store)
+        invoice = invoices.get_invoice(store, request.ids["id"])
+        number = cards.TEST_PAYMENT_METHODS.get(card or "", card or "4242424242424242")
+        default_cvc = "1234" if cards.lookup(cards.normalise(number)).brand == "amex" else "123"
+        expiry = _str(body, "expiry", f"12/{time.gmtime(store.now()).tm_year + 3}") or ""
+        cvc = _str(body, "cvc", default_cvc) or ""
+        try:
+            card_input = cards.read_card(store, number, expiry, cvc)
+        except cards.CardInputError as problem:
+            raise ApiError(
+                400, problem.message, type="card_error", code=problem.code, param=problem.field
+            ) from None
+        charge = invoices.pay_with_card(
+            store,
+            invoice,
+            cards.lookup(card_input.number),
+            exp_month=card_input.exp_month,
+            exp_year=card_input.exp_year,
+            name=name,
+        )
+        answer: Json = {
+            "paid": charge.paid,
+            "invoice": invoices.render_invoice(store, invoice),
+            "charge": charges.render_charge(store, charge),
+        }
+        if charge.status == "failed":
+            answer["error"] = {
+                "code": charge.failure_code,
+                "decline_code": charge.decline_code,
+                "message": charge.failure_message,
+            }
+        return answer
+
+
 def counters(request: Request) -> Json:
     server = request.server
     store = server.store
@@ -303,6 +345,7 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/_control/refund_failure", force_refund_failure),
     ("POST", "/_control/payouts", trigger_payout),
     ("POST", "/_control/checkout/sessions/{id}/pay", pay_session),
+    ("POST", "/_control/invoices/{id}/pay", pay_invoice),
     ("GET", "/_control/counters", counters),
     ("GET", "/_control/webhooks", webhooks),
     ("POST", "/_control/webhooks", configure_webhooks),

@@ -245,3 +245,92 @@ class Event:
     idempotency_key: str | None
     api_version: str
     pending_webhooks: int = 0
+
+
+@dataclass(slots=True)
+class Customer:
+    id: str
+    created: int
+    email: str | None
+    name: str | None
+    description: str | None
+    phone: str | None
+    metadata: dict[str, str]
+    invoice_prefix: str
+    preferred_locales: list[str]
+    address: dict[str, str | None] | None = None
+    currency: str | None = None  # set by its first invoice item, as Stripe's is
+    next_invoice_sequence: int = 1
+
+
+@dataclass(slots=True)
+class InvoiceItem:
+    """A pending charge to a customer (`invoice` None) or a line of a draft or finalized invoice.
+    `amount` = `unit_amount` × `quantity`; `line_id` is the id of its invoice line."""
+
+    id: str
+    created: int
+    customer: str
+    currency: str
+    unit_amount: int
+    quantity: int
+    description: str | None
+    metadata: dict[str, str]
+    price_id: str
+    product_id: str
+    line_id: str
+    period_start: int
+    period_end: int
+    discountable: bool = True
+    invoice: str | None = None
+    deleted: bool = False
+
+    @property
+    def amount(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+@dataclass(slots=True)
+class Invoice:
+    id: str
+    created: int
+    customer: str
+    currency: str
+    collection_method: str
+    days_until_due: int | None
+    due_date: int | None
+    auto_advance: bool
+    description: str | None
+    footer: str | None
+    metadata: dict[str, str]
+    hosted_token: str  # the unguessable part of hosted_invoice_url and invoice_pdf
+    items: list[str] = field(default_factory=list)  # invoice item ids, in the order added
+    status: str = "draft"
+    number: str | None = None
+    finalized_at: int | None = None
+    paid_at: int | None = None
+    voided_at: int | None = None
+    marked_uncollectible_at: int | None = None
+    amount_paid: int = 0
+    amount_paid_off_stripe: int = 0
+    attempt_count: int = 0
+    attempted: bool = False
+    payment_intent: str | None = None  # of the hosted page's (or `pay`'s) card attempts
+    customer_email: str | None = None  # the customer's details, frozen at finalization
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    sent_count: int = 0
+    overdue: bool = False  # invoice.overdue was sent
+
+
+@dataclass(slots=True)
+class InvoicePayment:
+    id: str
+    created: int
+    invoice: str
+    currency: str
+    amount_requested: int
+    amount_paid: int | None
+    payment_intent: str
+    status: str
+    paid_at: int | None = None

@@ -7,7 +7,18 @@ from typing import Any
 
 from stripe_local.api import Json, Route
 from stripe_local.errors import invalid
-from stripe_local.resources import balance, charges, checkout, connect, events, intents, payments, refunds
+from stripe_local.resources import (
+    balance,
+    charges,
+    checkout,
+    connect,
+    customers,
+    events,
+    intents,
+    invoices,
+    payments,
+    refunds,
+)
 from stripe_local.store import Store
 
 ROUTES: list[Route] = [
@@ -17,6 +28,8 @@ ROUTES: list[Route] = [
     *connect.ROUTES,
     *balance.ROUTES,
     *events.ROUTES,
+    *customers.ROUTES,
+    *invoices.ROUTES,
 ]
 
 _SCHEDULED: dict[str, Callable[[Store, str], None]] = {
@@ -25,6 +38,8 @@ _SCHEDULED: dict[str, Callable[[Store, str], None]] = {
     "session_expires": checkout.expire_due,
     "refund_fails": refunds.fail,
     "bank_debit_settles": checkout.settle_bank_debit,
+    "invoice_finalizes": invoices.finalize_due,
+    "invoice_overdue": invoices.overdue_due,
 }
 
 
@@ -61,6 +76,10 @@ def _lookup(store: Store, object_id: str) -> Json | None:
         ("fee_", lambda: _render(store.application_fees.get(object_id), connect.render_fee, store)),
         ("fr_", lambda: _render(store.fee_refunds.get(object_id), connect.render_fee_refund, store)),
         ("evt_", lambda: _render(store.events.get(object_id), events.render_event, store)),
+        ("cus_", lambda: _render(store.customers.get(object_id), customers.render_customer, store)),
+        ("ii_", lambda: _render(store.invoice_items.get(object_id), invoices.render_item, store)),
+        ("inpay_", lambda: _render(store.invoice_payments.get(object_id), invoices.render_payment, store)),
+        ("in_", lambda: _render(store.invoices.get(object_id), invoices.render_invoice, store)),
     ]
     for prefix, render in kinds:
         if object_id.startswith(prefix):

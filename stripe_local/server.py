@@ -1,5 +1,5 @@
-"""The HTTP server: Stripe's API under `/v1/`, the hosted checkout page under `/c/pay/`, the
-control API under `/_control/`.
+"""The HTTP server: Stripe's API under `/v1/`, the hosted checkout page under `/c/pay/`, hosted
+invoice pages and PDFs under `/i/`, the control API under `/_control/`.
 
 An API request is counted, authenticated (`Authorization: Bearer sk_test_…`), subjected to any
 injected fault, decoded, checked against its idempotency key, and answered by its route's
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from stripe_local import checkout_page, control
+from stripe_local import checkout_page, control, invoice_page
 from stripe_local.api import Call
 from stripe_local.errors import ApiError
 from stripe_local.faults import Faults
@@ -112,6 +112,18 @@ def answer_api(
         return status, encoded, headers
 
 
+def _page_headers(location: str | None) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    if location is not None:
+        headers["Location"] = location
+    return headers
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -152,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._api(method, url.path, url.query, raw)
             elif url.path.startswith("/c/pay/"):
                 self._page(method, url.path.removeprefix("/c/pay/"), raw)
+            elif url.path.startswith("/i/"):
+                self._invoice_page(method, url.path.removeprefix("/i/"), raw)
             elif url.path.startswith("/_control/"):
                 self._control(method, url.path, raw)
             elif url.path in ("/", "/healthz"):
@@ -272,15 +286,18 @@ class _Handler(BaseHTTPRequestHandler):
         page = checkout_page.handle(self.server.app.store, method, session_id.strip("/"), form)
         if method != "GET":
             self.server.app.changed()
-        headers = {
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-            "frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-        }
-        if page.location is not None:
-            headers["Location"] = page.location
-        self._send(page.status, page.body, "text/html; charset=utf-8", headers)
+        self._send(page.status, page.body, "text/html; charset=utf-8", _page_headers(page.location))
+
+    def _invoice_page(self, method: str, path: str, raw: bytes) -> None:
+        form = (
+            dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            if method == "POST"
+            else {}
+        )
+        document = invoice_page.handle(self.server.app.store, method, path, form)
+        if method != "GET":
+            self.server.app.changed()
+        self._send(document.status, document.body, document.content_type, _page_headers(document.location))
 
     def _control(self, method: str, path: str, raw: bytes) -> None:
         try:

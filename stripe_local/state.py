@@ -32,6 +32,10 @@ _COLLECTIONS: dict[str, type[Any]] = {
     "application_fees": models.ApplicationFee,
     "fee_refunds": models.FeeRefund,
     "events": models.Event,
+    "customers": models.Customer,
+    "invoice_items": models.InvoiceItem,
+    "invoices": models.Invoice,
+    "invoice_payments": models.InvoicePayment,
 }
 
 D = TypeVar("D")
@@ -111,7 +115,8 @@ def load(store: Store, path: Path) -> None:
         store.clock.offset += max(0, int(data["clock"]["now"]) - store.clock.now())
         for name, cls in _COLLECTIONS.items():
             collection: Collection[Any] = getattr(store, name)
-            for item in data["collections"][name]:
+            # A state file from before a collection existed simply has none of it.
+            for item in data["collections"].get(name, []):
                 collection.add(_build(cls, item))
         for account in data["accounts"]:
             store.accounts[account["id"]] = Account(

@@ -25,8 +25,12 @@ from stripe_local.models import (
     BalanceTransaction,
     Charge,
     CheckoutSession,
+    Customer,
     Event,
     FeeRefund,
+    Invoice,
+    InvoiceItem,
+    InvoicePayment,
     PaymentIntent,
     Payout,
     Refund,
@@ -131,6 +135,10 @@ class Store:
             self.application_fees: Collection[ApplicationFee] = Collection("application_fee", ("charge",))
             self.fee_refunds: Collection[FeeRefund] = Collection("fee_refund", ("fee",))
             self.events: Collection[Event] = Collection("event", ("type",))
+            self.customers: Collection[Customer] = Collection("customer", ("email",))
+            self.invoice_items: Collection[InvoiceItem] = Collection("invoiceitem", ("customer", "invoice"))
+            self.invoices: Collection[Invoice] = Collection("invoice", ("customer", "status", "hosted_token"))
+            self.invoice_payments: Collection[InvoicePayment] = Collection("invoice_payment", ("invoice",))
             self.accounts: dict[str, Account] = {}
             self.totals: dict[str, Totals] = {}
             self.unswept: list[str] = []

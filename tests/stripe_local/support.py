@@ -121,3 +121,41 @@ def raw(server: LocalStripe, path: str, *, method: str = "GET", form: str | None
     except urllib.error.HTTPError as error:
         with error:
             return error.code, json.loads(error.read())
+
+
+def invoice_with_items(
+    client: stripe.StripeClient,
+    amounts: list[int],
+    *,
+    currency: str = "usd",
+    days_until_due: int = 30,
+    email: str = "billing@employer.test",
+    **extra: Any,
+) -> stripe.Invoice:
+    """A new customer and a draft send_invoice invoice with one item per amount."""
+    customer = client.v1.customers.create(params={"email": email, "name": "Employer Ltd"})
+    params: dict[str, Any] = {
+        "customer": customer.id,
+        "collection_method": "send_invoice",
+        "days_until_due": days_until_due,
+        **extra,
+    }
+    invoice = client.v1.invoices.create(params=params)  # type: ignore[arg-type]
+    for index, amount in enumerate(amounts):
+        client.v1.invoice_items.create(
+            params={
+                "customer": customer.id,
+                "invoice": invoice.id,
+                "amount": amount,
+                "currency": currency,
+                "description": f"Seat {index + 1}",
+            }
+        )
+    return client.v1.invoices.retrieve(invoice.id)
+
+
+def item_of(line: stripe.InvoiceLineItem) -> str:
+    """The id of the invoice item behind an invoice line."""
+    assert line.parent is not None
+    assert line.parent.invoice_item_details is not None
+    return line.parent.invoice_item_details.invoice_item

@@ -30,7 +30,7 @@ def test_a_live_key_is_refused(server):
 
 def test_an_unknown_route_is_a_404_invalid_request(sdk):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        sdk.v1.customers.create()
+        sdk.v1.subscriptions.list()
     assert raised.value.http_status == 404
     assert "Unrecognized request URL" in str(raised.value.user_message)
 
