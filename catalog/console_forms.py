@@ -45,7 +45,12 @@ class CurrencyField(forms.CharField):
 class MicrocredentialForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Microcredential
-        fields = ["unit", *MICROCREDENTIAL_FIELDS, "parts"]
+        fields = [
+            "unit",
+            *(name for name in MICROCREDENTIAL_FIELDS if name != "bundle_discount_percent"),
+            "parts",
+            "bundle_discount_percent",
+        ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 6}),

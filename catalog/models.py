@@ -149,6 +149,16 @@ class Microcredential(models.Model):
         verbose_name=_("stackable parts"),
         help_text=_("Microcredentials that together earn this one."),
     )
+    bundle_discount_percent = models.PositiveSmallIntegerField(
+        _("bundle discount (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_(
+            "A stack with parts may be sold as a bundle: one order holding a seat in a run of every "
+            "part, at the sum of their prices less this percentage. Empty: not sold as a bundle."
+        ),
+    )
     status = models.CharField(
         max_length=20, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
@@ -169,6 +179,11 @@ class Microcredential(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(credit_value__gte=0), name="microcredential_credit_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(bundle_discount_percent__isnull=True)
+                | Q(bundle_discount_percent__gte=1, bundle_discount_percent__lte=90),
+                name="microcredential_bundle_discount_range",
             ),
         ]
 

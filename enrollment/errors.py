@@ -80,3 +80,10 @@ class CompletionFileInvalid(ValidationFailed):
 
     code = "completion_file_invalid"
     status = 400
+
+
+class BundleRefused(MicrocredError):
+    """A bundle's seats cannot all be held: nothing was; the message names the part."""
+
+    code = "bundle_refused"
+    status = 409

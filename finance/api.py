@@ -214,10 +214,16 @@ class StatementOutput(serializers.Serializer[Any]):
     unit_name = serializers.CharField(source="unit.name")
     gl_code = serializers.CharField(source="unit.gl_code")
     currency = serializers.CharField(source="figures.currency")
-    gross = serializers.IntegerField(source="figures.gross")
+    gross = serializers.IntegerField(source="figures.gross", help_text="At list price.")
+    discounts = serializers.IntegerField(
+        source="figures.discounts", help_text="Taken off by promotion codes and fee waivers."
+    )
+    waived = serializers.IntegerField(
+        source="figures.waived", help_text="The part of discounts that waived fees."
+    )
     refunds = serializers.IntegerField(source="figures.refunds")
     fees = serializers.IntegerField(source="figures.fees")
-    net = serializers.IntegerField(source="figures.net", help_text="gross − refunds − fees")
+    net = serializers.IntegerField(source="figures.net", help_text="gross − discounts − refunds − fees")
     settled = serializers.IntegerField(source="figures.settled")
 
 

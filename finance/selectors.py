@@ -379,11 +379,13 @@ def monthly_net(
     end: datetime | None,
     unit_ids: list[int] | None = None,
 ) -> list[MonthNet]:
-    """Net (gross − refunds − fees) per unit per month in the tenant's time zone."""
+    """Net (gross − discounts − refunds − fees) per unit per month in the tenant's time zone."""
     if not scope.sees_statements:
         raise FinanceNotVisible("No such page.")
     entries = LedgerEntry.objects.filter(
-        tenant=tenant, unit__isnull=False, account__kind__in=["unit_revenue", "unit_refunds", "unit_fees"]
+        tenant=tenant,
+        unit__isnull=False,
+        account__kind__in=["unit_revenue", "unit_discounts", "unit_refunds", "unit_fees"],
     )
     if start:
         entries = entries.filter(occurred_at__gte=start)

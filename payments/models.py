@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Offering
+from catalog.models import Microcredential, Offering
 from enrollment.models import Enrollment
 from promotions.models import PromotionCode
 from tenants.models import Tenant, Unit
@@ -51,6 +51,10 @@ class Order(models.Model):
     discount_minor = models.PositiveBigIntegerField(default=0)  # Σ lines' discount_minor
     promotion_code = models.ForeignKey(
         PromotionCode, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    # Sold as a bundle: a seat in a run of each part of this stack, at its bundle discount.
+    bundle = models.ForeignKey(
+        Microcredential, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # A fee waiver (nothing to pay: a 100 % code, or staff's waiver): why, and by whom if staff.
     waiver_reason = models.CharField(max_length=300, blank=True)

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.models import Microcredential
 from catalog.refunds import policy_in_words_for_snapshot, policy_snapshot
 from core.money import format_money
 from enrollment.models import ACTIVE_STATES, Enrollment
@@ -23,7 +24,8 @@ from payments.models import (
     refund_counted,
 )
 from payments.quotes import OrderQuote
-from payments.selectors import paid_line_of, refunded_minor
+from payments.selectors import BundlePart, paid_line_of, refunded_minor
+from promotions.services import bundle_discounts
 from tenants.brand import Brand
 
 CARD_BRANDS = {
@@ -147,7 +149,12 @@ def quote_context(quote: OrderQuote) -> dict[str, Any]:
         offering = line.enrollment.offering
         cur = offering.currency
         note = ""
-        if line.discount_minor and quote.code is not None:
+        if line.discount_minor and quote.bundle is not None:
+            note = _("List price %(list)s, less %(off)s as part of the bundle") % {
+                "list": format_money(line.list_minor, cur),
+                "off": format_money(line.discount_minor, cur),
+            }
+        elif line.discount_minor and quote.code is not None:
             note = _("List price %(list)s, less %(off)s with code %(code)s") % {
                 "list": format_money(line.list_minor, cur),
                 "off": format_money(line.discount_minor, cur),
@@ -188,6 +195,8 @@ def discount_note(order: Order, line: OrderLine) -> str:
     }
     if line.amount_minor == 0 and order.waiver_reason:
         return _("List price %(list)s, fee waived") % values
+    if order.bundle_id:
+        return _("List price %(list)s, less %(off)s as part of a bundle") % values
     if values["code"]:
         return _("List price %(list)s, less %(off)s with code %(code)s") % values
     return _("List price %(list)s, less %(off)s") % values
@@ -222,3 +231,47 @@ def cancellation_notes(*, enrollment: Enrollment) -> list[str]:
         )
         % {"unit": Brand.of_unit(line.unit).name}
     ]
+
+
+def bundle_context(
+    bundle: Microcredential, parts: list[BundlePart], chosen: dict[int, int | None]
+) -> dict[str, Any]:
+    """The bundle page: each part with its runs (the chosen one marked), and what the chosen runs
+    cost apart and together."""
+    rows = []
+    picked: dict[int, int] = {}
+    currencies = set()
+    for part in parts:
+        runs = []
+        for run in part.runs:
+            is_chosen = chosen.get(part.microcredential.pk) == run.pk
+            if is_chosen:
+                picked[run.pk] = run.price_minor
+                currencies.add(run.currency)
+            runs.append(
+                {
+                    "offering": run,
+                    "price": format_money(run.price_minor, run.currency),
+                    "chosen": is_chosen,
+                    "full": run.is_full,
+                }
+            )
+        rows.append({"part": part.microcredential, "runs": runs})
+    context: dict[str, Any] = {
+        "bundle": bundle,
+        "parts": rows,
+        "brand": Brand.of_unit(bundle.unit),
+        "complete": len(picked) == len(parts) and all(row["runs"] for row in rows),
+    }
+    if len(currencies) == 1 and picked:
+        (currency,) = currencies
+        saving = sum(
+            bundle_discounts(percent=int(bundle.bundle_discount_percent or 0), prices=picked).values()
+        )
+        apart = sum(picked.values())
+        context.update(
+            apart=format_money(apart, currency),
+            together=format_money(apart - saving, currency),
+            saving=format_money(saving, currency),
+        )
+    return context

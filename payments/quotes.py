@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.models import Microcredential
 from enrollment.models import Enrollment
 from promotions.models import PromotionCode
 
@@ -26,6 +27,7 @@ class OrderQuote:
     lines: list[QuoteLine]
     currency: str
     code: PromotionCode | None
+    bundle: Microcredential | None = None
 
     @property
     def total_minor(self) -> int:

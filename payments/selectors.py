@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog import selectors as catalog_selectors
+from catalog.models import Microcredential, Offering, PublicationStatus
 from catalog.refunds import RefundQuote, policy_in_words_for_snapshot, refund_quote
 from core.errors import NotFound
 from core.money import format_money
@@ -18,6 +19,7 @@ from enrollment import selectors as enrollment_selectors
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
 from payments.models import (
+    LIVE_ORDER_STATES,
     LineStatus,
     Order,
     OrderLine,
@@ -242,3 +244,57 @@ def cancel_preview(
             line.refund_policy, starts_at=offering.starts_at, time_zone=offering.time_zone
         ),
     )
+
+
+def _paid_or_payable() -> Q:
+    """An order that uses its code: paid, or live and still payable (orders._code_uses)."""
+    return Q(status=OrderStatus.PAID) | Q(
+        status__in=sorted(LIVE_ORDER_STATES), checkout_expires_at__gt=timezone.now()
+    )
+
+
+def code_uses(*, code_ids: list[int]) -> dict[int, int]:
+    """Uses so far of each code: paid orders and those being paid."""
+    rows = (
+        Order.objects.filter(_paid_or_payable(), promotion_code_id__in=code_ids)
+        .values("promotion_code_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["promotion_code_id"]: row["n"] for row in rows}
+
+
+def batch_uses(*, batch_ids: list[int]) -> dict[int, int]:
+    """How many of each batch's single-use codes are used (or being paid with)."""
+    rows = (
+        Order.objects.filter(_paid_or_payable(), promotion_code__batch_id__in=batch_ids)
+        .values("promotion_code__batch_id")
+        .annotate(n=Count("promotion_code_id", distinct=True))
+    )
+    return {row["promotion_code__batch_id"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class BundlePart:
+    microcredential: Microcredential
+    runs: list[Offering]  # its offerings open for enrollment now, soonest first
+
+
+def bundle_parts(*, tenant: Tenant, bundle: Microcredential, now: datetime | None = None) -> list[BundlePart]:
+    """Each part of the bundle with its runs open for enrollment (two statements)."""
+    now = now or timezone.now()
+    parts = list(bundle.parts.order_by("title"))
+    runs = (
+        Offering.objects.filter(
+            tenant=tenant,
+            microcredential__in=parts,
+            status=PublicationStatus.PUBLISHED,
+            enrollment_opens_at__lte=now,
+            enrollment_closes_at__gt=now,
+        )
+        .select_related("microcredential__unit")
+        .order_by("starts_at", "pk")
+    )
+    by_part: dict[int, list[Offering]] = {p.pk: [] for p in parts}
+    for run in runs:
+        by_part[run.microcredential_id].append(run)
+    return [BundlePart(p, by_part[p.pk][:6]) for p in parts]

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from catalog.models import Microcredential
 from core.errors import MicrocredError, NotFound
+from enrollment import services as enrollment_services
 from identity.models import User
 from payments import presenters, selectors
 from payments.errors import PaymentUnavailable, WebhookRefused
@@ -64,7 +68,24 @@ def checkout(request: TenantRequest) -> HttpResponse:
     (→ Stripe Checkout; a seat with nothing left to pay is confirmed at once)."""
     if request.method == "POST":
         return _checkout(request, _enrollment_ids(request.POST.getlist("enrollment")))
-    return _review(request, _enrollment_ids(request.GET.getlist("enrollment")), code="")
+    return _review(
+        request,
+        _enrollment_ids(request.GET.getlist("enrollment")),
+        code="",
+        bundle=_bundle(request, request.GET.get("bundle", "")),
+    )
+
+
+def _bundle(request: TenantRequest, value: str) -> Microcredential | None:
+    """The bundle named by a form's `bundle` field (an id), or None; a bad one is a 404."""
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise Http404("No such bundle.")
+    try:
+        return enrollment_services.bundle_for_sale(tenant=request.tenant, microcredential_id=int(value))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 @login_required
@@ -75,30 +96,45 @@ def checkout_held(request: TenantRequest, pk: int) -> HttpResponse:
 
 
 def _review(
-    request: TenantRequest, ids: list[int], *, code: str, error: str = "", status: int = 200
+    request: TenantRequest,
+    ids: list[int],
+    *,
+    code: str,
+    bundle: Microcredential | None = None,
+    error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     learner = _learner(request)
     try:
-        quote = orders.order_quote(tenant=request.tenant, learner=learner, enrollment_ids=ids, code=code)
+        quote = orders.order_quote(
+            tenant=request.tenant, learner=learner, enrollment_ids=ids, code=code, bundle=bundle
+        )
     except CodeRefused as exc:
-        quote = orders.order_quote(tenant=request.tenant, learner=learner, enrollment_ids=ids)
+        quote = orders.order_quote(tenant=request.tenant, learner=learner, enrollment_ids=ids, bundle=bundle)
         error, status = exc.message, 400
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except MicrocredError as exc:
         messages.error(request, exc.message)
         return redirect("my-learning")
-    context = {**presenters.quote_context(quote), "code": code, "code_error": error, "enrollment_ids": ids}
+    context = {
+        **presenters.quote_context(quote),
+        "code": code,
+        "code_error": error,
+        "enrollment_ids": ids,
+        "bundle": bundle,
+    }
     return render(request, "payments/review.html", context, status=status)
 
 
 def _checkout(request: TenantRequest, ids: list[int]) -> HttpResponse:
     code = request.POST.get("code", "")[:60]
+    bundle = _bundle(request, request.POST.get("bundle", ""))
     if request.POST.get("action") == "apply":
-        return _review(request, ids, code=code)
+        return _review(request, ids, code=code, bundle=bundle)
     try:
         start = orders.order_for_holds(
-            tenant=request.tenant, learner=_learner(request), enrollment_ids=ids, code=code
+            tenant=request.tenant, learner=_learner(request), enrollment_ids=ids, code=code, bundle=bundle
         )
         if start.order.amount_minor == 0:
             order = waivers.free_order_confirm(order=start.order)
@@ -109,7 +145,7 @@ def _checkout(request: TenantRequest, ids: list[int]) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except CodeRefused as exc:
-        return _review(request, ids, code=code, error=exc.message, status=400)
+        return _review(request, ids, code=code, bundle=bundle, error=exc.message, status=400)
     except PaymentUnavailable as exc:
         return render(
             request, "payments/try_again.html", {"message": exc.message, "enrollment_ids": ids}, status=503
@@ -215,3 +251,35 @@ def paid_cancel(request: TenantRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your enrollment is cancelled."))
         return redirect(reverse("my-learning") + f"#enrollment-{pk}")
     return render(request, "payments/cancel.html", {"preview": preview, "offering": preview.line.offering})
+
+
+def bundle_page(request: TenantRequest, pk: int) -> HttpResponse:
+    """A stack sold as a bundle: its parts, the next runs of each, the price and the saving.
+    POST (signed in): hold a seat in the chosen run of every part, all or none, then review."""
+    try:
+        bundle = enrollment_services.bundle_for_sale(tenant=request.tenant, microcredential_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    parts = selectors.bundle_parts(tenant=request.tenant, bundle=bundle)
+    chosen = {p.microcredential.pk: (p.runs[0].pk if p.runs else None) for p in parts}
+    error, status = "", 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        for part in parts:
+            value = request.POST.get(f"part-{part.microcredential.pk}", "")
+            chosen[part.microcredential.pk] = int(value) if value.isdigit() and len(value) < 18 else None
+        try:
+            held = enrollment_services.bundle_hold(
+                tenant=request.tenant,
+                learner=_learner(request),
+                bundle=bundle,
+                offering_for_part={k: v for k, v in chosen.items() if v is not None},
+            )
+        except MicrocredError as exc:
+            error, status = exc.message, 409
+        else:
+            query = urlencode([("bundle", bundle.pk), *(("enrollment", e.pk) for e in held)])
+            return redirect(reverse("order-checkout") + "?" + query)
+    context = {**presenters.bundle_context(bundle, parts, chosen), "error": error}
+    return render(request, "payments/bundle.html", context, status=status)

@@ -27,6 +27,7 @@ MICROCREDENTIAL_FIELDS = (
     "credit_value",
     "credit_type",
     "level",
+    "bundle_discount_percent",
 )
 
 

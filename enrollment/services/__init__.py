@@ -1,5 +1,6 @@
 """Every write on enrollments. Keyword-only, given the tenant and who is acting."""
 
+from enrollment.services.bundles import bundle_for_sale, bundle_hold
 from enrollment.services.changes import (
     LEARNER_CANCELLABLE,
     enrollment_cancel,
@@ -37,6 +38,8 @@ __all__ = [
     "Recorded",
     "Report",
     "Wanted",
+    "bundle_for_sale",
+    "bundle_hold",
     "completion_record",
     "completion_record_staff",
     "completions_apply",

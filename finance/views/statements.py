@@ -45,7 +45,7 @@ def statements(request: StaffRequest, access: StaffAccess, scope: FinanceScope) 
     chart = _chart(rows, [m for m in monthly if m.currency == currency], currency)
     totals = {
         key: sum(getattr(r.figures, key) for r in rows if r.figures.currency == currency)
-        for key in ("gross", "refunds", "fees", "net", "settled")
+        for key in ("gross", "discounts", "waived", "refunds", "fees", "net", "settled")
     }
     context = ctx(
         access,
@@ -57,7 +57,7 @@ def statements(request: StaffRequest, access: StaffAccess, scope: FinanceScope) 
                 r,
                 {
                     k: money(getattr(r.figures, k), r.figures.currency)
-                    for k in ("gross", "refunds", "fees", "net", "settled")
+                    for k in ("gross", "discounts", "waived", "refunds", "fees", "net", "settled")
                 },
             )
             for r in rows
@@ -124,13 +124,15 @@ def statements_csv(request: StaffRequest, access: StaffAccess, scope: FinanceSco
         "fees",
         "net",
         "settled",
+        "discounts",
+        "waived",
         "currency",
     ]
     out: Iterable[list[Any]] = (
         [r.unit.slug, r.unit.name, r.unit.gl_code, period_from, period_to]
         + [
             major(getattr(r.figures, k), r.figures.currency)
-            for k in ("gross", "refunds", "fees", "net", "settled")
+            for k in ("gross", "refunds", "fees", "net", "settled", "discounts", "waived")
         ]
         + [r.figures.currency]
         for r in rows

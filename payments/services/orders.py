@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Offering
+from catalog.models import Microcredential, Offering
 from catalog.refunds import policy_snapshot
 from core.money import format_money
 from enrollment import services as enrollment_services
@@ -145,6 +145,7 @@ def order_for_holds(
     enrollment_ids: Sequence[int],
     code: str = "",
     waiver: StaffWaiver | None = None,
+    bundle: Microcredential | None = None,
     now: datetime | None = None,
 ) -> CheckoutStart:
     """The order to pay these held seats with: the learner's live one for exactly these seats
@@ -160,10 +161,13 @@ def order_for_holds(
     way: one order, one refusal. An order priced at nothing (a 100 % code) is the caller's to
     confirm (payments.services.waivers.free_order_confirm): it never goes to Stripe.
 
-    `waiver`: staff waive the whole fee of these seats (payments.services.waivers.staff_waive)."""
+    `waiver`: staff waive the whole fee of these seats (payments.services.waivers.staff_waive).
+    `bundle`: these seats are one per part of that bundle (else CheckoutRefused), at its price."""
     now = now or timezone.now()
     ids = sorted(set(enrollment_ids))
     wanted = promotions.code_find(tenant=tenant, text=code) if normalise_code(code) else None
+    if wanted is not None and bundle is not None:
+        raise CodeRefused(_("A promotion code cannot be combined with a bundle's price."))
     for _attempt in range(3):
         with transaction.atomic():
             locks.lock_checkout_start(tenant=tenant, learner_id=learner.pk)
@@ -178,13 +182,15 @@ def order_for_holds(
                     waiver is None
                     and _same_seats(order, ids)
                     and order.promotion_code_id == (wanted.pk if wanted else None)
+                    and order.bundle_id == (bundle.pk if bundle else None)
                     and _still_usable(order, now)
                 ):
                     return CheckoutStart(order, reused=True)
                 stale.append(order)
             if not stale:
                 return CheckoutStart(
-                    _draft_for(tenant, learner, enrollments, wanted, now, waiver=waiver), reused=False
+                    _draft_for(tenant, learner, enrollments, wanted, now, waiver=waiver, bundle=bundle),
+                    reused=False,
                 )
         for order in stale:  # outside the lock: a call to Stripe each
             order_abandon(order=order, now=now)
@@ -216,10 +222,13 @@ def _draft_for(
     now: datetime,
     *,
     waiver: StaffWaiver | None = None,
+    bundle: Microcredential | None = None,
 ) -> Order:
     """A new draft for these held seats, each hold first extended if too little of it is left."""
     if waiver is not None:
         discounts = {e.pk: e.offering.price_minor for e in enrollments}
+    elif bundle is not None:
+        discounts = bundle_prices(bundle, enrollments)
     else:
         discounts = _discounts(code, learner, enrollments, now) if code is not None else {}
     for enrollment in enrollments:
@@ -239,7 +248,23 @@ def _draft_for(
         code=code,
         discounts=discounts,
         waiver=waiver,
+        bundle=bundle,
         now=now,
+    )
+
+
+def bundle_prices(bundle: Microcredential, enrollments: list[Enrollment]) -> dict[int, int]:
+    """Each held seat's share of the bundle's saving; refused unless the seats are exactly one
+    run of each part."""
+    parts = set(bundle.parts.values_list("pk", flat=True))
+    seats = [e.offering.microcredential_id for e in enrollments]
+    if sorted(seats) != sorted(parts):
+        raise CheckoutRefused(
+            _("A bundle is paid for with one seat in each of its parts: hold them together from its page.")
+        )
+    return promotions.bundle_discounts(
+        percent=int(bundle.bundle_discount_percent or 0),
+        prices={e.pk: e.offering.price_minor for e in enrollments},
     )
 
 
@@ -282,6 +307,7 @@ def _order_draft(
     code: PromotionCode | None,
     discounts: dict[int, int],
     waiver: StaffWaiver | None,
+    bundle: Microcredential | None,
     now: datetime,
 ) -> Order:
     with transaction.atomic():
@@ -302,6 +328,7 @@ def _order_draft(
             amount_minor=sum(prices.values()) - discount,
             discount_minor=discount,
             promotion_code=code,
+            bundle=bundle,
             waiver_reason=reason,
             waived_by=waiver.by if waiver is not None else None,
             checkout_expires_at=expires,
@@ -321,7 +348,7 @@ def _order_draft(
                 list_amount_minor=offering.price_minor,
                 discount_minor=off,
                 currency=offering.currency,
-                description=_line_description(offering),
+                description=_line_description(offering, bundle),
                 refund_policy=_policy_snapshot(offering, now),
             )
         OrderEvent.objects.create(
@@ -330,7 +357,13 @@ def _order_draft(
             action="drafted",
             to_status=OrderStatus.DRAFT,
             at=now,
-            details={"code": code.code, "discount_minor": discount} if code is not None else {},
+            details=(
+                {"code": code.code, "discount_minor": discount}
+                if code is not None
+                else {"bundle": bundle.pk, "discount_minor": discount}
+                if bundle is not None
+                else {}
+            ),
         )
     return order
 
@@ -343,9 +376,12 @@ def _waiver_reason(code: PromotionCode) -> str:
     )[:300]
 
 
-def _line_description(offering: Offering) -> str:
+def _line_description(offering: Offering, bundle: Microcredential | None = None) -> str:
     title = offering.microcredential.title
-    return (f"{title} — {offering.cohort_label}" if offering.cohort_label else title)[:300]
+    text = f"{title} — {offering.cohort_label}" if offering.cohort_label else title
+    if bundle is not None:
+        text = _("%(part)s (part of the bundle “%(bundle)s”)") % {"part": text, "bundle": bundle.title}
+    return text[:300]
 
 
 def _policy_snapshot(offering: Offering, now: datetime) -> dict[str, Any]:
@@ -421,7 +457,12 @@ def checkout_session_params(*, order: Order, success_url: str, cancel_url: str) 
 
 def _product_data(order: Order, line: OrderLine) -> dict[str, Any]:
     data: dict[str, Any] = {"name": line.description}
-    if line.discount_minor and order.promotion_code is not None:
+    if line.discount_minor and order.bundle_id is not None:
+        data["description"] = _("List price %(list)s, less %(off)s as part of a bundle") % {
+            "list": format_money(line.list_amount_minor, line.currency),
+            "off": format_money(line.discount_minor, line.currency),
+        }
+    elif line.discount_minor and order.promotion_code is not None:
         data["description"] = _("List price %(list)s, less %(off)s with code %(code)s") % {
             "list": format_money(line.list_amount_minor, line.currency),
             "off": format_money(line.discount_minor, line.currency),
@@ -470,6 +511,7 @@ def order_quote(
     learner: User,
     enrollment_ids: Sequence[int],
     code: str = "",
+    bundle: Microcredential | None = None,
     now: datetime | None = None,
 ) -> OrderQuote:
     """The price of these held seats before paying, the code applied (CodeRefused says why it
@@ -479,6 +521,10 @@ def order_quote(
     enrollments = _held_enrollments(tenant=tenant, learner=learner, enrollment_ids=enrollment_ids)
     found = promotions.code_find(tenant=tenant, text=code) if normalise_code(code) else None
     discounts: dict[int, int] = {}
+    if found is not None and bundle is not None:
+        raise CodeRefused(_("A promotion code cannot be combined with a bundle's price."))
+    if bundle is not None:
+        discounts = bundle_prices(bundle, enrollments)
     if found is not None:
         quote = promotions.code_quote(
             code=found,
@@ -498,4 +544,5 @@ def order_quote(
         lines=[QuoteLine(e, e.offering.price_minor, discounts.get(e.pk, 0)) for e in enrollments],
         currency=enrollments[0].offering.currency,
         code=found,
+        bundle=bundle,
     )

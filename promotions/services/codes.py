@@ -200,9 +200,12 @@ def batch_create(
     raise _refuse("prefix", _("Could not make unique codes with this prefix: try another."))
 
 
+def batch_csv_header() -> list[str]:
+    return [_("Code"), _("Discount"), _("Valid from"), _("Valid until")]
+
+
 def batch_csv_rows(*, batch: CodeBatch) -> Iterator[list[str]]:
-    """The batch's codes for the spreadsheet: a header, then one row per code."""
-    yield [_("Code"), _("Discount"), _("Valid from"), _("Valid until")]
+    """The batch's codes for the spreadsheet, one row per code (batch_csv_header's columns)."""
     for code in batch.codes.order_by("code").iterator(chunk_size=1000):
         yield [
             code.code,

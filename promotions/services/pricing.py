@@ -101,3 +101,11 @@ def code_quote(*, code: PromotionCode, lines: Sequence[PricedLine], now: datetim
         off = min(int(code.amount_off_minor or 0), sum(prices.values()))
         discounts.update(pro_rata_split(off, prices))
     return [LineDiscount(line.key, line.list_minor, discounts[line.key]) for line in lines]
+
+
+def bundle_discounts(*, percent: int, prices: dict[int, int]) -> dict[int, int]:
+    """A bundle's saving: `percent` of the sum of its parts' prices (half up), split to the
+    parts pro rata to their prices by largest remainder, so each unit bears its own share."""
+    total = sum(prices.values())
+    off = min(total, (total * percent * 2 + 100) // 200)
+    return pro_rata_split(off, prices)

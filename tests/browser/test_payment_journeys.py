@@ -152,3 +152,52 @@ def test_a_declined_card_keeps_the_seat_held_until_the_hold_expires(
     offering.refresh_from_db()
     assert offering.seats_taken == 0
     assert timezone.now() < held.hold_expires_at
+
+
+@pytest.mark.browser
+def test_a_learner_on_a_phone_applies_a_code_and_pays_the_reduced_price(
+    page: Page, tenant: Tenant, unit: Unit, local_stripe: LocalStripe, sign_in
+) -> None:
+    from promotions.models import PromotionCode
+
+    PromotionCode.objects.create(
+        tenant=tenant, unit=unit, code="SPRING20", kind="percent", percent_off=20, description="Spring sale"
+    )
+    offering = OfferingFactory.create(
+        microcredential__unit=unit, microcredential__title="Data Storytelling", price_minor=60000, capacity=10
+    )
+    learner = UserFactory.create(email="lin@example.test")
+    sign_in(learner)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"/offerings/{offering.pk}/enroll/")
+    page.get_by_role("button", name="Hold my seat").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review and pay")
+    page.get_by_label("Promotion code").fill("sprng20")  # mistyped first
+    page.get_by_role("button", name="Apply code").click()
+    expect(page.get_by_role("alert")).to_contain_text("There is no promotion code “SPRNG20”")
+    expect(page.get_by_label("Promotion code")).to_have_value("sprng20")
+    assert_accessible(page, "the review page with a mistyped code")
+    assert_no_horizontal_scroll(page, "the review page with a mistyped code")
+
+    page.get_by_label("Promotion code").fill("spring20")
+    page.get_by_label("Promotion code").press("Enter")  # Enter applies the code, it does not pay
+    expect(page.get_by_role("status")).to_contain_text("Code SPRING20 applied.")
+    expect(page.locator("#order-total")).to_have_text("$480.00")
+    expect(page.get_by_text("List price $600.00, less $120.00 with code SPRING20")).to_be_visible()
+    assert_accessible(page, "the review page with a code applied")
+    assert_no_horizontal_scroll(page, "the review page with a code applied")
+
+    page.get_by_role("button", name="Pay $480.00").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay 480.00 USD")
+    _fill_card(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay 480.00 USD").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Payment received: you are enrolled", timeout=15000
+    )
+    expect(page.get_by_text("List price $600.00, less $120.00 with code SPRING20")).to_be_visible()
+    assert_accessible(page, "the confirmation of a discounted order")
+    assert_no_horizontal_scroll(page, "the confirmation of a discounted order")
+    receipts = [m for m in mail.outbox if m.to == ["lin@example.test"] and "receipt" in m.subject.lower()]
+    assert len(receipts) == 1
+    assert "$480.00" in receipts[0].body
