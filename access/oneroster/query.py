@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -246,15 +246,29 @@ class Column:
 _LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "~": "icontains"}
 
 
+def _moment_q(predicate: Predicate, lookup: str) -> Q:
+    """Moments are shown to the millisecond, so they compare to the millisecond: a row shown as
+    12:00:00.123Z is not "> '12:00:00.123Z'" (else a delta sync would see it again)."""
+    start = _moment(predicate.value, predicate.field)
+    start = start.replace(microsecond=start.microsecond // 1000 * 1000)
+    end = start + timedelta(milliseconds=1)
+    within = Q(**{f"{lookup}__gte": start, f"{lookup}__lt": end})
+    return {
+        "=": within,
+        "!=": ~within,
+        ">": Q(**{f"{lookup}__gte": end}),
+        ">=": Q(**{f"{lookup}__gte": start}),
+        "<": Q(**{f"{lookup}__lt": start}),
+        "<=": Q(**{f"{lookup}__lt": end}),
+    }[predicate.op]
+
+
 def _q(predicate: Predicate, column: Column) -> Q:
-    value: Any = (
-        _moment(predicate.value, predicate.field)
-        if column.is_moment and predicate.op != "~"
-        else predicate.value
-    )
+    if column.is_moment and predicate.op != "~":
+        return _moment_q(predicate, column.lookup)
     if predicate.op == "!=":
-        return ~Q(**{f"{column.lookup}__exact": value})
-    return Q(**{f"{column.lookup}__{_LOOKUPS[predicate.op]}": value})
+        return ~Q(**{f"{column.lookup}__exact": predicate.value})
+    return Q(**{f"{column.lookup}__{_LOOKUPS[predicate.op]}": predicate.value})
 
 
 def filter_queryset(
