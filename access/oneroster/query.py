@@ -92,6 +92,10 @@ def _int(params: Mapping[str, str], name: str, default: int, minimum: int) -> in
         return default
     if not raw.isdigit() or int(raw) < minimum:
         raise OneRosterError(f"{name} must be a whole number of at least {minimum}.")
+    if len(raw) > 18:  # beyond PostgreSQL's bigint; a limit that large is capped anyway
+        if name == "offset":
+            raise OneRosterError("offset is past any roster.")
+        return MAX_LIMIT
     return int(raw)
 
 
