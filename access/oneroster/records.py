@@ -25,7 +25,7 @@ Every function runs a fixed number of queries, however many rows there are.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,6 +71,14 @@ class RosterScope:
     tenant: Tenant
     unit_ids: frozenset[int] | None  # None: every unit of the tenant
     base_url: str  # ".../ims/oneroster/rostering/v1p2", for the GUIDRefs' href
+    # Learners' subjects (HMACs) already computed: a learner is in many seats.
+    _subjects: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def subject(self, learner: User) -> str:
+        found = self._subjects.get(learner.pk)
+        if found is None:
+            found = self._subjects[learner.pk] = subject_for(tenant=self.tenant, learner=learner)
+        return found
 
     def ref(self, collection: str, kind: str, sourced_id: str) -> dict[str, str]:
         return {"href": f"{self.base_url}/{collection}/{sourced_id}", "sourcedId": sourced_id, "type": kind}
@@ -329,7 +337,7 @@ def enrollment_of(scope: RosterScope, seat: Enrollment) -> dict[str, Any]:
         "primary": "false",
         "beginDate": begin,
         "endDate": end,
-        "user": scope.ref("users", "user", subject_for(tenant=scope.tenant, learner=seat.learner)),
+        "user": scope.ref("users", "user", scope.subject(seat.learner)),
         "class": scope.ref("classes", "class", f"offering-{offering.pk}"),
         "school": scope.ref("orgs", "org", f"unit-{offering.microcredential.unit_id}"),
     }
@@ -436,7 +444,7 @@ def _names(full_name: str) -> tuple[str, str]:
 
 
 def user_of(scope: RosterScope, learner: User) -> dict[str, Any]:
-    sub = subject_for(tenant=scope.tenant, learner=learner)
+    sub = scope.subject(learner)
     given, family = _names(learner.full_name)
     unit_ids: list[int] = sorted(getattr(learner, "or_unit_ids", None) or [])
     roles = [
