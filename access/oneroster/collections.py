@@ -50,6 +50,17 @@ COLLECTIONS: dict[str, tuple[str, str, str, str | None]] = {
 }
 
 
+COLLECTION_FIELDS = {
+    "orgs": records.ORG_FIELDS,
+    "courses": records.COURSE_FIELDS,
+    "classes": records.CLASS_FIELDS,
+    "sessions": records.SESSION_FIELDS,
+    "users": records.USER_FIELDS,
+    "teachers": records.USER_FIELDS,
+    "enrollments": records.ENROLLMENT_FIELDS,
+}
+
+
 def scopes_for(path: list[str]) -> frozenset[str]:
     """Any one of these scopes opens the endpoint."""
     return FULL if "enrollments" in path else CORE
@@ -92,17 +103,6 @@ def get_one(scope: RosterScope, name: str, sourced_id: str, query: Query) -> Ans
         record = records.one_of(found, sourced_id, one)
     check_fields(query, COLLECTION_FIELDS[kind])
     return Answer(one, record=project(record, query.fields))
-
-
-COLLECTION_FIELDS = {
-    "orgs": records.ORG_FIELDS,
-    "courses": records.COURSE_FIELDS,
-    "classes": records.CLASS_FIELDS,
-    "sessions": records.SESSION_FIELDS,
-    "users": records.USER_FIELDS,
-    "teachers": records.USER_FIELDS,
-    "enrollments": records.ENROLLMENT_FIELDS,
-}
 
 
 def list_under_class(scope: RosterScope, class_id: str, sub: str, query: Query) -> Answer:
