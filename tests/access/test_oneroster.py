@@ -406,6 +406,15 @@ def test_filter_sort_and_fields(world, roster):
     future = (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert _ids(roster.get("/enrollments", filter=f"dateLastModified>'{future}'"), "enrollments") == []
     assert _ids(roster.get("/classes", filter=f"dateLastModified>'{future}'"), "classes") == []
+    assert _ids(roster.get("/users", filter=f"dateLastModified>'{future}'"), "users") == []
+    assert (
+        len(
+            _ids(
+                roster.get("/users", filter=f"dateLastModified<'{future}'", sort="dateLastModified"), "users"
+            )
+        )
+        == 2
+    )
 
     Enrollment.objects.filter(pk=roster.bob_sales_seat.pk).update(
         updated_at=timezone.now() + timedelta(minutes=5)
