@@ -412,6 +412,8 @@ USER_COLUMNS = {
     "email": Column("email"),
     "username": Column("email"),
     "enabledUser": Column("or_enabled"),
+    # Not a field of 1.2's user (its roles are a list), but what 1.1 clients filter on.
+    "role": Column("or_role"),
 }
 
 
@@ -431,6 +433,7 @@ def _users(
         .annotate(
             or_status=Case(When(or_seated__gt=0, then=Value("active")), default=Value("tobedeleted")),
             or_enabled=Value("true"),
+            or_role=Value("student"),
         )
     )
 

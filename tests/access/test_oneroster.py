@@ -407,6 +407,8 @@ def test_filter_sort_and_fields(world, roster):
     assert _ids(roster.get("/enrollments", filter=f"dateLastModified>'{future}'"), "enrollments") == []
     assert _ids(roster.get("/classes", filter=f"dateLastModified>'{future}'"), "classes") == []
     assert _ids(roster.get("/users", filter=f"dateLastModified>'{future}'"), "users") == []
+    assert len(_ids(roster.get("/users", filter="role='student'"), "users")) == 2
+    assert _ids(roster.get("/users", filter="role='teacher'"), "users") == []
     assert (
         len(
             _ids(
