@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from access.forms import EntitlementForm, RelyingPartyForm
-from access.models import RelyingParty
+from access.models import ClientKind, RelyingParty
 from access.services import entitlements as entitlement_services
 from access.services import keys, relying_parties
 from access.services.entitlements import zone_of
@@ -84,7 +84,9 @@ def relying_party_list(request: StaffRequest, access: StaffAccess) -> HttpRespon
         {
             "access": access,
             "section": "relying-parties",
-            "rows": relying_parties.relying_parties_for_tenant(tenant=request.tenant),
+            "rows": relying_parties.relying_parties_for_tenant(tenant=request.tenant).filter(
+                kind=ClientKind.SIGN_IN
+            ),
             "keys": keys.keys_published(tenant=request.tenant, now=now),
             "issuer": site_url(request.tenant),
         },
@@ -111,6 +113,8 @@ def relying_party_new(request: StaffRequest, access: StaffAccess) -> HttpRespons
 @admin_page
 def relying_party_edit(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     rp = relying_parties.relying_party_get(tenant=request.tenant, pk=pk)
+    if rp.kind != ClientKind.SIGN_IN:  # OneRoster clients have their own page
+        raise NotFound(_("No such relying party."))
     initial = {
         "name": rp.name,
         "unit": rp.unit,

@@ -1,4 +1,4 @@
-"""Console forms: relying parties and entitlements."""
+"""Console forms: relying parties, entitlements and OneRoster clients."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from access.models import ClaimGroup
+from access.oneroster.scopes import ROSTER_CORE_READONLY, ROSTER_READONLY, SCOPE_CHOICES
 from tenants.models import Unit
 
 
@@ -84,3 +85,27 @@ class EntitlementForm(forms.Form):
     def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = targets  # type: ignore[attr-defined]
+
+
+class OneRosterClientForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=200, help_text=_("The system that reads the roster, e.g. “Brightspace”.")
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Whose roster"),
+        queryset=Unit.objects.none(),
+        required=False,
+        empty_label=_("The whole institution"),
+        help_text=_("A unit's client reads only that unit's courses, classes, learners and seats."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("What it may read"),
+        choices=SCOPE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ROSTER_CORE_READONLY, ROSTER_READONLY],
+        help_text=_("An LMS that enrols learners needs the full roster (enrollments)."),
+    )
+
+    def __init__(self, *args: Any, tenant_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.filter(tenant_id=tenant_id).order_by("name")  # type: ignore[attr-defined]

@@ -3,6 +3,8 @@ LMSs, and entitlements (library, software, labs) that last as long as the seat.
 
 - RelyingParty: a client registered by tenant admins (a unit's LMS, the library's proxy): one
   django-oauth-toolkit Application, scoped to a tenant (and a unit), with the claims it may read.
+  A OneRoster client (an LMS or SIS that reads the roster) is one too, of kind "oneroster",
+  with the client-credentials grant and the OneRoster scopes it was granted.
 - SigningKey: a tenant's RSA keys for ID tokens (RS256); retired keys stay in the JWKS until the
   tokens they signed have expired. Private keys encrypted at rest (core.secrets).
 - LmsConnection: how a unit (or, with no unit, the whole tenant) reaches its LMS: Moodle web
@@ -37,8 +39,16 @@ class ClaimGroup(models.TextChoices):
     ENTITLEMENTS = "entitlements", _("Entitlements (library, software, labs)")
 
 
+class ClientKind(models.TextChoices):
+    SIGN_IN = "sign_in", _("Sign-in (OpenID Connect, authorization code)")
+    ONEROSTER = "oneroster", _("OneRoster roster reader (client credentials)")
+
+
 class RelyingParty(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    # A sign-in client (its `claims` are ClaimGroup values) or a OneRoster reader (its `claims`
+    # are the OneRoster scopes it was granted; access.oneroster).
+    kind = models.CharField(max_length=20, choices=ClientKind.choices, default=ClientKind.SIGN_IN)
     # Whose system it is: None for the whole tenant (e.g. the library's proxy).
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="relying_party")

@@ -7,6 +7,8 @@
   the claims (access.services.claims); signs ID tokens with the tenant's own RS256 key
   (access.services.keys) instead of DOT's one global OIDC_RSA_PRIVATE_KEY, with its kid; and
   gives the tenant's site address as issuer.
+- OneRoster clients (kind "oneroster", client credentials) get only the OneRoster scopes they
+  were granted (access.oneroster.scopes).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 
-from access.models import RelyingParty
+from access.models import ClientKind, RelyingParty
+from access.oneroster.scopes import ONEROSTER_SCOPES
 from access.services import keys
 from access.services.claims import claims_for
 from tenants.mail import site_url
@@ -120,12 +123,25 @@ class TenantValidator(OAuth2Validator):  # type: ignore[misc]
     ) -> bool:
         """Known scopes only; those the relying party was not granted are dropped, not refused
         (an LMS asking for "profile" without it still signs the learner in)."""
+        rp = relying_party_of(client)
+        if rp is not None and rp.kind == ClientKind.ONEROSTER:
+            # A roster reader (client credentials) gets the OneRoster scopes it was granted.
+            if not set(scopes) <= ONEROSTER_SCOPES:
+                return False
+            request.scopes = [s for s in scopes if s in rp.claims]
+            return bool(request.scopes)
         if not set(scopes) <= set(oauth2_settings.SCOPES):
             return False
-        rp = relying_party_of(client)
         granted = {"openid", *(rp.claims if rp else [])}
         request.scopes = [s for s in scopes if s in granted]
         return True
+
+    def get_default_scopes(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> list[str]:
+        """A roster reader that names no scope gets every scope it was granted."""
+        rp = relying_party_of(getattr(request, "client", None))
+        if rp is not None and rp.kind == ClientKind.ONEROSTER:
+            return list(rp.claims)
+        return list(super().get_default_scopes(client_id, request, *args, **kwargs))
 
     def get_oidc_issuer_endpoint(self, request: Any) -> str:
         tenant = _tenant(request)

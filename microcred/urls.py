@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("access.urls")),
     path("", include("access.oidc_urls")),
     path("", include("access.console_urls")),
+    path("", include("access.oneroster_urls")),
     path("", include("enrollment.urls")),
     path("", include("catalog.urls")),
     path("", include("tenants.urls")),
