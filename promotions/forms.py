@@ -87,7 +87,11 @@ class _TermsForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         kind = data.get("kind")
-        if kind == DiscountKind.PERCENT and data.get("percent_off") is None:
+        if (
+            kind == DiscountKind.PERCENT
+            and data.get("percent_off") is None
+            and "percent_off" not in self.errors
+        ):
             self.add_error("percent_off", _("Enter a percentage from 1 to 100."))
         if kind == DiscountKind.AMOUNT:
             text = (data.get("amount_off") or "").strip()
