@@ -57,6 +57,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "flash.localhost"
 TENANT_SLUG = "flash-sale"
 UNUSABLE = "!"  # Django's mark for "no password"
+CODE = "FLASH100"
+
+
+def code_cap(seats: int) -> int:
+    """The code's cap in the codes run: nine tenths of the seats, so the cap binds first."""
+    return seats * 9 // 10
 
 
 # --- Seeding (runs in a Django process: python -m bench.flash_sale seed ...) ---------------------
@@ -79,6 +85,7 @@ def seed(learners: int, seats: int, spread: int, history_terms: int) -> dict[str
 
     from catalog.models import DeliveryMode, Microcredential, Offering, PublicationStatus
     from identity.models import User
+    from promotions.models import PromotionCode
     from tenants.models import Domain, Tenant, Unit
 
     now = timezone.now()
@@ -106,7 +113,9 @@ def seed(learners: int, seats: int, spread: int, history_terms: int) -> dict[str
             # the benchmark's own database; order lines that point at enrollments go too.
             cursor.execute(
                 "TRUNCATE enrollment_enrollmentmessage, enrollment_enrollmentevent, enrollment_enrollment, "
-                "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount CASCADE"
+                "enrollment_idempotencyrecord, enrollment_waitlistsettings, enrollment_waitlistcount, "
+                "payments_orderevent, payments_orderline, payments_order, "
+                "promotions_promotioncode_offerings, promotions_promotioncode CASCADE"
             )
         Offering.objects.filter(tenant=tenant).delete()
 
@@ -132,6 +141,19 @@ def seed(learners: int, seats: int, spread: int, history_terms: int) -> dict[str
 
         hot = offering(seats, "Hot")
         hot.save()
+        # The codes run: as many seats, each learner with the same 100 % code, capped below them.
+        coded = offering(seats, "Codes")
+        coded.save()
+        code = PromotionCode.objects.create(
+            tenant=tenant,
+            code=CODE,
+            kind="percent",
+            percent_off=100,
+            waives_fee=True,
+            description="Flash sale bursary",
+            max_uses=code_cap(seats),
+        )
+        code.offerings.set([coded])
         per = max(1, seats // spread)
         spread_rows = Offering.objects.bulk_create([offering(per, f"Spread {i}") for i in range(spread)])
 
@@ -164,6 +186,7 @@ def seed(learners: int, seats: int, spread: int, history_terms: int) -> dict[str
         cursor.execute("ANALYZE")
     return {
         "hot": hot.pk,
+        "coded": coded.pk,
         "hot_capacity": hot.capacity,
         "spread": [o.pk for o in spread_rows],
         "spread_capacity": per * len(spread_rows),
@@ -307,6 +330,7 @@ def _client_process(
     connections: int,
     cookies: tuple[str, str],
     go: float,
+    code: str = "",
 ) -> list[Sent]:
     """`connections` threads, each one keep-alive connection (reopened when the server closes
     it), taking the next learner from the shared list."""
@@ -325,7 +349,7 @@ def _client_process(
                 user_id, session, offering = jobs[position[0]]
                 position[0] += 1
             token = secrets.token_hex(16)
-            body = json.dumps({"offering": offering})
+            body = json.dumps({"offering": offering, "code": code} if code else {"offering": offering})
             headers = {
                 "Host": HOST,
                 "Content-Type": "application/json",
@@ -365,8 +389,10 @@ def load(
     connections: int,
     processes: int,
     cookies: tuple[str, str],
+    code: str = "",
 ) -> list[Sent]:
-    """Learners in arrival order, dealt round-robin to the client processes."""
+    """Learners in arrival order, dealt round-robin to the client processes (each request with
+    the promotion `code`, when given)."""
     go = time.monotonic() + 1.0
     per_process = [
         connections // processes + (1 if i < connections % processes else 0) for i in range(processes)
@@ -375,7 +401,7 @@ def load(
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         parts = pool.starmap(
             _client_process,
-            [(port, path, shares[i], per_process[i], cookies, go) for i in range(processes)],
+            [(port, path, shares[i], per_process[i], cookies, go, code) for i in range(processes)],
         )
     return [sent for part in parts for sent in part]
 
@@ -501,6 +527,23 @@ def _fifo_violations(
 # --- The hot-row ceiling ---------------------------------------------------------------------
 
 
+def codes_over_cap(env: dict[str, str], seats: int) -> int:
+    """Uses of the codes run's code beyond its cap: paid orders with it, less the cap."""
+    db = _connect(env)
+    try:
+        with db.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM payments_order o "
+                "JOIN promotions_promotioncode c ON c.id = o.promotion_code_id "
+                "WHERE c.code = %s AND o.status = 'paid'",
+                [CODE],
+            )
+            (used,) = cursor.fetchone()
+    finally:
+        db.close()
+    return max(0, int(used) - code_cap(seats))
+
+
 def hot_row_tps(env: dict[str, str], levels: list[int], seconds: float) -> tuple[float, int]:
     """One row, `SELECT … FOR UPDATE; UPDATE; INSERT` per transaction; the best rate and at how
     many connections."""
@@ -606,6 +649,24 @@ def run(args: argparse.Namespace) -> int:
             f"hot offering: {hot.rps:,.0f}/s, p50 {hot.p50_ms:.1f} ms, p99 {hot.p99_ms:.1f} ms; {hot_checks}",
             flush=True,
         )
+        coded_jobs = [(user_id, key, seeded["coded"]) for user_id, key in sessions]
+        coded_sent = load(
+            args.port,
+            "/api/v1/orders/seat-with-code/",
+            coded_jobs,
+            args.connections,
+            args.client_processes,
+            cookies,
+            code=CODE,
+        )
+        coded = timing(coded_sent, {201, 400, 409})
+        coded_checks = check(env, [seeded["coded"]], coded_sent)
+        over_cap = codes_over_cap(env, args.seats)
+        print(
+            f"every learner with a code: {coded.rps:,.0f}/s, p50 {coded.p50_ms:.1f} ms, "
+            f"p99 {coded.p99_ms:.1f} ms; {coded_checks}; code uses over its cap: {over_cap}",
+            flush=True,
+        )
         spread_sent = load(
             args.port, "/api/v1/enrollments/", spread_jobs, args.connections, args.client_processes, cookies
         )
@@ -666,10 +727,20 @@ def run(args: argparse.Namespace) -> int:
         "spread_p99_ms": round(spread_timing.p99_ms, 1),
         "spread_ratio_trivial": round(spread_timing.rps / trivial.rps, 3) if trivial.rps else 0.0,
         "spread_ratio_hot_row": round(spread_timing.rps / hot_row, 3) if hot_row else 0.0,
+        "codes_enroll_rps": round(coded.rps, 1),
+        "codes_p99_ms": round(coded.p99_ms, 1),
+        "codes_ratio_plain": round(coded.rps / hot.rps, 3) if hot.rps else 0.0,
+        "codes_seats_taken": coded_checks["seats_taken"],
+        "codes_oversold": coded_checks["oversold"],
+        "codes_over_cap": over_cap,
     }
     header = ("run", "enroll/s", "p50 ms", "p99 ms", "taken", "oversold", "fifo", "errors")
     print("\n{:<10} {:>9} {:>8} {:>8} {:>6} {:>9} {:>5} {:>7}".format(*header))
-    for name, t, c in (("hot", hot, hot_checks), ("spread", spread_timing, spread_checks)):
+    for name, t, c in (
+        ("hot", hot, hot_checks),
+        ("codes", coded, coded_checks),
+        ("spread", spread_timing, spread_checks),
+    ):
         print(
             f"{name:<10} {t.rps:>9.0f} {t.p50_ms:>8.1f} {t.p99_ms:>8.1f} {c['seats_taken']:>6} "
             f"{c['oversold']:>9} {c['fifo_violations']:>5} {t.errors:>7}"
@@ -684,7 +755,14 @@ def run(args: argparse.Namespace) -> int:
         == (args.seats, 0, 0, 0)
         for c in (hot_checks, spread_checks)
     )
-    print(f"Correct (seats = {args.seats}, 0 oversold, 0 FIFO violations): {'yes' if correct else 'NO'}")
+    correct = correct and over_cap == 0 and coded_checks["oversold"] == 0
+    correct = correct and coded_checks["seats_taken"] == code_cap(args.seats)
+    print(
+        f"Correct (seats = {args.seats}, 0 oversold, 0 FIFO violations; codes: "
+        f"{code_cap(args.seats)} seats by code, 0 over its cap): {'yes' if correct else 'NO'}"
+    )
+    close = "met" if coded.rps >= 0.85 * hot.rps else "NOT met"
+    print(f"Target codes run within 15 % of the plain run: {close} ({coded.rps / hot.rps:.0%})")
     share = "met" if hot.rps >= 0.5 * trivial.rps else "NOT met"
     print(f"Target enrollments/second ≥ 50 % of the trivial POST: {share} ({hot.rps / trivial.rps:.0%})")
     quick = "met" if hot.p99_ms < 300 else "NOT met"

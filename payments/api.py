@@ -84,6 +84,49 @@ class OrderInput(serializers.Serializer[Any]):
     )
 
 
+class SeatWithCodeInput(serializers.Serializer[Any]):
+    offering = IdField(help_text="The offering to take a seat in.")
+    code = serializers.CharField(max_length=60, help_text="A promotion code.")
+
+
+class SeatWithCodeApi(APIView):
+    @extend_schema(
+        operation_id="orders_seat_with_code",
+        request=SeatWithCodeInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderOutput, 400: ErrorOutput, 404: ErrorOutput, 409: ErrorOutput, 422: KEY_REUSED},
+        tags=["orders"],
+        description=(
+            "Take a seat with a promotion code in one call: the seat held and its order made together, "
+            "or neither (the offering full, the code used up or not valid). With nothing left to pay "
+            "the order is paid and the seat confirmed; else the order has its Checkout address."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = SeatWithCodeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenant, learner = request_tenant(request), request_user(request)
+        offering_id, code = data.validated_data["offering"], data.validated_data["code"]
+
+        def run() -> tuple[int, dict[str, Any]]:
+            order = waivers.seat_with_code(tenant=tenant, learner=learner, offering_id=offering_id, code=code)
+            return 201, {"reference": order.reference}
+
+        first = keyed_answer(
+            request,
+            tenant=tenant,
+            user=learner,
+            asked=("orders/seat", {"offering": offering_id, "code": code}),
+            run=run,
+        )
+        order = selectors.order_for_learner(tenant=tenant, learner=learner, reference=first.body["reference"])
+        if order.amount_minor and order.status == OrderStatus.DRAFT:
+            success, cancel = checkout_urls(request._request, order)
+            order = orders.checkout_start(order=order, success_url=success, cancel_url=cancel)
+        body = dict(OrderOutput(_fresh(order)).data)
+        return answered(idempotency.Answer(first.status, body, replayed=first.replayed))
+
+
 class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"

@@ -277,6 +277,23 @@ def _code_uses(code: PromotionCode, now: datetime) -> QuerySet[Order]:
     )
 
 
+def code_available(*, tenant: Tenant, learner: User, code: str, now: datetime | None = None) -> PromotionCode:
+    """The code, if it looks usable now: found, active, in its dates, not used up by everyone or
+    by this learner (CodeRefused otherwise). Read without locks, so a code used up a moment ago
+    is refused before any seat is locked; the order made after checks again under the lock."""
+    now = now or timezone.now()
+    found = promotions.code_find(tenant=tenant, text=code)
+    promotions.code_in_force(found, now)
+    uses = _code_uses(found, now)
+    if found.max_uses is not None and uses.count() >= found.max_uses:
+        raise CodeRefused(_("The code “%(code)s” has been used up.") % {"code": found.code})
+    if uses.filter(learner=learner).count() >= found.max_uses_per_learner:
+        raise CodeRefused(
+            _("You have already used the code “%(code)s” as often as it allows.") % {"code": found.code}
+        )
+    return found
+
+
 def _discounts(
     code: PromotionCode, learner: User, enrollments: list[Enrollment], now: datetime
 ) -> dict[int, int]:

@@ -13,13 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enrollment import services as enrollment_services
+from enrollment.errors import OfferingFull
 from enrollment.models import Enrollment, EnrollmentStatus
 from identity.models import User
 from payments.errors import CheckoutRefused
 from payments.models import Order, OrderStatus
 from payments.services import locks
 from payments.services.fulfilment import order_paid
-from payments.services.orders import StaffWaiver, order_for_holds
+from payments.services.orders import StaffWaiver, code_available, order_for_holds
 from tenants.errors import NotVisible
 from tenants.models import Tenant
 from tenants.selectors import StaffAccess
@@ -64,3 +66,22 @@ def staff_waive(
         waiver=StaffWaiver(reason=reason, by=actor),
     )
     return free_order_confirm(order=start.order)
+
+
+def seat_with_code(*, tenant: Tenant, learner: User, offering_id: int, code: str) -> Order:
+    """Hold a seat and make its order with a promotion code, in one transaction: if the seat
+    cannot be held (full: a wait-list place is not a seat) or the code refused (used up,
+    expired…), nothing is kept. With nothing left to pay (a 100 % code) the seat is confirmed
+    at once; otherwise the order is the caller's to open at Stripe (checkout_start). A code
+    already used up is refused before any seat is locked."""
+    code_available(tenant=tenant, learner=learner, code=code)
+    with transaction.atomic():
+        held = enrollment_services.enrollment_create(tenant=tenant, learner=learner, offering_id=offering_id)
+        if held.enrollment.status != EnrollmentStatus.HELD:
+            raise OfferingFull(_("No seat is free: a code holds a seat only when one is."))
+        start = order_for_holds(
+            tenant=tenant, learner=learner, enrollment_ids=[held.enrollment.pk], code=code
+        )
+        if start.order.amount_minor == 0:
+            return free_order_confirm(order=start.order)
+    return start.order

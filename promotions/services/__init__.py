@@ -9,7 +9,14 @@ from promotions.services.codes import (
     discount_in_words,
     normalise_code,
 )
-from promotions.services.pricing import LineDiscount, PricedLine, bundle_discounts, code_find, code_quote
+from promotions.services.pricing import (
+    LineDiscount,
+    PricedLine,
+    bundle_discounts,
+    code_find,
+    code_in_force,
+    code_quote,
+)
 
 __all__ = [
     "LineDiscount",
@@ -21,6 +28,7 @@ __all__ = [
     "code_create",
     "code_deactivate",
     "code_find",
+    "code_in_force",
     "code_quote",
     "discount_in_words",
     "normalise_code",

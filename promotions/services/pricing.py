@@ -69,15 +69,20 @@ def _in_scope(code: PromotionCode, offering: Offering, offering_ids: frozenset[i
     return not offering_ids or offering.pk in offering_ids
 
 
-def code_quote(*, code: PromotionCode, lines: Sequence[PricedLine], now: datetime) -> list[LineDiscount]:
-    """Each line's discount under this code (0 for the lines out of its scope), or CodeRefused
-    saying why the code cannot be used now for any of them."""
+def code_in_force(code: PromotionCode, now: datetime) -> None:
+    """CodeRefused unless the code is active and within its dates."""
     if not code.is_active:
         raise CodeRefused(_("The code “%(code)s” has been withdrawn.") % {"code": code.code})
     if code.valid_from is not None and now < code.valid_from:
         raise CodeRefused(_("The code “%(code)s” cannot be used yet.") % {"code": code.code})
     if code.valid_until is not None and now >= code.valid_until:
         raise CodeRefused(_("The code “%(code)s” has expired.") % {"code": code.code})
+
+
+def code_quote(*, code: PromotionCode, lines: Sequence[PricedLine], now: datetime) -> list[LineDiscount]:
+    """Each line's discount under this code (0 for the lines out of its scope), or CodeRefused
+    saying why the code cannot be used now for any of them."""
+    code_in_force(code, now)
     offering_ids = frozenset(code.offerings.values_list("pk", flat=True))
     scoped = {line.key for line in lines if line.list_minor and _in_scope(code, line.offering, offering_ids)}
     if not scoped:
