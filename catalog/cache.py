@@ -9,24 +9,34 @@ on the next request in the process that made it and within about a second everyw
 repeat visit costs no network round trip. Entries expire after CATALOG_CACHE_SECONDS in both
 layers, which bounds how late a time-driven change (enrollment opening at 9:00) can show.
 
-Only anonymous requests are served from or stored in the cache: a signed-in person's page
-carries their name and a CSRF token.
+Signed-in learners share the same cached page: it is always the anonymous rendering, and its
+personal parts are marked in the templates (`<!--mc:personal:NAME-->…<!--/mc:personal:NAME-->`):
+the header's menu (`nav`: My learning, the staff console link, Sign out with its CSRF token) and
+an offering's enroll panel (`panel:<offering id>:<availability>`: where the learner stands, Pay
+now). For a signed-in request each marked part is rendered for that person alone and spliced in;
+the rest is the shared page, byte for byte. The answer is private and never stored. A request
+with a message waiting (a "messages" cookie, or messages kept in the session) is rendered in full.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, HttpResponseNotModified
+from django.template import RequestContext, Template
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from catalog.models import Offering
 from core.cache import VersionedCache
 from tenants.http import TenantRequest
 
@@ -78,6 +88,58 @@ def _cacheable(request: TenantRequest) -> bool:
     )
 
 
+def _shareable(request: TenantRequest) -> bool:
+    """A signed-in request that may be answered from the shared page with its parts filled in."""
+    return (
+        settings.CATALOG_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and "messages" not in request.COOKIES
+        and request.user.is_authenticated
+        and not request.session.get("_messages")
+    )
+
+
+PERSONAL = re.compile(
+    r"<!--mc:personal:(?P<name>nav|panel:(?P<offering>\d{1,18}):(?P<kind>[a-z_]{1,20}))-->"
+    r".*?<!--/mc:personal:(?:nav|panel)-->",
+    re.DOTALL,
+)
+_PANEL = Template("{% load enrollment %}{% enroll_panel offering kind %}")
+
+
+def personalize(request: TenantRequest, body: str) -> str:
+    """The shared page with each personal part rendered for this request's person."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name == "nav":
+            inner = render_to_string("_site_nav.html", request=request)
+        else:
+            offering = (
+                Offering.objects.filter(tenant=request.tenant, pk=int(match.group("offering")))
+                .select_related("microcredential")
+                .first()
+            )
+            if offering is None:
+                return match.group(0)
+            context = RequestContext(request, {"offering": offering, "kind": match.group("kind")})
+            inner = _PANEL.render(context)
+        end = "nav" if name == "nav" else "panel"
+        return f"<!--mc:personal:{name}-->{inner}<!--/mc:personal:{end}-->"
+
+    return PERSONAL.sub(fill, body)
+
+
+def _anonymous_render(view: View, request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The view as an anonymous visitor gets it (what the shared cache keeps)."""
+    user = request.user
+    request.user = AnonymousUser()
+    try:
+        return view(request, *args, **kwargs)
+    finally:
+        request.user = user
+
+
 def _respond(request: TenantRequest, entry: Page) -> HttpResponse:
     if request.META.get("HTTP_IF_NONE_MATCH") == entry.etag:
         response: HttpResponse = HttpResponseNotModified()
@@ -94,7 +156,8 @@ def cached_public_page(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _cacheable(request):
+        shared = _shareable(request)
+        if not shared and not _cacheable(request):
             response = view(request, *args, **kwargs)
             if request.user.is_authenticated:
                 patch_cache_control(response, private=True, no_cache=True)
@@ -105,11 +168,19 @@ def cached_public_page(view: View) -> View:
             version, stored = pages.lookup(request.tenant.pk, page_key, max_age=seconds)
         except Exception:  # Redis down or an unreadable entry: render, the page must still work
             logger.exception("catalog page cache lookup failed")
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            if shared:
+                patch_cache_control(response, private=True, no_cache=True)
+            return response
         if stored is not None:
-            return _respond(request, stored.value)
-        response = view(request, *args, **kwargs)
+            return _personal(request, stored.value) if shared else _respond(request, stored.value)
+        response = (
+            _anonymous_render(view, request, *args, **kwargs) if shared else view(request, *args, **kwargs)
+        )
         if response.status_code != 200 or response.streaming:
+            if shared:  # a 404 and the like: the person's own rendering
+                response = view(request, *args, **kwargs)
+                patch_cache_control(response, private=True, no_cache=True)
             return response
         body = response.content
         page = Page(
@@ -118,6 +189,14 @@ def cached_public_page(view: View) -> View:
             etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
         )
         pages.store(page_key, version, page, timeout=seconds)
-        return _respond(request, page)
+        return _personal(request, page) if shared else _respond(request, page)
 
     return wrapper
+
+
+def _personal(request: TenantRequest, entry: Page) -> HttpResponse:
+    body = personalize(request, entry.body.decode("utf-8"))
+    response = HttpResponse(body, content_type=entry.content_type)
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response

@@ -1,7 +1,10 @@
 """Public pages come from the cache for anonymous visitors; any catalog change shows at once."""
 
+import re
+
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog import services
@@ -91,17 +94,62 @@ def test_a_unit_s_new_brand_shows_at_once(world, client):
 
 
 @pytest.mark.usefixtures("page_cache")
-def test_signed_in_people_get_a_fresh_private_page(world):
-    OfferingFactory.create(microcredential__unit=world.a_unit1)
+def test_signed_in_people_share_the_cached_page_with_their_own_parts_filled_in(world):
+    OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Shared course")
     client = world.client_for(world.learner, world.a)
     get(client)
 
     with CaptureQueriesContext(connection) as captured:
         response = get(client)
 
+    assert [q["sql"] for q in captured if "catalog_" in q["sql"]] == []  # the shared page
+    assert "private" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "Shared course" in page
+    assert "Sign out" in page
+    assert "Sign in" not in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    # An anonymous visitor gets the same cached page, with no one's parts.
+    anonymous = get(Client()).content.decode()
+    assert "Sign out" not in anonymous
+    assert "csrfmiddlewaretoken" not in anonymous
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_two_learners_never_see_each_others_parts_of_a_cached_offering_page(world):
+    from enrollment import services as enrollment_services
+    from tenants.models import StaffRole
+    from tests.factories import UserFactory, make_staff
+
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, price_minor=5000, currency="USD")
+    holder = UserFactory.create(email="holder@example.test")
+    enrollment_services.enrollment_create(tenant=world.a, learner=holder, offering_id=offering.pk)
+    other = make_staff(world.a, StaffRole.UNIT_ADMIN, [world.a_unit1])
+    path = f"/offerings/{offering.pk}/"
+    first = get(world.client_for(other, world.a), path).content.decode()  # fills the cache
+    mine = get(world.client_for(holder, world.a), path).content.decode()
+    theirs = get(world.client_for(other, world.a), path).content.decode()
+
+    assert "Pay now" in mine
+    assert "Staff console" not in mine
+    assert "Pay now" not in theirs
+    assert "Staff console" in theirs
+    assert "Staff console" in first
+    tokens = {
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1) for page in (mine, theirs)
+    }
+    assert len(tokens) == 2
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_waiting_message_gets_the_full_personal_page(world):
+    OfferingFactory.create(microcredential__unit=world.a_unit1)
+    client = world.client_for(world.learner, world.a)
+    client.cookies["messages"] = "x"
+    with CaptureQueriesContext(connection) as captured:
+        response = get(client)
     assert [q for q in captured if "catalog_offering" in q["sql"]]
     assert "private" in response["Cache-Control"]
-    assert "Sign out" in response.content.decode()
 
 
 @pytest.mark.usefixtures("page_cache")
