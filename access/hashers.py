@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_noop as _noop
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 ALGORITHM = "client_secret_hmac_sha256"
 
@@ -28,7 +31,8 @@ class ClientSecretHasher(BasePasswordHasher):
     algorithm = ALGORITHM
 
     def encode(self, password: str, salt: str) -> str:
-        self._check_encode_args(password, salt)
+        if password is None or not salt or "$" in salt:
+            raise ValueError("a client secret and a salt without '$' are needed")
         digest = hmac.new(salt.encode(), password.encode(), hashlib.sha256).hexdigest()
         return f"{self.algorithm}${salt}${digest}"
 
@@ -45,7 +49,7 @@ class ClientSecretHasher(BasePasswordHasher):
             return False
         return constant_time_compare(encoded, self.encode(password, decoded["salt"]))
 
-    def safe_summary(self, encoded: str) -> dict[str, Any]:
+    def safe_summary(self, encoded: str) -> dict[_StrOrPromise, Any]:
         decoded = self.decode(encoded)
         return {
             _noop("algorithm"): decoded["algorithm"],
