@@ -187,7 +187,12 @@ class MoodleClient:
         return answer
 
     def course_url(self, *, course_ref: str) -> str:
+        """`/course/view.php?id=…`: the id as given, or as kept when the shortname was resolved
+        (no call); else `?name=` and the shortname, which Moodle's course page also takes."""
         kind, value = _course_field(course_ref)
+        kept = self.course_ids.get(course_ref) if kind != "id" else None
+        if kept is not None:
+            kind, value = "id", str(kept)
         query = urlencode({"id" if kind == "id" else "name": value})
         return f"{self.base_url}/course/view.php?{query}"
 

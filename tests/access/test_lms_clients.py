@@ -65,7 +65,11 @@ def test_moodle_enrol_is_idempotent_unenrol_removes_and_completions_read_back(mo
     client.unenrol(remote_user_id=user_id, course_ref="DL-101", remote_enrollment_id="")
     client.unenrol(remote_user_id=user_id, course_ref="DL-101", remote_enrollment_id="")  # already out: fine
     assert moodle.control.state()["enrolments"] == []
-    assert client.course_url(course_ref="DL-101") == f"{moodle.url}/course/view.php?name=DL-101"
+    # The shortname was resolved: its id, kept; a client that never resolved it names it.
+    assert client.course_url(course_ref="DL-101") == f"{moodle.url}/course/view.php?id={course['id']}"
+    assert (
+        moodle_client(moodle).course_url(course_ref="DL-101") == f"{moodle.url}/course/view.php?name=DL-101"
+    )
 
 
 def test_moodle_wrong_token_is_a_clear_permanent_error(moodle):
