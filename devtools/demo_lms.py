@@ -5,7 +5,9 @@ Northfield's Continuing Education gets the local Moodle, its School of Business 
 Canvas, each with a course for every offering of the unit (shortname and SIS id: the offering's
 LMS course reference). The doubles keep nothing across restarts, so the courses are made again on
 every run, and a demo connection still pointing at a local address is pointed at the new ports;
-a connection staff pointed elsewhere is left alone.
+a connection staff pointed elsewhere is left alone. The local Moodle also signs learners in through
+the tenant's OpenID provider: a first-party relying party "<unit> Moodle (local)" is registered
+(or its redirect URI moved to the new port, with a new secret) and set up in the double.
 
 A dev tool: it uses the doubles' control API (`/_control/`), which no app may import.
 """
@@ -67,7 +69,54 @@ def seed(*, tenant_slug: str, unit_slug: str, kind: str, url: str, token: str) -
         connection.save(update_fields=["base_url", "token_encrypted"])
     else:
         return f"{unit.name}: keeps its own LMS connection"
-    return f"{unit.name}: local {kind} at {url} ({len(refs)} courses)"
+    signs_in = f", sign-in through {sign_in(unit=unit, url=url)}" if kind == "moodle" else ""
+    return f"{unit.name}: local {kind} at {url} ({len(refs)} courses){signs_in}"
+
+
+def sign_in(*, unit: Any, url: str) -> str:
+    """The local Moodle as the unit's first-party relying party, set up in the double; the
+    issuer."""
+    from access.models import ClaimGroup, RelyingParty
+    from access.services.relying_parties import (
+        relying_party_create,
+        relying_party_secret_new,
+        relying_party_update,
+    )
+    from lms_local.client import ControlClient
+    from lms_local.oidc import CALLBACK
+    from tenants.mail import site_url
+
+    name = f"{unit.name} Moodle (local)"
+    claims = [ClaimGroup.EMAIL, ClaimGroup.PROFILE, ClaimGroup.ENROLLMENTS]
+    found = RelyingParty.objects.filter(tenant=unit.tenant, unit=unit, name=name).first()
+    if found is None:
+        registered = relying_party_create(
+            tenant=unit.tenant,
+            name=name,
+            unit=unit,
+            redirect_uris=url + CALLBACK,
+            claims=claims,
+            first_party=True,
+        )
+    else:
+        relying_party_update(
+            tenant=unit.tenant,
+            pk=found.pk,
+            name=name,
+            unit=unit,
+            redirect_uris=url + CALLBACK,
+            claims=claims,
+            first_party=True,
+        )
+        registered = relying_party_secret_new(tenant=unit.tenant, pk=found.pk)
+    issuer = site_url(unit.tenant)
+    ControlClient(url).set_oidc(
+        issuer=issuer,
+        client_id=registered.relying_party.application.client_id,
+        client_secret=registered.client_secret,
+        name=unit.tenant.name,
+    )
+    return issuer
 
 
 def main(argv: list[str]) -> int:

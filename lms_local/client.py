@@ -73,6 +73,11 @@ class ControlClient:
             },
         )
 
+    def set_oidc(self, *, issuer: str, client_id: str, client_secret: str, name: str = "") -> dict[str, Any]:
+        """Set up Moodle's OAuth 2 sign-in with this issuer; the answer names the redirect URI."""
+        body = {"issuer": issuer, "client_id": client_id, "client_secret": client_secret}
+        return self.call("POST", "oidc", {**body, **({"name": name} if name else {})})
+
     def clear_faults(self) -> None:
         self.call("DELETE", "faults")
 

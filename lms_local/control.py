@@ -9,6 +9,8 @@ what the double holds. JSON in, JSON out; `lms_local.client.ControlClient` wraps
                                  "completed_at"? (unix time), "conclude"? (Canvas: conclude it)}
     POST /_control/faults       {"match"?, "status"?, "times"?, "delay_ms"?, "rate_limit"?}
     DELETE /_control/faults
+    POST /_control/oidc         {"issuer", "client_id", "client_secret", "name"?, "scope"?}: the
+                                OAuth 2 service Moodle's login offers (lms_local.oidc); {} removes it
     GET  /_control/state        users, courses, enrolments, request counts
 """
 
@@ -18,6 +20,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from lms_local import oidc
 from lms_local.store import Fault
 
 if TYPE_CHECKING:
@@ -60,6 +63,8 @@ def handle(server: LocalLms, method: str, path: str, body: Json) -> tuple[int, J
         with store.lock:
             if (method, route) == ("POST", "reset"):
                 store.reset()
+                server.issuer = None
+                server.sessions.clear()
                 return 200, {"reset": True}
             if (method, route) == ("POST", "courses"):
                 sections = body.get("sections") or []
@@ -110,6 +115,22 @@ def handle(server: LocalLms, method: str, path: str, body: Json) -> tuple[int, J
                     raise ControlProblem("a fault needs a status, a delay_ms, or both")
                 store.faults.append(fault)
                 return 200, {"fault": asdict(fault)}
+            if (method, route) == ("POST", "oidc"):
+                if not body:
+                    server.issuer = None
+                    return 200, {"oidc": None}
+                issuer = oidc.Issuer(
+                    issuer=_str(body, "issuer").rstrip("/"),
+                    client_id=_str(body, "client_id"),
+                    client_secret=_str(body, "client_secret"),
+                    name=_str(body, "name", "your institution"),
+                    scope=_str(body, "scope", "openid email profile"),
+                )
+                if not issuer.issuer.startswith(("http://", "https://")):
+                    raise ControlProblem("issuer must be an http(s) address")
+                server.issuer = issuer
+                server.sessions.clear()
+                return 200, {"oidc": {"issuer": issuer.issuer, "redirect_uri": server.url + oidc.CALLBACK}}
             if (method, route) == ("DELETE", "faults"):
                 store.faults.clear()
                 return 200, {"faults": []}

@@ -201,10 +201,25 @@ def _assignable(role_id: int) -> None:
         )
 
 
+def _context(store: Store, course_id: int, *, ignore_missing: bool) -> Course:
+    """The course of a course context, as `context_course::instance(id, IGNORE_MISSING)` then
+    `validate_context` (enrol) or `context_course::instance(id)` (unenrol) find it in Moodle."""
+    course = store.courses.get(course_id)
+    if course is not None:
+        return course
+    if ignore_missing:
+        raise invalid_parameter("Context does not exist")
+    raise MoodleError(
+        "invalidrecord",
+        "Can't find data record in database table context.",
+        exception="dml_missing_record_exception",
+    )
+
+
 def enrol_users(store: Store, params: dict[str, Any], site: str) -> Any:
     for spec in _list(params, "enrolments"):
         role_id = _int(spec, "roleid")
-        course = _course(store, _int(spec, "courseid"))
+        course = _context(store, _int(spec, "courseid"), ignore_missing=True)
         user = _user(store, _int(spec, "userid"))
         _assignable(role_id)
         store.enrol(user_id=user.id, course_id=course.id, section_id=None, role_id=role_id)
@@ -213,8 +228,11 @@ def enrol_users(store: Store, params: dict[str, Any], site: str) -> Any:
 
 def unenrol_users(store: Store, params: dict[str, Any], site: str) -> Any:
     for spec in _list(params, "enrolments"):
-        course = _course(store, _int(spec, "courseid"))
-        user = _user(store, _int(spec, "userid"))
+        course = _context(store, _int(spec, "courseid"), ignore_missing=False)
+        user_id = _int(spec, "userid")
+        user = store.users.get(user_id)
+        if user is None:
+            raise invalid_parameter(f"User id not exist: {user_id}")
         found = store.enrolment(user_id=user.id, course_id=course.id)
         if found is not None:  # not enrolled: nothing to do, as Moodle's manual plugin
             del store.enrolments[found.id]

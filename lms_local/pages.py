@@ -1,22 +1,24 @@
 """The few HTML pages a browser sees: a course page, and the sign-in page the LMS would show.
 
 A real LMS sends a learner who is not signed in to its login, which for Microcred's guests is an
-OpenID Connect sign-in at Microcred. The double keeps that simple: the course page names the
-learner given by `?user=` (their login or e-mail in the double); without it the browser is sent
-to the sign-in page, which links to `--login-url` when one is set (Microcred's authorize
-endpoint, say) and explains the `?user=` shortcut otherwise.
+OpenID Connect sign-in at Microcred. The Moodle double does that when an OAuth 2 service is set
+up (lms_local.oidc): the sign-in page offers the issuer, and the course page then names the
+learner signed in in the browser's session. Without one, `?user=` and a login or e-mail is a
+shortcut that arrives as that learner; the sign-in page links to `--login-url` when one is set
+and explains the shortcut.
 """
 
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from lms_local.store import Course, Store, User
 
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}"
     "a{color:#0b57d0}.note{color:#555}"
+    ".button{display:inline-block;padding:.6rem 1rem;border:2px solid #0b57d0;border-radius:6px}"
 )
 
 
@@ -37,15 +39,27 @@ def _learner(store: Store, ref: str) -> User | None:
     )
 
 
+def problem(text: str) -> bytes:
+    return _page("Sign-in problem", f"<h1>Sign-in problem</h1><p>{escape(text)}</p>")
+
+
 def course_page(
-    store: Store, *, kind: str, course: Course | None, user_ref: str, here: str, login_url: str
+    store: Store,
+    *,
+    kind: str,
+    course: Course | None,
+    user_ref: str,
+    here: str,
+    login_url: str,
+    user_id: int | None = None,
 ) -> tuple[int, bytes, str | None]:
-    """(status, HTML, redirect location or None)."""
+    """(status, HTML, redirect location or None). The learner: the session's (`user_id`), else
+    the `?user=` shortcut's; neither: off to the sign-in page."""
     if course is None:
         return 404, _page("Course not found", "<h1>Course not found</h1>"), None
-    if not user_ref:
+    if user_id is None and not user_ref:
         return 302, b"", f"/login/index.php?next={quote(here, safe='')}"
-    user = _learner(store, user_ref)
+    user = store.users.get(user_id) if user_id is not None else _learner(store, user_ref)
     enrolment = None if user is None else store.enrolment(user_id=user.id, course_id=course.id)
     if user is None or enrolment is None or enrolment.state not in ("active", "invited"):
         return (
@@ -61,6 +75,7 @@ def course_page(
         200,
         _page(
             course.name,
+            f"<header><p>Signed in as {escape(user.full_name)} ({escape(user.email)})</p></header>"
             f"<h1>{escape(course.name)}</h1><p>Welcome, {escape(user.full_name)}.</p>"
             f"<p class='note'>Local {lms} double: the course {escape(course.shortname)}.</p>",
         ),
@@ -68,7 +83,14 @@ def course_page(
     )
 
 
-def login_page(*, next_url: str, login_url: str) -> bytes:
+def login_page(*, next_url: str, login_url: str, issuer_name: str = "") -> bytes:
+    if issuer_name:  # Moodle's login page with an OAuth 2 service: "Log in using your account on"
+        start = "/auth/oauth2/login.php?" + urlencode({"id": "1", "wantsurl": next_url or "/"})
+        return _page(
+            "Log in",
+            "<h1>Log in</h1><h2>Log in using your account on:</h2>"
+            f"<p><a class='button' href='{escape(start)}'>{escape(issuer_name)}</a></p>",
+        )
     link = f"<p><a href='{escape(login_url)}'>Sign in with your institution</a></p>" if login_url else ""
     return _page(
         "Sign in",

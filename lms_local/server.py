@@ -14,11 +14,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from lms_local import canvas, control, moodle, pages
+from lms_local import canvas, control, moodle, oidc, pages
 from lms_local.errors import CanvasError, MoodleError
 from lms_local.params import decode
 from lms_local.store import Fault, Store
@@ -79,8 +80,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _json({"status": "ok", "server": "lms-local", "kind": app.kind}))
             elif url.path == "/login/index.php":
                 query = dict(parse_qsl(url.query))
-                page = pages.login_page(next_url=query.get("next", ""), login_url=app.login_url)
+                issuer = app.issuer if app.kind == "moodle" else None
+                page = pages.login_page(
+                    next_url=query.get("next", ""),
+                    login_url=app.login_url,
+                    issuer_name=issuer.name if issuer else "",
+                )
                 self._send(200, page, "text/html; charset=utf-8")
+            elif app.kind == "moodle" and url.path == oidc.START:
+                self._sign_in_start(dict(parse_qsl(url.query)))
+            elif app.kind == "moodle" and url.path == oidc.CALLBACK:
+                self._sign_in_finish()
             elif app.kind == "moodle" and url.path == MOODLE_ENDPOINT:
                 self._moodle(method, url.query, raw)
             elif app.kind == "moodle" and url.path == "/course/view.php":
@@ -130,15 +140,74 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _course_page(self, course: Any, query: dict[str, str], here: str) -> None:
         app = self.server.app
+        session = app.sessions.get(self._cookie(oidc.COOKIE))
         status, body, location = pages.course_page(
             app.store,
             kind=app.kind,
             course=course,
             user_ref=query.get("user", ""),
+            user_id=session.user_id if session else None,
             here=here,
             login_url=app.login_url,
         )
         self._send(status, body, "text/html; charset=utf-8", {"Location": location} if location else None)
+
+    def _cookie(self, name: str) -> str:
+        jar = SimpleCookie()
+        try:
+            jar.load(self.headers.get("Cookie") or "")
+        except CookieError:
+            return ""
+        morsel = jar.get(name)
+        return morsel.value if morsel else ""
+
+    def _session(self) -> tuple[oidc.Session, dict[str, str]]:
+        """The browser's session, and the header that sets its cookie when it is new."""
+        app = self.server.app
+        session = app.sessions.get(self._cookie(oidc.COOKIE))
+        if session is not None:
+            return session, {}
+        key, session = app.sessions.new()
+        return session, {"Set-Cookie": f"{oidc.COOKIE}={key}; Path=/; HttpOnly; SameSite=Lax"}
+
+    def _sign_in_start(self, query: dict[str, str]) -> None:
+        app = self.server.app
+        if app.issuer is None:
+            self._send(404, pages.problem("No OAuth 2 service is set up in this Moodle."), "text/html")
+            return
+        session, headers = self._session()
+        try:
+            location = oidc.start(app.issuer, site=app.url, session=session, wants=query.get("wantsurl", "/"))
+        except (OSError, ValueError, KeyError) as error:  # its discovery document could not be read
+            logger.warning("lms-local: sign-in could not start: %s", error)
+            self._send(502, pages.problem("The identity provider could not be reached."), "text/html")
+            return
+        self._send(302, b"", "text/html", {**headers, "Location": location})
+
+    def _sign_in_finish(self) -> None:
+        app = self.server.app
+        session = app.sessions.get(self._cookie(oidc.COOKIE))
+        if app.issuer is None or session is None:
+            self._send(400, pages.problem("This sign-in is not one this site started."), "text/html")
+            return
+        try:
+            claims, wants = oidc.finish(
+                app.issuer, site=app.url, session=session, callback=app.url + self.path
+            )
+        except oidc.SignInFailed as failed:
+            self._send(403, pages.problem(str(failed)), "text/html; charset=utf-8")
+            return
+        with app.store.lock:
+            user = app.store.user_for_login(subject=str(claims["sub"]), email=str(claims.get("email", "")))
+        if user is None:
+            self._send(
+                403,
+                pages.problem("You signed in, but this Moodle has no account for you yet."),
+                "text/html; charset=utf-8",
+            )
+            return
+        session.user_id = user.id
+        self._send(302, b"", "text/html", {"Location": wants})
 
     def _fault(self, counted: str, name: str) -> Fault | None:
         """Count the call; wait as the server's latency and any fault matching `name` say; the
@@ -244,6 +313,9 @@ class LocalLms:
         self.login_url = login_url
         self.log_requests = log_requests
         self.store = Store()
+        # Moodle's "log in with OAuth 2" (lms_local.oidc): set through the control API.
+        self.issuer: oidc.Issuer | None = None
+        self.sessions = oidc.Sessions()
         self.stopping = threading.Event()
         self.httpd = _HTTPServer((host, port), self)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"

@@ -152,6 +152,13 @@ class Store:
         self.users[user.id] = user
         return user
 
+    def user_for_login(self, *, subject: str, email: str) -> User | None:
+        """Who an OpenID Connect sign-in is: by idnumber (the subject), else by e-mail."""
+        by_subject = next((u for u in self.users.values() if u.idnumber and u.idnumber == subject), None)
+        if by_subject is not None or not email:
+            return by_subject
+        return next((u for u in self.users.values() if u.email.lower() == email.lower()), None)
+
     def user_by_login(self, value: str) -> User | None:
         return next((u for u in self.users.values() if u.username and u.username == value), None)
 

@@ -140,6 +140,17 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# People's passwords: Django's default hashers (the first hashes new ones). Last, and only for
+# the relying parties' machine-made client secrets (DOT's CLIENT_SECRET_HASHER): a salted
+# HMAC-SHA256 (access.hashers), never for people's passwords.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "access.hashers.ClientSecretHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -327,6 +338,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OAUTH2_VALIDATOR_CLASS": "access.provider.TenantValidator",
     "OAUTH2_BACKEND_CLASS": "access.provider.TenantOAuthLibCore",
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",  # access.hashers.ClientSecretHasher
     "SCOPES": {
         "openid": "Sign you in",
         "email": "Your e-mail address",

@@ -14,11 +14,42 @@ from typing import Protocol
 
 
 class LmsError(Exception):
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, status: int | None = None, code: str = "", said: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status  # the LMS's HTTP status, when it answered
+        self.code = code  # the LMS's own error code (Moodle's errorcode), when it gave one
+        self.said = said  # the LMS's own message, when it gave one
+
+
+class CourseIds(Protocol):
+    """The LMS's ids of course references a client resolved (a shortname, a SIS id): kept so that
+    the next job does not look them up again, forgotten when the LMS says the id is no course."""
+
+    def get(self, course_ref: str) -> int | None: ...
+
+    def set(self, course_ref: str, course_id: int) -> None: ...
+
+    def forget(self, course_ref: str) -> None: ...
+
+
+class MemoryCourseIds:
+    """CourseIds for one client object's life (the factory gives a shared one)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def get(self, course_ref: str) -> int | None:
+        return self._ids.get(course_ref)
+
+    def set(self, course_ref: str, course_id: int) -> None:
+        self._ids[course_ref] = course_id
+
+    def forget(self, course_ref: str) -> None:
+        self._ids.pop(course_ref, None)
 
 
 @dataclass(frozen=True)
@@ -47,7 +78,7 @@ class LmsClient(Protocol):
         ...
 
     def user_ensure(self, user: LmsUser) -> str:
-        """The LMS's user id for this person: found by e-mail (or subject), else created."""
+        """The LMS's user id for this person: created, or found when they exist already."""
         ...
 
     def enrol(self, *, remote_user_id: str, course_ref: str) -> str:

@@ -5,7 +5,11 @@ A course reference is Canvas's course id ("42") or its SIS id ("sis_course_id:DL
 "DL-101"), optionally with a section: "42/sections/7" or "42/sections/sis_section_id:DL-101-A".
 Users are found in the connection's account by login (the learner's OIDC subject, the login the
 account's OpenID Connect authentication provider matches) or by e-mail, else created with that
-login on the configured authentication provider. A learner leaves a course by the connection's
+login on the configured authentication provider (Canvas lets two users share an e-mail, so
+creating first could make a second user of someone already there). The account and the course
+are canvasapi objects made from their ids without a call (Canvas takes `sis_course_id:…` in
+course paths): a learner whose LMS user id provisioning kept costs one call (enrol), a new one
+four (two searches, create, enrol). A learner leaves a course by the connection's
 task (conclude, by default: grades stay readable; or delete).
 
 Completion: Canvas has no course completion of its own; an enrollment counts as completed once
@@ -23,6 +27,8 @@ from typing import Any
 
 import requests
 from canvasapi import Canvas
+from canvasapi.account import Account
+from canvasapi.course import Course
 from canvasapi.exceptions import (
     BadRequest,
     CanvasException,
@@ -89,8 +95,8 @@ class CanvasClient:
                     retryable=False,
                 ) from None
         self.session = _TimeoutSession(timeout)
-        self.canvas._Canvas__requester._session = self.session
-        self._courses: dict[str, Any] = {}
+        self._requester = self.canvas._Canvas__requester
+        self._requester._session = self.session
 
     # The protocol
 
@@ -108,10 +114,7 @@ class CanvasClient:
         }
 
     def user_ensure(self, user: LmsUser) -> str:
-        with self._calling(
-            _("looking up the account %(id)s") % {"id": self.account_id}, missing=self._no_account()
-        ):
-            account = self._account()
+        account = Account(self._requester, {"id": self._account_path()})  # no call: its id is enough
         found = self._find(account, user)
         if found is not None:
             return found
@@ -120,7 +123,7 @@ class CanvasClient:
             pseudonym["authentication_provider_id"] = self.authentication_provider_id
         name = f"{user.first_name} {user.last_name}".strip() or user.email
         try:
-            with self._calling(_("creating the user")):
+            with self._calling(_("creating the user"), missing=self._no_account()):
                 created = account.create_user(
                     pseudonym,
                     user={
@@ -149,14 +152,18 @@ class CanvasClient:
             enrollment["course_section_id"] = self._section_id(course, section)
         with self._calling(
             _("enrolling the user %(user)s in the course %(course)s")
-            % {"user": remote_user_id, "course": course_ref}
+            % {"user": remote_user_id, "course": course_ref},
+            missing=self._no_course(course_ref),
         ):
             made = course.enroll_user(int(remote_user_id), enrollment=enrollment)
         return str(made.id)
 
     def unenrol(self, *, remote_user_id: str, course_ref: str, remote_enrollment_id: str) -> None:
         course, _section = self._course(course_ref)
-        with self._calling(_("reading the enrollments of the user %(user)s") % {"user": remote_user_id}):
+        with self._calling(
+            _("reading the enrollments of the user %(user)s") % {"user": remote_user_id},
+            missing=self._no_course(course_ref),
+        ):
             enrollments = list(
                 course.get_enrollments(
                     user_id=remote_user_id,
@@ -180,7 +187,10 @@ class CanvasClient:
         course, section = self._course(course_ref)
         section_id = self._section_id(course, section) if section else None
         answer = []
-        with self._calling(_("reading the enrollments of the course %(course)s") % {"course": course_ref}):
+        with self._calling(
+            _("reading the enrollments of the course %(course)s") % {"course": course_ref},
+            missing=self._no_course(course_ref),
+        ):
             for enrollment in course.get_enrollments(
                 type=["StudentEnrollment"], state=["active", "completed"], include=["grades"], per_page=100
             ):
@@ -206,6 +216,13 @@ class CanvasClient:
 
     def course_url(self, *, course_ref: str) -> str:
         course, _section = self._course(course_ref)
+        sis = str(course.id).removeprefix("sis_course_id:")
+        if sis != str(course.id):  # a SIS id: the course page wants Canvas's own id
+            with self._calling(
+                _("reading the course %(course)s") % {"course": course_ref},
+                missing=self._no_course(course_ref),
+            ):
+                course = self.canvas.get_course(sis, use_sis_id=True)
         return f"{self.base_url}/courses/{course.id}"
 
     # Helpers
@@ -214,7 +231,7 @@ class CanvasClient:
         """By login (the OIDC subject) first, then by e-mail: one search for a known learner."""
         email = user.email.lower()
         for term in (user.subject, user.email):
-            with self._calling(_("searching the account's users")):
+            with self._calling(_("searching the account's users"), missing=self._no_account()):
                 for found in account.get_users(search_term=term, include=["email"]):
                     login = str(getattr(found, "login_id", "") or "")
                     address = str(getattr(found, "email", "") or "").lower()
@@ -225,28 +242,41 @@ class CanvasClient:
     def _no_account(self) -> str:
         return _("account “%(id)s”") % {"id": self.account_id}
 
+    def _account_path(self) -> str:
+        ref = self.account_id
+        return ref if ref.isdigit() else "sis_account_id:" + ref.removeprefix("sis_account_id:")
+
     def _account(self) -> Any:
         ref = self.account_id
         if ref.isdigit():
             return self.canvas.get_account(int(ref))
         return self.canvas.get_account(ref.removeprefix("sis_account_id:"), use_sis_id=True)
 
-    def _course(self, course_ref: str) -> tuple[Any, str]:
+    @staticmethod
+    def _course_path(course_ref: str) -> tuple[str, str, str]:
+        """(the course's id in API paths, what it is in words, the section part)."""
         ref, _sep, section = course_ref.strip().partition("/sections/")
-        if ref not in self._courses:
-            sis = not ref.isdigit()
-            value = ref.removeprefix("sis_course_id:").removeprefix("sis:") if sis else ref
-            missing = (
-                _("course with the SIS id “%(value)s”") if sis else _("course with the id %(value)s")
-            ) % {"value": value}
-            with self._calling(_("reading the course %(course)s") % {"course": course_ref}, missing=missing):
-                self._courses[ref] = self.canvas.get_course(value, use_sis_id=sis)
-        return self._courses[ref], section
+        if ref.isdigit():
+            return ref, _("course with the id %(value)s") % {"value": ref}, section
+        value = ref.removeprefix("sis_course_id:").removeprefix("sis:")
+        return "sis_course_id:" + value, _("course with the SIS id “%(value)s”") % {"value": value}, section
+
+    def _no_course(self, course_ref: str) -> str:
+        return self._course_path(course_ref)[1]
+
+    def _course(self, course_ref: str) -> tuple[Any, str]:
+        """The course as canvasapi's object, made without a call: Canvas takes its id or
+        `sis_course_id:…` in every course path, and says 404 there when there is no such course."""
+        path, _what, section = self._course_path(course_ref)
+        return Course(self._requester, {"id": path}), section
 
     def _section_id(self, course: Any, section: str) -> int:
         if section.isdigit():
             return int(section)
-        with self._calling(_("reading the sections of the course %(course)s") % {"course": course.id}):
+        with self._calling(
+            _("reading the sections of the course %(course)s") % {"course": course.id},
+            missing=_("course %(course)s") % {"course": course.id},
+        ):
             sections = list(course.get_sections())
         wanted = section.removeprefix("sis_section_id:")
         for found in sections:

@@ -1,25 +1,31 @@
 """Moodle through its REST web services (plain HTTP with timeouts): one POST per call to
 `/webservice/rest/server.php` with the connection's token.
 
-A course reference is Moodle's course id ("42") or its shortname ("DL-101"; "shortname:42" for a
-shortname made of digits). Users are found by e-mail, then by idnumber (the learner's OIDC
-subject), else created with the `auth` plugin the connection names (default "oauth2": Moodle's
-OAuth 2 / OpenID Connect sign-in links the account by e-mail). Completion is Moodle's course
-completion; the result is the course total from the user grade report.
+A course reference is Moodle's course id ("42": used as it is, no look-up) or its shortname
+("DL-101"; "shortname:42" for a shortname made of digits), resolved to its id once and kept in
+the `course_ids` the client is given (the factory's lasts across jobs) until Moodle says that id
+is no course. A user is created at once with the `auth` plugin the connection names (default
+"oauth2": Moodle's OAuth 2 / OpenID Connect sign-in links the account by e-mail); only when
+Moodle answers that the username or e-mail exists is the user looked up (one call, by the field
+Moodle named). So a new learner costs two calls (create, enrol) and a learner whose LMS user id
+provisioning kept costs one (enrol). Completion is Moodle's course completion; the result is the
+course total from the user grade report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import requests
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from access.lms.base import LmsError, LmsUser, RemoteCompletion
+from access.lms.base import CourseIds, LmsError, LmsUser, MemoryCourseIds, RemoteCompletion
 
+T = TypeVar("T")
 ENDPOINT = "/webservice/rest/server.php"
 DEFAULT_STUDENT_ROLE_ID = 5
 # Moodle's errorcodes for what staff must fix; anything unknown is taken as not retryable too,
@@ -54,6 +60,7 @@ class MoodleClient:
         auth: str = "oauth2",
         timeout: float = 15.0,
         session: requests.Session | None = None,
+        course_ids: CourseIds | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -61,7 +68,7 @@ class MoodleClient:
         self.auth = auth
         self.timeout = timeout
         self.session = session or requests.Session()
-        self._course_ids: dict[str, int] = {}
+        self.course_ids: CourseIds = course_ids if course_ids is not None else MemoryCourseIds()
 
     # The protocol
 
@@ -79,26 +86,29 @@ class MoodleClient:
         }
 
     def user_ensure(self, user: LmsUser) -> str:
-        found = self._find(user)
-        if found is not None:
-            return found
+        """Create the user; only if Moodle says the username or e-mail exists, find them (one call
+        by the field it named; the other fields only if that finds nobody)."""
         try:
             created = self._create(user)
-        except LmsError:
-            again = self._find(user)  # created meanwhile by another job: the username is taken
-            if again is None:
+        except LmsError as error:
+            taken = _taken(error)
+            if taken is None:
                 raise
-            return again
+            found = self._find(user, first=taken)
+            if found is None:
+                raise
+            return found
         if not isinstance(created, list) or not created or "id" not in created[0]:
             raise LmsError(
                 _("Moodle's answer to core_user_create_users was not understood."), retryable=False
             )
         return str(created[0]["id"])
 
-    def _find(self, user: LmsUser) -> str | None:
-        """By e-mail, then by idnumber (the OIDC subject): one call for a known learner."""
-        for field, value in (("email", user.email), ("idnumber", user.subject)):
-            found = self._call("core_user_get_users_by_field", {"field": field, "values[0]": value})
+    def _find(self, user: LmsUser, *, first: str) -> str | None:
+        """By the field Moodle said is taken, then the others (the OIDC subject is the idnumber)."""
+        values = {"username": user.email.lower(), "email": user.email, "idnumber": user.subject}
+        for field in sorted(values, key=lambda f: f != first):
+            found = self._call("core_user_get_users_by_field", {"field": field, "values[0]": values[field]})
             if isinstance(found, list) and found:
                 return str(found[0]["id"])
         return None
@@ -118,26 +128,32 @@ class MoodleClient:
         )
 
     def enrol(self, *, remote_user_id: str, course_ref: str) -> str:
-        course_id = self._course_id(course_ref)
-        self._call(
-            "enrol_manual_enrol_users",
-            {
-                "enrolments[0][roleid]": self.student_role_id,
-                "enrolments[0][userid]": remote_user_id,
-                "enrolments[0][courseid]": course_id,
-            },
-        )
+        def call(course_id: int) -> None:
+            self._call(
+                "enrol_manual_enrol_users",
+                {
+                    "enrolments[0][roleid]": self.student_role_id,
+                    "enrolments[0][userid]": remote_user_id,
+                    "enrolments[0][courseid]": course_id,
+                },
+            )
+
+        self._in_course(course_ref, call)
         return ""  # Moodle's manual enrolment answers null: no id to keep
 
     def unenrol(self, *, remote_user_id: str, course_ref: str, remote_enrollment_id: str) -> None:
-        course_id = self._course_id(course_ref)
-        self._call(
-            "enrol_manual_unenrol_users",
-            {"enrolments[0][userid]": remote_user_id, "enrolments[0][courseid]": course_id},
-        )
+        def call(course_id: int) -> None:
+            self._call(
+                "enrol_manual_unenrol_users",
+                {"enrolments[0][userid]": remote_user_id, "enrolments[0][courseid]": course_id},
+            )
+
+        self._in_course(course_ref, call)
 
     def completions(self, *, course_ref: str) -> list[RemoteCompletion]:
-        course_id = self._course_id(course_ref)
+        return self._in_course(course_ref, self._completions)
+
+    def _completions(self, course_id: int) -> list[RemoteCompletion]:
         enrolled = self._call("core_enrol_get_enrolled_users", {"courseid": course_id})
         students = [
             str(user["id"])
@@ -171,35 +187,73 @@ class MoodleClient:
         return answer
 
     def course_url(self, *, course_ref: str) -> str:
+        """`/course/view.php?id=…`: the id as given, or as kept when the shortname was resolved
+        (no call); else `?name=` and the shortname, which Moodle's course page also takes."""
         kind, value = _course_field(course_ref)
+        kept = self.course_ids.get(course_ref) if kind != "id" else None
+        if kept is not None:
+            kind, value = "id", str(kept)
         query = urlencode({"id" if kind == "id" else "name": value})
         return f"{self.base_url}/course/view.php?{query}"
 
     # Calls
 
+    def _in_course(self, course_ref: str, call: Callable[[int], T]) -> T:
+        """`call(course_id)`; when Moodle says there is no such course and the id came from the
+        kept ones, forget it, look the reference up again (the course may have been made anew
+        under its shortname) and call once more."""
+        kept = self.course_ids.get(course_ref) is not None
+        course_id = self._course_id(course_ref)
+        try:
+            return call(course_id)
+        except LmsError as error:
+            if not _no_course(error):
+                raise
+            self.course_ids.forget(course_ref)
+            field, value = _course_field(course_ref)
+            if field == "id" or not kept:
+                raise self._unknown_course(field, value) from None
+        again = self._course_id(course_ref)
+        try:
+            return call(again)
+        except LmsError as error:
+            if not _no_course(error):
+                raise
+            self.course_ids.forget(course_ref)
+            raise self._unknown_course(field, value) from None
+
     def _course_id(self, course_ref: str) -> int:
-        if course_ref in self._course_ids:
-            return self._course_ids[course_ref]
+        """A course id is used as it is (Moodle says so at the call if it is no course); a
+        shortname is looked up once and kept."""
         field, value = _course_field(course_ref)
+        if field == "id" and value.isdigit():
+            return int(value)
+        kept = self.course_ids.get(course_ref)
+        if kept is not None:
+            return kept
         found = self._call("core_course_get_courses_by_field", {"field": field, "value": value})
         courses = found.get("courses", []) if isinstance(found, dict) else []
         if not courses:
-            raise LmsError(
-                (
-                    _("Moodle has no course with the id “%(value)s” (or the token's user cannot see it).")
-                    if field == "id"
-                    else _(
-                        "Moodle has no course with the shortname “%(value)s” "
-                        "(or the token's user cannot see it)."
-                    )
+            raise self._unknown_course(field, value)
+        course_id = int(courses[0]["id"])
+        self.course_ids.set(course_ref, course_id)
+        return course_id
+
+    @staticmethod
+    def _unknown_course(field: str, value: str) -> LmsError:
+        return LmsError(
+            (
+                _("Moodle has no course with the id “%(value)s” (or the token's user cannot see it).")
+                if field == "id"
+                else _(
+                    "Moodle has no course with the shortname “%(value)s” (or the token's user cannot see it)."
                 )
-                % {"value": value}
-                + " "
-                + _("Check the offering's LMS course."),
-                retryable=False,
             )
-        self._course_ids[course_ref] = int(courses[0]["id"])
-        return self._course_ids[course_ref]
+            % {"value": value}
+            + " "
+            + _("Check the offering's LMS course."),
+            retryable=False,
+        )
 
     def _call(self, function: str, params: dict[str, Any] | None = None) -> Any:
         data = {"wstoken": self.token, "wsfunction": function, "moodlewsrestformat": "json", **(params or {})}
@@ -269,8 +323,30 @@ class MoodleClient:
                 % {"words": words, "said": said, "code": code},
                 retryable=code in _RETRYABLE_CODES,
                 status=status,
+                code=code,
+                said=said,
             )
         return body
+
+
+def _taken(error: LmsError) -> str | None:
+    """The field core_user_create_users said is taken ("Username already exists: …", "Email
+    address already exists: …"), or None for any other refusal."""
+    if error.code != "invalidparameter":
+        return None
+    if "Username already exists" in error.said:
+        return "username"
+    if "Email address already exists" in error.said:
+        return "email"
+    return None
+
+
+def _no_course(error: LmsError) -> bool:
+    """Moodle's answer for a course id that is no course: enrol_manual_enrol_users validates the
+    course's context ("Context does not exist"); unenrol reads it (a missing context record)."""
+    return (error.code == "invalidparameter" and "Context does not exist" in error.said) or (
+        error.code == "invalidrecord" and ("table context" in error.said or "table course." in error.said)
+    )
 
 
 def _course_field(course_ref: str) -> tuple[str, str]:

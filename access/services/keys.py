@@ -8,6 +8,7 @@ encrypted with core.secrets (purpose "access.keys", key from ACCESS_SECRETS_KEY 
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,7 +47,15 @@ def _new_key(*, tenant: Tenant) -> SigningKey:
 
 
 def private_jwk(key: SigningKey) -> jwk.JWK:
-    pem = secrets.decrypt(key.private_key_encrypted, purpose=PURPOSE, setting=SETTING)
+    """The key to sign with. Decrypting and loading an RSA key (with its consistency checks)
+    costs about as much CPU as the rest of a token request together, so each process keeps the
+    keys it loaded, by their stored form: a rotated key is another entry, never a stale one."""
+    return _loaded(key.pk, key.private_key_encrypted)
+
+
+@functools.lru_cache(maxsize=64)
+def _loaded(pk: int, private_key_encrypted: str) -> jwk.JWK:
+    pem = secrets.decrypt(private_key_encrypted, purpose=PURPOSE, setting=SETTING)
     return jwk.JWK.from_pem(pem.encode())
 
 

@@ -14,7 +14,8 @@ Two steps, so that no database lock is ever held across an LMS call:
    a claim lapses after CLAIM_MINUTES, e.g. a worker died), call the LMS with no transaction
    open, inside the connection's concurrency slot (access.services.concurrency), and write the
    answer back only if the claim is still ours. A known learner costs one call (enrol); a new
-   one two (find-or-create the user, then enrol), and the LMS user id is kept (LmsAccount).
+   one two in Moodle (create the user, enrol; looked up only when it exists), and the LMS user
+   id is kept (LmsAccount).
 
 A retryable LMS error (5xx, timeout, rate limit) keeps the row pending with the LMS's words in
 `last_error` and raises ProvisionRetry for the job to back off and try again; the job's last

@@ -65,7 +65,11 @@ def test_moodle_enrol_is_idempotent_unenrol_removes_and_completions_read_back(mo
     client.unenrol(remote_user_id=user_id, course_ref="DL-101", remote_enrollment_id="")
     client.unenrol(remote_user_id=user_id, course_ref="DL-101", remote_enrollment_id="")  # already out: fine
     assert moodle.control.state()["enrolments"] == []
-    assert client.course_url(course_ref="DL-101") == f"{moodle.url}/course/view.php?name=DL-101"
+    # The shortname was resolved: its id, kept; a client that never resolved it names it.
+    assert client.course_url(course_ref="DL-101") == f"{moodle.url}/course/view.php?id={course['id']}"
+    assert (
+        moodle_client(moodle).course_url(course_ref="DL-101") == f"{moodle.url}/course/view.php?name=DL-101"
+    )
 
 
 def test_moodle_wrong_token_is_a_clear_permanent_error(moodle):
@@ -239,3 +243,77 @@ def test_a_canvas_address_with_the_api_path_in_it_is_a_clear_permanent_error():
         CanvasClient(base_url="https://canvas.example/api/v1/x", token=TOKEN)
     assert not caught.value.retryable
     assert "without /api/v1" in caught.value.message
+
+
+# Calls per learner (the double counts every web-service call it answers)
+
+
+def moodle_calls(server: LocalLms) -> dict[str, int]:
+    return dict(server.control.state()["requests"])
+
+
+def test_moodle_new_learner_costs_create_and_enrol_only(moodle):
+    course = moodle.control.add_course(name="Data Literacy", shortname="DL-101")
+    client = moodle_client(moodle)
+    user_id = client.user_ensure(ADA)
+    client.enrol(remote_user_id=user_id, course_ref=str(course["id"]))
+    assert moodle_calls(moodle) == {"core_user_create_users": 1, "enrol_manual_enrol_users": 1}
+    assert len(moodle.control.state()["enrolments"]) == 1
+
+
+def test_moodle_user_who_exists_already_costs_one_look_up(moodle):
+    made = moodle_client(moodle).user_ensure(ADA)  # there already (an earlier sign-in, another job)
+    before = moodle_calls(moodle)
+    assert moodle_client(moodle).user_ensure(ADA) == made
+    after = moodle_calls(moodle)
+    assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
+        "core_user_create_users": 1,
+        "core_user_get_users_by_field": 1,
+    }
+    assert created_users(moodle) == 1
+
+
+def test_moodle_shortname_is_looked_up_once_across_clients_and_again_when_the_course_is_gone(moodle):
+    from access.lms.base import MemoryCourseIds
+
+    moodle.control.add_course(name="Data Literacy", shortname="DL-101", id=500)
+    shared = MemoryCourseIds()  # what the factory's cache is to every job's client
+    for email in ("ada@learners.test", "bo@learners.test", "cy@learners.test"):
+        client = MoodleClient(base_url=moodle.url, token=TOKEN, timeout=5.0, course_ids=shared)
+        user = LmsUser(email=email, first_name="A", last_name="B", subject=f"sub-{email}")
+        client.enrol(remote_user_id=client.user_ensure(user), course_ref="DL-101")
+    calls = moodle_calls(moodle)
+    assert calls["core_course_get_courses_by_field"] == 1
+    assert calls["enrol_manual_enrol_users"] == 3
+    assert shared.get("DL-101") == 500
+
+    # The course is made anew under the same shortname (another id): the kept id is no course,
+    # so it is forgotten, looked up again, and the learner lands in the new course.
+    moodle.control.reset()
+    moodle.control.add_course(name="Data Literacy", shortname="DL-101", id=600)
+    client = MoodleClient(base_url=moodle.url, token=TOKEN, timeout=5.0, course_ids=shared)
+    user_id = client.user_ensure(ADA)
+    client.enrol(remote_user_id=user_id, course_ref="DL-101")
+    assert [e["course_id"] for e in moodle.control.state()["enrolments"]] == [600]
+    assert shared.get("DL-101") == 600
+
+
+def test_moodle_unknown_course_id_is_permanent_without_a_look_up(moodle):
+    client = moodle_client(moodle)
+    user_id = client.user_ensure(ADA)
+    with pytest.raises(LmsError) as caught:
+        client.enrol(remote_user_id=user_id, course_ref="4242")
+    assert not caught.value.retryable
+    assert "no course with the id “4242”" in caught.value.message
+    assert "core_course_get_courses_by_field" not in moodle_calls(moodle)
+
+
+def test_canvas_known_learner_costs_one_call(canvas):
+    canvas.control.add_course(name="Data Literacy", shortname="DL-101", idnumber="DL-101")
+    client = canvas_client(canvas)
+    user_id = client.user_ensure(ADA)
+    before = sum(canvas.control.state()["requests"].values())
+    canvas_client(canvas).enrol(remote_user_id=user_id, course_ref="DL-101")  # a later job's client
+    after = canvas.control.state()["requests"]
+    assert sum(after.values()) - before == 1
+    assert after["POST /api/v1/courses/sis_course_id:DL-101/enrollments"] == 1

@@ -383,3 +383,44 @@ def test_rp_initiated_logout_ends_the_session_and_returns_to_the_lms(provider):
     assert answer.headers["Location"].startswith("https://lms.example.test/logged-out")
     again = _authorize(_session(provider.lms), provider.url, {}, generate_token(48))
     assert again.headers["Location"].startswith("/accounts/login/")
+
+
+def test_client_secrets_are_hashed_fast_and_an_older_pbkdf2_hash_still_signs_in_once_rehashed(
+    provider, settings
+):
+    from django.contrib.auth.hashers import make_password
+    from oauth2_provider.models import Application
+
+    application = provider.lms.relying_party.application
+    assert application.client_secret.startswith("client_secret_hmac_sha256$")
+    assert provider.lms.client_secret not in application.client_secret
+
+    # A secret stored before the client-secret hasher: PBKDF2 (what DOT's default gave).
+    settings.PASSWORD_HASHERS = [
+        *settings.PASSWORD_HASHERS,
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    old = make_password(provider.lms.client_secret, hasher="pbkdf2_sha256")
+    Application.objects.filter(pk=application.pk).update(client_secret=old)
+
+    _session, token = _code_flow(provider)  # the token request checks the secret
+    assert _verified(provider, token["id_token"])["email"] == "ada@learners.test"
+    application.refresh_from_db()
+    assert application.client_secret.startswith("client_secret_hmac_sha256$")
+    _session, token = _code_flow(provider)  # and the new hash works too
+    assert "id_token" in token
+
+    wrong = OAuth2Session(
+        application.client_id,
+        "not-the-secret",
+        redirect_uri=REDIRECT,
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    answer = wrong.post(
+        f"{provider.url}/oidc/token/",
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        auth=(application.client_id, "not-the-secret"),
+        withhold_token=True,
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "invalid_client"

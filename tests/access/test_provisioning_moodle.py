@@ -84,3 +84,46 @@ def test_a_cancelled_seat_is_taken_out_of_the_course(world, moodle, sent):
     provisioning.provision_sync(enrollment_id=enrollment.pk)
     assert moodle.control.state()["enrolments"] == []
     assert Provision.objects.get(enrollment=enrollment).state == ProvisionState.DEPROVISIONED
+
+
+def _spent(moodle, before: dict[str, int]) -> dict[str, int]:
+    after = moodle.control.state()["requests"]
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
+def test_lms_calls_per_new_and_known_learner(world, moodle, sent):
+    """Through the real job path and the real client factory (its course ids kept in the cache
+    across jobs): the course's shortname is looked up once; then a new learner costs two calls
+    (create, enrol) and a learner the LMS already knows (their LmsAccount) one (enrol)."""
+    moodle.control.add_course(name="Data Literacy", shortname="DL-101")
+    connections.connection_save(
+        tenant=world.a,
+        access=staff_access(tenant=world.a, user=world.a_admin),
+        unit_id=world.a_unit1.pk,
+        kind=LmsKind.MOODLE,
+        base_url=moodle.url,
+        token=TOKEN,
+        options={},
+    )
+    spring = make_offering(world, course_ref="DL-101")
+    autumn = make_offering(world, course_ref="DL-101")  # a later cohort in the same course
+    ada, bo = UserFactory.create(email="ada@learners.test"), UserFactory.create(email="bo@learners.test")
+
+    provisioning.provision_sync(enrollment_id=enrol(world, spring, ada).pk)
+    assert moodle.control.state()["requests"] == {
+        "core_course_get_courses_by_field": 1,  # once for the course, kept for every later job
+        "core_user_create_users": 1,
+        "enrol_manual_enrol_users": 1,
+    }
+
+    before = moodle.control.state()["requests"]
+    provisioning.provision_sync(enrollment_id=enrol(world, spring, bo).pk)
+    assert _spent(moodle, before) == {"core_user_create_users": 1, "enrol_manual_enrol_users": 1}
+
+    before = moodle.control.state()["requests"]
+    provisioning.provision_sync(enrollment_id=enrol(world, autumn, ada).pk)
+    assert _spent(moodle, before) == {"enrol_manual_enrol_users": 1}
+
+    assert Provision.objects.filter(state=ProvisionState.PROVISIONED).count() == 3
+    assert len(moodle.control.state()["users"]) == 2
+    assert len(moodle.control.state()["enrolments"]) == 2  # Ada once in the course, and Bo
