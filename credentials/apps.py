@@ -7,8 +7,9 @@ class CredentialsConfig(AppConfig):
 
     def ready(self) -> None:
         from credentials import personal_data
-        from credentials.services.listeners import completion_changed
+        from credentials.services.listeners import completion_changed, completions_changed
         from enrollment import extensions
 
         extensions.completion_listeners.register("credentials", completion_changed)
+        extensions.completion_batch_listeners.register("credentials", completions_changed)
         personal_data.register()

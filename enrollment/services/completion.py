@@ -14,7 +14,8 @@ result, the date, where it came from (staff, csv, api, lms), who (None for the L
 Each runs under the offering's lock, then the enrollment's (enrollment.services._common), so two
 calls for one enrollment at once make exactly one record; the database also refuses a second
 first record. After the commit, enrollment.extensions.completion_changed tells the listeners
-(credentials) once per change.
+(credentials) once per change; `completions_apply` tells them of its changes together
+(extensions.completions_changed).
 
 `completions_apply` records many at once (the roster's bulk action, CSV uploads, the bulk API):
 every row is checked before anything is saved, then, as `mode` says, all or nothing
@@ -23,6 +24,7 @@ every row is checked before anything is saved, then, as `mode` says, all or noth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -175,7 +177,10 @@ def _record_locked(
     actor: User | None,
     reason: str,
     now: datetime,
+    notify: Callable[[extensions.CompletionChanged], None] = extensions.completion_changed,
 ) -> Recorded:
+    """`notify`: what hears of the change (the listeners after commit; completions_apply
+    gathers a file's changes and tells them together)."""
     current = current_record(enrollment.pk)
     check(enrollment, offering, current, outcome=outcome, result=result, on=on, reason=reason, now=now)
     if current is not None and _same(current, outcome, result, on):
@@ -229,7 +234,7 @@ def _record_locked(
             reason=reason,
             details=details,
         )
-    extensions.completion_changed(
+    notify(
         extensions.CompletionChanged(
             tenant_id=enrollment.tenant_id,
             enrollment_id=enrollment.pk,
@@ -419,10 +424,12 @@ def completions_apply(
     if not report.applied:
         report.not_saved = [_line(w, e) for w, e in good]
         return report
+    changes: list[extensions.CompletionChanged] = []
     try:
         with transaction.atomic():
             offering = lock_offering(tenant=tenant, offering_id=offering.pk)
             for w, e in sorted(good, key=lambda pair: pair[1].pk):
+                heard: list[extensions.CompletionChanged] = []
                 try:
                     with transaction.atomic():
                         locked = lock_enrollment(tenant=tenant, enrollment_id=e.pk)
@@ -436,6 +443,7 @@ def completions_apply(
                             actor=actor,
                             reason=reason,
                             now=now,
+                            notify=heard.append,
                         )
                 except (MicrocredError, IntegrityError) as exc:  # changed between the check and the lock
                     message = exc.message if isinstance(exc, MicrocredError) else _("Changed meanwhile.")
@@ -443,12 +451,14 @@ def completions_apply(
                     if mode == ALL_OR_NOTHING:
                         raise _Abort from exc
                     continue
+                changes.extend(heard)  # its savepoint held: the listeners hear of it after commit
                 if done.changed:
                     report.saved.append(
                         _line(w, e, credits=f"{done.record.credit_value} {done.record.credit_type}")
                     )
                 else:
                     report.unchanged.append(_line(w, e))
+            extensions.completions_changed(changes)
     except _Abort:
         refused = {line.enrollment_id for line in report.refused}
         report.saved, report.unchanged = [], []
