@@ -12,4 +12,19 @@ class CredentialsConfig(AppConfig):
 
         extensions.completion_listeners.register("credentials", completion_changed)
         extensions.completion_batch_listeners.register("credentials", completions_changed)
+        self._issuers_cache_signals()
         personal_data.register()
+
+    def _issuers_cache_signals(self) -> None:
+        """What the verifier remembers of issuers goes stale when one of them changes."""
+        from django.db.models.signals import post_delete, post_save
+
+        from credentials.models import IssuerKey
+        from credentials.services.issuer_cache import issuers_changed
+        from tenants.models import Domain, Tenant, Unit
+
+        for model in (Tenant, Domain, Unit, IssuerKey):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    issuers_changed, sender=model, dispatch_uid=f"credentials-issuers-{model.__name__}"
+                )
