@@ -16,11 +16,11 @@ class CredentialsConfig(AppConfig):
         personal_data.register()
 
     def _issuers_cache_signals(self) -> None:
-        """What the verifier remembers of issuers goes stale when one of them changes."""
+        """What the verifier remembers of issuers and statuses goes stale when they change."""
         from django.db.models.signals import post_delete, post_save
 
-        from credentials.models import IssuerKey
-        from credentials.services.issuer_cache import issuers_changed
+        from credentials.models import Credential, IssuerKey
+        from credentials.services.issuer_cache import issuers_changed, statuses_changed
         from tenants.models import Domain, Tenant, Unit
 
         for model in (Tenant, Domain, Unit, IssuerKey):
@@ -28,3 +28,5 @@ class CredentialsConfig(AppConfig):
                 signal.connect(
                     issuers_changed, sender=model, dispatch_uid=f"credentials-issuers-{model.__name__}"
                 )
+        post_save.connect(statuses_changed, sender=Credential, dispatch_uid="credentials-statuses")
+        post_delete.connect(statuses_changed, sender=Credential, dispatch_uid="credentials-statuses")

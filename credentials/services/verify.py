@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from credentials.models import Credential, CredentialStatus, IssuerKey
 from credentials.services import proof
-from credentials.services.issuer_cache import remembered
+from credentials.services.issuer_cache import remembered, unit_statuses
 from tenants.models import Domain, Tenant, Unit
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,11 @@ class _Lookups:
         return self._units[(host, slug)]
 
     def status(self, unit: Unit, index: int) -> tuple[str, str] | None:
-        """The status and its reason of the unit's credential at `index` (None: no such one)."""
+        """The status and its reason of the unit's credential at `index` when it is revoked or
+        suspended (None: active, or no such credential)."""
+        known = unit_statuses(unit.pk, lambda: _not_active(unit.pk))
+        if known is not None:
+            return known.get(index)
         if (unit.pk, index) not in self._statuses:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -165,6 +169,16 @@ class _Lookups:
                 row = cursor.fetchone()
             self._statuses[(unit.pk, index)] = (str(row[0]), str(row[1])) if row else None
         return self._statuses[(unit.pk, index)]
+
+
+def _not_active(unit_id: int) -> dict[int, tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status_index, status, status_reason FROM credentials_credential"
+            " WHERE unit_id = %s AND status IN (%s, %s)",
+            [unit_id, CredentialStatus.REVOKED.value, CredentialStatus.SUSPENDED.value],
+        )
+        return {int(index): (str(status), str(reason)) for index, status, reason in cursor.fetchall()}
 
 
 def _our_unit_from_host_and_slug(host: str, slug: str) -> Unit | None:

@@ -249,3 +249,21 @@ def _record_file(world, offering, enrollments, *, result, reason=""):
     )
     assert not report.refused, report.refused
     return report
+
+
+def test_openbadgeslib_verifies_credentials_signed_in_a_batch(world, sent, batch):
+    """The independent OB 3.0 implementation checks each batch signature with the unit's key."""
+    ldp = pytest.importorskip("openbadgeslib.ob3.ldp")
+    from cryptography.hazmat.primitives import serialization
+
+    issued = batch(cohort(world))
+    [method] = keys.did_document(unit=world.a_unit1)["verificationMethod"]
+    public = proof.multikey_decode(method["publicKeyMultibase"])
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    verifier = ldp.OB3LdpVerifier(pubkey_pem=pem)
+    for credential in issued:
+        verifier.verify(credential.document)  # raises on a bad proof
+    tampered = copy.deepcopy(issued[0].document)
+    tampered["credentialSubject"]["name"] = "Someone else"
+    with pytest.raises(Exception):  # noqa: B017,PT011 - the library's own error class
+        verifier.verify(tampered)
