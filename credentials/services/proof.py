@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -66,6 +67,60 @@ class _Bounded(dict[str, Any]):
 
 
 _resolved_contexts = _Bounded()
+
+
+class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, remembering what processing a context gives.
+
+    pyld keeps a processed context per (resolved context, active context) in its own cache, but
+    a type-scoped context (the OB 3.0 context has one per type: Achievement, AchievementSubject,
+    Profile…) is processed against a fresh copy of the active context every time, so the cache
+    never hits and every document's expansion processes them again (most of its cost). Processing
+    is a function of the active context and the local context (and the flags and base), and pyld
+    never changes a processed context once made (it reuses them itself), so the result is kept
+    here under the active context's identity (its `_uuid`, which pyld gives each context once)
+    and the local context's JSON. Only this module's calls use it; bounded like the resolved
+    contexts (inline contexts of documents given to the verifier end up here too)."""
+
+    limit = 2000
+    _memo: dict[tuple[Any, ...], Any] = {}
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        local: str | None = None
+        try:
+            if "_uuid" not in active_ctx:
+                active_ctx["_uuid"] = str(uuid.uuid4())
+            local = json.dumps(local_ctx, sort_keys=True)
+        except (TypeError, ValueError):  # a frozen context without an id, a context not JSON
+            local = None
+        key = (
+            active_ctx.get("_uuid"),
+            local,
+            override_protected,
+            propagate,
+            validate_scoped,
+            options.get("base", ""),
+            options.get("processingMode"),
+        )
+        if local is not None and key in self._memo:
+            return self._memo[key]
+        processed = super()._process_context(
+            active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+        )
+        if local is not None:
+            if len(self._memo) >= self.limit:
+                self._memo.clear()
+            self._memo[key] = processed
+        return processed
 
 
 class ProofError(Exception):
@@ -152,7 +207,7 @@ def _jsonld_options() -> dict[str, Any]:
 
 def canonicalize(document: dict[str, Any]) -> str:
     try:
-        nquads: str = jsonld.normalize(
+        nquads: str = _Processor().normalize(
             document, {"algorithm": "URDNA2015", "format": "application/n-quads", **_jsonld_options()}
         )
     except jsonld.JsonLdError as exc:
@@ -184,9 +239,7 @@ class Template:
         self.tokens = tuple(tokens)
         self._pattern = re.compile("|".join(re.escape(t) for t in sorted(self.tokens, key=len, reverse=True)))
         try:
-            dataset = jsonld.JsonLdProcessor().to_rdf(
-                document, {**_jsonld_options(), "produceGeneralizedRdf": False}
-            )
+            dataset = _Processor().to_rdf(document, {**_jsonld_options(), "produceGeneralizedRdf": False})
         except jsonld.JsonLdError as exc:
             raise ProofError(_jsonld_message(exc)) from exc
         if set(dataset) - {"@default"}:
