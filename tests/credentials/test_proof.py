@@ -77,7 +77,7 @@ def test_remembered_context_processing_gives_what_pyld_alone_gives(name):
     import json
     from pathlib import Path
 
-    from pyld import jsonld
+    from pyld import jsonld  # type: ignore[import-untyped]
 
     fixture = json.loads((Path(__file__).parent / "fixtures" / name).read_text())
     for document in (fixture, SIGNED):
