@@ -783,23 +783,19 @@ def profile(count: int) -> None:
     rows = [
         ("completion recorded + credential issued + e-mail rendered (all)", total),
         (
-            "  credentials.issue job (credential_issue)",
-            cum("credentials/services/issue.py", "credential_issue"),
+            "  credentials.issue_many jobs (credentials_issue_batch)",
+            cum("credentials/services/issue_batch.py", "credentials_issue_batch"),
         ),
-        ("    proof.sign", cum("credentials/services/proof.py", "sign")),
+        ("    signing (_sign_all: build, canonicalize, sign)", cum("services/issue_batch.py", "_sign_all")),
         (
-            "      canonicalize (pyld URDNA2015, two per sign)",
+            "      canonicalize in full (a template's first document)",
             cum("credentials/services/proof.py", "canonicalize"),
         ),
-        ("      Ed25519 sign itself", cum("ed25519", "sign") if cum("ed25519", "sign") else 0.0),
-        ("    signing_key (read + decrypt + load PEM)", cum("credentials/services/keys.py", "signing_key")),
+        ("      Template.nquads (RDFC-1.0 on the template's dataset)", cum("proof.py", "nquads")),
+        ("    storing (_store: lock, re-check, bulk_create)", cum("services/issue_batch.py", "_store")),
         (
-            "    builder (open_badge_credential)",
-            cum("credentials/services/builder.py", "open_badge_credential"),
-        ),
-        (
-            "  send_message job (render + hand over the e-mail)",
-            cum("credentials/services/messages.py", "message_send"),
+            "  send_messages jobs (render + hand over the e-mails)",
+            cum("credentials/services/messages.py", "messages_send"),
         ),
         (f"  SQL ({sql['n'] / count:.1f} statements per credential)", sql["s"]),
     ]
@@ -809,7 +805,7 @@ def profile(count: int) -> None:
     print("\nSQL statements per credential (count, ms):")
     for shape, (n, spent) in sorted(by_statement.items(), key=lambda kv: -kv[1][0])[:40]:
         print(f"  {n / count:5.2f} {spent * per:6.2f}  {shape}")
-    stats.sort_stats("cumulative").print_callees("services/issue.py:.*credential_issue")
+    stats.sort_stats("cumulative").print_callees("services/issue_batch.py:.*credentials_issue_batch")
     stats.sort_stats("cumulative").print_stats(25)
 
 

@@ -23,6 +23,20 @@ def credential_message_send(message_id: int) -> bool:
     return messages.message_send(message_id=message_id)
 
 
+@shared_task(
+    name=messages.SEND_MANY_TASK,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def credential_messages_send(message_ids: list[int]) -> int:
+    """A batch's e-mails (one job for the credentials issued together). A retry sends only what
+    is not sent yet; how many were sent."""
+    return len(messages.messages_send(message_ids=message_ids))
+
+
 @shared_task(name=messages.SWEEP_TASK, acks_late=True)
 def credential_messages_sweep() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): ask again for the e-mails the broker missed."""

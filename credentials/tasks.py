@@ -7,7 +7,7 @@ from celery import shared_task
 from core import jobs
 from core.errors import NotFound
 from credentials.errors import CredentialsBusy, NotCompleted
-from credentials.services import issue, listeners, stacks
+from credentials.services import issue, issue_batch, listeners, stacks
 from credentials.services.sweep import enrollments_without_credential
 
 
@@ -29,6 +29,19 @@ def credential_issue(enrollment_id: int) -> bool:
 
 
 @shared_task(
+    name=listeners.ISSUE_MANY_TASK,
+    acks_late=True,
+    autoretry_for=(CredentialsBusy,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def credentials_issue_many(enrollment_ids: list[int]) -> int:
+    """The credentials of these enrollments (a completion file's), each issued once however often
+    this runs; how many were issued now (those not completed or issued already are skipped)."""
+    return len(issue_batch.credentials_issue_batch(enrollment_ids=enrollment_ids))
+
+
+@shared_task(
     name=listeners.APPLY_TASK,
     acks_late=True,
     autoretry_for=(CredentialsBusy,),
@@ -44,10 +57,11 @@ def completion_apply(enrollment_id: int, completed: bool, reason: str, actor_id:
 
 @shared_task(name="credentials.issue_due", acks_late=True)
 def credentials_issue_due() -> int:
-    """The sweep: completed enrollments that never got a credential get their job again."""
+    """The sweep: completed enrollments that never got a credential get their job again (in
+    batches, as a completion file's)."""
     due = enrollments_without_credential()
-    for enrollment_id in due:
-        jobs.enqueue(listeners.ISSUE_TASK, enrollment_id)
+    for start in range(0, len(due), listeners.BATCH):
+        jobs.enqueue(listeners.ISSUE_MANY_TASK, due[start : start + listeners.BATCH])
     return len(due)
 
 

@@ -12,6 +12,10 @@ extensions.cancellation_notes_providers.register("refund", provider)
 extensions.completion_listeners.register("credentials", listener)
     # listener(change: CompletionChanged) -> None, after the commit that recorded or corrected
     # a completion (credentials: issue the credential, or revoke what the old record earned)
+extensions.completion_batch_listeners.register("credentials", listener)
+    # listener(changes: list[CompletionChanged]) -> None, after the commit that recorded many
+    # at once (completions_apply: a file, the roster's bulk action), instead of the
+    # completion listener of the same name once per change (credentials: one job per batch)
 extensions.status_listeners.register("access", listener)
     # listener(change: StatusChanged) -> None, after the commit of any recorded change of an
     # enrollment (its audit row): a seat confirmed, cancelled, expired, moved (access: provision
@@ -24,8 +28,12 @@ extensions.roster_extras.register("access", provider)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
 
 from catalog.models import Offering
 from core.registry import Registry, after_commit
@@ -92,13 +100,17 @@ Provider = Callable[..., dict[int, Extra]]
 HoldListener = Callable[..., None]
 NotesProvider = Callable[..., list[str]]
 CompletionListener = Callable[[CompletionChanged], None]
+CompletionBatchListener = Callable[[list[CompletionChanged]], None]
 StatusListener = Callable[[StatusChanged], None]
 RosterProvider = Callable[..., RosterExtra]
+
+logger = logging.getLogger(__name__)
 
 my_learning: Registry[Provider] = Registry("My learning provider")
 hold_cancelled_listeners: Registry[HoldListener] = Registry("hold-cancelled listener")
 cancellation_notes_providers: Registry[NotesProvider] = Registry("cancellation notes provider")
 completion_listeners: Registry[CompletionListener] = Registry("completion listener")
+completion_batch_listeners: Registry[CompletionBatchListener] = Registry("completion batch listener")
 status_listeners: Registry[StatusListener] = Registry("enrollment status listener")
 roster_extras: Registry[RosterProvider] = Registry("roster extra provider")
 
@@ -144,6 +156,27 @@ def completion_changed(change: CompletionChanged) -> None:
     """A completion was recorded or corrected in the current transaction: tell the listeners
     once it commits."""
     after_commit(completion_listeners, change)
+
+
+def completions_changed(changes: list[CompletionChanged]) -> None:
+    """Many completions were recorded in the current transaction: once it commits, each
+    completion listener hears them, as one list when it has a batch listener of its name, else
+    one by one."""
+    if not changes:
+        return
+    changes = list(changes)
+
+    def notify() -> None:
+        for name, listener in completion_listeners.items():
+            batch = completion_batch_listeners.get(name)
+            calls = [partial(batch, changes)] if batch else [partial(listener, c) for c in changes]
+            for call in calls:
+                try:
+                    call()
+                except Exception:  # one receiver's failure must not undo or hide the committed change
+                    logger.exception("completion listener %r failed after commit", name)
+
+    transaction.on_commit(notify)
 
 
 def status_changed(change: StatusChanged) -> None:

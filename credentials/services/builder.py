@@ -8,6 +8,7 @@ completion's result ("A", "Pass", "87/100") and the credits it awarded are the s
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import secrets
@@ -90,7 +91,13 @@ def open_badge_credential(
     salt: str | None = None,
     result: str = "",
     credits_earned: Decimal | None = None,
+    achievement_body: dict[str, Any] | None = None,
+    issuer: dict[str, Any] | None = None,
+    hashed_identity: str | None = None,
 ) -> dict[str, Any]:
+    """`achievement_body` (`achievement(microcredential)`) and `issuer` (`issuer_profile` of its
+    unit): given when many are built at once (each is built the same way, with queries);
+    `hashed_identity`: the learner's identityHash as given (batch issuing's templates)."""
     unit = microcredential.unit
     salt = salt or secrets.token_hex(16)
     subject: dict[str, Any] = {
@@ -98,13 +105,13 @@ def open_badge_credential(
         "identifier": [
             {
                 "type": "IdentityObject",
-                "identityHash": identity_hash(learner.email, salt),
+                "identityHash": hashed_identity or identity_hash(learner.email, salt),
                 "identityType": "emailAddress",
                 "hashed": True,
                 "salt": salt,
             }
         ],
-        "achievement": achievement(microcredential),
+        "achievement": copy.deepcopy(achievement_body) if achievement_body else achievement(microcredential),
     }
     if credits_earned is not None and credits_earned > 0:
         subject["creditsEarned"] = float(credits_earned)
@@ -123,7 +130,7 @@ def open_badge_credential(
         "@context": [proof.VC_V2, proof.OB_V3],
         "id": f"urn:uuid:{public_id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": issuer_profile(unit=unit),
+        "issuer": dict(issuer) if issuer else issuer_profile(unit=unit),
         "validFrom": iso(valid_from),
         "name": microcredential.title,
         "credentialSubject": subject,

@@ -22,6 +22,7 @@ from core import secrets
 from credentials.errors import CredentialsBusy
 from credentials.links import tenant_did, unit_did
 from credentials.models import IssuerKey
+from credentials.services.issuer_cache import issuers_changed
 from credentials.services.proof import multikey_encode
 from tenants.mail import site_url
 from tenants.models import Tenant, Unit
@@ -132,6 +133,7 @@ def _rotate(*, tenant_id: int, unit: Unit | None) -> IssuerKey:
         key = _new_key(tenant_id=tenant_id, unit=unit, key_id=_next_key_id(tenant_id=tenant_id, unit=unit))
         key.created_at = now
         key.save()
+        issuers_changed()  # the retired key's retired_at (an UPDATE sends no signal)
     return key
 
 

@@ -1,7 +1,7 @@
 """The rows credentials lock, and in what order (each wait bounded: then CredentialsBusy).
 
 1. the enrollment a credential certifies (issuing and the revocations a correction makes:
-   one at a time per enrollment);
+   one at a time per enrollment; a batch locks its enrollments in id order);
 2. the credential itself (suspend, reinstate, revoke);
 3. the learner's stacks (an advisory lock per tenant and learner: one stacks check at a time;
    stack credentials are locked under it);
@@ -41,6 +41,18 @@ def lock_enrollment(*, enrollment_id: int) -> Enrollment | None:
             .select_related("offering__microcredential__unit__tenant", "learner")
             .filter(pk=enrollment_id)
             .first()
+        )
+
+
+def lock_enrollments(*, enrollment_ids: list[int]) -> dict[int, str]:
+    """Those that exist, locked in id order (so two batches never wait on each other in a
+    circle): enrollment id → its status."""
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        return dict(
+            Enrollment.objects.select_for_update(of=("self",))
+            .filter(pk__in=enrollment_ids)
+            .order_by("pk")
+            .values_list("pk", "status")
         )
 
 

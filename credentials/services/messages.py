@@ -27,6 +27,7 @@ from tenants.mail import branded_email, site_url
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "credentials.send_message"  # credentials.messages_tasks.credential_message_send
+SEND_MANY_TASK = "credentials.send_messages"  # a batch's: credential_messages_send
 SWEEP_TASK = "credentials.messages_sweep"
 
 
@@ -54,6 +55,12 @@ def message_send(*, message_id: int, now: datetime | None = None) -> bool:
     """Send one outbox message once. False when it was sent already, another worker has it, or
     there is no such message."""
     return outbox.send_once(message_id, deliver=_deliver, now=now)
+
+
+def messages_send(*, message_ids: list[int], now: datetime | None = None) -> list[int]:
+    """Send each of these outbox messages once (those sent already, or that another worker has,
+    are left alone); the ids sent now. A failure is raised after the others were sent."""
+    return outbox.send_many(message_ids, deliver=_deliver, now=now)
 
 
 def _reason(message: CredentialMessage) -> str:

@@ -59,12 +59,28 @@ def status_index_take(*, unit: Unit) -> int:
     return row
 
 
-def _next_index(unit: Unit) -> int | None:
+def status_indexes_take(*, unit: Unit, count: int) -> list[int]:
+    """`count` consecutive free indexes of the unit, in one conditional UPDATE (as
+    status_index_take: no two credentials share one; the row stays locked until the caller's
+    transaction ends, so take them in a transaction of their own)."""
+    if count < 1:
+        return []
+    start = _next_index(unit, count)
+    if start is None:
+        status_lists_ensure(unit=unit)
+        start = _next_index(unit, count)
+    if start is None:
+        raise CredentialsBusy("This unit's status list is full.", code="status_list_full")
+    return list(range(start, start + count))
+
+
+def _next_index(unit: Unit, count: int = 1) -> int | None:
+    """The first of `count` indexes taken (None: no list yet, or not that many left)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE credentials_statuslist SET next_index = next_index + 1"
-            " WHERE unit_id = %s AND purpose = %s AND next_index < size RETURNING next_index - 1",
-            [unit.pk, StatusPurpose.REVOCATION.value],
+            "UPDATE credentials_statuslist SET next_index = next_index + %s"
+            " WHERE unit_id = %s AND purpose = %s AND next_index + %s <= size RETURNING next_index - %s",
+            [count, unit.pk, StatusPurpose.REVOCATION.value, count, count],
         )
         row = cursor.fetchone()
     return None if row is None else int(row[0])

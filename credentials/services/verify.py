@@ -24,10 +24,12 @@ from urllib.parse import unquote, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from credentials.models import Credential, CredentialStatus, IssuerKey
 from credentials.services import proof
+from credentials.services.issuer_cache import remembered, unit_statuses
 from tenants.models import Domain, Tenant, Unit
 
 logger = logging.getLogger(__name__)
@@ -135,27 +137,48 @@ def _kind(document: dict[str, Any]) -> str:
 
 
 class _Lookups:
-    """What one verification reads from the database, each thing once: a credential names its
-    unit three times (the issuer and two status lists) and its status index twice."""
+    """What one verification reads, each thing once: a credential names its unit three times (the
+    issuer and two status lists) and its status index twice. Units and keys come from the
+    issuers' cache; statuses from the database."""
 
     def __init__(self) -> None:
         self._units: dict[tuple[str, str], Unit | None] = {}
-        self._credentials: dict[tuple[int, int], Credential | None] = {}
+        self._statuses: dict[tuple[int, int], tuple[str, str] | None] = {}
 
     def unit(self, host: str, slug: str) -> Unit | None:
         host = host.split(":", 1)[0].lower()
         if (host, slug) not in self._units:
-            self._units[(host, slug)] = _our_unit_from_host_and_slug(host, slug)
+            self._units[(host, slug)] = remembered(
+                f"unit:{host}:{slug}", lambda: _our_unit_from_host_and_slug(host, slug)
+            )
         return self._units[(host, slug)]
 
-    def credential(self, unit: Unit, index: int) -> Credential | None:
-        if (unit.pk, index) not in self._credentials:
-            self._credentials[(unit.pk, index)] = (
-                Credential.objects.filter(unit=unit, status_index=index)
-                .only("status", "status_reason")
-                .first()
-            )
-        return self._credentials[(unit.pk, index)]
+    def status(self, unit: Unit, index: int) -> tuple[str, str] | None:
+        """The status and its reason of the unit's credential at `index` when it is revoked or
+        suspended (None: active, or no such credential)."""
+        known = unit_statuses(unit.pk, lambda: _not_active(unit.pk))
+        if known is not None:
+            return known.get(index)
+        if (unit.pk, index) not in self._statuses:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT status, status_reason FROM credentials_credential"
+                    " WHERE unit_id = %s AND status_index = %s",
+                    [unit.pk, index],
+                )
+                row = cursor.fetchone()
+            self._statuses[(unit.pk, index)] = (str(row[0]), str(row[1])) if row else None
+        return self._statuses[(unit.pk, index)]
+
+
+def _not_active(unit_id: int) -> dict[int, tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status_index, status, status_reason FROM credentials_credential"
+            " WHERE unit_id = %s AND status IN (%s, %s)",
+            [unit_id, CredentialStatus.REVOKED.value, CredentialStatus.SUSPENDED.value],
+        )
+        return {int(index): (str(status), str(reason)) for index, status, reason in cursor.fetchall()}
 
 
 def _our_unit_from_host_and_slug(host: str, slug: str) -> Unit | None:
@@ -177,8 +200,13 @@ def _did_web_tenant(did: str) -> Tenant | None:
     parts = did.split(":")
     if len(parts) == 3 and parts[:2] == ["did", "web"]:
         host = unquote(parts[2]).split(":", 1)[0].lower()
-        domain = Domain.objects.filter(host=host).select_related("tenant").first()
-        return domain.tenant if domain is not None else None
+
+        def read() -> Tenant | None:
+            domain = Domain.objects.filter(host=host).select_related("tenant").first()
+            return domain.tenant if domain is not None else None
+
+        tenant: Tenant | None = remembered(f"tenant:{host}", read)
+        return tenant
     return None
 
 
@@ -209,11 +237,17 @@ def _resolve(issuer_id: str, method: str, lookups: _Lookups) -> tuple[Ed25519Pub
     if controller.startswith("did:web:"):
         unit = _did_web_unit(controller, lookups)
         if unit is not None:
-            key = IssuerKey.objects.filter(unit=unit, key_id=fragment).first()
+            key = remembered(
+                f"key:{unit.pk}:{fragment}",
+                lambda: IssuerKey.objects.filter(unit=unit, key_id=fragment).first(),
+            )
             return _found_key(key, fragment=fragment, name=unit.name)
         tenant = _did_web_tenant(controller)
         if tenant is not None:
-            key = IssuerKey.objects.filter(tenant=tenant, unit__isnull=True, key_id=fragment).first()
+            key = remembered(
+                f"tenant-key:{tenant.pk}:{fragment}",
+                lambda: IssuerKey.objects.filter(tenant=tenant, unit__isnull=True, key_id=fragment).first(),
+            )
             return _found_key(key, fragment=fragment, name=tenant.name)
     raise _Failed(
         f"The issuer {controller} cannot be resolved offline: this verifier knows only the issuers on "
@@ -298,9 +332,9 @@ def _status(document: dict[str, Any], lookups: _Lookups) -> Check:
         if list_purpose != purpose or purpose not in ("revocation", "suspension"):
             return Check("status", False, "A status entry's purpose does not match its list.")
         bit_status = CredentialStatus.REVOKED if purpose == "revocation" else CredentialStatus.SUSPENDED
-        credential = lookups.credential(unit, index)
-        if credential is not None and credential.status == bit_status:
-            reason = f" Reason: {credential.status_reason}" if credential.status_reason else ""
+        status = lookups.status(unit, index)
+        if status is not None and status[0] == bit_status:
+            reason = f" Reason: {status[1]}" if status[1] else ""
             word = "revoked" if purpose == "revocation" else "suspended"
             return Check("status", False, f"{unit.name} has {word} this credential.{reason}")
         found.append(purpose)
@@ -310,6 +344,15 @@ def _status(document: dict[str, Any], lookups: _Lookups) -> Check:
 # --- the verifier -----------------------------------------------------------------------------
 
 PROOF_CACHE_SECONDS = 86_400
+PROOFS_IN_PROCESS = 4096
+# Checked signatures, in this process too (what the same bytes and key give never changes).
+_proofs: dict[str, bool] = {}
+
+
+def _remember_proof(key: str, matches: bool) -> None:
+    if len(_proofs) >= PROOFS_IN_PROCESS:
+        _proofs.clear()
+    _proofs[key] = matches
 
 
 def _proof_matches(document: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
@@ -319,14 +362,19 @@ def _proof_matches(document: dict[str, Any], public_key: Ed25519PublicKey) -> bo
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     key = "credentials:proof:" + hashlib.sha256(raw + b"\0" + text.encode()).hexdigest()
+    known: object = _proofs.get(key)  # this process's, then Redis
+    if isinstance(known, bool):
+        return known
     try:
         known = cache.get(key)
     except Exception:
         logger.warning("the proof cache is unreadable; checking the signature", exc_info=True)
         known = None
     if isinstance(known, bool):
+        _remember_proof(key, known)
         return known
     matches = proof.verify(document, public_key=public_key)
+    _remember_proof(key, matches)
     try:
         cache.set(key, matches, PROOF_CACHE_SECONDS)
     except Exception:

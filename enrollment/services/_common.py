@@ -66,6 +66,16 @@ def lock_enrollment(*, tenant: Tenant, enrollment_id: int) -> Enrollment:
     return enrollment
 
 
+def lock_enrollments(*, tenant: Tenant, enrollment_ids: list[int]) -> dict[int, Enrollment]:
+    """Several enrollments' rows (those that exist), locked in id order; call after locking
+    their offering."""
+    with bounded_wait(LOCK_TIMEOUT, busy=_busy):
+        rows = (
+            Enrollment.objects.select_for_update().filter(tenant=tenant, pk__in=enrollment_ids).order_by("pk")
+        )
+        return {e.pk: e for e in rows}
+
+
 def enrollment_of(*, tenant: Tenant, enrollment_id: int, learner: User | None = None) -> Enrollment:
     """Unlocked: to learn which offering to lock. A learner reaches only their own (else 404)."""
     rows: QuerySet[Enrollment] = Enrollment.objects.filter(tenant=tenant, pk=enrollment_id)
@@ -103,6 +113,16 @@ def refuse_transition(enrollment: Enrollment, to_status: str) -> TransitionRefus
     return TransitionRefused(template % {"state": now_label})
 
 
+def check_transition(enrollment: Enrollment, to_status: str, *, correction: bool = False) -> None:
+    """TransitionRefused unless the enrollment's state allows the move (`correction`: also the
+    moves only a completion's correction may make, CORRECTIONS)."""
+    allowed = TRANSITIONS[enrollment.status] | (
+        CORRECTIONS.get(enrollment.status, frozenset()) if correction else frozenset()
+    )
+    if to_status not in allowed:
+        raise refuse_transition(enrollment, to_status)
+
+
 def transition(
     enrollment: Enrollment,
     to_status: str,
@@ -123,11 +143,7 @@ def transition(
     only `offered` an offer expiry.
     """
     from_status = enrollment.status
-    allowed = TRANSITIONS[from_status] | (
-        CORRECTIONS.get(from_status, frozenset()) if correction else frozenset()
-    )
-    if to_status not in allowed:
-        raise refuse_transition(enrollment, to_status)
+    check_transition(enrollment, to_status, correction=correction)
     enrollment.status = to_status
     enrollment.hold_expires_at = hold_expires_at if to_status == S.HELD else None
     enrollment.offer_expires_at = offer_expires_at if to_status == S.OFFERED else None

@@ -14,7 +14,8 @@ result, the date, where it came from (staff, csv, api, lms), who (None for the L
 Each runs under the offering's lock, then the enrollment's (enrollment.services._common), so two
 calls for one enrollment at once make exactly one record; the database also refuses a second
 first record. After the commit, enrollment.extensions.completion_changed tells the listeners
-(credentials) once per change.
+(credentials) once per change; `completions_apply` tells them of its changes together
+(extensions.completions_changed).
 
 `completions_apply` records many at once (the roster's bulk action, CSV uploads, the bulk API):
 every row is checked before anything is saved, then, as `mode` says, all or nothing
@@ -23,6 +24,7 @@ every row is checked before anything is saved, then, as `mode` says, all or noth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,10 +46,20 @@ from enrollment.models import (
     CompletionRecord,
     CompletionSource,
     Enrollment,
+    EnrollmentEvent,
     EnrollmentStatus,
 )
-from enrollment.services._common import enrollment_of, lock_enrollment, lock_offering, record, transition
+from enrollment.services._common import (
+    check_transition,
+    enrollment_of,
+    lock_enrollment,
+    lock_enrollments,
+    lock_offering,
+    record,
+    transition,
+)
 from identity.models import User
+from tenants.errors import NotVisible
 from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 
@@ -175,7 +187,10 @@ def _record_locked(
     actor: User | None,
     reason: str,
     now: datetime,
+    notify: Callable[[extensions.CompletionChanged], None] = extensions.completion_changed,
 ) -> Recorded:
+    """`notify`: what hears of the change (the listeners after commit; completions_apply
+    gathers a file's changes and tells them together)."""
     current = current_record(enrollment.pk)
     check(enrollment, offering, current, outcome=outcome, result=result, on=on, reason=reason, now=now)
     if current is not None and _same(current, outcome, result, on):
@@ -229,7 +244,7 @@ def _record_locked(
             reason=reason,
             details=details,
         )
-    extensions.completion_changed(
+    notify(
         extensions.CompletionChanged(
             tenant_id=enrollment.tenant_id,
             enrollment_id=enrollment.pk,
@@ -422,33 +437,17 @@ def completions_apply(
     try:
         with transaction.atomic():
             offering = lock_offering(tenant=tenant, offering_id=offering.pk)
-            for w, e in sorted(good, key=lambda pair: pair[1].pk):
-                try:
-                    with transaction.atomic():
-                        locked = lock_enrollment(tenant=tenant, enrollment_id=e.pk)
-                        done = _record_locked(
-                            offering,
-                            locked,
-                            outcome=w.outcome,
-                            result=w.result.strip(),
-                            on=w.on or today_for(offering, now),
-                            source=source,
-                            actor=actor,
-                            reason=reason,
-                            now=now,
-                        )
-                except (MicrocredError, IntegrityError) as exc:  # changed between the check and the lock
-                    message = exc.message if isinstance(exc, MicrocredError) else _("Changed meanwhile.")
-                    report.refused.append(_line(w, e, message=message))
-                    if mode == ALL_OR_NOTHING:
-                        raise _Abort from exc
-                    continue
-                if done.changed:
-                    report.saved.append(
-                        _line(w, e, credits=f"{done.record.credit_value} {done.record.credit_type}")
-                    )
-                else:
-                    report.unchanged.append(_line(w, e))
+            todo = sorted(good, key=lambda pair: pair[1].pk)
+            settings = _Settings(source=source, actor=actor, reason=reason, now=now, mode=mode)
+            refused_before = len(report.refused)
+            try:
+                with transaction.atomic():
+                    changes = _record_all_locked(tenant, offering, todo, settings, report)
+            except IntegrityError:  # a write that bypassed the locks: row by row, each on its own
+                report.saved, report.unchanged = [], []
+                del report.refused[refused_before:]
+                changes = _record_each_locked(tenant, offering, todo, settings, report)
+            extensions.completions_changed(changes)
     except _Abort:
         refused = {line.enrollment_id for line in report.refused}
         report.saved, report.unchanged = [], []
@@ -456,6 +455,195 @@ def completions_apply(
     for lines in (report.saved, report.unchanged, report.refused, report.not_saved):
         lines.sort(key=lambda line: line.line or 0)
     return report
+
+
+@dataclass(frozen=True)
+class _Settings:
+    source: str
+    actor: User | None
+    reason: str
+    now: datetime
+    mode: str
+
+
+@dataclass(frozen=True)
+class _Planned:
+    wanted: Wanted
+    unlocked: Enrollment  # as read for the checks (its learner loaded, for the report)
+    enrollment: Enrollment  # locked
+    current: CompletionRecord | None
+    outcome: str
+    result: str
+    on: date
+    to_status: EnrollmentStatus
+
+
+def _record_all_locked(
+    tenant: Tenant, offering: Offering, todo: list[tuple[Wanted, Enrollment]], how: _Settings, report: Report
+) -> list[extensions.CompletionChanged]:
+    """A file's completions, under the offering's lock: its enrollments locked in id order in one
+    statement and each checked again against its locked row and current record (what
+    `_record_locked` checks, and refuses the same way), then the records, the new states and the
+    events written in a few statements for the whole file. The changes, for the listeners."""
+    ids = [e.pk for _w, e in todo]
+    locked = lock_enrollments(tenant=tenant, enrollment_ids=ids)
+    currents = _currents(ids)
+    planned: list[_Planned] = []
+    for w, e in todo:
+        result, on = w.result.strip(), w.on or today_for(offering, how.now)
+        try:
+            enrollment = locked.get(e.pk)
+            if enrollment is None:
+                raise NotVisible(_("No such enrollment."))
+            current = currents.get(e.pk)
+            check(
+                enrollment,
+                offering,
+                current,
+                outcome=w.outcome,
+                result=result,
+                on=on,
+                reason=how.reason,
+                now=how.now,
+            )
+            if current is not None and _same(current, w.outcome, result, on):
+                report.unchanged.append(_line(w, e))
+                continue
+            to_status = S.COMPLETED if w.outcome == O.COMPLETED else S.CONFIRMED
+            if enrollment.status != to_status:
+                check_transition(enrollment, to_status, correction=current is not None)
+        except MicrocredError as exc:  # changed between the check and the lock
+            report.refused.append(_line(w, e, message=exc.message))
+            if how.mode == ALL_OR_NOTHING:
+                raise _Abort from exc
+            continue
+        planned.append(_Planned(w, e, enrollment, current, w.outcome, result, on, to_status))
+    if not planned:
+        return []
+    microcredential = offering.microcredential
+    records = CompletionRecord.objects.bulk_create(
+        [
+            CompletionRecord(
+                tenant_id=p.enrollment.tenant_id,
+                enrollment=p.enrollment,
+                replaces=p.current,
+                outcome=p.outcome,
+                result=p.result,
+                completed_on=p.on,
+                credit_value=microcredential.credit_value if p.outcome == O.COMPLETED else Decimal(0),
+                credit_type=microcredential.credit_type,
+                level=microcredential.level,
+                source=how.source,
+                actor=how.actor,
+                reason=how.reason,
+                recorded_at=how.now,
+            )
+            for p in planned
+        ]
+    )
+    moves: dict[str, list[int]] = {}
+    for p in planned:
+        if p.enrollment.status != p.to_status:
+            moves.setdefault(p.to_status, []).append(p.enrollment.pk)
+    for new_status, moved in moves.items():  # as transition(): the expiries go with the old state
+        Enrollment.objects.filter(pk__in=moved).update(
+            status=new_status, hold_expires_at=None, offer_expires_at=None, updated_at=how.now
+        )
+    events = []
+    for p, new in zip(planned, records, strict=True):
+        details = {
+            "record": new.pk,
+            "outcome": p.outcome,
+            "result": p.result,
+            "date": p.on.isoformat(),
+            "credits": f"{new.credit_value} {new.credit_type}",
+            "source": how.source,
+        }
+        events.append(
+            EnrollmentEvent(
+                tenant_id=p.enrollment.tenant_id,
+                enrollment=p.enrollment,
+                actor=how.actor,
+                action="completion_corrected" if p.current is not None else str(p.outcome),
+                from_status=p.enrollment.status,
+                to_status=p.to_status,
+                reason=how.reason[:500],
+                details=details,
+                at=how.now,
+            )
+        )
+    EnrollmentEvent.objects.bulk_create(events)
+    changes = []
+    for p, new, event in zip(planned, records, events, strict=True):
+        extensions.status_changed(
+            extensions.StatusChanged(
+                tenant_id=event.tenant_id,
+                enrollment_id=p.enrollment.pk,
+                action=event.action,
+                from_status=event.from_status,
+                to_status=event.to_status,
+            )
+        )
+        p.enrollment.status = p.to_status
+        report.saved.append(_line(p.wanted, p.unlocked, credits=f"{new.credit_value} {new.credit_type}"))
+        changes.append(
+            extensions.CompletionChanged(
+                tenant_id=p.enrollment.tenant_id,
+                enrollment_id=p.enrollment.pk,
+                completed=p.outcome == O.COMPLETED,
+                corrected=p.current is not None,
+                reason=how.reason,
+                actor_id=how.actor.pk if how.actor else None,
+            )
+        )
+    return changes
+
+
+def _record_each_locked(
+    tenant: Tenant, offering: Offering, todo: list[tuple[Wanted, Enrollment]], how: _Settings, report: Report
+) -> list[extensions.CompletionChanged]:
+    """The file's completions one by one, each in a savepoint of its own (a row the database
+    refuses is refused alone)."""
+    changes: list[extensions.CompletionChanged] = []
+    for w, e in todo:
+        heard: list[extensions.CompletionChanged] = []
+        try:
+            with transaction.atomic():
+                locked = lock_enrollment(tenant=tenant, enrollment_id=e.pk)
+                done = _record_locked(
+                    offering,
+                    locked,
+                    outcome=w.outcome,
+                    result=w.result.strip(),
+                    on=w.on or today_for(offering, how.now),
+                    source=how.source,
+                    actor=how.actor,
+                    reason=how.reason,
+                    now=how.now,
+                    notify=heard.append,
+                )
+        except (MicrocredError, IntegrityError) as exc:  # changed between the check and the lock
+            message = exc.message if isinstance(exc, MicrocredError) else _("Changed meanwhile.")
+            report.refused.append(_line(w, e, message=message))
+            if how.mode == ALL_OR_NOTHING:
+                raise _Abort from exc
+            continue
+        changes.extend(heard)  # its savepoint held: the listeners hear of it after commit
+        if done.changed:
+            report.saved.append(_line(w, e, credits=f"{done.record.credit_value} {done.record.credit_type}"))
+        else:
+            report.unchanged.append(_line(w, e))
+    return changes
+
+
+def _currents(enrollment_ids: list[int]) -> dict[int, CompletionRecord]:
+    """Each enrollment's current record: the newest (the same rule as current_record), one query."""
+    return {
+        r.enrollment_id: r
+        for r in CompletionRecord.objects.filter(enrollment__in=enrollment_ids)
+        .order_by("enrollment_id", "-pk")
+        .distinct("enrollment_id")
+    }
 
 
 def _find(

@@ -220,7 +220,7 @@ def test_the_sweep_finds_completions_without_a_credential(world, sent):
     Enrollment.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
     completed_enrollment(world)  # completed just now: left to its own job
     assert tasks.credentials_issue_due() == 1
-    assert sent == [("credentials.issue", (waiting.pk,))]
+    assert sent == [("credentials.issue_many", ([waiting.pk],))]
 
 
 @pytest.mark.parametrize(("skills", "shown"), [("", []), ("SQL, pandas", ["SQL", "pandas"])])

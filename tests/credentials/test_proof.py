@@ -68,3 +68,28 @@ def test_an_unknown_context_is_refused_not_fetched():
 def test_base58_round_trips_leading_zeros():
     for data in (b"", b"\0", b"\0\0\x01", bytes(range(40))):
         assert proof.base58_decode(proof.base58_encode(data)) == data
+
+
+@pytest.mark.parametrize("name", ["dcc-basic-obv3.json"])
+def test_remembered_context_processing_gives_what_pyld_alone_gives(name):
+    """proof.canonicalize keeps what processing a context gives; the N-Quads must be pyld's own,
+    the first time and every time after (the W3C vector above checks the bytes of one)."""
+    import json
+    from pathlib import Path
+
+    from pyld import jsonld  # type: ignore[import-untyped]
+
+    fixture = json.loads((Path(__file__).parent / "fixtures" / name).read_text())
+    for document in (fixture, SIGNED):
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        alone = jsonld.normalize(
+            copy.deepcopy(unsecured),
+            {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": proof.document_loader,
+                "contextResolver": jsonld.ContextResolver({}, proof.document_loader),
+            },
+        )
+        assert proof.canonicalize(unsecured) == alone
+        assert proof.canonicalize(copy.deepcopy(unsecured)) == alone  # remembered now

@@ -207,3 +207,26 @@ def test_a_checked_signature_is_remembered_and_a_changed_document_is_checked_aga
     tampered = {**credential.document, "name": "Something else"}
     assert not verify_module.verify_document(tampered).ok
     assert len(calls) == 2
+
+
+def test_a_warm_verification_reads_no_database_and_a_revocation_still_shows(
+    issued, world, django_assert_num_queries
+):
+    from credentials.services.changes import credential_status_change
+    from tenants.selectors import staff_access
+
+    assert verify_document(issued.document).ok  # the issuer, its key, the unit's statuses: read once
+    with django_assert_num_queries(0):
+        assert verify_document(json.dumps(issued.document)).ok
+    access = staff_access(tenant=world.a, user=world.a_unit1_admin)
+    credential_status_change(
+        tenant=world.a,
+        access=access,
+        actor=world.a_unit1_admin,
+        credential_id=issued.pk,
+        action="revoke",
+        reason="Issued in error",
+    )
+    verdict = verify_document(issued.document)
+    assert not verdict.ok
+    assert "Issued in error" in checks(verdict)["status"].message

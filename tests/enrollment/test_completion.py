@@ -355,3 +355,46 @@ def test_checking_a_file_takes_as_many_queries_whatever_its_length(
     assert not report.applied
     assert len(report.refused) == 1 + len(enrollments[::2])  # the stranger, and corrections without a reason
     assert len(report.not_saved) == size - len(enrollments[::2])
+
+
+@pytest.mark.parametrize("size", [3, 12])
+def test_saving_a_file_takes_as_many_statements_whatever_its_length(
+    world, size, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """The good lines are written together: the enrollments locked in one statement, then the
+    records, the new states and the events each in one."""
+    offering, enrollments = started_offering(world, [UserFactory.create() for _ in range(size)])
+    access = staff_access(tenant=world.a, user=world.a_unit1_admin)
+    wanted = [services.Wanted(enrollment_id=e.pk, on=yesterday(), result="B") for e in enrollments]
+    with django_assert_max_num_queries(20):
+        report = services.completions_apply(
+            tenant=world.a, access=access, actor=world.a_unit1_admin, offering_id=offering.pk, wanted=wanted
+        )
+    assert len(report.saved) == size
+    assert set(Enrollment.objects.filter(offering=offering).values_list("status", flat=True)) == {S.COMPLETED}
+    assert EnrollmentEvent.objects.filter(enrollment__in=enrollments, action="completed").count() == size
+
+
+def test_a_file_the_database_refuses_in_bulk_is_saved_row_by_row(world, heard, monkeypatch):
+    """Only a write that bypassed the locks makes the database refuse the bulk write; then each
+    line is saved (or refused) on its own, as before."""
+    offering, enrollments = started_offering(world, [UserFactory.create() for _ in range(3)])
+    real = CompletionRecord.objects.bulk_create
+
+    def refuse(objs, *args, **kwargs):
+        if len(objs) > 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(objs, *args, **kwargs)
+
+    monkeypatch.setattr(CompletionRecord.objects, "bulk_create", refuse)
+    report = services.completions_apply(
+        tenant=world.a,
+        access=staff_access(tenant=world.a, user=world.a_unit1_admin),
+        actor=world.a_unit1_admin,
+        offering_id=offering.pk,
+        wanted=[services.Wanted(enrollment_id=e.pk, on=yesterday(), result="A") for e in enrollments],
+        mode=services.GOOD_ROWS,
+    )
+    assert (len(report.saved), report.refused, report.unchanged) == (3, [], [])
+    assert CompletionRecord.objects.filter(enrollment__in=enrollments).count() == 3
+    assert EnrollmentEvent.objects.filter(enrollment__in=enrollments, action="completed").count() == 3
