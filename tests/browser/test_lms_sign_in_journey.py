@@ -110,6 +110,7 @@ def test_a_learner_pays_and_arrives_in_the_moodle_course_through_single_sign_on(
 
     page.goto(f"/offerings/{offering.pk}/enroll/")
     page.get_by_role("button", name="Hold my seat").click()
+    page.get_by_role("button", name="Pay $1,250.00").click()  # the review page
     expect(page.get_by_role("form", name="Pay by card")).to_contain_text("Receipt to")
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_label("Expiry date").fill("12 / 34")
