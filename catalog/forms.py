@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CreditType, DeliveryMode
 from catalog.selectors import CatalogQuery, Sort
+from core.forms import Select
 from core.money import format_money, minor_exponent
 from tenants.models import Tenant, Unit
 
@@ -43,14 +44,14 @@ class CatalogFilterForm(forms.Form):
     does not parse is shown beside its field and ignored; the others still apply."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    unit = forms.ChoiceField(label=_("School or unit"), required=False)
-    mode = forms.ChoiceField(label=_("Delivery"), required=False)
-    month = forms.CharField(label=_("Starts in"), required=False, widget=forms.Select)
-    price = forms.CharField(label=_("Price"), required=False, widget=forms.Select)
-    credits = forms.CharField(label=_("Credits"), required=False, widget=forms.Select)
-    credit_type = forms.ChoiceField(label=_("Credit type"), required=False)
+    unit = forms.ChoiceField(label=_("School or unit"), required=False, widget=Select)
+    mode = forms.ChoiceField(label=_("Delivery"), required=False, widget=Select)
+    month = forms.CharField(label=_("Starts in"), required=False, widget=Select)
+    price = forms.CharField(label=_("Price"), required=False, widget=Select)
+    credits = forms.CharField(label=_("Credits"), required=False, widget=Select)
+    credit_type = forms.ChoiceField(label=_("Credit type"), required=False, widget=Select)
     seats = forms.BooleanField(label=_("Only with seats left"), required=False)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, widget=Select)
 
     def __init__(self, data: Any = None, *, tenant: Tenant, units: list[Unit] | None) -> None:
         super().__init__(data)

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from typing import Any
+
 from django import forms
-from django.forms.renderers import TemplatesSetting
+from django.forms.renderers import BaseRenderer, TemplatesSetting
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from core.errors import MicrocredError
 
@@ -18,6 +22,46 @@ from core.errors import MicrocredError
 class Renderer(TemplatesSetting):
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
+
+
+class Select(forms.Select):
+    """Django's select, written out in Python: the same markup as its widget templates
+    (`select.html`, `select_option.html`, `attrs.html`) without rendering two templates per
+    option, which is most of a long list's cost (a catalog filter of 50 units)."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))]
+        for group, options, _index in widget["optgroups"]:
+            if group:
+                parts.append(format_html('<optgroup label="{}">', group))
+            parts += [
+                format_html(
+                    '<option value="{}"{}>{}</option>', o["value"], _attrs(o["attrs"]), o["label"]
+                )
+                for o in options
+            ]
+            if group:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped by format_html
+
+
+def _attrs(attrs: Mapping[str, Any]) -> SafeString:
+    """As `attrs.html`, in the same order: True writes the bare name, False leaves it out."""
+    return mark_safe(  # noqa: S308 - names are the widget's own, values escaped by format_html
+        "".join(
+            format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v)
+            for k, v in attrs.items()
+            if v is not False
+        )
+    )
 
 
 def form_errors_from(

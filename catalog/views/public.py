@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -13,6 +14,7 @@ from django.utils.functional import cached_property
 from catalog import presenters, selectors
 from catalog.cache import cached_public_page
 from catalog.forms import CatalogFilterForm
+from catalog.models import Offering
 from core.errors import NotFound
 from tenants.brand import Brand
 from tenants.http import TenantRequest
@@ -43,13 +45,23 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
         return selectors.COUNT_CAP
 
 
+class _Listing:
+    """What the paginator slices: a page's offerings fetched by `selectors.offerings_slice`."""
+
+    def __init__(self, offerings: QuerySet[Offering]) -> None:
+        self.offerings = offerings
+
+    def __getitem__(self, page: slice) -> list[Offering]:
+        return selectors.offerings_slice(self.offerings, page.start or 0, page.stop)
+
+
 def _listing(request: TenantRequest, *, unit: Unit | None) -> dict[str, Any]:
     tenant = request.tenant
     units = list(selectors.catalog_units(tenant=tenant)) if unit is None else None
     form = CatalogFilterForm(request.GET or None, tenant=tenant, units=units)
     query = form.to_query()
     results = selectors.catalog_search(tenant=tenant, query=query, unit=unit)
-    page: Page[Any] = CappedPaginator(results.offerings, PAGE_SIZE, count=results.count).get_page(
+    page: Page[Any] = CappedPaginator(_Listing(results.offerings), PAGE_SIZE, count=results.count).get_page(
         request.GET.get("page")
     )
     # Page links carry the search and filters only (not tracking parameters): the page depends on
