@@ -8,7 +8,6 @@ Django 5.2 already names the hint and the error in the widget's aria-describedby
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import Any
 
 from django import forms
@@ -37,14 +36,12 @@ class Select(forms.Select):
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))]
+        parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], _attrs(widget["attrs"]))]
         for group, options, _index in widget["optgroups"]:
             if group:
                 parts.append(format_html('<optgroup label="{}">', group))
             parts += [
-                format_html(
-                    '<option value="{}"{}>{}</option>', o["value"], _attrs(o["attrs"]), o["label"]
-                )
+                format_html('<option value="{}"{}>{}</option>', o["value"], _attrs(o["attrs"]), o["label"])
                 for o in options
             ]
             if group:
