@@ -36,7 +36,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from catalog.models import Offering
 from core.cache import VersionedCache
 from tenants.http import TenantRequest
 
@@ -104,7 +103,7 @@ PERSONAL = re.compile(
     r".*?<!--/mc:personal:(?:nav|panel)-->",
     re.DOTALL,
 )
-_PANEL = Template("{% load enrollment %}{% enroll_panel offering kind %}")
+_PANEL = Template("{% load enrollment %}{% enroll_panel offering_id kind %}")
 
 
 def personalize(request: TenantRequest, body: str) -> str:
@@ -115,14 +114,9 @@ def personalize(request: TenantRequest, body: str) -> str:
         if name == "nav":
             inner = render_to_string("_site_nav.html", request=request)
         else:
-            offering = (
-                Offering.objects.filter(tenant=request.tenant, pk=int(match.group("offering")))
-                .select_related("microcredential")
-                .first()
-            )
-            if offering is None:
-                return match.group(0)
-            context = RequestContext(request, {"offering": offering, "kind": match.group("kind")})
+            # The marker is the cached page's own, written with the offering's key and state.
+            offering_id, kind = int(match.group("offering")), match.group("kind")
+            context = RequestContext(request, {"offering_id": offering_id, "kind": kind})
             inner = _PANEL.render(context)
         end = "nav" if name == "nav" else "panel"
         return f"<!--mc:personal:{name}-->{inner}<!--/mc:personal:{end}-->"

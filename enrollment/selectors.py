@@ -75,11 +75,11 @@ def enrollment_by_id(*, tenant: Tenant, enrollment_id: int) -> Enrollment:
 
 
 def active_enrollment(*, tenant: Tenant, learner: User, offering_id: int) -> Enrollment | None:
+    """The learner's seat or place on one offering, if any (its wait-list place:
+    `waitlist_position`, a query only for those waiting)."""
     return (
-        _with_position(
-            Enrollment.objects.filter(
-                tenant=tenant, learner=learner, offering_id=offering_id, status__in=sorted(ACTIVE_STATES)
-            )
+        Enrollment.objects.filter(
+            tenant=tenant, learner=learner, offering_id=offering_id, status__in=sorted(ACTIVE_STATES)
         )
         .select_related("offering")
         .first()

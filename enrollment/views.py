@@ -77,7 +77,7 @@ def enroll(request: StaffRequest, pk: int) -> HttpResponse:
         "brand": page.card.brand,
         "state": offering.enrollment_state(),
         "existing": existing,
-        "next_step": presenters.next_step(existing, position=getattr(existing, "position", None))
+        "next_step": presenters.next_step(existing, position=selectors.waitlist_position(existing))
         if existing
         else None,
         "idempotency_key": uuid.uuid4().hex,
