@@ -238,3 +238,32 @@ def test_the_cache_key_knows_every_parameter_a_page_reads():
     from catalog.forms import CatalogFilterForm
 
     assert set(PAGE_PARAMS) == {*CatalogFilterForm.base_fields, "page"}
+
+
+@pytest.mark.usefixtures("page_cache")
+def test_a_signed_in_offering_page_from_the_cache_costs_the_same_few_queries_whoever_reads_it(world):
+    """Session, user, staff membership and the learner's enrollment: nothing of the catalog,
+    and a wait-list place counted only for a learner who waits, who reads their number."""
+    from enrollment import services as enrollment_services
+    from tests.factories import UserFactory
+
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, capacity=1, waitlist_enabled=True)
+    holder = UserFactory.create(email="holder@example.test")
+    first, second = UserFactory.create_batch(2)
+    for person in (holder, first, second):
+        enrollment_services.enrollment_create(tenant=world.a, learner=person, offering_id=offering.pk)
+    path = f"/offerings/{offering.pk}/"
+    get(world.client_for(world.learner, world.a), path)  # fills the cache
+
+    pages, counts = {}, {}
+    for name, person in [("none", world.learner), ("holder", holder), ("second", second)]:
+        client = world.client_for(person, world.a)
+        with CaptureQueriesContext(connection) as captured:
+            pages[name] = get(client, path).content.decode()
+        assert [q["sql"] for q in captured if 'FROM "catalog_' in q["sql"]] == []
+        counts[name] = len(captured)
+
+    assert counts == {"none": 4, "holder": 4, "second": 5}
+    assert "You are number 2 on the wait-list" in pages["second"]
+    assert "wait-list" not in pages["holder"].split("<!--mc:personal:panel")[1].split("<!--/mc")[0]
+    assert "Enroll" in pages["none"] or "Join the wait-list" in pages["none"]

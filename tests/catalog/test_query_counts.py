@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.catalog.factories import MicrocredentialFactory, OfferingFactory, RefundPolicyFactory
 from tests.factories import UnitFactory
 
-# Units for the filter, count, the page of offerings (+ an exists() when searching), and the
+# Units for the filter, count, the page's keys (+ an exists() when searching), its offerings, and the
 # tenant lookup when this process has not remembered the host yet (tenants.cache).
 LISTING_BOUND = 5
 DETAIL_BOUND = 9
