@@ -46,12 +46,21 @@ def _api_field_names() -> set[str]:
     """Every field name of every input serializer of every app's API."""
     import catalog.api
     import enrollment.api
+    import enrollment.api_completion
+    import enrollment.api_staff
     import finance.api
     import learners.api
     import payments.api
 
     names: set[str] = {"q", "page", "page_size", "state", "unit", "email", "offering", "line"}
-    for module in (catalog.api, enrollment.api, finance.api, learners.api, payments.api):
+    for module in (
+        catalog.api,
+        enrollment.api,
+        enrollment.api_completion,
+        finance.api,
+        learners.api,
+        payments.api,
+    ):
         for _name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, serializers.Serializer) and cls.__name__.endswith("Input"):
                 names |= set(cls().fields)
