@@ -13,7 +13,7 @@ earlier credentials (for the learner record).
 1. Issuing. Real Celery workers (`celery -A microcred worker --concurrency --workers -Q celery`:
    no CELERY_TASK_ROUTES, so `credentials.issue` and `credentials.send_message` go to the default
    queue) run beside --recorders processes that record the term's completions through the real
-   service (`enrollment.services.completion.completions_apply`, one offering's file at a time, as
+   service (`enrollment.services.completion_many.completions_apply`, one offering's file at a time, as
    staff's CSV upload does); its listener sends one `credentials.issue` job per completion after
    each file's commit. A job takes a status index, signs (eddsa-rdfc-2022), stores the Credential,
    its event and the CredentialMessage whose `credentials.send_message` job renders and "sends"
@@ -117,7 +117,7 @@ def seed(learners: int) -> dict[str, Any]:
 
     from catalog.models import DeliveryMode, Microcredential, Offering, PublicationStatus
     from enrollment.models import CompletionSource
-    from enrollment.services.completion import Wanted, completions_apply
+    from enrollment.services.completion_many import Wanted, completions_apply
     from identity.models import User
     from tenants.models import Domain, StaffMembership, StaffRole, Tenant, Unit
     from tenants.selectors import staff_access
@@ -295,7 +295,8 @@ def record(offerings: list[int], start_at: float, out: str) -> None:
     from django.utils import timezone
 
     from enrollment.models import CompletionSource, Enrollment
-    from enrollment.services.completion import GOOD_ROWS, Wanted, completions_apply
+    from enrollment.services.completion import GOOD_ROWS
+    from enrollment.services.completion_many import Wanted, completions_apply
     from identity.models import User
     from tenants.models import Tenant
     from tenants.selectors import staff_access
@@ -728,7 +729,8 @@ def profile(count: int) -> None:
     from django.utils import timezone
 
     from enrollment.models import CompletionSource, Enrollment
-    from enrollment.services.completion import GOOD_ROWS, Wanted, completions_apply
+    from enrollment.services.completion import GOOD_ROWS
+    from enrollment.services.completion_many import Wanted, completions_apply
     from identity.models import User
     from tenants.models import Tenant
     from tenants.selectors import staff_access

@@ -19,8 +19,9 @@ from enrollment.models import (
     CompletionOutcome,
     CompletionSource,
 )
-from enrollment.services.completion import MODES, Line, Report, Wanted
+from enrollment.services.completion import MODES
 from enrollment.services.completion_file import MAX_BYTES
+from enrollment.services.completion_many import Line, Report, Wanted
 from tenants.api import StaffApi, request_user
 
 

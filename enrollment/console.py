@@ -54,8 +54,9 @@ from enrollment.models import (
     WaitlistSettings,
 )
 from enrollment.presenters import completion_text, status_label
-from enrollment.services.completion import ALL_OR_NOTHING, Report, Wanted, today_for
+from enrollment.services.completion import ALL_OR_NOTHING, today_for
 from enrollment.services.completion_file import MAX_BYTES
+from enrollment.services.completion_many import Report, Wanted
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page

@@ -17,13 +17,11 @@ from enrollment.services.completion import (
     ALL_OR_NOTHING,
     GOOD_ROWS,
     Recorded,
-    Report,
-    Wanted,
     completion_record,
     completion_record_staff,
-    completions_apply,
 )
 from enrollment.services.completion_file import read_completion_csv
+from enrollment.services.completion_many import Report, Wanted, completions_apply
 from enrollment.services.enroll import Enrolled, enrollment_create
 from enrollment.services.expiry import enrollments_expire_due, enrollments_expire_offering, waitlists_sweep
 from enrollment.services.paid import PaidSeat, enrollment_confirm_paid, hold_extend_for_checkout, hold_release

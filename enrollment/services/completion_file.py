@@ -1,4 +1,4 @@
-"""Reading a completion CSV into wanted completions (enrollment.services.completion.Wanted).
+"""Reading a completion CSV into wanted completions (enrollment.services.completion_many.Wanted).
 
 Columns, in any order, by name (case and spaces do not matter): `email` or `enrollment_id` (or
 both: they must agree), `date` (YYYY-MM-DD), and optionally `result` and `outcome` (`completed`,
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from enrollment.errors import CompletionFileInvalid
 from enrollment.models import CompletionOutcome
-from enrollment.services.completion import Wanted
+from enrollment.services.completion_many import Wanted
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000

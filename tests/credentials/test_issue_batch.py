@@ -18,7 +18,8 @@ from credentials.services import issue_batch, keys, proof
 from credentials.services.issue import credential_issue
 from credentials.services.verify import verify_credential, verify_document
 from enrollment.models import CompletionSource, Enrollment, EnrollmentStatus
-from enrollment.services.completion import GOOD_ROWS, Wanted, completions_apply
+from enrollment.services.completion import GOOD_ROWS
+from enrollment.services.completion_many import Wanted, completions_apply
 from tenants.selectors import staff_access
 from tests.catalog.factories import OfferingFactory
 from tests.credentials.conftest import completed_enrollment
