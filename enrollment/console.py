@@ -1,8 +1,7 @@
 """The staff console's enrollments: each offering's roster (by state, the wait-list in order,
 counts against capacity, search, CSV), and the unit admin's actions on it: enroll by e-mail,
-cancel, move, promote, change capacity and the offer window; record completions (one learner,
-several confirmed learners at once, or a CSV upload checked line by line before anything is
-saved). Every change is in the history shown under each learner.
+cancel, move, promote, change capacity and the offer window (completions: console_completion).
+Every change is in the history shown under each learner.
 
 Tenant admins reach every unit's offerings, unit admins their own; anyone else gets a 404.
 """
@@ -34,10 +33,7 @@ from core.forms import form_errors_from
 from core.spreadsheet import csv_response
 from enrollment import extensions, selectors, services
 from enrollment.forms import (
-    BulkCompletionForm,
     CapacityForm,
-    CompletionForm,
-    CompletionUploadForm,
     EnrollByEmailForm,
     MoveForm,
     OfferWindowForm,
@@ -47,16 +43,13 @@ from enrollment.models import (
     DEFAULT_OFFER_WINDOW_HOURS,
     CompletionOutcome,
     CompletionRecord,
-    CompletionSource,
     Enrollment,
     EnrollmentEvent,
     EnrollmentStatus,
     WaitlistSettings,
 )
 from enrollment.presenters import completion_text, status_label
-from enrollment.services.completion import ALL_OR_NOTHING, today_for
-from enrollment.services.completion_file import MAX_BYTES
-from enrollment.services.completion_many import Report, Wanted
+from enrollment.services.completion import today_for
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess
 from tenants.views import staff_page
@@ -195,7 +188,7 @@ def roster(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
     return render(request, "enrollment/console/roster.html", _roster_context(request, access, pk))
 
 
-def _back(pk: int, anchor: str = "") -> HttpResponse:
+def roster_redirect(pk: int, anchor: str = "") -> HttpResponse:
     return redirect(reverse("console-roster", args=[pk]) + (f"#{anchor}" if anchor else ""))
 
 
@@ -232,7 +225,7 @@ def enroll_by_email(request: StaffRequest, access: StaffAccess, pk: int) -> Http
                     "status": status_label(enrollment).lower(),
                 }
             messages.success(request, text)
-            return _back(pk, f"enrollment-{enrollment.pk}")
+            return roster_redirect(pk, f"enrollment-{enrollment.pk}")
     context = _roster_context(request, access, pk, enroll_form=form)
     return render(request, "enrollment/console/roster.html", context, status=400)
 
@@ -268,7 +261,7 @@ def capacity(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespons
                     offered,
                 ) % {"n": offered}
             messages.success(request, text)
-            return _back(pk)
+            return roster_redirect(pk)
     context = _roster_context(request, access, pk, capacity_form=form)
     return render(request, "enrollment/console/roster.html", context, status=400)
 
@@ -300,7 +293,7 @@ def offer_window(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRes
                 )
                 % {"n": hours},
             )
-            return _back(pk)
+            return roster_redirect(pk)
     context = _roster_context(request, access, pk, window_form=form)
     return render(request, "enrollment/console/roster.html", context, status=400)
 
@@ -323,7 +316,7 @@ def enrollment_action(request: StaffRequest, access: StaffAccess, pk: int, actio
                 targets=selectors.move_targets(tenant=request.tenant, access=access, offering=offering),
             )
             if not move.is_valid():
-                raise _invalid(move)
+                raise form_refusal(move)
             moved = services.enrollment_move(
                 tenant=request.tenant,
                 access=access,
@@ -333,10 +326,10 @@ def enrollment_action(request: StaffRequest, access: StaffAccess, pk: int, actio
                 reason=move.cleaned_data["reason"],
             )
             messages.success(request, _("%(email)s moved.") % {"email": enrollment.learner.email})
-            return _back(moved.offering_id, f"enrollment-{moved.pk}")
+            return roster_redirect(moved.offering_id, f"enrollment-{moved.pk}")
         reason = ReasonForm(request.POST)
         if not reason.is_valid():
-            raise _invalid(reason)
+            raise form_refusal(reason)
         if action == "cancel":
             services.staff_cancel(**common, reason=reason.cleaned_data["reason"])  # type: ignore[arg-type]
             messages.success(
@@ -360,10 +353,10 @@ def enrollment_action(request: StaffRequest, access: StaffAccess, pk: int, actio
         raise
     except MicrocredError as exc:
         messages.error(request, exc.message)
-    return _back(enrollment.offering_id, f"enrollment-{pk}")
+    return roster_redirect(enrollment.offering_id, f"enrollment-{pk}")
 
 
-def _invalid(form: forms.Form) -> MicrocredError:
+def form_refusal(form: forms.Form) -> MicrocredError:
     problems = [str(e) for errors in form.errors.values() for e in errors]
     return MicrocredError(" ".join(problems) or _("Some fields are not valid."))
 
@@ -424,142 +417,3 @@ def roster_csv(request: StaffRequest, access: StaffAccess, pk: int) -> HttpRespo
 
     stamp = timezone.localtime(timezone.now(), tz).strftime("%Y-%m-%d")
     return csv_response(f"roster-{offering.pk}-{stamp}.csv", header, rows())
-
-
-# --- Completion ------------------------------------------------------------------------------
-
-
-@require_POST
-@roster_page
-def completion(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
-    """Record one learner's completion (or correct it, with a reason)."""
-    enrollment = Enrollment.objects.filter(tenant=request.tenant, pk=pk).select_related("learner").first()
-    if enrollment is None:
-        raise Http404
-    selectors.offering_for_roster(tenant=request.tenant, access=access, offering_id=enrollment.offering_id)
-    form = CompletionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise _invalid(form)
-        data = form.cleaned_data
-        done = services.completion_record_staff(
-            tenant=request.tenant,
-            access=access,
-            actor=request.user,
-            enrollment_id=pk,
-            outcome=data["outcome"],
-            result=data["result"],
-            on=data["date"],
-            reason=data["reason"],
-        )
-    except NotFound:
-        raise
-    except MicrocredError as exc:
-        messages.error(
-            request, _("%(email)s: %(problem)s") % {"email": enrollment.learner.email, "problem": exc.message}
-        )
-    else:
-        email = enrollment.learner.email
-        if not done.changed:
-            messages.info(
-                request, _("%(email)s: this was already recorded; nothing changed.") % {"email": email}
-            )
-        else:
-            messages.success(
-                request, _("%(email)s: %(what)s.") % {"email": email, "what": completion_text(done.record)}
-            )
-    return _back(enrollment.offering_id, f"enrollment-{pk}")
-
-
-@require_POST
-@roster_page
-def completion_bulk(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
-    """The selected confirmed learners → completed, with one date and result; all or nothing."""
-    offering = selectors.offering_for_roster(tenant=request.tenant, access=access, offering_id=pk)
-    ids = list(
-        Enrollment.objects.filter(tenant=request.tenant, offering=offering).values_list("pk", flat=True)
-    )
-    form = BulkCompletionForm(request.POST, enrollment_ids=ids)
-    if not form.is_valid():
-        messages.error(request, _invalid(form).message)
-        return _back(pk, "section-confirmed")
-    data = form.cleaned_data
-    on = data["date"] or today_for(offering)
-    report = services.completions_apply(
-        tenant=request.tenant,
-        access=access,
-        actor=request.user,
-        offering_id=pk,
-        wanted=[Wanted(enrollment_id=i, result=data["result"], on=on) for i in data["enrollment"]],
-        mode=ALL_OR_NOTHING,
-        source=CompletionSource.STAFF,
-    )
-    if report.refused:
-        problems = "; ".join(f"{line.email or line.enrollment_id}: {line.message}" for line in report.refused)
-        messages.error(request, _("Nothing was saved. %(problems)s") % {"problems": problems})
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "%(n)d learner recorded as completed on %(date)s.",
-                "%(n)d learners recorded as completed on %(date)s.",
-                len(report.saved),
-            )
-            % {"n": len(report.saved), "date": on.isoformat()}
-            + (
-                " "
-                + ngettext(
-                    "%(n)d was already recorded so.", "%(n)d were already recorded so.", len(report.unchanged)
-                )
-                % {"n": len(report.unchanged)}
-                if report.unchanged
-                else ""
-            ),
-        )
-    return _back(pk, "section-completed" if report.saved else "section-confirmed")
-
-
-@roster_page
-def completion_upload(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
-    """GET: the upload form. POST: check the CSV line by line, save as the chosen mode says,
-    and show what was saved and what was refused (and why, by line number)."""
-    offering = selectors.offering_for_roster(tenant=request.tenant, access=access, offering_id=pk)
-    report: Report | None = None
-    status = 200
-    if request.method == "POST":
-        form = CompletionUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                wanted = services.read_completion_csv(form.cleaned_data["file"].read(MAX_BYTES + 1))
-                report = services.completions_apply(
-                    tenant=request.tenant,
-                    access=access,
-                    actor=request.user,
-                    offering_id=pk,
-                    wanted=wanted,
-                    mode=form.cleaned_data["mode"],
-                    source=CompletionSource.CSV,
-                    reason=form.cleaned_data["reason"],
-                )
-            except NotFound:
-                raise
-            except MicrocredError as exc:
-                form_errors_from(form, exc)
-        if not form.is_valid():
-            status = 400
-    else:
-        form = CompletionUploadForm()
-    return render(
-        request,
-        "enrollment/console/completion_upload.html",
-        {
-            "access": access,
-            "section": "enrollments",
-            "offering": offering,
-            "microcredential": offering.microcredential,
-            "page": offering_page(offering),
-            "form": form,
-            "report": report,
-        },
-        status=status,
-    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollment import console, views
+from enrollment import console, console_completion, views
 
 urlpatterns = [
     # Learners
@@ -19,15 +19,19 @@ urlpatterns = [
         "console/offerings/<int:pk>/roster/offer-window/", console.offer_window, name="console-roster-window"
     ),
     path(
-        "console/offerings/<int:pk>/roster/complete/", console.completion_bulk, name="console-roster-complete"
+        "console/offerings/<int:pk>/roster/complete/",
+        console_completion.completion_bulk,
+        name="console-roster-complete",
     ),
     path(
         "console/offerings/<int:pk>/roster/completions/upload/",
-        console.completion_upload,
+        console_completion.completion_upload,
         name="console-roster-completion-upload",
     ),
     path(
-        "console/enrollments/<int:pk>/completion/", console.completion, name="console-enrollment-completion"
+        "console/enrollments/<int:pk>/completion/",
+        console_completion.completion,
+        name="console-enrollment-completion",
     ),
     path(
         "console/enrollments/<int:pk>/<slug:action>/",

@@ -267,7 +267,7 @@ def test_large_files_are_capped(world, course, monkeypatch):
     assert response.status_code == 400
     assert "more than 2 learners" in response.content.decode()
     monkeypatch.setattr(completion_file, "MAX_BYTES", 100)
-    monkeypatch.setattr("enrollment.console.MAX_BYTES", 100)
+    monkeypatch.setattr("enrollment.console_completion.MAX_BYTES", 100)
     response = upload(client, offering, "email,date\n" + "a" * 200)
     assert response.status_code == 400
     assert "larger than" in response.content.decode()
