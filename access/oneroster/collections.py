@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from access.oneroster import records
+from access.oneroster import records, users
 from access.oneroster.query import OneRosterError, Page, Query, check_fields, project
 from access.oneroster.records import RosterScope
 from access.oneroster.scopes import CORE, FULL
@@ -55,8 +55,8 @@ COLLECTION_FIELDS = {
     "courses": records.COURSE_FIELDS,
     "classes": records.CLASS_FIELDS,
     "sessions": records.SESSION_FIELDS,
-    "users": records.USER_FIELDS,
-    "teachers": records.USER_FIELDS,
+    "users": users.USER_FIELDS,
+    "teachers": users.USER_FIELDS,
     "enrollments": records.ENROLLMENT_FIELDS,
 }
 
@@ -75,7 +75,7 @@ def list_collection(scope: RosterScope, name: str, query: Query) -> Answer:
         raise _unsupported(name)
     kind, key, _one, fixed_type = COLLECTIONS[name]
     if kind == "users":
-        return Answer(key, page=records.users_page(scope, query))
+        return Answer(key, page=users.users_page(scope, query))
     if kind == "teachers":
         return Answer(key, page=_empty(query))
     if kind == "enrollments":
@@ -91,7 +91,7 @@ def get_one(scope: RosterScope, name: str, sourced_id: str, query: Query) -> Ans
         raise _unsupported(name)
     kind, _key, one, fixed_type = COLLECTIONS[name]
     if kind == "users":
-        record = records.user_record(scope, sourced_id)
+        record = users.user_record(scope, sourced_id)
     elif kind == "teachers":
         raise OneRosterError("No teacher with that sourcedId here.", code_minor="unknownobject", status=404)
     elif kind == "enrollments":
@@ -109,7 +109,7 @@ def list_under_class(scope: RosterScope, class_id: str, sub: str, query: Query) 
     """classes/{id}/students, /teachers, /enrollments."""
     offering = records.offering_in_scope(scope, class_id)
     if sub == "students":
-        return Answer("users", page=records.users_page(scope, query, offering=offering, seated_only=True))
+        return Answer("users", page=users.users_page(scope, query, offering=offering, seated_only=True))
     if sub == "teachers":
         return Answer("users", page=_empty(query))
     if sub == "enrollments":

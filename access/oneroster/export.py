@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from access.oneroster import records
+from access.oneroster import users as user_records
 from access.oneroster.records import RosterScope
 
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -190,10 +191,10 @@ def _files(scope: RosterScope) -> dict[str, list[list[Any]]]:
         )
     users: list[list[Any]] = []
     roles: list[list[Any]] = []
-    for learner in records.seated_learners(scope):
+    for learner in user_records.seated_learners(scope):
         if learner.pk not in learners:
             continue
-        user = records.user_of(scope, learner)
+        user = user_records.user_of(scope, learner)
         schools = sorted(learners[learner.pk])
         users.append(
             _row(
