@@ -31,7 +31,7 @@ from enrollment.api import IDEMPOTENCY_KEY, KEY_REUSED, answered, keyed_answer, 
 from enrollment.services import idempotency
 from payments import selectors
 from payments.models import LineStatus, Order, OrderStatus, Refund, RefundRequester, RefundState
-from payments.services import cancellation, orders, refund_requests, staff_refunds, waivers
+from payments.services import cancellation, checkout, orders, refund_requests, staff_refunds, waivers
 from payments.views import checkout_urls
 from tenants.api import request_tenant, request_user
 from tenants.api_auth import api_staff_access
@@ -122,7 +122,7 @@ class SeatWithCodeApi(APIView):
         order = selectors.order_for_learner(tenant=tenant, learner=learner, reference=first.body["reference"])
         if order.amount_minor and order.status == OrderStatus.DRAFT:
             success, cancel = checkout_urls(request._request, order)
-            order = orders.checkout_start(order=order, success_url=success, cancel_url=cancel)
+            order = checkout.checkout_start(order=order, success_url=success, cancel_url=cancel)
         body = dict(OrderOutput(_fresh(order)).data)
         return answered(idempotency.Answer(first.status, body, replayed=first.replayed))
 
@@ -182,7 +182,7 @@ class OrderListApi(APIView):
         order = selectors.order_for_learner(tenant=tenant, learner=learner, reference=first.body["reference"])
         if order.amount_minor:
             success, cancel = checkout_urls(request._request, order)
-            order = orders.checkout_start(order=order, success_url=success, cancel_url=cancel)
+            order = checkout.checkout_start(order=order, success_url=success, cancel_url=cancel)
         body = dict(OrderOutput(_fresh(order)).data)
         return answered(idempotency.Answer(first.status, body, replayed=first.replayed))
 

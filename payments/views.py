@@ -31,6 +31,7 @@ from payments import presenters, selectors
 from payments.errors import PaymentUnavailable, WebhookRefused
 from payments.models import Order, OrderStatus
 from payments.services import cancellation, events, orders, waivers
+from payments.services import checkout as stripe_checkout
 from promotions.errors import CodeRefused
 from tenants.http import TenantRequest
 from tenants.models import Tenant
@@ -141,7 +142,7 @@ def _checkout(request: TenantRequest, ids: list[int]) -> HttpResponse:
             messages.success(request, _("Your seat is confirmed: there is nothing to pay."))
             return redirect("order-detail", reference=order.reference)
         success, cancel = checkout_urls(request, start.order)
-        order = orders.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
+        order = stripe_checkout.checkout_start(order=start.order, success_url=success, cancel_url=cancel)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except CodeRefused as exc:

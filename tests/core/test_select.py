@@ -24,12 +24,12 @@ class Pick(forms.Form):
 def _rendered(widget: type[forms.Select], data: dict[str, str] | None) -> dict[str, str]:
     form = Pick(data)
     form.is_valid()
-    return {
-        name: re.sub(
-            r">\s+<", "><", form[name].as_widget(widget=widget(choices=form.fields[name].choices)).strip()
-        )
-        for name in form.fields
-    }
+    rendered = {}
+    for name, field in form.fields.items():
+        assert isinstance(field, forms.ChoiceField)
+        html = form[name].as_widget(widget=widget(choices=field.choices))  # type: ignore[arg-type]
+        rendered[name] = re.sub(r">\s+<", "><", html.strip())
+    return rendered
 
 
 @pytest.mark.parametrize("data", [None, {"colour": "ochre", "size": "l"}, {"colour": "blue", "size": ""}])

@@ -15,7 +15,7 @@ from core import jobs
 from enrollment import services as enrollment_services
 from ledger.models import AccountKind, LedgerEntry, LedgerTransaction
 from ledger.selectors import account_balance, unit_figures
-from payments.services import orders
+from payments.services import checkout, orders
 from tests.catalog.factories import OfferingFactory
 from tests.factories import UnitFactory, UserFactory
 from tests.payments.conftest import Shop
@@ -55,7 +55,7 @@ def _example(shop: Shop, order_lines: list[tuple[int, int]]) -> None:
             ).enrollment
         )
     start = orders.order_for_holds(tenant=shop.tenant, learner=learner, enrollment_ids=[e.pk for e in held])
-    order = orders.checkout_start(
+    order = checkout.checkout_start(
         order=start.order,
         success_url="http://alpha.test/?s={CHECKOUT_SESSION_ID}",
         cancel_url="http://alpha.test/",

@@ -15,7 +15,7 @@ from enrollment import services as enrollment_services
 from enrollment.models import Enrollment
 from microcred.celery import app
 from payments.models import Order, StripeEvent
-from payments.services import orders
+from payments.services import checkout, orders
 from payments.services.stripe_settings import stripe_settings_save
 from stripe_local.server import LocalStripe
 from tenants.models import Tenant
@@ -66,7 +66,7 @@ def test_the_local_stripe_delivers_and_retries_until_verified(tenant: Tenant, se
         tenant=tenant, learner=learner, offering_id=offering.pk
     ).enrollment
     start = orders.order_for_holds(tenant=tenant, learner=learner, enrollment_ids=[held.pk])
-    order = orders.checkout_start(
+    order = checkout.checkout_start(
         order=start.order,
         success_url="http://localhost/done?s={CHECKOUT_SESSION_ID}",
         cancel_url="http://localhost/",

@@ -25,8 +25,8 @@ from enrollment import services as enrollment_services
 from enrollment.models import EnrollmentEvent
 from enrollment.services import messages
 from payments.models import Order, OrderEvent, StripeEvent
+from payments.services import checkout, orders
 from payments.services import events as event_services
-from payments.services import orders
 from tests.factories import UserFactory
 from tests.payments.conftest import Shop
 
@@ -88,7 +88,7 @@ def test_a_storm_of_events_is_applied_exactly_once_each(shop: Shop, monkeypatch:
         start = orders.order_for_holds(
             tenant=shop.tenant, learner=learner, enrollment_ids=[held.enrollment.pk]
         )
-        order = orders.checkout_start(
+        order = checkout.checkout_start(
             order=start.order,
             success_url="http://alpha.test/done?s={CHECKOUT_SESSION_ID}",
             cancel_url="http://alpha.test/",
