@@ -36,6 +36,8 @@ __all__ = [
     "charge_lines",
     "discount_lines",
     "fee_split",
+    "invoice_lines",
+    "invoice_payment_lines",
     "ledger_post",
     "ledger_reverse",
     "payout_lines",
@@ -416,4 +418,23 @@ def payout_reversal_lines(*, amount: int) -> list[Line]:
     return [
         Line(kind=AccountKind.PROCESSOR_CLEARING, amount=amount),
         Line(kind=AccountKind.BANK, amount=-amount),
+    ]
+
+
+def invoice_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """An invoice sent for a unit's seats: the employer owes it (receivable debited), the unit's
+    revenue credited."""
+    amount = _positive(amount, "invoice")
+    return [
+        Line(AccountKind.UNIT_RECEIVABLE, amount, unit_id),
+        Line(AccountKind.UNIT_REVENUE, -amount, unit_id),
+    ]
+
+
+def invoice_payment_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """An invoice paid: the money is in processor clearing, the receivable is settled."""
+    amount = _positive(amount, "invoice payment")
+    return [
+        Line(AccountKind.PROCESSOR_CLEARING, amount),
+        Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id),
     ]

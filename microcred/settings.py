@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "credentials",
     "oauth2_provider",
     "access",
+    "sponsors",
 ]
 
 MIDDLEWARE = [

@@ -289,3 +289,8 @@ def invoice_void(*, tenant: Tenant, invoice_id: str, key: str) -> stripe.Invoice
 
 def invoice_retrieve(*, tenant: Tenant, invoice_id: str) -> stripe.Invoice:
     return _call(tenant, lambda c: c.v1.invoices.retrieve(invoice_id))
+
+
+def invoice_send(*, tenant: Tenant, invoice_id: str, key: str) -> stripe.Invoice:
+    """E-mail a finalized invoice to its customer (Stripe's own invoice e-mail)."""
+    return _call(tenant, lambda c: c.v1.invoices.send_invoice(invoice_id, options={"idempotency_key": key}))
