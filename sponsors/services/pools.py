@@ -98,11 +98,11 @@ def pool_create(
     with transaction.atomic():
         if not offering_seats_take(tenant=tenant, offering_id=offering.pk, count=seats):
             left = Offering.objects.filter(pk=offering.pk).values_list("capacity", "seats_taken").get()
-            raise PoolRefused(
-                _("Only %(left)d seats are left in this offering: a pool of %(n)d does not fit.")
-                % {"left": max(left[0] - left[1], 0), "n": seats},
-                fields={"seats": [_("More seats than are left.")]},
-            )
+            message = _("Only %(left)d seats are left in this offering: a pool of %(n)d does not fit.") % {
+                "left": max(left[0] - left[1], 0),
+                "n": seats,
+            }
+            raise PoolRefused(message, fields={"seats": [message]})
         pool = SeatPool.objects.create(
             tenant=tenant,
             employer=employer,

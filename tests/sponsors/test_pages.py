@@ -1,0 +1,127 @@
+"""The sponsors console and portal pages: what staff, an employer's contact and a learner see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from enrollment.models import Enrollment, EnrollmentStatus
+from sponsors.models import Employer, PoolSeat, PoolStatus, SeatPool
+from tests.payments.conftest import Shop
+from tests.sponsors.test_pools import _pool
+
+
+def _console(shop: Shop) -> Any:
+    return shop.world.client_for(shop.world.a_admin, shop.tenant)
+
+
+def test_staff_add_an_employer_and_send_a_pool_invoice_from_the_console(shop: Shop) -> None:
+    console = _console(shop)
+    assert "Sponsors" in console.get("/console/sponsors/").content.decode()
+    made = console.post(
+        "/console/sponsors/new/",
+        {
+            "organisation": "Acme Training",
+            "billing_email": "billing@acme.test",
+            "po_number": "PO-77",
+            "contacts": "hr@acme.test\n",
+        },
+    )
+    assert made.status_code == 302, made.content.decode()
+    employer = Employer.objects.get()
+    offering = shop.offering(capacity=10, price_minor=50000)
+    page = console.post(
+        f"/console/sponsors/{employer.pk}/",
+        {"offering": offering.pk, "seats": "4", "unit_price": "450.00", "days_until_due": "14"},
+        follow=True,
+    ).content.decode()
+    pool = SeatPool.objects.get()
+    assert "4 seats reserved and the invoice sent to billing@acme.test." in page
+    assert pool.status == PoolStatus.INVOICED
+    assert pool.invoice_number in page
+    assert "$1,800.00" in page
+    assert "Invoiced" in page
+
+
+def test_bad_pool_numbers_are_said_on_the_form_and_nothing_is_kept(shop: Shop) -> None:
+    console = _console(shop)
+    employer = Employer.objects.create(tenant=shop.tenant, organisation="Acme", billing_email="b@acme.test")
+    offering = shop.offering(capacity=2, price_minor=50000)
+    url = f"/console/sponsors/{employer.pk}/"
+    too_many = console.post(url, {"offering": offering.pk, "seats": "3", "days_until_due": "30"})
+    assert too_many.status_code == 400
+    assert "Only 2 seats are left in this offering" in too_many.content.decode()
+    bad_price = console.post(
+        url, {"offering": offering.pk, "seats": "1", "unit_price": "abc", "days_until_due": "30"}
+    )
+    assert bad_price.status_code == 400
+    assert "Enter an amount like 1250.00." in bad_price.content.decode()
+    assert (
+        console.post(url, {"offering": offering.pk, "seats": str(2**63), "days_until_due": "x"}).status_code
+        == 400
+    )
+    assert not SeatPool.objects.exists()
+
+
+def test_another_tenants_employer_is_a_404(shop: Shop) -> None:
+    other = Employer.objects.create(
+        tenant=shop.world.b, organisation="Beta Corp", billing_email="b@beta.test"
+    )
+    assert _console(shop).get(f"/console/sponsors/{other.pk}/").status_code == 404
+
+
+def test_the_contact_sees_the_pool_downloads_codes_and_gets_a_row_report(shop: Shop) -> None:
+    pool = _pool(shop, seats_n=2)
+    contact = shop.world.client_for(pool.employer.contacts.get().user, shop.tenant)
+    portal = contact.get("/sponsor/").content.decode()
+    assert "Acme Training" in portal
+    assert pool.offering.microcredential.title in portal
+    codes = b"".join(contact.get(f"/sponsor/pools/{pool.pk}/codes.csv").streaming_content).decode()  # type: ignore[attr-defined]
+    for seat in PoolSeat.objects.filter(pool=pool):
+        assert seat.code in codes
+    upload = SimpleUploadedFile("staff.csv", b"ana@example.test\nnope\nana@example.test\n", "text/csv")
+    refused = contact.post(f"/sponsor/pools/{pool.pk}/enrol/", {"file": upload})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert "Nobody was enrolled" in page
+    assert "“nope” is not an e-mail address." in page
+    assert "ana@example.test is also on row 1." in page
+    assert not Enrollment.objects.exists()
+    binary = SimpleUploadedFile("staff.csv", b"\xff\xfe\x00bad", "text/csv")
+    assert contact.post(f"/sponsor/pools/{pool.pk}/enrol/", {"file": binary}).status_code == 400
+    good = SimpleUploadedFile("staff.csv", b"email\nana@example.test\n", "text/csv")
+    done = contact.post(f"/sponsor/pools/{pool.pk}/enrol/", {"file": good}, follow=True).content.decode()
+    assert "1 people are enrolled and e-mailed." in done
+    assert Enrollment.objects.get().status == EnrollmentStatus.CONFIRMED
+
+
+def test_a_contact_of_employer_a_cannot_see_employer_bs_pool(shop: Shop) -> None:
+    pool_a = _pool(shop, org="Acme Training")
+    pool_b = _pool(shop, org="Bolt Logistics", offering=shop.offering(capacity=5, price_minor=50000))
+    contact_a = shop.world.client_for(pool_a.employer.contacts.get().user, shop.tenant)
+    portal = contact_a.get("/sponsor/").content.decode()
+    assert "Bolt Logistics" not in portal
+    assert contact_a.get(f"/sponsor/pools/{pool_b.pk}/codes.csv").status_code == 404
+    assert contact_a.get(f"/sponsor/pools/{pool_b.pk}/enrol/").status_code == 404
+    # Someone who is no employer's contact has no portal at all.
+    assert shop.browser.get("/sponsor/").status_code == 404
+
+
+def test_a_learner_confirms_a_seat_with_a_code_and_pays_nothing(shop: Shop) -> None:
+    pool = _pool(shop)
+    code = PoolSeat.objects.filter(pool=pool).order_by("pk").first().code  # type: ignore[union-attr]
+    wrong = shop.browser.post("/sponsor/redeem/", {"code": "NOPE"})
+    assert wrong.status_code == 400
+    assert "This code is not valid" in wrong.content.decode()
+    page = shop.browser.post("/sponsor/redeem/", {"code": code}, follow=True).content.decode()
+    assert "is confirmed: nothing to pay." in page
+    assert Enrollment.objects.get(learner=shop.learner).status == EnrollmentStatus.CONFIRMED
+    again = shop.browser.post("/sponsor/redeem/", {"code": code})
+    assert "used already" in again.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/sponsor/pools/999999/codes.csv", "/sponsor/pools/999999/enrol/"])
+def test_unknown_pools_are_404(shop: Shop, path: str) -> None:
+    assert shop.browser.get(path).status_code == 404
