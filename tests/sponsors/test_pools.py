@@ -95,8 +95,14 @@ def test_a_pool_larger_than_the_seats_left_is_refused_and_nothing_kept(shop: Sho
     assert not SeatPool.objects.exists()
 
 
-def test_invoice_paid_moves_the_receivable_once_even_delivered_twice(shop: Shop, eager_tasks: None) -> None:
+def test_invoice_paid_moves_the_receivable_once_even_delivered_twice(
+    shop: Shop, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
     pool = _pool(shop)
+    code = PoolSeat.objects.filter(pool=pool).order_by("pk").first().code  # type: ignore[union-attr]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        seats.seat_redeem(tenant=shop.tenant, learner=shop.learner, code=code)
     for event in shop.new_events():
         shop.delivered.add(event["id"])
     shop.server.control.pay_invoice(pool.stripe_invoice_id)
@@ -111,7 +117,27 @@ def test_invoice_paid_moves_the_receivable_once_even_delivered_twice(shop: Shop,
     # The same event applied by hand once more (a redelivered job) changes nothing either.
     pools.invoice_event_apply(tenant=shop.tenant, event=paid)
     assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000
-    assert not Enrollment.objects.exists()  # paying confirms no seat by itself
+    # Paying confirms no seat by itself, and the seat redeemed before is confirmed and mailed once.
+    assert Enrollment.objects.get().learner == shop.learner
+    assert len([m for m in mail.outbox if m.to == [shop.learner.email]]) == 1
+    assert "Paid" in str(PoolStatus(pool.status).label)
+
+
+def test_an_overdue_invoice_marks_the_pool_and_a_declined_card_changes_nothing(
+    shop: Shop, eager_tasks: None
+) -> None:
+    pool = _pool(shop)
+    for event in shop.new_events():
+        shop.delivered.add(event["id"])
+    shop.server.control.pay_invoice(pool.stripe_invoice_id, "4000000000000002")  # declined
+    _deliver(shop, "invoice.payment_failed")
+    pool.refresh_from_db()
+    assert pool.status == PoolStatus.INVOICED
+    shop.server.control.advance_clock(31 * 86_400)
+    _deliver(shop, "invoice.overdue")
+    pool.refresh_from_db()
+    assert pool.status == PoolStatus.OVERDUE
+    assert _balance(shop, AccountKind.UNIT_RECEIVABLE) == 150000  # still owed
 
 
 def test_a_void_invoice_reverses_the_receivable_and_gives_seats_back(shop: Shop, eager_tasks: None) -> None:
