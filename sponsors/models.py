@@ -81,6 +81,7 @@ class SeatPool(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)  # Stripe's fee on a card payment posted
 
     class Meta:
         constraints = [

@@ -26,10 +26,17 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Offering
 from catalog.services import offering_seats_release, offering_seats_take
+from core.jobs import enqueue_after_commit
 from core.locks import bounded_wait
 from identity.models import User
 from ledger.models import LedgerTransaction, TransactionKind
-from ledger.services import invoice_lines, invoice_payment_lines, ledger_post, ledger_reverse
+from ledger.services import (
+    invoice_fee_lines,
+    invoice_lines,
+    invoice_payment_lines,
+    ledger_post,
+    ledger_reverse,
+)
 from payments import stripe_api
 from sponsors.errors import PoolRefused
 from sponsors.models import Employer, PoolSeat, PoolStatus, SeatPool
@@ -233,13 +240,16 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
             return
         paid_at = _at((invoice.get("status_transitions") or {}).get("paid_at"))
         _post_receivable(pool, at=paid_at)
+        off_stripe = min(max(int(invoice.get("amount_paid_off_stripe") or 0), 0), pool.total_minor)
         ledger_post(
             tenant=tenant,
             kind=TransactionKind.INVOICE_PAYMENT,
             source_ref=f"paid:{pool.stripe_invoice_id}",
             currency=pool.currency,
             lines=invoice_payment_lines(
-                unit_id=pool.offering.microcredential.unit_id, amount=pool.total_minor
+                unit_id=pool.offering.microcredential.unit_id,
+                by_card=pool.total_minor - off_stripe,
+                off_stripe=off_stripe,
             ),
             occurred_at=paid_at,
             order_ref=f"pool:{pool.pk}",
@@ -248,6 +258,10 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
         pool.status = PoolStatus.PAID
         pool.paid_at = paid_at
         pool.save(update_fields=["status", "paid_at"])
+        if off_stripe < pool.total_minor:  # a card payment: Stripe's fee is read by a job
+            enqueue_after_commit("sponsors.settle_pool", pool.pk)
+        else:
+            SeatPool.objects.filter(pk=pool.pk).update(settled_at=now)
     elif kind == "invoice.overdue":
         if pool.status == PoolStatus.INVOICED:
             pool.status = PoolStatus.OVERDUE
@@ -271,3 +285,42 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
         pool.status = PoolStatus.VOID
         pool.save(update_fields=["status"])
     # invoice.payment_failed: the invoice stays open (the employer may pay again); nothing changes.
+
+
+def pool_settle(*, pool_id: int) -> bool:
+    """After an invoice paid by card (a job, outside any lock; safe to run again): Stripe's
+    processing fee of each card payment, read from its charge's balance transaction, posted
+    against the unit (Dr unit_fees, Cr processor clearing; source `fee:<charge>`)."""
+    pool = (
+        SeatPool.objects.select_related("tenant", "offering__microcredential")
+        .filter(pk=pool_id, status=PoolStatus.PAID, settled_at__isnull=True)
+        .first()
+    )
+    if pool is None:
+        return False
+    tenant = pool.tenant
+    for payment in stripe_api.invoice_payments_list(tenant=tenant, invoice_id=pool.stripe_invoice_id):
+        intent_id = str((payment.get("payment") or {}).get("payment_intent") or "")
+        if payment.get("status") != "paid" or not intent_id:
+            continue
+        intent = stripe_api.payment_intent_retrieve(tenant=tenant, intent_id=intent_id)
+        latest: Any = intent.latest_charge
+        charge_id = latest if isinstance(latest, str) else latest.id
+        charge = stripe_api.charge_retrieve(
+            tenant=tenant, charge_id=charge_id, expand=["balance_transaction"]
+        )
+        balance: Any = charge.balance_transaction
+        fee = int(balance.fee)
+        if fee:
+            ledger_post(
+                tenant=tenant,
+                kind=TransactionKind.INVOICE_PAYMENT,
+                source_ref=f"fee:{charge.id}",
+                currency=pool.currency,
+                lines=invoice_fee_lines(unit_id=pool.offering.microcredential.unit_id, fee=fee),
+                occurred_at=_at(charge.created),
+                order_ref=f"pool:{pool.pk}",
+                memo=f"Processing fee on invoice {pool.invoice_number}"[:300],
+            )
+    SeatPool.objects.filter(pk=pool.pk, settled_at__isnull=True).update(settled_at=timezone.now())
+    return True

@@ -112,15 +112,43 @@ def test_invoice_paid_moves_the_receivable_once_even_delivered_twice(
     pool.refresh_from_db()
     assert pool.status == PoolStatus.PAID
     assert _balance(shop, AccountKind.UNIT_RECEIVABLE) == 0
-    assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000
-    assert LedgerTransaction.objects.filter(tenant=shop.tenant, kind="invoice_payment").count() == 1
-    # The same event applied by hand once more (a redelivered job) changes nothing either.
+    # The card payment's real fee (its balance transaction) is the unit's, once.
+    (payment,) = stripe_api.invoice_payments_list(tenant=shop.tenant, invoice_id=pool.stripe_invoice_id)
+    intent = stripe_api.payment_intent_retrieve(
+        tenant=shop.tenant, intent_id=payment["payment"]["payment_intent"]
+    )
+    charge = stripe_api.charge_retrieve(
+        tenant=shop.tenant, charge_id=str(intent.latest_charge), expand=["balance_transaction"]
+    )
+    fee = int(charge.balance_transaction.fee)  # type: ignore[union-attr]
+    assert fee > 0
+    assert _balance(shop, AccountKind.UNIT_FEES) == fee
+    assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000 - fee
+    assert LedgerTransaction.objects.filter(tenant=shop.tenant, kind="invoice_payment").count() == 2
+    # The same event applied by hand once more (a redelivered job), and the settle job run
+    # again, change nothing either.
     pools.invoice_event_apply(tenant=shop.tenant, event=paid)
-    assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000
+    assert not pools.pool_settle(pool_id=pool.pk)
+    assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000 - fee
+    assert _balance(shop, AccountKind.UNIT_FEES) == fee
     # Paying confirms no seat by itself, and the seat redeemed before is confirmed and mailed once.
     assert Enrollment.objects.get().learner == shop.learner
     assert len([m for m in mail.outbox if m.to == [shop.learner.email]]) == 1
     assert "Paid" in str(PoolStatus(pool.status).label)
+
+
+def test_an_invoice_paid_by_bank_transfer_is_in_the_bank(shop: Shop, eager_tasks: None) -> None:
+    pool = _pool(shop)
+    for event in shop.new_events():
+        shop.delivered.add(event["id"])
+    shop.server.client().v1.invoices.pay(pool.stripe_invoice_id, params={"paid_out_of_band": True})
+    _deliver(shop, "invoice.paid")
+    pool.refresh_from_db()
+    assert pool.status == PoolStatus.PAID
+    assert pool.settled_at is not None
+    assert _balance(shop, AccountKind.UNIT_RECEIVABLE) == 0
+    assert _balance(shop, AccountKind.BANK) == 150000
+    assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 0
 
 
 def test_an_overdue_invoice_marks_the_pool_and_a_declined_card_changes_nothing(
