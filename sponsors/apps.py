@@ -7,6 +7,7 @@ class SponsorsConfig(AppConfig):
 
     def ready(self) -> None:
         # handlers register the invoice.* Stripe events on import
-        from sponsors import handlers
+        from sponsors import handlers, roster
 
+        roster.register()
         del handlers

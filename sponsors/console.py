@@ -134,6 +134,7 @@ def employer_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
             "rows": selectors.pools_of_employer(tenant=request.tenant, employer=employer),
             "form": form,
             "draft": PoolStatus.DRAFT,
+            "voidable": [PoolStatus.INVOICED, PoolStatus.OVERDUE],
         },
         status=400 if form.errors else 200,
     )
@@ -149,4 +150,26 @@ def pool_send(request: StaffRequest, access: StaffAccess, pk: int, pool_pk: int)
             )
     elif request.method == "POST":
         raise Http404
+    return redirect("console-sponsor-employer", pk=employer.pk)
+
+
+@sponsors_page
+def pool_void(request: StaffRequest, access: StaffAccess, pk: int, pool_pk: int) -> HttpResponse:
+    employer = _employer(request, access, pk)
+    if request.method != "POST":
+        return redirect("console-sponsor-employer", pk=employer.pk)
+    if not employer.pools.filter(pk=pool_pk).exists():
+        raise Http404
+    try:
+        pools.pool_void(tenant=request.tenant, access=access, pool_id=pool_pk)
+    except NotFound:
+        raise
+    except StripeRefused as refused:
+        messages.error(request, _("Stripe refused: %(why)s") % {"why": refused.reason})
+    except MicrocredError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The invoice is void; the seats not handed out are back in the offering.")
+        )
     return redirect("console-sponsor-employer", pk=employer.pk)

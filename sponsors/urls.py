@@ -11,6 +11,11 @@ urlpatterns = [
         console.pool_send,
         name="console-sponsor-pool-send",
     ),
+    path(
+        "console/sponsors/<int:pk>/pools/<int:pool_pk>/void/",
+        console.pool_void,
+        name="console-sponsor-pool-void",
+    ),
     path("sponsor/", views.portal, name="sponsor-portal"),
     path("sponsor/pools/<int:pk>/codes.csv", views.pool_codes_csv, name="sponsor-pool-codes"),
     path("sponsor/pools/<int:pk>/enrol/", views.pool_upload, name="sponsor-pool-upload"),

@@ -324,3 +324,34 @@ def pool_settle(*, pool_id: int) -> bool:
             )
     SeatPool.objects.filter(pk=pool.pk, settled_at__isnull=True).update(settled_at=timezone.now())
     return True
+
+
+def pool_void(*, tenant: Tenant, access: StaffAccess, pool_id: int) -> SeatPool:
+    """Staff end an unpaid pool: its invoice voided at Stripe (outside any lock), then what the
+    `invoice.voided` webhook does, at once (the webhook, when it comes, finds it done)."""
+    pool = (
+        SeatPool.objects.select_related("offering__microcredential__unit")
+        .filter(tenant=tenant, pk=pool_id)
+        .first()
+    )
+    if pool is None or not access.manages_unit(pool.offering.microcredential.unit):
+        raise NotVisible(_("No such pool."))
+    if pool.status not in (PoolStatus.INVOICED, PoolStatus.OVERDUE) or not pool.stripe_invoice_id:
+        raise PoolRefused(
+            _("Only an unpaid, invoiced pool can be voided: this one is %(s)s.")
+            % {"s": PoolStatus(pool.status).label.lower()}
+        )
+    try:
+        voided = stripe_api.invoice_void(
+            tenant=tenant, invoice_id=pool.stripe_invoice_id, key=f"pool:{pool.pk}:void"
+        ).to_dict()
+    except stripe_api.StripeRefused:
+        voided = stripe_api.invoice_retrieve(tenant=tenant, invoice_id=pool.stripe_invoice_id).to_dict()
+        if voided.get("status") != "void":
+            raise PoolRefused(
+                _("Stripe would not void this invoice: it is %(s)s.") % {"s": voided.get("status")}
+            ) from None
+    with transaction.atomic():
+        invoice_event_apply(tenant=tenant, event={"type": "invoice.voided", "data": {"object": voided}})
+    pool.refresh_from_db()
+    return pool

@@ -8,9 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from enrollment.models import Enrollment, EnrollmentStatus
+from payments import stripe_api
 from sponsors.models import Employer, PoolSeat, PoolStatus, SeatPool
 from tests.payments.conftest import Shop
-from tests.sponsors.test_pools import _pool
+from tests.sponsors.test_pools import _deliver, _pool
 
 
 def _console(shop: Shop) -> Any:
@@ -120,8 +121,28 @@ def test_a_learner_confirms_a_seat_with_a_code_and_pays_nothing(shop: Shop) -> N
     assert Enrollment.objects.get(learner=shop.learner).status == EnrollmentStatus.CONFIRMED
     again = shop.browser.post("/sponsor/redeem/", {"code": code})
     assert "used already" in again.content.decode()
+    roster = _console(shop).get(f"/console/offerings/{pool.offering_id}/roster/").content.decode()
+    assert "Sponsored by Acme Training" in roster
 
 
 @pytest.mark.parametrize("path", ["/sponsor/pools/999999/codes.csv", "/sponsor/pools/999999/enrol/"])
 def test_unknown_pools_are_404(shop: Shop, path: str) -> None:
     assert shop.browser.get(path).status_code == 404
+
+
+def test_staff_void_an_unpaid_pool_and_its_seats_come_back(shop: Shop, eager_tasks: None) -> None:
+    pool = _pool(shop)
+    console = _console(shop)
+    page = console.post(f"/console/sponsors/{pool.employer_id}/pools/{pool.pk}/void/", follow=True)
+    assert "The invoice is void" in page.content.decode()
+    pool.refresh_from_db()
+    pool.offering.refresh_from_db()
+    assert pool.status == PoolStatus.VOID
+    assert pool.offering.seats_taken == 0
+    assert stripe_api.invoice_retrieve(tenant=shop.tenant, invoice_id=pool.stripe_invoice_id).status == "void"
+    # The webhook arriving afterwards changes nothing; voiding again is refused in words.
+    _deliver(shop, "invoice.voided")
+    pool.offering.refresh_from_db()
+    assert pool.offering.seats_taken == 0
+    again = console.post(f"/console/sponsors/{pool.employer_id}/pools/{pool.pk}/void/", follow=True)
+    assert "Only an unpaid, invoiced pool can be voided: this one is void." in again.content.decode()
