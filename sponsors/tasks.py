@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.jobs import enqueue
 from payments.errors import PaymentUnavailable
 from sponsors.services import pools
 
@@ -18,3 +19,12 @@ from sponsors.services import pools
 )
 def pool_settle(pool_id: int) -> bool:
     return pools.pool_settle(pool_id=pool_id)
+
+
+@shared_task(name="sponsors.settle_due")
+def pools_settle_due() -> int:
+    """The sweep: a settle job for each paid pool whose fee was never posted."""
+    due = pools.pools_unsettled()
+    for pool_id in due:
+        enqueue("sponsors.settle_pool", pool_id)
+    return len(due)

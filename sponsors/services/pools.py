@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -355,3 +355,13 @@ def pool_void(*, tenant: Tenant, access: StaffAccess, pool_id: int) -> SeatPool:
         invoice_event_apply(tenant=tenant, event={"type": "invoice.voided", "data": {"object": voided}})
     pool.refresh_from_db()
     return pool
+
+
+def pools_unsettled(*, now: datetime | None = None) -> list[int]:
+    """Pools paid by card over five minutes ago whose fee is still not posted (for the sweep)."""
+    before = (now or timezone.now()) - timedelta(minutes=5)
+    return list(
+        SeatPool.objects.filter(status=PoolStatus.PAID, settled_at__isnull=True, paid_at__lte=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:200]
+    )

@@ -5,11 +5,13 @@ seats redeemed with a one-time code and no card, a CSV of e-mails enrolled all o
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.db.models import Sum
+from django.utils import timezone
 
 from catalog.models import Offering
 from enrollment.models import Enrollment, EnrollmentStatus
@@ -129,6 +131,7 @@ def test_invoice_paid_moves_the_receivable_once_even_delivered_twice(
     # again, change nothing either.
     pools.invoice_event_apply(tenant=shop.tenant, event=paid)
     assert not pools.pool_settle(pool_id=pool.pk)
+    assert pools.pools_unsettled(now=timezone.now() + timedelta(days=400)) == []
     assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000 - fee
     assert _balance(shop, AccountKind.UNIT_FEES) == fee
     # Paying confirms no seat by itself, and the seat redeemed before is confirmed and mailed once.
@@ -257,3 +260,30 @@ def test_a_contact_of_one_employer_cannot_reach_another_employers_pool(shop: Sho
             tenant=shop.tenant, contact_user=_contact(pool_a), pool_id=pool_b.pk, data=b"x@example.test\n"
         )
     assert not Enrollment.objects.exists()
+
+
+def test_a_lost_fee_job_is_found_by_the_sweep(shop: Shop, eager_tasks: None, monkeypatch: Any) -> None:
+    pool = _pool(shop)
+    for event in shop.new_events():
+        shop.delivered.add(event["id"])
+    monkeypatch.setattr(pools, "enqueue_after_commit", lambda *args: None)  # the broker is down
+    shop.server.control.pay_invoice(pool.stripe_invoice_id)
+    _deliver(shop, "invoice.paid")
+    pool.refresh_from_db()
+    assert pool.settled_at is None
+    assert _balance(shop, AccountKind.UNIT_FEES) == 0
+    later = (pool.paid_at or timezone.now()) + timedelta(minutes=6)
+    assert pools.pools_unsettled(now=later) == [pool.pk]
+    assert pools.pool_settle(pool_id=pool.pk)
+    assert _balance(shop, AccountKind.UNIT_FEES) > 0
+    assert pools.pools_unsettled(now=later) == []
+
+
+def test_beat_sweeps_unsettled_pools_with_a_registered_task() -> None:
+    from microcred.celery import app
+    from microcred.settings import CELERY_BEAT_SCHEDULE
+
+    entry = CELERY_BEAT_SCHEDULE["sponsors-settle-due"]
+    assert entry["task"] == "sponsors.settle_due"
+    app.loader.import_default_modules()
+    assert {"sponsors.settle_due", "sponsors.settle_pool"} <= set(app.tasks)
