@@ -173,3 +173,23 @@ def pool_void(request: StaffRequest, access: StaffAccess, pk: int, pool_pk: int)
             request, _("The invoice is void; the seats not handed out are back in the offering.")
         )
     return redirect("console-sponsor-employer", pk=employer.pk)
+
+
+@sponsors_page
+def contact_add(request: StaffRequest, access: StaffAccess, pk: int) -> HttpResponse:
+    employer = _employer(request, access, pk)
+    if request.method == "POST":
+        email = str(request.POST.get("email", ""))[:254]
+        try:
+            contact = employers.contact_add(tenant=request.tenant, employer=employer, email=email)
+        except NotFound:
+            raise
+        except MicrocredError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(email)s can now sign in and hand out %(org)s's seats.")
+                % {"email": contact.user.email, "org": employer.organisation},
+            )
+    return redirect("console-sponsor-employer", pk=employer.pk)

@@ -16,6 +16,7 @@ urlpatterns = [
         console.pool_void,
         name="console-sponsor-pool-void",
     ),
+    path("console/sponsors/<int:pk>/contacts/", console.contact_add, name="console-sponsor-contact-add"),
     path("sponsor/", views.portal, name="sponsor-portal"),
     path("sponsor/pools/<int:pk>/codes.csv", views.pool_codes_csv, name="sponsor-pool-codes"),
     path("sponsor/pools/<int:pk>/enrol/", views.pool_upload, name="sponsor-pool-upload"),

@@ -146,3 +146,18 @@ def test_staff_void_an_unpaid_pool_and_its_seats_come_back(shop: Shop, eager_tas
     assert pool.offering.seats_taken == 0
     again = console.post(f"/console/sponsors/{pool.employer_id}/pools/{pool.pk}/void/", follow=True)
     assert "Only an unpaid, invoiced pool can be voided: this one is void." in again.content.decode()
+
+
+def test_staff_add_a_contact_who_then_has_the_portal(shop: Shop) -> None:
+    employer = Employer.objects.create(tenant=shop.tenant, organisation="Acme", billing_email="b@acme.test")
+    console = _console(shop)
+    bad = console.post(f"/console/sponsors/{employer.pk}/contacts/", {"email": "nope"}, follow=True)
+    assert "Enter a valid e-mail address." in bad.content.decode()
+    assert not employer.contacts.exists()
+    added = console.post(
+        f"/console/sponsors/{employer.pk}/contacts/", {"email": shop.learner.email}, follow=True
+    )
+    assert f"{shop.learner.email} can now sign in and hand out Acme&#x27;s seats." in added.content.decode()
+    assert shop.browser.get("/sponsor/").status_code == 200
+    other = Employer.objects.create(tenant=shop.world.b, organisation="Beta", billing_email="b@beta.test")
+    assert console.post(f"/console/sponsors/{other.pk}/contacts/", {"email": "x@y.test"}).status_code == 404
