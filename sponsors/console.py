@@ -134,7 +134,7 @@ def employer_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
             "rows": selectors.pools_of_employer(tenant=request.tenant, employer=employer),
             "form": form,
             "draft": PoolStatus.DRAFT,
-            "voidable": [PoolStatus.INVOICED, PoolStatus.OVERDUE],
+            "voidable": [PoolStatus.DRAFT, PoolStatus.INVOICED, PoolStatus.OVERDUE],
         },
         status=400 if form.errors else 200,
     )

@@ -28,6 +28,7 @@ from catalog.models import Offering
 from catalog.services import offering_seats_release, offering_seats_take
 from core.jobs import enqueue_after_commit
 from core.locks import bounded_wait
+from core.money import MAX_AMOUNT_MINOR, format_money
 from identity.models import User
 from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import (
@@ -78,14 +79,19 @@ def pool_create(
     unit_price_minor: int | None = None,
     days_until_due: int = 30,
 ) -> SeatPool:
-    employer = Employer.objects.filter(tenant=tenant, pk=employer_id).first()
-    if employer is None:
+    employer = Employer.objects.filter(tenant=tenant, pk=employer_id).select_related("unit").first()
+    if employer is None or (employer.unit is not None and not access.manages_unit(employer.unit)):
         raise NotVisible(_("No such employer."))
     offering = (
         Offering.objects.select_related("microcredential__unit").filter(tenant=tenant, pk=offering_id).first()
     )
     if offering is None or not access.manages_unit(offering.microcredential.unit):
         raise NotVisible(_("No such offering."))
+    if employer.unit_id is not None and offering.microcredential.unit_id != employer.unit_id:
+        raise PoolRefused(
+            _("%(org)s buys seats of %(unit)s only.") % {"org": employer.organisation, "unit": employer.unit},
+            fields={"offering": [_("Choose an offering of the employer's unit.")]},
+        )
     if not 1 <= seats <= MAX_SEATS:
         raise PoolRefused(
             _("A pool has between 1 and %(max)d seats.") % {"max": MAX_SEATS},
@@ -97,6 +103,11 @@ def pool_create(
             _("A pool is invoiced: its seats need a price above zero."),
             fields={"unit_price": [_("Enter a price above zero.")]},
         )
+    if seats * price > MAX_AMOUNT_MINOR:
+        message = _("One invoice can be for at most %(max)s: make smaller pools.") % {
+            "max": format_money(MAX_AMOUNT_MINOR, offering.currency)
+        }
+        raise PoolRefused(message, fields={"seats": [message]})
     if not 0 <= days_until_due <= 365:
         raise PoolRefused(
             _("The invoice is due within 0 to 365 days."),
@@ -336,6 +347,8 @@ def pool_void(*, tenant: Tenant, access: StaffAccess, pool_id: int) -> SeatPool:
     )
     if pool is None or not access.manages_unit(pool.offering.microcredential.unit):
         raise NotVisible(_("No such pool."))
+    if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
+        return _draft_void(tenant=tenant, pool_id=pool.pk)
     if pool.status not in (PoolStatus.INVOICED, PoolStatus.OVERDUE) or not pool.stripe_invoice_id:
         raise PoolRefused(
             _("Only an unpaid, invoiced pool can be voided: this one is %(s)s.")
@@ -365,3 +378,18 @@ def pools_unsettled(*, now: datetime | None = None) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:200]
     )
+
+
+def _draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
+    """A pool never invoiced (Stripe failed when it was made) is ended here: its seats go back."""
+    with transaction.atomic():
+        pool = lock_pool(tenant=tenant, pool_id=pool_id)
+        if pool is None:
+            raise NotVisible(_("No such pool."))
+        if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
+            unredeemed = PoolSeat.objects.filter(pool=pool, redeemed_at__isnull=True).count()
+            if unredeemed:
+                offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
+            pool.status = PoolStatus.VOID
+            pool.save(update_fields=["status"])
+    return pool

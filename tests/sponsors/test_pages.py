@@ -7,9 +7,13 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from catalog.services import offering_seats_take
 from enrollment.models import Enrollment, EnrollmentStatus
 from payments import stripe_api
+from payments.models import TenantStripeSettings
 from sponsors.models import Employer, PoolSeat, PoolStatus, SeatPool
+from sponsors.services import pools
+from tenants.selectors import staff_access
 from tests.payments.conftest import Shop
 from tests.sponsors.test_pools import _deliver, _pool
 
@@ -161,3 +165,68 @@ def test_staff_add_a_contact_who_then_has_the_portal(shop: Shop) -> None:
     assert shop.browser.get("/sponsor/").status_code == 200
     other = Employer.objects.create(tenant=shop.world.b, organisation="Beta", billing_email="b@beta.test")
     assert console.post(f"/console/sponsors/{other.pk}/contacts/", {"email": "x@y.test"}).status_code == 404
+
+
+def test_a_pool_whose_invoice_failed_stays_a_draft_and_can_be_sent_or_voided(shop: Shop) -> None:
+    console = _console(shop)
+    employer = Employer.objects.create(tenant=shop.tenant, organisation="Acme", billing_email="b@acme.test")
+    offering = shop.offering(capacity=5, price_minor=50000)
+    keys = TenantStripeSettings.objects.get(tenant=shop.tenant)
+    TenantStripeSettings.objects.filter(pk=keys.pk).update(secret_key_encrypted="")
+    page = console.post(
+        f"/console/sponsors/{employer.pk}/",
+        {"offering": offering.pk, "seats": "2", "days_until_due": "30"},
+        follow=True,
+    ).content.decode()
+    pool = SeatPool.objects.get()
+    assert "its Stripe keys are not set" in page
+    assert "Send the invoice" in page
+    assert pool.status == PoolStatus.DRAFT
+    TenantStripeSettings.objects.filter(pk=keys.pk).update(secret_key_encrypted=keys.secret_key_encrypted)
+    sent = console.post(
+        f"/console/sponsors/{employer.pk}/pools/{pool.pk}/send/", follow=True
+    ).content.decode()
+    assert "The invoice is sent to b@acme.test." in sent
+    pool.refresh_from_db()
+    assert pool.status == PoolStatus.INVOICED
+
+    other = SeatPool.objects.create(
+        tenant=shop.tenant,
+        employer=employer,
+        offering=offering,
+        seats=1,
+        unit_price_minor=50000,
+        currency="USD",
+    )
+    PoolSeat.objects.create(tenant=shop.tenant, pool=other, code="DRAFTCODE234")
+    assert offering_seats_take(tenant=shop.tenant, offering_id=offering.pk, count=1)
+    console.post(f"/console/sponsors/{employer.pk}/pools/{other.pk}/void/")
+    other.refresh_from_db()
+    offering.refresh_from_db()
+    assert other.status == PoolStatus.VOID
+    assert offering.seats_taken == 2  # the invoiced pool's two; the draft's one is back
+
+
+def test_a_pool_too_large_for_one_invoice_or_of_another_unit_is_refused(shop: Shop) -> None:
+    console = _console(shop)
+    unit_employer = Employer.objects.create(
+        tenant=shop.tenant, organisation="Unit Co", billing_email="b@u.test", unit=shop.world.a_unit2
+    )
+    offering = shop.offering(capacity=5000, price_minor=99_999_99)
+    access = staff_access(user=shop.world.a_admin, tenant=shop.tenant)
+    with pytest.raises(Exception, match="buys seats of Alpha Business School only"):
+        pools.pool_create(
+            tenant=shop.tenant,
+            access=access,
+            actor=shop.world.a_admin,
+            employer_id=unit_employer.pk,
+            offering_id=offering.pk,
+            seats=1,
+        )
+    employer = Employer.objects.create(tenant=shop.tenant, organisation="Big", billing_email="b@big.test")
+    big = console.post(
+        f"/console/sponsors/{employer.pk}/", {"offering": offering.pk, "seats": "200", "days_until_due": "30"}
+    )
+    assert big.status_code == 400
+    assert "One invoice can be for at most $999,999.99" in big.content.decode()
+    assert not SeatPool.objects.exists()
