@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.errors import MicrocredError
@@ -38,11 +39,12 @@ def pool_codes_csv(request: StaffRequest, pk: int) -> HttpResponseBase:
     pool = selectors.pool_for_contact(tenant=request.tenant, user=request.user, pool_id=pk)
     if pool is None:
         raise Http404
+    redeem_at = request.build_absolute_uri(reverse("sponsor-redeem"))
     rows = (
-        (s.code, s.email, "yes" if s.redeemed_at else "no")
+        (s.code, f"{redeem_at}?code={s.code}", s.email, "yes" if s.redeemed_at else "no")
         for s in selectors.pool_codes(pool=pool).iterator()
     )
-    return csv_response(f"seat-codes-{pool.pk}.csv", ["code", "email", "redeemed"], rows)
+    return csv_response(f"seat-codes-{pool.pk}.csv", ["code", "link", "email", "redeemed"], rows)
 
 
 @login_required

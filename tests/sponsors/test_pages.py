@@ -85,7 +85,7 @@ def test_the_contact_sees_the_pool_downloads_codes_and_gets_a_row_report(shop: S
     assert pool.offering.microcredential.title in portal
     codes = b"".join(contact.get(f"/sponsor/pools/{pool.pk}/codes.csv").streaming_content).decode()  # type: ignore[attr-defined]
     for seat in PoolSeat.objects.filter(pool=pool):
-        assert seat.code in codes
+        assert f"{seat.code},http://alpha.test/sponsor/redeem/?code={seat.code}," in codes
     upload = SimpleUploadedFile("staff.csv", b"ana@example.test\nnope\nana@example.test\n", "text/csv")
     refused = contact.post(f"/sponsor/pools/{pool.pk}/enrol/", {"file": upload})
     page = refused.content.decode()
@@ -117,6 +117,8 @@ def test_a_contact_of_employer_a_cannot_see_employer_bs_pool(shop: Shop) -> None
 def test_a_learner_confirms_a_seat_with_a_code_and_pays_nothing(shop: Shop) -> None:
     pool = _pool(shop)
     code = PoolSeat.objects.filter(pool=pool).order_by("pk").first().code  # type: ignore[union-attr]
+    # The link in the codes' CSV opens the page with the code filled in.
+    assert f'value="{code}"' in shop.browser.get(f"/sponsor/redeem/?code={code}").content.decode()
     wrong = shop.browser.post("/sponsor/redeem/", {"code": "NOPE"})
     assert wrong.status_code == 400
     assert "This code is not valid" in wrong.content.decode()
