@@ -127,6 +127,13 @@ def test_a_learner_confirms_a_seat_with_a_code_and_pays_nothing(shop: Shop) -> N
     assert Enrollment.objects.get(learner=shop.learner).status == EnrollmentStatus.CONFIRMED
     again = shop.browser.post("/sponsor/redeem/", {"code": code})
     assert "used already" in again.content.decode()
+    enrollment = Enrollment.objects.get(learner=shop.learner)
+    my = shop.browser.get("/my/learning/")
+    assert my.status_code == 200
+    assert pool.offering.microcredential.title in my.content.decode()
+    assert shop.browser.get(f"/my/learning/{enrollment.pk}/cancel-paid/").status_code < 500
+    cancel = shop.browser.post(f"/my/learning/{enrollment.pk}/cancel-paid/")
+    assert cancel.status_code < 500
     roster = _console(shop).get(f"/console/offerings/{pool.offering_id}/roster/").content.decode()
     assert "Sponsored by Acme Training" in roster
 
