@@ -36,9 +36,9 @@ __all__ = [
     "charge_lines",
     "discount_lines",
     "fee_split",
-    "invoice_fee_lines",
+    "invoice_bank_lines",
+    "invoice_charge_lines",
     "invoice_lines",
-    "invoice_payment_lines",
     "ledger_post",
     "ledger_reverse",
     "payout_lines",
@@ -432,21 +432,21 @@ def invoice_lines(*, unit_id: int, amount: int) -> list[Line]:
     ]
 
 
-def invoice_payment_lines(*, unit_id: int, by_card: int, off_stripe: int) -> list[Line]:
-    """An invoice paid: what was paid by card through Stripe is in processor clearing, what was
-    paid to the bank directly (`paid_out_of_band`) is in the bank; the receivable is settled."""
-    if type(by_card) is not int or type(off_stripe) is not int or by_card < 0 or off_stripe < 0:
-        raise LedgerUnbalanced("An invoice payment's parts must be zero or more minor units.")
-    total = _positive(by_card + off_stripe, "invoice payment")
-    out = [Line(AccountKind.UNIT_RECEIVABLE, -total, unit_id)]
-    if by_card:
-        out.append(Line(AccountKind.PROCESSOR_CLEARING, by_card))
-    if off_stripe:
-        out.append(Line(AccountKind.BANK, off_stripe))
+def invoice_bank_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """An invoice paid to the bank directly (`paid_out_of_band`, no Stripe charge): Dr bank, Cr the
+    unit's receivable."""
+    amount = _positive(amount, "invoice payment")
+    return [Line(AccountKind.BANK, amount), Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id)]
+
+
+def invoice_charge_lines(*, unit_id: int, amount: int, fee: int) -> list[Line]:
+    """An invoice paid by card through Stripe, as finance reconciles a charge (clearing + fees =
+    the balance transaction's amount, fees = its fee): Dr processor_clearing the gross, Cr the
+    unit's receivable; Dr the unit's fees, Cr processor_clearing Stripe's fee."""
+    amount = _positive(amount, "invoice charge")
+    if type(fee) is not int or fee < 0:
+        raise LedgerUnbalanced(f"A processing fee must be zero or more minor units, not {fee!r}.")
+    out = [Line(AccountKind.PROCESSOR_CLEARING, amount), Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id)]
+    if fee:
+        out += [Line(AccountKind.UNIT_FEES, fee, unit_id), Line(AccountKind.PROCESSOR_CLEARING, -fee)]
     return out
-
-
-def invoice_fee_lines(*, unit_id: int, fee: int) -> list[Line]:
-    """Stripe's processing fee on an invoice paid by card: Dr the unit's fees, Cr processor clearing."""
-    fee = _positive(fee, "processing fee")
-    return [Line(AccountKind.UNIT_FEES, fee, unit_id), Line(AccountKind.PROCESSOR_CLEARING, -fee)]

@@ -32,9 +32,9 @@ from core.money import MAX_AMOUNT_MINOR, format_money
 from identity.models import User
 from ledger.models import LedgerTransaction, TransactionKind
 from ledger.services import (
-    invoice_fee_lines,
+    invoice_bank_lines,
+    invoice_charge_lines,
     invoice_lines,
-    invoice_payment_lines,
     ledger_post,
     ledger_reverse,
 )
@@ -252,24 +252,21 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
         paid_at = _at((invoice.get("status_transitions") or {}).get("paid_at"))
         _post_receivable(pool, at=paid_at)
         off_stripe = min(max(int(invoice.get("amount_paid_off_stripe") or 0), 0), pool.total_minor)
-        ledger_post(
-            tenant=tenant,
-            kind=TransactionKind.INVOICE_PAYMENT,
-            source_ref=f"paid:{pool.stripe_invoice_id}",
-            currency=pool.currency,
-            lines=invoice_payment_lines(
-                unit_id=pool.offering.microcredential.unit_id,
-                by_card=pool.total_minor - off_stripe,
-                off_stripe=off_stripe,
-            ),
-            occurred_at=paid_at,
-            order_ref=f"pool:{pool.pk}",
-            memo=f"Invoice {pool.invoice_number} paid by {pool.employer.organisation}"[:300],
-        )
+        if off_stripe:
+            ledger_post(
+                tenant=tenant,
+                kind=TransactionKind.INVOICE_PAYMENT,
+                source_ref=f"paid:{pool.stripe_invoice_id}",
+                currency=pool.currency,
+                lines=invoice_bank_lines(unit_id=pool.offering.microcredential.unit_id, amount=off_stripe),
+                occurred_at=paid_at,
+                order_ref=f"pool:{pool.pk}",
+                memo=f"Invoice {pool.invoice_number} paid by {pool.employer.organisation}"[:300],
+            )
         pool.status = PoolStatus.PAID
         pool.paid_at = paid_at
         pool.save(update_fields=["status", "paid_at"])
-        if off_stripe < pool.total_minor:  # a card payment: Stripe's fee is read by a job
+        if off_stripe < pool.total_minor:  # paid by card: the charge and its fee are read by a job
             enqueue_after_commit("sponsors.settle_pool", pool.pk)
         else:
             SeatPool.objects.filter(pk=pool.pk).update(settled_at=now)
@@ -299,11 +296,12 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
 
 
 def pool_settle(*, pool_id: int) -> bool:
-    """After an invoice paid by card (a job, outside any lock; safe to run again): Stripe's
-    processing fee of each card payment, read from its charge's balance transaction, posted
-    against the unit (Dr unit_fees, Cr processor clearing; source `fee:<charge>`)."""
+    """After an invoice paid by card (a job, outside any lock; safe to run again): each card
+    payment's charge, read with its balance transaction, posted as a `charge` (source the charge
+    id, as finance reconciles charges): the receivable settled into processor clearing, Stripe's
+    real fee to the unit's fees."""
     pool = (
-        SeatPool.objects.select_related("tenant", "offering__microcredential")
+        SeatPool.objects.select_related("tenant", "offering__microcredential", "employer")
         .filter(pk=pool_id, status=PoolStatus.PAID, settled_at__isnull=True)
         .first()
     )
@@ -321,18 +319,18 @@ def pool_settle(*, pool_id: int) -> bool:
             tenant=tenant, charge_id=charge_id, expand=["balance_transaction"]
         )
         balance: Any = charge.balance_transaction
-        fee = int(balance.fee)
-        if fee:
-            ledger_post(
-                tenant=tenant,
-                kind=TransactionKind.INVOICE_PAYMENT,
-                source_ref=f"fee:{charge.id}",
-                currency=pool.currency,
-                lines=invoice_fee_lines(unit_id=pool.offering.microcredential.unit_id, fee=fee),
-                occurred_at=_at(charge.created),
-                order_ref=f"pool:{pool.pk}",
-                memo=f"Processing fee on invoice {pool.invoice_number}"[:300],
-            )
+        ledger_post(
+            tenant=tenant,
+            kind=TransactionKind.CHARGE,
+            source_ref=charge.id,
+            currency=pool.currency,
+            lines=invoice_charge_lines(
+                unit_id=pool.offering.microcredential.unit_id, amount=int(charge.amount), fee=int(balance.fee)
+            ),
+            occurred_at=_at(charge.created),
+            order_ref=f"pool:{pool.pk}",
+            memo=f"Invoice {pool.invoice_number} paid by card, {pool.employer.organisation}"[:300],
+        )
     SeatPool.objects.filter(pk=pool.pk, settled_at__isnull=True).update(settled_at=timezone.now())
     return True
 

@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from catalog.models import Offering
 from enrollment.models import Enrollment, EnrollmentStatus
+from finance.models import BalanceTransaction, MatchState, Problem
+from finance.services.imports import stripe_import
+from finance.services.reconcile import reconcile
 from ledger.models import AccountKind, LedgerEntry, LedgerTransaction
 from payments import stripe_api
 from payments.models import Order
@@ -126,7 +129,8 @@ def test_invoice_paid_moves_the_receivable_once_even_delivered_twice(
     assert fee > 0
     assert _balance(shop, AccountKind.UNIT_FEES) == fee
     assert _balance(shop, AccountKind.PROCESSOR_CLEARING) == 150000 - fee
-    assert LedgerTransaction.objects.filter(tenant=shop.tenant, kind="invoice_payment").count() == 2
+    (card,) = LedgerTransaction.objects.filter(tenant=shop.tenant, kind="charge")
+    assert card.source_ref == charge.id  # as finance reconciles Stripe's charges
     # The same event applied by hand once more (a redelivered job), and the settle job run
     # again, change nothing either.
     pools.invoice_event_apply(tenant=shop.tenant, event=paid)
@@ -287,3 +291,16 @@ def test_beat_sweeps_unsettled_pools_with_a_registered_task() -> None:
     assert entry["task"] == "sponsors.settle_due"
     app.loader.import_default_modules()
     assert {"sponsors.settle_due", "sponsors.settle_pool"} <= set(app.tasks)
+
+
+def test_finance_reconciles_a_card_paid_invoice_with_no_problem(shop: Shop, eager_tasks: None) -> None:
+    pool = _pool(shop)
+    for event in shop.new_events():
+        shop.delivered.add(event["id"])
+    shop.server.control.pay_invoice(pool.stripe_invoice_id)
+    _deliver(shop, "invoice.paid")
+    stripe_import(tenant=shop.tenant, client=shop.server.client(), trigger="test")
+    reconcile(tenant=shop.tenant)
+    (charge,) = BalanceTransaction.objects.filter(tenant=shop.tenant, type="charge")
+    assert charge.match == MatchState.MATCHED
+    assert not Problem.objects.filter(tenant=shop.tenant).exists()
