@@ -163,15 +163,16 @@ def bulk_enroll(
                 continue
             seen[email] = number
             good.append((number, email))
-        enrolled_already = set(
-            Enrollment.objects.filter(
+        enrolled_already = {
+            email.lower()
+            for email in Enrollment.objects.filter(
                 tenant=tenant, offering_id=pool.offering_id, status__in=sorted(ACTIVE_STATES)
             )
             .filter(learner__email__in=[e for _n, e in good])
             .values_list("learner__email", flat=True)
-        )
+        }
         for number, email in good:
-            if email.lower() in {e.lower() for e in enrolled_already}:
+            if email in enrolled_already:
                 bad.append((number, _("%(email)s is already enrolled in this offering.") % {"email": email}))
         if len(rows) > len(free):
             bad.append(

@@ -304,3 +304,14 @@ def test_finance_reconciles_a_card_paid_invoice_with_no_problem(shop: Shop, eage
     (charge,) = BalanceTransaction.objects.filter(tenant=shop.tenant, type="charge")
     assert charge.match == MatchState.MATCHED
     assert not Problem.objects.filter(tenant=shop.tenant).exists()
+
+
+def test_bulk_csv_refuses_someone_already_enrolled(shop: Shop) -> None:
+    pool = _pool(shop, seats_n=3)
+    shop.hold(pool.offering, learner=shop.learner)  # already holds a seat there
+    data = f"new@example.test\n{shop.learner.email.upper()}\n".encode()
+    with pytest.raises(BulkRefused) as refused:
+        seats.bulk_enroll(tenant=shop.tenant, contact_user=_contact(pool), pool_id=pool.pk, data=data)
+    assert refused.value.rows == [(2, f"{shop.learner.email.lower()} is already enrolled in this offering.")]
+    assert Enrollment.objects.count() == 1
+    assert not PoolSeat.objects.filter(redeemed_at__isnull=False).exists()
