@@ -27,6 +27,8 @@ class AccountKind(models.TextChoices):
     # Contra-revenue: what a unit's promotion codes and fee waivers took off its list prices.
     UNIT_DISCOUNTS = "unit_discounts", _("Unit discounts and waivers")
     BANK = "bank", _("Bank")
+    # What employers owe a unit for invoiced seat pools (sponsors), until the invoice is paid.
+    UNIT_RECEIVABLE = "unit_receivable", _("Unit receivables")
 
 
 # Accounts of these kinds belong to one unit; the others are tenant-wide.
@@ -37,6 +39,7 @@ PER_UNIT_KINDS = frozenset(
         AccountKind.UNIT_REFUNDS,
         AccountKind.UNIT_SETTLED,
         AccountKind.UNIT_DISCOUNTS,
+        AccountKind.UNIT_RECEIVABLE,
     }
 )
 
@@ -52,6 +55,8 @@ class TransactionKind(models.TextChoices):
     CORRECTION = "correction", _("Correction")
     DISCOUNT = "discount", _("Discount")
     WAIVER = "waiver", _("Fee waiver")
+    INVOICE = "invoice", _("Invoice")
+    INVOICE_PAYMENT = "invoice_payment", _("Invoice payment")
 
 
 class Account(models.Model):

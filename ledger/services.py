@@ -36,6 +36,9 @@ __all__ = [
     "charge_lines",
     "discount_lines",
     "fee_split",
+    "invoice_bank_lines",
+    "invoice_charge_lines",
+    "invoice_lines",
     "ledger_post",
     "ledger_reverse",
     "payout_lines",
@@ -417,3 +420,33 @@ def payout_reversal_lines(*, amount: int) -> list[Line]:
         Line(kind=AccountKind.PROCESSOR_CLEARING, amount=amount),
         Line(kind=AccountKind.BANK, amount=-amount),
     ]
+
+
+def invoice_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """An invoice sent for a unit's seats: the employer owes it (receivable debited), the unit's
+    revenue credited."""
+    amount = _positive(amount, "invoice")
+    return [
+        Line(AccountKind.UNIT_RECEIVABLE, amount, unit_id),
+        Line(AccountKind.UNIT_REVENUE, -amount, unit_id),
+    ]
+
+
+def invoice_bank_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """An invoice paid to the bank directly (`paid_out_of_band`, no Stripe charge): Dr bank, Cr the
+    unit's receivable."""
+    amount = _positive(amount, "invoice payment")
+    return [Line(AccountKind.BANK, amount), Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id)]
+
+
+def invoice_charge_lines(*, unit_id: int, amount: int, fee: int) -> list[Line]:
+    """An invoice paid by card through Stripe, as finance reconciles a charge (clearing + fees =
+    the balance transaction's amount, fees = its fee): Dr processor_clearing the gross, Cr the
+    unit's receivable; Dr the unit's fees, Cr processor_clearing Stripe's fee."""
+    amount = _positive(amount, "invoice charge")
+    if type(fee) is not int or fee < 0:
+        raise LedgerUnbalanced(f"A processing fee must be zero or more minor units, not {fee!r}.")
+    out = [Line(AccountKind.PROCESSOR_CLEARING, amount), Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id)]
+    if fee:
+        out += [Line(AccountKind.UNIT_FEES, fee, unit_id), Line(AccountKind.PROCESSOR_CLEARING, -fee)]
+    return out

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "credentials",
     "oauth2_provider",
     "access",
+    "sponsors",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Course access whose grace period or window ended is taken out of the LMS; pending access a
     # lost job missed, and jobs that died holding a claim, are sent again (access.provisioning).
     "access-provisions-due": {"task": "access.provisions_due", "schedule": 60.0},
+    # Paid pools whose card fee job was lost (the broker was down at the webhook).
+    "sponsors-settle-due": {"task": "sponsors.settle_due", "schedule": 300.0},
     # Completions read back from every LMS and recorded through the completion service.
     "access-completions-poll": {"task": "access.completions_poll", "schedule": 900.0},
 }

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("microcred.api_urls")),
     path("", include("payments.urls")),
     path("", include("finance.urls")),
+    path("", include("sponsors.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.learner_urls")),
     # access's /my/learning/<id>/course/ before enrollment's /my/learning/<id>/<action>/.

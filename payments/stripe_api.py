@@ -289,3 +289,15 @@ def invoice_void(*, tenant: Tenant, invoice_id: str, key: str) -> stripe.Invoice
 
 def invoice_retrieve(*, tenant: Tenant, invoice_id: str) -> stripe.Invoice:
     return _call(tenant, lambda c: c.v1.invoices.retrieve(invoice_id))
+
+
+def invoice_send(*, tenant: Tenant, invoice_id: str, key: str) -> stripe.Invoice:
+    """E-mail a finalized invoice to its customer (Stripe's own invoice e-mail)."""
+    return _call(tenant, lambda c: c.v1.invoices.send_invoice(invoice_id, options={"idempotency_key": key}))
+
+
+def invoice_payments_list(*, tenant: Tenant, invoice_id: str) -> list[dict[str, Any]]:
+    """The card payments of an invoice (one invoice payment each); none for one paid out of band."""
+    params = {"invoice": invoice_id}
+    found = _call(tenant, lambda c: c.v1.invoice_payments.list(params=params))  # type: ignore[arg-type]
+    return [payment.to_dict() for payment in found.data]

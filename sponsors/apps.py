@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class SponsorsConfig(AppConfig):
+    name = "sponsors"
+    verbose_name = "Employer sponsors"
+
+    def ready(self) -> None:
+        # handlers register the invoice.* Stripe events on import
+        from sponsors import handlers, roster
+
+        roster.register()
+        del handlers

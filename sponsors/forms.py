@@ -1,0 +1,70 @@
+"""Forms of the sponsors console and portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Offering
+from tenants.models import Unit
+
+
+class EmployerForm(forms.Form):
+    organisation = forms.CharField(label=_("Organisation"), max_length=200)
+    unit = forms.ModelChoiceField(
+        label=_("Unit"),
+        queryset=Unit.objects.none(),
+        required=False,
+        empty_label=_("Every unit (tenant-wide)"),
+    )
+    billing_email = forms.EmailField(label=_("Billing e-mail"), max_length=254)
+    billing_address = forms.CharField(
+        label=_("Billing address"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    po_number = forms.CharField(label=_("Purchase order number"), max_length=100, required=False)
+    contacts = forms.CharField(
+        label=_("Contacts' e-mail addresses"),
+        max_length=2000,
+        required=False,
+        help_text=_("One a line. They sign in with a code sent to that address to hand out seats."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], tenant_wide: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["unit"]
+        field.queryset = units
+        field.required = not tenant_wide
+
+    def contact_emails(self) -> list[str]:
+        return [
+            line.strip() for line in str(self.cleaned_data.get("contacts") or "").splitlines() if line.strip()
+        ]
+
+
+class PoolForm(forms.Form):
+    offering = forms.ModelChoiceField(label=_("Offering"), queryset=Offering.objects.none())
+    seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=5000)
+    unit_price = forms.CharField(
+        label=_("Price per seat"),
+        max_length=20,
+        required=False,
+        help_text=_("Leave empty for the offering's price."),
+    )
+    days_until_due = forms.IntegerField(label=_("Days to pay"), min_value=0, max_value=365, initial=30)
+
+    def __init__(self, *args: Any, offerings: QuerySet[Offering], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["offering"]
+        field.queryset = offerings
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV of e-mail addresses, one a row"))
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("Seat code"), max_length=40)

@@ -1,0 +1,126 @@
+"""Employers that buy pools of seats for their staff, the contacts who hand the seats out, and
+each seat of a pool (a one-time code, redeemed once into a confirmed enrollment).
+
+Money is integer minor units plus a currency code. A pool's seats are reserved on the offering
+(its `seats_taken`) when the pool is created, so the offering is never oversold.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Offering
+from enrollment.models import Enrollment
+from tenants.models import Tenant, Unit
+
+CURRENCY_RE = r"^[A-Z]{3}$"
+
+
+class Employer(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    organisation = models.CharField(_("organisation"), max_length=200)
+    billing_email = models.EmailField(_("billing e-mail"))
+    billing_address = models.TextField(_("billing address"), blank=True)
+    po_number = models.CharField(_("purchase order number"), max_length=100, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "organisation"], name="sponsors_employer_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.organisation
+
+
+class EmployerContact(models.Model):
+    """Someone at the employer who hands out its seats; they sign in by e-mail code like a learner."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="contacts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "user"], name="sponsors_contact_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.employer_id}"
+
+
+class PoolStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    INVOICED = "invoiced", _("Invoiced")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    VOID = "void", _("Void")
+
+
+class SeatPool(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="pools")
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    seats = models.PositiveIntegerField()
+    unit_price_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    days_until_due = models.PositiveIntegerField(default=30)
+    status = models.CharField(max_length=20, choices=PoolStatus.choices, default=PoolStatus.DRAFT)
+    stripe_invoice_id = models.CharField(max_length=255, blank=True)
+    invoice_number = models.CharField(max_length=100, blank=True)
+    hosted_invoice_url = models.URLField(max_length=2000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)  # Stripe's fee on a card payment posted
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(seats__gte=1), name="sponsors_pool_seats_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=CURRENCY_RE), name="sponsors_pool_currency_iso"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "stripe_invoice_id"], name="sponsors_pool_by_invoice")]
+
+    def __str__(self) -> str:
+        return f"pool {self.pk}: {self.seats} seats"
+
+    @property
+    def total_minor(self) -> int:
+        return self.seats * self.unit_price_minor
+
+
+class PoolSeat(models.Model):
+    """One seat of a pool: a one-time code, redeemed once (by the code, or by the contact's CSV of
+    e-mails) into a confirmed enrollment with no card."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    pool = models.ForeignKey(SeatPool, on_delete=models.PROTECT, related_name="pool_seats")
+    code = models.CharField(max_length=32, unique=True)
+    email = models.EmailField(blank=True)
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_seat"
+    )
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(redeemed_at__isnull=True, enrollment__isnull=True)
+                | Q(redeemed_at__isnull=False, enrollment__isnull=False),
+                name="sponsors_seat_redeemed_iff_enrollment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
