@@ -38,6 +38,9 @@ class EmployerForm(forms.Form):
         field: Any = self.fields["unit"]
         field.queryset = units
         field.required = not tenant_wide
+        if not tenant_wide:
+            # A unit admin's employer belongs to one of their units: no tenant-wide choice to refuse.
+            field.empty_label = None
 
     def contact_emails(self) -> list[str]:
         return [
@@ -46,7 +49,9 @@ class EmployerForm(forms.Form):
 
 
 class PoolForm(forms.Form):
-    offering = forms.ModelChoiceField(label=_("Offering"), queryset=Offering.objects.none())
+    offering = forms.ModelChoiceField(
+        label=_("Offering"), queryset=Offering.objects.none(), empty_label=_("Choose an offering")
+    )
     seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=5000)
     unit_price = forms.CharField(
         label=_("Price per seat"),

@@ -21,6 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.services import offering_seats_release
 from core.errors import MicrocredError
@@ -185,7 +186,13 @@ def bulk_enroll(
         if bad:
             bad.sort()
             raise BulkRefused(
-                _("Nobody was enrolled: %(n)d rows need correcting.") % {"n": len(bad)}, rows=bad
+                ngettext(
+                    "Nobody was enrolled: %(n)d row needs correcting.",
+                    "Nobody was enrolled: %(n)d rows need correcting.",
+                    len(bad),
+                )
+                % {"n": len(bad)},
+                rows=bad,
             )
         done: list[str] = []
         for (number, email), seat in zip(good, free, strict=False):
