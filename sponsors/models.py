@@ -46,6 +46,9 @@ class EmployerContact(models.Model):
     employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="contacts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # The e-mail telling them where the portal is: claimed by its sender, sent once.
+    told_claimed_at = models.DateTimeField(null=True, blank=True)
+    told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from core.jobs import enqueue
 from payments.errors import PaymentUnavailable
-from sponsors.services import pools
+from sponsors.services import employers, pools
 
 
 @shared_task(
@@ -28,3 +28,15 @@ def pools_settle_due() -> int:
     for pool_id in due:
         enqueue("sponsors.settle_pool", pool_id)
     return len(due)
+
+
+@shared_task(
+    name="sponsors.tell_contact",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=10,
+)
+def contact_tell(contact_id: int) -> bool:
+    return employers.contact_tell(contact_id=contact_id)

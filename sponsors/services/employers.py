@@ -1,16 +1,26 @@
-"""Employers and their contacts."""
+"""Employers and their contacts (each new contact is e-mailed once where the portal is)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.jobs import enqueue_after_commit
+from core.mail import deliver_now
 from learners.services.signin import learner_account_ensure
 from sponsors.errors import PoolRefused
 from sponsors.models import Employer, EmployerContact
+from tenants.brand import Brand
 from tenants.errors import NotVisible
+from tenants.mail import branded_email, site_url
 from tenants.models import Tenant, Unit
 from tenants.selectors import StaffAccess
 
@@ -70,7 +80,51 @@ def contact_add(*, tenant: Tenant, employer: Employer, email: str) -> EmployerCo
     if employer.tenant_id != tenant.pk:
         raise NotVisible(_("No such employer."))
     identity = learner_account_ensure(email=_email(email, "email"))
-    contact, _created = EmployerContact.objects.get_or_create(
+    contact, created = EmployerContact.objects.get_or_create(
         tenant=tenant, employer=employer, user=identity.user
     )
+    if created:
+        enqueue_after_commit("sponsors.tell_contact", contact.pk)
     return contact
+
+
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def contact_tell(*, contact_id: int, now: datetime | None = None) -> bool:
+    """The e-mail that tells a new contact where to hand out the employer's seats, once: its
+    sender claims the row (a conditional UPDATE), marks it told once the mail server took it, and
+    releases the claim when it did not (the job retries)."""
+    now = now or timezone.now()
+    claimed = (
+        EmployerContact.objects.filter(pk=contact_id, told_at__isnull=True)
+        .filter(Q(told_claimed_at__isnull=True) | Q(told_claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(told_claimed_at=now)
+    )
+    if not claimed:
+        return False
+    contact = EmployerContact.objects.select_related("employer__unit", "employer__tenant", "user").get(
+        pk=contact_id
+    )
+    employer = contact.employer
+    brand = Brand.of_unit(employer.unit) if employer.unit is not None else Brand.of_tenant(employer.tenant)
+    base = site_url(employer.tenant)
+    try:
+        deliver_now(
+            branded_email(
+                brand=brand,
+                to=[contact.user.email],
+                template_prefix="sponsors/email/contact_added",
+                context={
+                    "employer": employer,
+                    "portal_url": base + reverse("sponsor-portal"),
+                    "sign_in_url": base + reverse("account_login"),
+                },
+                language=settings.LANGUAGE_CODE,
+            )
+        )
+    except Exception:
+        EmployerContact.objects.filter(pk=contact_id, told_claimed_at=now).update(told_claimed_at=None)
+        raise
+    EmployerContact.objects.filter(pk=contact_id).update(told_at=timezone.now())
+    return True
