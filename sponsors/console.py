@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.selectors import offerings_for_staff
 from core.errors import MicrocredError, NotFound
@@ -119,7 +120,11 @@ def employer_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
                 if _invoice(request, pool.pk):
                     messages.success(
                         request,
-                        _("%(n)d seats reserved and the invoice sent to %(email)s.")
+                        ngettext(
+                            "%(n)d seat reserved and the invoice sent to %(email)s.",
+                            "%(n)d seats reserved and the invoice sent to %(email)s.",
+                            pool.seats,
+                        )
                         % {"n": pool.seats, "email": employer.billing_email},
                     )
                 return redirect("console-sponsor-employer", pk=employer.pk)

@@ -9,6 +9,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import MicrocredError
 from core.spreadsheet import csv_response
@@ -68,7 +69,13 @@ def pool_upload(request: StaffRequest, pk: int) -> HttpResponse:
             error = exc.message
         else:
             messages.success(
-                request, _("%(n)d people are enrolled and e-mailed.") % {"n": len(result.enrolled)}
+                request,
+                ngettext(
+                    "%(n)d person is enrolled and e-mailed.",
+                    "%(n)d people are enrolled and e-mailed.",
+                    len(result.enrolled),
+                )
+                % {"n": len(result.enrolled)},
             )
             return redirect("sponsor-portal")
     elif request.method == "POST":

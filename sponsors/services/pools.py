@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Offering
 from catalog.services import offering_seats_release, offering_seats_take
@@ -116,10 +117,12 @@ def pool_create(
     with transaction.atomic():
         if not offering_seats_take(tenant=tenant, offering_id=offering.pk, count=seats):
             left = Offering.objects.filter(pk=offering.pk).values_list("capacity", "seats_taken").get()
-            message = _("Only %(left)d seats are left in this offering: a pool of %(n)d does not fit.") % {
-                "left": max(left[0] - left[1], 0),
-                "n": seats,
-            }
+            free = max(left[0] - left[1], 0)
+            message = ngettext(
+                "Only %(left)d seat is left in this offering: a pool of %(n)d does not fit.",
+                "Only %(left)d seats are left in this offering: a pool of %(n)d does not fit.",
+                free,
+            ) % {"left": free, "n": seats}
             raise PoolRefused(message, fields={"seats": [message]})
         pool = SeatPool.objects.create(
             tenant=tenant,

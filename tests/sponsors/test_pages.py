@@ -98,7 +98,7 @@ def test_the_contact_sees_the_pool_downloads_codes_and_gets_a_row_report(shop: S
     assert contact.post(f"/sponsor/pools/{pool.pk}/enrol/", {"file": binary}).status_code == 400
     good = SimpleUploadedFile("staff.csv", b"email\nana@example.test\n", "text/csv")
     done = contact.post(f"/sponsor/pools/{pool.pk}/enrol/", {"file": good}, follow=True).content.decode()
-    assert "1 people are enrolled and e-mailed." in done
+    assert "1 person is enrolled and e-mailed." in done
     assert Enrollment.objects.get().status == EnrollmentStatus.CONFIRMED
 
 
