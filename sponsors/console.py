@@ -111,6 +111,7 @@ def employer_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
                     seats=form.cleaned_data["seats"],
                     unit_price_minor=price,
                     days_until_due=form.cleaned_data["days_until_due"],
+                    request_key=form.cleaned_data["request_key"],
                 )
             except NotFound:
                 raise

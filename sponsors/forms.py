@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -60,11 +61,13 @@ class PoolForm(forms.Form):
         help_text=_("Leave empty for the offering's price."),
     )
     days_until_due = forms.IntegerField(label=_("Days to pay"), min_value=0, max_value=365, initial=30)
+    request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, offerings: QuerySet[Offering], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["offering"]
         field.queryset = offerings
+        self.fields["request_key"].initial = uuid.uuid4().hex
 
 
 class UploadForm(forms.Form):

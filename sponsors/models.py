@@ -85,12 +85,19 @@ class SeatPool(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)  # Stripe's fee on a card payment posted
+    # The console form's one-time key: the same form sent twice (a double click) makes one pool.
+    request_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(seats__gte=1), name="sponsors_pool_seats_positive"),
             models.CheckConstraint(
                 condition=Q(currency__regex=CURRENCY_RE), name="sponsors_pool_currency_iso"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "request_key"],
+                condition=~Q(request_key=""),
+                name="sponsors_pool_request_key_unique",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "stripe_invoice_id"], name="sponsors_pool_by_invoice")]

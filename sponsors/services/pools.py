@@ -20,7 +20,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -79,7 +79,15 @@ def pool_create(
     seats: int,
     unit_price_minor: int | None = None,
     days_until_due: int = 30,
+    request_key: str = "",
 ) -> SeatPool:
+    """`request_key`: the form's one-time key; the same key again returns the pool it made (a
+    double click, or two at once: the second's seats are rolled back with its insert)."""
+    request_key = request_key.strip()[:64]
+    if request_key:
+        made = SeatPool.objects.filter(tenant=tenant, request_key=request_key).first()
+        if made is not None:
+            return made
     employer = Employer.objects.filter(tenant=tenant, pk=employer_id).select_related("unit").first()
     if employer is None or (employer.unit is not None and not access.manages_unit(employer.unit)):
         raise NotVisible(_("No such employer."))
@@ -114,6 +122,37 @@ def pool_create(
             _("The invoice is due within 0 to 365 days."),
             fields={"days_until_due": [_("Enter a number of days from 0 to 365.")]},
         )
+    try:
+        return _pool_reserve(
+            tenant=tenant,
+            employer=employer,
+            offering=offering,
+            actor=actor,
+            seats=seats,
+            price=price,
+            days_until_due=days_until_due,
+            request_key=request_key,
+        )
+    except IntegrityError:
+        made = (
+            SeatPool.objects.filter(tenant=tenant, request_key=request_key).first() if request_key else None
+        )
+        if made is None:
+            raise
+        return made
+
+
+def _pool_reserve(
+    *,
+    tenant: Tenant,
+    employer: Employer,
+    offering: Offering,
+    actor: User,
+    seats: int,
+    price: int,
+    days_until_due: int,
+    request_key: str,
+) -> SeatPool:
     with transaction.atomic():
         if not offering_seats_take(tenant=tenant, offering_id=offering.pk, count=seats):
             left = Offering.objects.filter(pk=offering.pk).values_list("capacity", "seats_taken").get()
@@ -133,6 +172,7 @@ def pool_create(
             currency=offering.currency,
             days_until_due=days_until_due,
             created_by=actor,
+            request_key=request_key,
         )
         PoolSeat.objects.bulk_create(
             [PoolSeat(tenant=tenant, pool=pool, code=new_code()) for _ in range(seats)]

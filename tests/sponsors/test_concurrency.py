@@ -53,3 +53,32 @@ def test_a_code_redeemed_by_many_at_once_gives_one_seat(world):
     assert Enrollment.objects.filter(status=EnrollmentStatus.CONFIRMED).count() == 1
     offering.refresh_from_db()
     assert offering.seats_taken == 2  # one reserved seat became a learner's; one still reserved
+
+
+def test_one_pool_form_sent_twice_at_once_reserves_its_seats_once(world):
+    from sponsors.services import pools
+    from tenants.selectors import staff_access
+
+    offering = OfferingFactory.create(microcredential__unit=world.a_unit1, capacity=10, price_minor=50000)
+    employer = Employer.objects.create(tenant=world.a, organisation="Acme", billing_email="b@acme.test")
+    access = staff_access(user=world.a_admin, tenant=world.a)
+
+    def create():
+        return pools.pool_create(
+            tenant=world.a,
+            access=access,
+            actor=world.a_admin,
+            employer_id=employer.pk,
+            offering_id=offering.pk,
+            seats=4,
+            request_key="0123456789abcdef0123456789abcdef",
+        ).pk
+
+    calls = run_parallel([(f"c{i}", create) for i in range(4)], workers=4)
+
+    assert [c.error for c in calls.values()] == [None] * 4
+    assert len({c.result for c in calls.values()}) == 1
+    assert SeatPool.objects.count() == 1
+    assert PoolSeat.objects.count() == 4
+    offering.refresh_from_db()
+    assert offering.seats_taken == 4

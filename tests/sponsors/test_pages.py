@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -239,3 +240,28 @@ def test_a_pool_too_large_for_one_invoice_or_of_another_unit_is_refused(shop: Sh
     assert big.status_code == 400
     assert "One invoice can be for at most $999,999.99" in big.content.decode()
     assert not SeatPool.objects.exists()
+
+
+def test_the_pool_form_sent_twice_makes_one_pool_and_one_invoice(shop: Shop) -> None:
+    console = _console(shop)
+    employer = Employer.objects.create(tenant=shop.tenant, organisation="Acme", billing_email="b@acme.test")
+    offering = shop.offering(capacity=10, price_minor=50000)
+    url = f"/console/sponsors/{employer.pk}/"
+    key = re.search(r'name="request_key" value="([0-9a-f]{32})"', console.get(url).content.decode())
+    assert key is not None
+    sent = {"offering": offering.pk, "seats": "4", "days_until_due": "30", "request_key": key.group(1)}
+
+    first = console.post(url, sent)
+    again = console.post(url, sent)
+
+    assert first.status_code == again.status_code == 302
+    pool = SeatPool.objects.get()
+    assert pool.status == PoolStatus.INVOICED
+    offering.refresh_from_db()
+    assert offering.seats_taken == 4
+    invoices = shop.server.client().v1.invoices.list(params={"customer": pool.employer.stripe_customer_id})
+    assert [i.id for i in invoices.data] == [pool.stripe_invoice_id]
+    # A fresh form (a new key) is a new pool.
+    fresh = re.search(r'name="request_key" value="([0-9a-f]{32})"', console.get(url).content.decode())
+    assert fresh is not None
+    assert fresh.group(1) != key.group(1)
