@@ -76,3 +76,8 @@ class UploadForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(label=_("Seat code"), max_length=40)
+    share = forms.BooleanField(
+        label=_("Let the employer who sponsors this seat see my status and whether I completed"),
+        required=False,
+        help_text=_("Optional. You can change this at any time on My learning."),
+    )

@@ -67,6 +67,13 @@ class PoolStatus(models.TextChoices):
     VOID = "void", _("Void")
 
 
+class Unredeemed(models.TextChoices):
+    """What the agreement says happens to the seats nobody redeemed by the pool's redeem-by time."""
+
+    EXPIRE = "expire", _("They expire: paid for, given back to the offering")
+    CREDIT = "credit", _("They are credited: their price taken off the invoice, or refunded")
+
+
 class SeatPool(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="pools")
@@ -79,6 +86,14 @@ class SeatPool(models.Model):
     stripe_invoice_id = models.CharField(max_length=255, blank=True)
     invoice_number = models.CharField(max_length=100, blank=True)
     hosted_invoice_url = models.URLField(max_length=2000, blank=True)
+    invoice_pdf_url = models.URLField(max_length=2000, blank=True)
+    # The agreement: seats not redeemed by `redeem_by` (None: the offering's start) expire or are
+    # credited; `ended_at` once that was done.
+    redeem_by = models.DateTimeField(null=True, blank=True)
+    unredeemed = models.CharField(max_length=10, choices=Unredeemed.choices, default=Unredeemed.EXPIRE)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    credited_minor = models.PositiveBigIntegerField(default=0)
+    credit_note_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -122,6 +137,11 @@ class PoolSeat(models.Model):
         Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_seat"
     )
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The learner's consent, asked at redemption and changeable on My learning: the employer's
+    # contacts see this learner's status and completion only while it is given.
+    shares_progress = models.BooleanField(default=False)
+    sharing_changed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)  # not redeemed in time (the agreement)
 
     class Meta:
         constraints = [

@@ -237,7 +237,16 @@ def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
         locked.stripe_invoice_id = draft.id
         locked.invoice_number = str(opened.number or "")
         locked.hosted_invoice_url = str(opened.hosted_invoice_url or "")
-        locked.save(update_fields=["status", "stripe_invoice_id", "invoice_number", "hosted_invoice_url"])
+        locked.invoice_pdf_url = str(opened.invoice_pdf or "")
+        locked.save(
+            update_fields=[
+                "status",
+                "stripe_invoice_id",
+                "invoice_number",
+                "hosted_invoice_url",
+                "invoice_pdf_url",
+            ]
+        )
         _post_receivable(locked, at=timezone.now())
     return locked
 
@@ -275,7 +284,10 @@ def _pool_of_invoice(*, tenant: Tenant, invoice: dict[str, Any]) -> SeatPool | N
         pool.stripe_invoice_id = invoice_id
         pool.invoice_number = str(invoice.get("number") or "")
         pool.hosted_invoice_url = str(invoice.get("hosted_invoice_url") or "")
-        pool.save(update_fields=["stripe_invoice_id", "invoice_number", "hosted_invoice_url"])
+        pool.invoice_pdf_url = str(invoice.get("invoice_pdf") or "")
+        pool.save(
+            update_fields=["stripe_invoice_id", "invoice_number", "hosted_invoice_url", "invoice_pdf_url"]
+        )
     return pool
 
 

@@ -1,0 +1,151 @@
+"""A sponsored learner's consent decides what the employer's contact sees; a learner gives a
+sponsored seat back to the employer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from enrollment.models import CompletionOutcome, CompletionSource, Enrollment, EnrollmentStatus
+from enrollment.services.completion import completion_record
+from sponsors.errors import SeatCodeRefused
+from sponsors.models import PoolSeat
+from sponsors.services import seats
+from tests.factories import UserFactory
+from tests.payments.conftest import Shop
+from tests.sponsors.test_pools import _pool
+
+
+def _csv(response: Any) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def _codes(pool: Any) -> list[str]:
+    return list(PoolSeat.objects.filter(pool=pool).order_by("pk").values_list("code", flat=True))
+
+
+def test_a_learner_who_refuses_consent_is_not_visible_to_the_sponsor(shop: Shop) -> None:
+    pool = _pool(shop, seats_n=3)
+    contact = shop.world.client_for(pool.employer.contacts.get().user, shop.tenant)
+    sharer = UserFactory.create(email="sam.sharer@example.test", full_name="Sam Sharer")
+    refuser = UserFactory.create(email="rita.refuser@example.test", full_name="Rita Refuser")
+    first, second, _third = _codes(pool)
+    # Through the page: the consent box ticked by one learner, left empty by the other.
+    as_sharer = shop.world.client_for(sharer, shop.tenant)
+    as_refuser = shop.world.client_for(refuser, shop.tenant)
+    assert as_sharer.post("/sponsor/redeem/", {"code": first, "share": "on"}).status_code == 302
+    assert as_refuser.post("/sponsor/redeem/", {"code": second}).status_code == 302
+    shared = Enrollment.objects.get(learner=sharer)
+    after = {"on": pool.offering.ends_at.date(), "now": pool.offering.ends_at + timedelta(days=1)}
+    completion_record(
+        tenant=shop.tenant,
+        enrollment_id=shared.pk,
+        outcome=CompletionOutcome.COMPLETED,
+        result="Distinction",
+        source=CompletionSource.STAFF,
+        actor=shop.world.a_admin,
+        **after,  # type: ignore[arg-type]
+    )
+    completion_record(
+        tenant=shop.tenant,
+        enrollment_id=Enrollment.objects.get(learner=refuser).pk,
+        outcome=CompletionOutcome.COMPLETED,
+        result="Pass",
+        source=CompletionSource.STAFF,
+        actor=shop.world.a_admin,
+        **after,  # type: ignore[arg-type]
+    )
+
+    page = contact.get(f"/sponsor/pools/{pool.pk}/").content.decode()
+    assert "Sam Sharer" in page
+    assert "sam.sharer@example.test" in page
+    assert "Completed on" in page
+    assert "Distinction" in page
+    assert "Rita" not in page
+    assert "rita.refuser" not in page
+    assert "Pass" not in page
+    assert "1 more person took a seat and has not agreed to share their progress" in page
+
+    report = _csv(contact.get(f"/sponsor/pools/{pool.pk}/report.csv"))
+    assert [r["email"] for r in report if r["email"]] == ["sam.sharer@example.test"]
+    assert report[0]["status"] == "Completed"
+    assert report[0]["completed_on"]
+    assert "rita" not in str(report).lower()
+    codes = _csv(contact.get(f"/sponsor/pools/{pool.pk}/codes.csv"))
+    by_code = {r["code"]: r for r in codes}
+    assert by_code[first]["email"] == "sam.sharer@example.test"
+    assert by_code[second]["email"] == ""
+    assert by_code[second]["redeemed"] == "yes"
+    assert by_code[second]["link"] == ""  # a used code is not offered again
+
+
+def test_consent_is_revocable_and_given_later_from_my_learning(shop: Shop) -> None:
+    pool = _pool(shop, seats_n=2)
+    contact = shop.world.client_for(pool.employer.contacts.get().user, shop.tenant)
+    learner = UserFactory.create(email="lee@example.test", full_name="Lee Later")
+    enrollment = seats.seat_redeem(tenant=shop.tenant, learner=learner, code=_codes(pool)[0])
+    me = shop.world.client_for(learner, shop.tenant)
+    my = me.get("/my/learning/").content.decode()
+    assert "Seat sponsored by Acme Training." in my
+    assert "Acme Training does not see your progress." in my
+    assert "Lee Later" not in contact.get(f"/sponsor/pools/{pool.pk}/").content.decode()
+
+    seat_page = me.get(f"/sponsor/seats/{enrollment.pk}/").content.decode()
+    assert "Share my status and completion with Acme Training" in seat_page
+    assert me.post(f"/sponsor/seats/{enrollment.pk}/", {"share": "yes"}).status_code == 302
+    assert "Lee Later" in contact.get(f"/sponsor/pools/{pool.pk}/").content.decode()
+    seat = PoolSeat.objects.get(enrollment=enrollment)
+    assert seat.shares_progress
+    assert seat.sharing_changed_at is not None
+
+    assert me.post(f"/sponsor/seats/{enrollment.pk}/", {"share": "no"}).status_code == 302
+    page = contact.get(f"/sponsor/pools/{pool.pk}/").content.decode()
+    assert "Lee Later" not in page
+    assert "lee@example.test" not in page
+    assert "Acme Training does not see your progress." in me.get("/my/learning/").content.decode()
+    # Nobody else reaches this learner's consent page.
+    other = shop.world.client_for(UserFactory.create(), shop.tenant)
+    assert other.get(f"/sponsor/seats/{enrollment.pk}/").status_code == 404
+    assert other.post(f"/sponsor/seats/{enrollment.pk}/", {"share": "yes"}).status_code == 404
+    assert not PoolSeat.objects.get(enrollment=enrollment).shares_progress
+
+
+def test_a_learner_gives_the_seat_back_and_the_employer_can_hand_it_out_again(
+    shop: Shop, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    pool = _pool(shop, seats_n=1)
+    old_code = _codes(pool)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = seats.seat_redeem(tenant=shop.tenant, learner=shop.learner, code=old_code)
+    my = shop.browser.get("/my/learning/").content.decode()
+    assert f"/sponsor/seats/{enrollment.pk}/cancel/" in my  # "Cancel enrollment" leads here
+    ask = shop.browser.get(f"/sponsor/seats/{enrollment.pk}/cancel/").content.decode()
+    assert "Your seat goes back to Acme Training" in ask
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = shop.browser.post(f"/sponsor/seats/{enrollment.pk}/cancel/", follow=True)
+    assert "the seat is back with Acme Training" in done.content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.CANCELLED
+    assert len([m for m in mail.outbox if m.to == [shop.learner.email]]) == 1  # told once
+    pool.offering.refresh_from_db()
+    assert pool.offering.seats_taken == 1  # still the pool's: nobody else took it
+    seat = PoolSeat.objects.get(pool=pool)
+    assert seat.redeemed_at is None
+    assert seat.code != old_code
+    # The old code is dead; the new one gives the seat to a colleague.
+    colleague = UserFactory.create()
+    with pytest.raises(SeatCodeRefused):
+        seats.seat_redeem(tenant=shop.tenant, learner=colleague, code=old_code)
+    seats.seat_redeem(tenant=shop.tenant, learner=colleague, code=seat.code)
+    assert Enrollment.objects.get(learner=colleague).status == EnrollmentStatus.CONFIRMED
+    pool.offering.refresh_from_db()
+    assert pool.offering.seats_taken == 1
+    # A second "give back" of the cancelled enrollment is a 404, not a 500.
+    assert shop.browser.post(f"/sponsor/seats/{enrollment.pk}/cancel/").status_code == 404
