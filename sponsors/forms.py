@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Offering
+from core.money import format_money
 from tenants.models import Unit
 
 
@@ -81,3 +82,34 @@ class CodeForm(forms.Form):
         required=False,
         help_text=_("Optional. You can change this at any time on My learning."),
     )
+
+
+class OfferingChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        price = format_money(obj.price_minor, obj.currency)
+        return f"{obj.microcredential.title} · {obj.cohort_label} · {price} a seat"
+
+
+class BuyForm(forms.Form):
+    """An employer's contact buys seats at the offering's price (sponsors.services.pools.pool_buy)."""
+
+    offering = OfferingChoice(
+        label=_("Offering"), queryset=Offering.objects.none(), empty_label=_("Choose an offering")
+    )
+    seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=5000)
+    pay = forms.ChoiceField(
+        label=_("How you pay"),
+        choices=[
+            ("invoice", _("By invoice, due in 30 days (card or bank transfer)")),
+            ("card", _("By card, now")),
+        ],
+        initial="invoice",
+        widget=forms.RadioSelect,
+    )
+    request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, offerings: QuerySet[Offering], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["offering"]
+        field.queryset = offerings.select_related("microcredential")
+        self.fields["request_key"].initial = uuid.uuid4().hex

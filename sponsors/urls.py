@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("console/sponsors/<int:pk>/contacts/", console.contact_add, name="console-sponsor-contact-add"),
     path("sponsor/", views.portal, name="sponsor-portal"),
+    path("sponsor/employers/<int:employer_pk>/buy/", views.pool_buy, name="sponsor-buy"),
     path("sponsor/pools/<int:pk>/", views.pool_detail, name="sponsor-pool"),
     path("sponsor/pools/<int:pk>/report.csv", views.pool_report_csv, name="sponsor-pool-report"),
     path("sponsor/seats/<int:enrollment_pk>/", views.seat_sharing, name="sponsor-seat"),

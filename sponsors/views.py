@@ -11,13 +11,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.selectors import offerings_on_sale
 from core.errors import MicrocredError
+from core.forms import form_errors_from
+from core.money import format_money
 from core.spreadsheet import csv_response
+from payments.stripe_api import StripeRefused
 from sponsors import selectors
 from sponsors.errors import BulkRefused
-from sponsors.forms import CodeForm, UploadForm
+from sponsors.forms import BuyForm, CodeForm, UploadForm
 from sponsors.models import PoolSeat, SeatPool
-from sponsors.services import learners, seats
+from sponsors.services import learners, pools, seats
 from tenants.errors import NotVisible
 from tenants.http import StaffRequest
 
@@ -42,6 +46,69 @@ def _pool(request: StaffRequest, pk: int) -> SeatPool:
     if pool is None:
         raise Http404
     return pool
+
+
+@login_required
+def pool_buy(request: StaffRequest, employer_pk: int) -> HttpResponse:
+    """The contact buys seats: by invoice (sent, then the pool's page), or by card now (the
+    invoice's payment page). Stripe failing ends the new pool (its seats go back), nothing owed."""
+    employer = (
+        selectors.employers_of_contact(tenant=request.tenant, user=request.user)
+        .filter(pk=employer_pk)
+        .first()
+    )
+    if employer is None:
+        raise Http404
+    form = BuyForm(
+        request.POST if request.method == "POST" else None,
+        offerings=offerings_on_sale(tenant=request.tenant, unit_id=employer.unit_id),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            pool = pools.pool_buy(
+                tenant=request.tenant,
+                contact_user=request.user,
+                employer_id=employer.pk,
+                offering_id=form.cleaned_data["offering"].pk,
+                seats=form.cleaned_data["seats"],
+                request_key=form.cleaned_data["request_key"],
+            )
+        except NotVisible as exc:
+            raise Http404(exc.message) from exc
+        except MicrocredError as exc:
+            form_errors_from(form, exc)
+        else:
+            try:
+                pool = pools.pool_invoice_send(tenant=request.tenant, pool_id=pool.pk)
+            except (StripeRefused, MicrocredError):
+                pools.pool_abandon(tenant=request.tenant, pool_id=pool.pk)
+                form.add_error(
+                    None,
+                    _("The invoice could not be made just now, so nothing was bought.")
+                    + " "
+                    + _("Try again in a moment."),
+                )
+            else:
+                if form.cleaned_data["pay"] == "card" and pool.hosted_invoice_url:
+                    return redirect(pool.hosted_invoice_url)
+                messages.success(
+                    request,
+                    _("Invoice %(number)s for %(amount)s is sent to %(email)s.")
+                    % {
+                        "number": pool.invoice_number,
+                        "amount": format_money(pool.total_minor, pool.currency),
+                        "email": employer.billing_email,
+                    }
+                    + " "
+                    + _("The seats are yours to hand out."),
+                )
+                return redirect("sponsor-pool", pk=pool.pk)
+    return render(
+        request,
+        "sponsors/buy.html",
+        {"employer": employer, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

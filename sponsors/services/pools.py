@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Offering
+from catalog.selectors import offerings_on_sale
 from catalog.services import offering_seats_release, offering_seats_take
 from core.jobs import enqueue_after_commit
 from core.locks import bounded_wait
@@ -96,6 +97,22 @@ def pool_create(
     )
     if offering is None or not access.manages_unit(offering.microcredential.unit):
         raise NotVisible(_("No such offering."))
+    price = offering.price_minor if unit_price_minor is None else unit_price_minor
+    _check(employer=employer, offering=offering, seats=seats, price=price, days_until_due=days_until_due)
+    return _pool_make(
+        tenant=tenant,
+        employer=employer,
+        offering=offering,
+        actor=actor,
+        seats=seats,
+        price=price,
+        days_until_due=days_until_due,
+        request_key=request_key,
+    )
+
+
+def _check(*, employer: Employer, offering: Offering, seats: int, price: int, days_until_due: int) -> None:
+    """What any pool must be, whoever makes it; PoolRefused (naming the form's field) otherwise."""
     if employer.unit_id is not None and offering.microcredential.unit_id != employer.unit_id:
         raise PoolRefused(
             _("%(org)s buys seats of %(unit)s only.") % {"org": employer.organisation, "unit": employer.unit},
@@ -106,7 +123,6 @@ def pool_create(
             _("A pool has between 1 and %(max)d seats.") % {"max": MAX_SEATS},
             fields={"seats": [_("Enter a number of seats from 1 to %(max)d.") % {"max": MAX_SEATS}]},
         )
-    price = offering.price_minor if unit_price_minor is None else unit_price_minor
     if price <= 0:
         raise PoolRefused(
             _("A pool is invoiced: its seats need a price above zero."),
@@ -122,6 +138,19 @@ def pool_create(
             _("The invoice is due within 0 to 365 days."),
             fields={"days_until_due": [_("Enter a number of days from 0 to 365.")]},
         )
+
+
+def _pool_make(
+    *,
+    tenant: Tenant,
+    employer: Employer,
+    offering: Offering,
+    actor: User,
+    seats: int,
+    price: int,
+    days_until_due: int,
+    request_key: str,
+) -> SeatPool:
     try:
         return _pool_reserve(
             tenant=tenant,
@@ -140,6 +169,58 @@ def pool_create(
         if made is None:
             raise
         return made
+
+
+def pool_buy(
+    *,
+    tenant: Tenant,
+    contact_user: User,
+    employer_id: int,
+    offering_id: int,
+    seats: int,
+    request_key: str = "",
+    now: datetime | None = None,
+) -> SeatPool:
+    """An employer's contact buys a pool at the offering's list price, in the portal: the pool
+    reserved as staff's are (pool_create), due in the employer's usual 30 days. The caller then
+    invoices it (pool_invoice_send) and sends the contact to the invoice (to pay by card now) or
+    to the pool (paid later, by card or transfer)."""
+    request_key = request_key.strip()[:64]
+    if request_key:
+        made = SeatPool.objects.filter(
+            tenant=tenant, request_key=request_key, employer_id=employer_id
+        ).first()
+        if made is not None:
+            return made
+    employer = (
+        Employer.objects.filter(tenant=tenant, pk=employer_id, contacts__user=contact_user)
+        .select_related("unit")
+        .first()
+    )
+    if employer is None:
+        raise NotVisible(_("No such employer."))
+    offering = (
+        offerings_on_sale(tenant=tenant, unit_id=employer.unit_id, now=now)
+        .select_related("microcredential__unit")
+        .filter(pk=offering_id)
+        .first()
+    )
+    if offering is None:
+        raise PoolRefused(
+            _("This offering is not on sale: choose another."),
+            fields={"offering": [_("Choose an offering from the list.")]},
+        )
+    _check(employer=employer, offering=offering, seats=seats, price=offering.price_minor, days_until_due=30)
+    return _pool_make(
+        tenant=tenant,
+        employer=employer,
+        offering=offering,
+        actor=contact_user,
+        seats=seats,
+        price=offering.price_minor,
+        days_until_due=30,
+        request_key=request_key,
+    )
 
 
 def _pool_reserve(
@@ -431,6 +512,11 @@ def pools_unsettled(*, now: datetime | None = None) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:200]
     )
+
+
+def pool_abandon(*, tenant: Tenant, pool_id: int) -> SeatPool:
+    """A contact's new pool whose invoice Stripe would not make: ended, its seats given back."""
+    return _draft_void(tenant=tenant, pool_id=pool_id)
 
 
 def _draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,9 @@ from django.core import mail
 
 from enrollment.models import CompletionOutcome, CompletionSource, Enrollment, EnrollmentStatus
 from enrollment.services.completion import completion_record
+from payments.models import TenantStripeSettings
 from sponsors.errors import SeatCodeRefused
-from sponsors.models import PoolSeat
+from sponsors.models import PoolSeat, PoolStatus, SeatPool
 from sponsors.services import seats
 from tests.factories import UserFactory
 from tests.payments.conftest import Shop
@@ -149,3 +151,72 @@ def test_a_learner_gives_the_seat_back_and_the_employer_can_hand_it_out_again(
     assert pool.offering.seats_taken == 1
     # A second "give back" of the cancelled enrollment is a 404, not a 500.
     assert shop.browser.post(f"/sponsor/seats/{enrollment.pk}/cancel/").status_code == 404
+
+
+def test_a_contact_buys_seats_by_invoice_in_the_portal_and_hands_them_out(shop: Shop) -> None:
+    made = _pool(shop, seats_n=1)  # the employer and its contact, as staff set them up
+    employer = made.employer
+    contact = shop.world.client_for(employer.contacts.get().user, shop.tenant)
+    offering = shop.offering(capacity=30, price_minor=40000)
+    portal = contact.get("/sponsor/").content.decode()
+    assert f"/sponsor/employers/{employer.pk}/buy/" in portal
+    form = contact.get(f"/sponsor/employers/{employer.pk}/buy/").content.decode()
+    assert "$400.00 a seat" in form
+    key = re.search(r'name="request_key" value="([0-9a-f]+)"', form).group(1)  # type: ignore[union-attr]
+    data = {"offering": offering.pk, "seats": "20", "pay": "invoice", "request_key": key}
+    done = contact.post(f"/sponsor/employers/{employer.pk}/buy/", data, follow=True)
+    page = done.content.decode()
+    pool = SeatPool.objects.get(offering=offering)
+    assert f"Invoice {pool.invoice_number} for $8,000.00 is sent to billing@acme.test." in page
+    assert pool.status == PoolStatus.INVOICED
+    assert pool.created_by == employer.contacts.get().user
+    assert "Download the invoice (PDF)" in page
+    assert pool.invoice_pdf_url.endswith("/pdf")
+    offering.refresh_from_db()
+    assert offering.seats_taken == 20
+    # The same form sent again (a double click) buys nothing more.
+    assert contact.post(f"/sponsor/employers/{employer.pk}/buy/", data).status_code == 302
+    assert SeatPool.objects.filter(offering=offering).count() == 1
+    offering.refresh_from_db()
+    assert offering.seats_taken == 20
+
+
+def test_a_contact_paying_by_card_goes_to_the_invoice_and_bad_input_is_said(shop: Shop) -> None:
+    employer = _pool(shop, seats_n=1).employer
+    contact = shop.world.client_for(employer.contacts.get().user, shop.tenant)
+    url = f"/sponsor/employers/{employer.pk}/buy/"
+    small = shop.offering(capacity=3, price_minor=40000)
+    too_many = contact.post(url, {"offering": small.pk, "seats": "4", "pay": "card"})
+    assert too_many.status_code == 400
+    assert "Only 3 seats are left in this offering" in too_many.content.decode()
+    for bad in (
+        {"offering": "x", "seats": "1", "pay": "card"},
+        {"offering": small.pk, "seats": "-1", "pay": "card"},
+        {"offering": small.pk, "seats": str(2**63), "pay": "cheque"},
+        {},
+    ):
+        assert contact.post(url, bad).status_code == 400
+    free = shop.offering(capacity=3, price_minor=0)
+    assert contact.post(url, {"offering": free.pk, "seats": "1", "pay": "card"}).status_code == 400
+    paid = contact.post(url, {"offering": small.pk, "seats": "2", "pay": "card"})
+    assert paid.status_code == 302
+    pool = SeatPool.objects.get(offering=small)
+    assert paid["Location"] == pool.hosted_invoice_url
+    # Another employer's buying page, or one who is no contact: 404.
+    assert shop.browser.get(url).status_code == 404
+
+
+def test_when_stripe_cannot_make_the_invoice_the_contact_buys_nothing(shop: Shop) -> None:
+    employer = _pool(shop, seats_n=1).employer
+    contact = shop.world.client_for(employer.contacts.get().user, shop.tenant)
+    offering = shop.offering(capacity=5, price_minor=40000)
+    keys = TenantStripeSettings.objects.get(tenant=shop.tenant)
+    TenantStripeSettings.objects.filter(pk=keys.pk).update(secret_key_encrypted="")
+    page = contact.post(
+        f"/sponsor/employers/{employer.pk}/buy/", {"offering": offering.pk, "seats": "2", "pay": "invoice"}
+    )
+    assert page.status_code == 400
+    assert "nothing was bought" in page.content.decode()
+    assert SeatPool.objects.get(offering=offering).status == PoolStatus.VOID
+    offering.refresh_from_db()
+    assert offering.seats_taken == 0
