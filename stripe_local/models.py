@@ -261,6 +261,7 @@ class Customer:
     address: dict[str, str | None] | None = None
     currency: str | None = None  # set by its first invoice item, as Stripe's is
     next_invoice_sequence: int = 1
+    balance: int = 0  # negative: credit (from credit notes' credit_amount) the customer holds
 
 
 @dataclass(slots=True)
@@ -334,3 +335,43 @@ class InvoicePayment:
     payment_intent: str
     status: str
     paid_at: int | None = None
+
+
+@dataclass(slots=True)
+class CreditNoteLine:
+    """`invoice_line_item` (an invoice line's id, `unit_amount` None) or `custom_line_item`."""
+
+    id: str
+    type: str
+    amount: int
+    quantity: int
+    description: str | None
+    invoice_line_item: str | None = None
+    unit_amount: int | None = None
+
+
+@dataclass(slots=True)
+class CreditNote:
+    """`amount` = `pre_payment_amount` (taken off an open invoice's amount due) +
+    `post_payment_amount` (of a paid one: `refund_amount` + `credit_amount` +
+    `out_of_band_amount`). `refunds` are the ids of the refunds it made."""
+
+    id: str
+    created: int
+    invoice: str
+    customer: str
+    currency: str
+    number: str
+    amount: int
+    type: str
+    pre_payment_amount: int
+    post_payment_amount: int
+    lines: list[CreditNoteLine]
+    credit_amount: int
+    out_of_band_amount: int | None
+    reason: str | None
+    memo: str | None
+    metadata: dict[str, str]
+    refunds: list[str] = field(default_factory=list)
+    status: str = "issued"
+    voided_at: int | None = None

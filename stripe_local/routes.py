@@ -12,6 +12,7 @@ from stripe_local.resources import (
     charges,
     checkout,
     connect,
+    credit_notes,
     customers,
     events,
     intents,
@@ -30,6 +31,7 @@ ROUTES: list[Route] = [
     *events.ROUTES,
     *customers.ROUTES,
     *invoices.ROUTES,
+    *credit_notes.ROUTES,
 ]
 
 _SCHEDULED: dict[str, Callable[[Store, str], None]] = {
@@ -80,6 +82,7 @@ def _lookup(store: Store, object_id: str) -> Json | None:
         ("ii_", lambda: _render(store.invoice_items.get(object_id), invoices.render_item, store)),
         ("inpay_", lambda: _render(store.invoice_payments.get(object_id), invoices.render_payment, store)),
         ("in_", lambda: _render(store.invoices.get(object_id), invoices.render_invoice, store)),
+        ("cn_", lambda: _render(store.credit_notes.get(object_id), credit_notes.render_credit_note, store)),
     ]
     for prefix, render in kinds:
         if object_id.startswith(prefix):

@@ -116,7 +116,7 @@ def render_customer(store: Store, customer: Customer) -> Json:
         "id": customer.id,
         "object": "customer",
         "address": None if address is None else {key: address.get(key) for key in _ADDRESS},
-        "balance": 0,
+        "balance": customer.balance,
         "created": customer.created,
         "currency": customer.currency,
         "customer_account": None,

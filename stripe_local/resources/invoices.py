@@ -381,8 +381,15 @@ def total(store: Store, invoice: Invoice) -> int:
     return sum(item.amount for item in items_of(store, invoice))
 
 
+def credit_notes_amounts(store: Store, invoice: Invoice) -> tuple[int, int]:
+    """(pre-payment, post-payment) amounts of the invoice's issued credit notes."""
+    notes = [note for note in store.credit_notes.where("invoice", invoice.id) if note.status == "issued"]
+    return sum(n.pre_payment_amount for n in notes), sum(n.post_payment_amount for n in notes)
+
+
 def amount_due(store: Store, invoice: Invoice) -> int:
-    return max(total(store, invoice), 0)
+    """The total less the pre-payment credit notes, never below 0."""
+    return max(total(store, invoice) - credit_notes_amounts(store, invoice)[0], 0)
 
 
 def finalize(store: Store, invoice: Invoice) -> None:
@@ -426,11 +433,24 @@ def _paid(store: Store, invoice: Invoice, *, out_of_band: bool = False) -> None:
         store.emit("invoice.payment_succeeded", rendered)
 
 
+def paid_by_credit_notes(store: Store, invoice: Invoice) -> None:
+    """Pre-payment credit notes took the amount due to 0: `paid` (not out of band, no payment),
+    `amount_paid` what was really paid; a payment intent still waiting for a card is canceled.
+    The caller sends `invoice.updated` and `invoice.paid`."""
+    invoice.paid_at = store.now()
+    _set_status(store, invoice, "paid")
+    if invoice.payment_intent is not None:
+        intent = store.payment_intents.must(invoice.payment_intent)
+        if intent.status == "requires_payment_method":
+            intents.cancel(store, intent, None)
+
+
 def _intent_for(store: Store, invoice: Invoice) -> str:
     """The payment intent of the invoice's card attempts: one per invoice, made at the first."""
     if invoice.payment_intent is not None:
         intent = store.payment_intents.must(invoice.payment_intent)
         if intent.status == "requires_payment_method":
+            intent.amount = amount_due(store, invoice) - invoice.amount_paid  # credit notes lower it
             return intent.id
     intent = intents.new_payment_intent(
         store,
@@ -766,7 +786,8 @@ def hosted_url(store: Store, invoice: Invoice) -> str | None:
 def render_invoice(store: Store, invoice: Invoice) -> Json:
     items = items_of(store, invoice)
     subtotal = sum(item.amount for item in items)
-    due = max(subtotal, 0)
+    due = amount_due(store, invoice)
+    pre_credit, post_credit = credit_notes_amounts(store, invoice)
     finalized = invoice.finalized_at is not None
     customer = store.customers.must(invoice.customer)
     email = invoice.customer_email if finalized else customer.email
@@ -847,8 +868,8 @@ def render_invoice(store: Store, invoice: Invoice) -> Json:
         },
         "period_end": invoice.created,
         "period_start": invoice.created,
-        "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
+        "post_payment_credit_notes_amount": post_credit,
+        "pre_payment_credit_notes_amount": pre_credit,
         "receipt_number": None,
         "rendering": None,
         "shipping_cost": None,

@@ -59,6 +59,8 @@ SDK_TYPES: dict[str, type[Any]] = {
     "invoice": stripe.Invoice,
     "line_item": stripe.InvoiceLineItem,
     "invoice_payment": stripe.InvoicePayment,
+    "credit_note": stripe.CreditNote,
+    "credit_note_line_item": stripe.CreditNoteLineItem,
 }
 
 
@@ -176,6 +178,13 @@ def everything(server, sdk, control):
     invoice = sdk.v1.invoices.finalize_invoice(invoice_with_items(sdk, [4900, 1000]).id)
     control.pay_invoice(invoice.id)
     (payment,) = sdk.v1.invoice_payments.list(params={"invoice": invoice.id}).data
+    credit_lines: Any = [
+        {"type": "invoice_line_item", "invoice_line_item": invoice.lines.data[0].id, "amount": 1000},
+        {"type": "custom_line_item", "unit_amount": 500, "description": "Service credit"},
+    ]
+    note = sdk.v1.credit_notes.create(
+        params={"invoice": invoice.id, "lines": credit_lines, "refund_amount": 1500}
+    )
     return {
         "checkout.session": [
             f"/v1/checkout/sessions/{event.data.object.id}",
@@ -198,6 +207,8 @@ def everything(server, sdk, control):
         "invoice": [f"/v1/invoices/{draft.id}", f"/v1/invoices/{invoice.id}"],
         "line_item": [f"/v1/invoices/{invoice.id}/lines"],
         "invoice_payment": [f"/v1/invoice_payments/{payment.id}"],
+        "credit_note": [f"/v1/credit_notes/{note.id}"],
+        "credit_note_line_item": [f"/v1/credit_notes/{note.id}/lines"],
     }
 
 
