@@ -4,7 +4,9 @@
 The page shows the invoice (number, dates, lines, amount due, status) and, while it is open or
 uncollectible, a card form like the checkout page's (same fields, errors, focus and sizes); a
 successful payment redirects (303) back to the page, which then says it is paid. The PDF is a
-real one-page PDF (Helvetica, no images) with the same facts.
+real one-page PDF (Helvetica, no images) with the same facts. Both list the invoice's issued
+credit notes above the amount remaining; a credit note's own PDF is at
+`/i/<token>/credit_notes/<id>/pdf`.
 """
 
 from __future__ import annotations

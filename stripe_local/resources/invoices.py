@@ -9,7 +9,8 @@ paid on its hosted page with a test card (see `invoice_page.py`), by `/pay` with
 test payment method, or marked paid with `/pay paid_out_of_band=true`; it can be sent (`/send`),
 voided (`/void`) or marked uncollectible (`/mark_uncollectible`; then still payable or
 voidable). When its `due_date` passes on the server's clock while it is open,
-`invoice.overdue` is sent.
+`invoice.overdue` is sent. Its issued pre-payment credit notes (see `credit_notes.py`) come off
+its `amount_due`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import stripe
 
+import stripe_local
 from tests.stripe_local.support import invoice_with_items, raw
 from tests.stripe_local.test_checkout_page import fetch
 from tests.stripe_local.test_invoices import finalized, verified_types
@@ -375,3 +376,45 @@ def test_the_rendered_keys_are_stripes(server, sdk):
     assert set(ours["lines"]) == set(example["lines"])
     status, lines = raw(server, f"/v1/credit_notes/{note.id}/lines")
     assert (status, lines["url"]) == (200, f"/v1/credit_notes/{note.id}/lines")
+
+
+def test_a_credit_after_a_declined_card_lowers_the_next_payment(sdk):
+    invoice = finalized(sdk, [5000])
+    with pytest.raises(stripe.CardError):
+        sdk.v1.invoices.pay(invoice.id, params={"payment_method": "pm_card_chargeDeclined"})
+    create(sdk, invoice=invoice.id, amount=2000)
+    paid = sdk.v1.invoices.pay(invoice.id, params={"payment_method": "pm_card_visa"})
+    assert (paid.status, paid.amount_paid) == ("paid", 3000)
+    assert charge_of(sdk, paid).amount == 3000
+
+
+def test_an_invoice_paid_out_of_band_has_no_charge_to_refund(sdk):
+    invoice = sdk.v1.invoices.pay(finalized(sdk, [5000]).id, params={"paid_out_of_band": True})
+    refused = error_of(lambda: create(sdk, invoice=invoice.id, amount=1000, refund_amount=1000))
+    assert (refused.param, "no charge to refund" in str(refused.user_message)) == ("refund_amount", True)
+    note = create(sdk, invoice=invoice.id, amount=1000, out_of_band_amount=1000)
+    assert (note.type, note.out_of_band_amount) == ("post_payment", 1000)
+    assert sdk.v1.invoices.retrieve(invoice.id).post_payment_credit_notes_amount == 1000
+
+
+def test_a_pre_payment_credit_note_of_a_settled_invoice_cannot_be_voided(sdk):
+    invoice = finalized(sdk, [5000])
+    note = create(sdk, invoice=invoice.id, amount=5000)
+    refused = error_of(lambda: sdk.v1.credit_notes.void_credit_note(note.id))
+    assert "only be voided while its invoice is open" in str(refused.user_message)
+    assert sdk.v1.invoices.retrieve(invoice.id).status == "paid"
+
+
+def test_credit_notes_survive_a_restart(tmp_path):
+    state = tmp_path / "stripe.json"
+    with stripe_local.running(frozen_clock=True, tick_interval=None, state_file=state) as first:
+        sdk = first.client()
+        invoice = finalized(sdk, [3000])
+        lines: Any = [{"type": "custom_line_item", "unit_amount": 1000, "description": "Goodwill"}]
+        note = create(sdk, invoice=invoice.id, lines=lines)
+        first.changed()
+    with stripe_local.running(frozen_clock=True, tick_interval=None, state_file=state) as second:
+        sdk = second.client()
+        kept = sdk.v1.credit_notes.retrieve(note.id)
+        assert (kept.number, kept.amount, kept.lines.data[0].description) == (note.number, 1000, "Goodwill")
+        assert sdk.v1.invoices.retrieve(invoice.id).amount_due == 2000
