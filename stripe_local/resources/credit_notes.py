@@ -7,9 +7,9 @@ invoice is `paid` (no payment, not out of band). On a paid invoice it is `post_p
 `refund_amount` (a refund of the invoice's card charge), `credit_amount` (taken off the
 customer's `balance`, which goes negative) and `out_of_band_amount` (only recorded) must add up
 to its total. Its number is `<invoice number>-CN-01`, `-02`, …; its `pdf` is a one-page PDF
-beside the invoice's (`/i/<token>/credit_notes/<id>/pdf`). Voiding gives a pre-payment credit
-back to the invoice's amount due (while it is open) and a customer credit back; one that made a
-refund cannot be voided.
+beside the invoice's (`/i/<token>/credit_notes/<id>/pdf`). As at Stripe, only a credit note of
+an open (or uncollectible) invoice can be voided, which gives its amount back to the amount due;
+one that made a refund never can.
 """
 
 from __future__ import annotations
@@ -60,11 +60,15 @@ def _line(store: Store, invoice: Invoice, params: Params) -> CreditNoteLine:
             param=params.name("quantity"),
         )
     amount = item.unit_amount * count if amount is None else amount
-    if amount > item.amount:
+    issued = [n for n in store.credit_notes.where("invoice", invoice.id) if n.status == "issued"]
+    left = item.amount - sum(
+        done.amount for n in issued for done in n.lines if done.invoice_line_item == line_id
+    )
+    if amount > left:
         raise invalid(
-            f"The amount ({format_amount(amount, item.currency)}) is more than the invoice line's "
-            f"({format_amount(item.amount, item.currency)}).",
-            param=params.name("amount"),
+            f"The amount ({format_amount(amount, item.currency)}) is more than can still be credited on the "
+            f"invoice line ({format_amount(left, item.currency)}).",
+            param=params.name("quantity" if params.raw().get("amount") is None else "amount"),
         )
     return CreditNoteLine(new_id("cnli_"), kind, amount, count, item.description, line_id)
 
@@ -122,10 +126,10 @@ def _check_post_payment(
     return charge
 
 
-def _adjust_balance(store: Store, customer_id: str, change: int) -> None:
+def _credit_customer(store: Store, customer_id: str, amount: int) -> None:
     customer = store.customers.must(customer_id)
     previous = {"balance": customer.balance}
-    customer.balance += change
+    customer.balance -= amount
     store.emit("customer.updated", render_customer(store, customer), previous)
 
 
@@ -223,7 +227,7 @@ def create_credit_note(call: Call) -> Json:
     store.credit_notes.add(note)
     store.emit("credit_note.created", render_credit_note(store, note))
     if note.credit_amount:
-        _adjust_balance(store, note.customer, -note.credit_amount)
+        _credit_customer(store, note.customer, note.credit_amount)
     if pre_payment and invoices.amount_due(store, invoice) - invoice.amount_paid <= 0:
         invoices.paid_by_credit_notes(store, invoice)
     _invoice_changed(store, invoice, before)
@@ -304,16 +308,13 @@ def void_credit_note(call: Call) -> Json:
             "This credit note cannot be voided: it refunded a payment, and a refund cannot be undone."
         )
     invoice = store.invoices.must(note.invoice)
-    if note.type == "pre_payment" and invoice.status not in _UNPAID:
+    if invoice.status not in _UNPAID:
         raise invalid(
-            f"A pre-payment credit note can only be voided while its invoice is open. This invoice is "
-            f"{invoice.status}."
+            f"You can only void a credit note while its invoice is open. This invoice is {invoice.status}."
         )
     before = invoices.render_invoice(store, invoice)
     note.status = "void"
     note.voided_at = store.now()
-    if note.credit_amount:
-        _adjust_balance(store, note.customer, note.credit_amount)
     store.emit("credit_note.voided", render_credit_note(store, note))
     _invoice_changed(store, invoice, before)
     return render_credit_note(store, note)
