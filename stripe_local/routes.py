@@ -96,7 +96,7 @@ def _render(item: Any, render: Callable[[Store, Any], Json], store: Store) -> Js
 
 def expand(store: Store, body: Json, paths: list[str]) -> Json:
     """Stripe's `expand[]`: replace ids along each dotted path by the objects (up to 4 levels;
-    `data.` walks a list's items)."""
+    `data.` walks a list's items, and a plain array's items are walked too: `refunds.refund`)."""
     for path in paths:
         parts = path.split(".")
         if len(parts) > 4:
@@ -116,6 +116,10 @@ def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
     if head not in node:
         raise invalid(f"This property cannot be expanded ({path}).", param="expand")
     value = node[head]
+    if isinstance(value, list) and rest:  # a plain array of hashes, as a credit note's `refunds`
+        for item in value:
+            _expand(store, item, rest, path)
+        return
     if isinstance(value, str):
         found = _lookup(store, value)
         if found is None:

@@ -180,7 +180,10 @@ def test_a_post_payment_refund_amount_refunds_the_invoices_charge(sdk, control, 
     note = create(sdk, invoice=invoice.id, amount=1900, refund_amount=1900, reason="product_unsatisfactory")
     assert (note.type, note.pre_payment_amount, note.post_payment_amount) == ("post_payment", 0, 1900)
     (entry,) = note.refunds
-    assert entry.amount_refunded == 1900
+    assert (entry.amount_refunded, entry.type) == (1900, "refund")
+    expanded = sdk.v1.credit_notes.retrieve(note.id, params={"expand": ["refunds.refund"]})
+    assert isinstance(expanded.refunds[0].refund, stripe.Refund)
+    assert expanded.refunds[0].refund.id == entry.refund
     refund = sdk.v1.refunds.retrieve(str(entry.refund))
     assert (refund.amount, refund.charge, refund.status) == (1900, charge.id, "succeeded")
     assert sdk.v1.balance_transactions.retrieve(str(refund.balance_transaction)).amount == -1900
