@@ -301,3 +301,31 @@ def invoice_payments_list(*, tenant: Tenant, invoice_id: str) -> list[dict[str, 
     params = {"invoice": invoice_id}
     found = _call(tenant, lambda c: c.v1.invoice_payments.list(params=params))  # type: ignore[arg-type]
     return [payment.to_dict() for payment in found.data]
+
+
+def credit_note_create(
+    *,
+    tenant: Tenant,
+    invoice_id: str,
+    amount: int,
+    refund_amount: int = 0,
+    out_of_band_amount: int = 0,
+    memo: str = "",
+    metadata: dict[str, str],
+    key: str,
+) -> dict[str, Any]:
+    """Credit part of a finalized invoice: on an open one it lowers what is due; on a paid one
+    `refund_amount` goes back to the card (a refund of its charge) and `out_of_band_amount` is
+    paid back outside Stripe. Returns the credit note as plain JSON."""
+    params: dict[str, Any] = {"invoice": invoice_id, "amount": amount, "metadata": metadata}
+    if refund_amount:
+        params["refund_amount"] = refund_amount
+    if out_of_band_amount:
+        params["out_of_band_amount"] = out_of_band_amount
+    if memo:
+        params["memo"] = memo
+    note = _call(
+        tenant,
+        lambda c: c.v1.credit_notes.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+    return json.loads(json.dumps(note.to_dict(), default=str))  # type: ignore[no-any-return]

@@ -7,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Offering
 from core.money import format_money
+from sponsors.models import Unredeemed
 from tenants.models import Unit
 
 
@@ -27,6 +29,14 @@ class EmployerForm(forms.Form):
         label=_("Billing address"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     po_number = forms.CharField(label=_("Purchase order number"), max_length=100, required=False)
+    unredeemed = forms.ChoiceField(
+        label=_("Seats not handed out when enrollment closes"),
+        choices=Unredeemed.choices,
+        initial=Unredeemed.EXPIRE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("The agreement with this employer; each new pool keeps the one of its day."),
+    )
     contacts = forms.CharField(
         label=_("Contacts' e-mail addresses"),
         max_length=2000,
@@ -87,7 +97,9 @@ class CodeForm(forms.Form):
 class OfferingChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         price = format_money(obj.price_minor, obj.currency)
-        return f"{obj.microcredential.title} · {obj.cohort_label} · {price} a seat"
+        starts = date_format(obj.starts_at.astimezone(obj.tz), "j M Y")
+        parts = [obj.microcredential.title, obj.cohort_label, _("starts %(date)s") % {"date": starts}]
+        return " · ".join([p for p in parts if p] + [_("%(price)s a seat") % {"price": price}])
 
 
 class BuyForm(forms.Form):

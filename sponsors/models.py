@@ -20,6 +20,13 @@ from tenants.models import Tenant, Unit
 CURRENCY_RE = r"^[A-Z]{3}$"
 
 
+class Unredeemed(models.TextChoices):
+    """What the agreement says happens to the seats nobody redeemed by the pool's redeem-by time."""
+
+    EXPIRE = "expire", _("They expire (paid for; the seats go back to the offering)")
+    CREDIT = "credit", _("They are credited (their price taken off the invoice, or paid back)")
+
+
 class Employer(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -28,6 +35,13 @@ class Employer(models.Model):
     billing_address = models.TextField(_("billing address"), blank=True)
     po_number = models.CharField(_("purchase order number"), max_length=100, blank=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True)
+    # The agreement for seats not handed out in time; each new pool keeps the one of its day.
+    unredeemed = models.CharField(
+        _("seats not handed out in time"),
+        max_length=10,
+        choices=Unredeemed.choices,
+        default=Unredeemed.EXPIRE,
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -67,13 +81,6 @@ class PoolStatus(models.TextChoices):
     VOID = "void", _("Void")
 
 
-class Unredeemed(models.TextChoices):
-    """What the agreement says happens to the seats nobody redeemed by the pool's redeem-by time."""
-
-    EXPIRE = "expire", _("They expire: paid for, given back to the offering")
-    CREDIT = "credit", _("They are credited: their price taken off the invoice, or refunded")
-
-
 class SeatPool(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="pools")
@@ -87,13 +94,16 @@ class SeatPool(models.Model):
     invoice_number = models.CharField(max_length=100, blank=True)
     hosted_invoice_url = models.URLField(max_length=2000, blank=True)
     invoice_pdf_url = models.URLField(max_length=2000, blank=True)
-    # The agreement: seats not redeemed by `redeem_by` (None: the offering's start) expire or are
-    # credited; `ended_at` once that was done.
-    redeem_by = models.DateTimeField(null=True, blank=True)
+    # The agreement (the employer's, when the pool was made): seats nobody redeemed by the time
+    # the offering stops taking enrollments expire or are credited; `ended_at` once that was done,
+    # `credited_minor` their value when credited, by the credit note `credit_note_id`.
     unredeemed = models.CharField(max_length=10, choices=Unredeemed.choices, default=Unredeemed.EXPIRE)
     ended_at = models.DateTimeField(null=True, blank=True)
     credited_minor = models.PositiveBigIntegerField(default=0)
     credit_note_id = models.CharField(max_length=255, blank=True)
+    # The e-mail telling the employer how the pool ended: claimed by its sender, sent once.
+    end_told_claimed_at = models.DateTimeField(null=True, blank=True)
+    end_told_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -122,7 +122,7 @@ def pool_detail(request: StaffRequest, pk: int) -> HttpResponse:
             "pool": pool,
             "learners": learners,
             "redeemed": len(learners.sharing) + learners.not_sharing,
-            "redeem_by": pool.redeem_by or pool.offering.starts_at,
+            "closes": pool.offering.enrollment_closes_at or pool.offering.starts_at,
         },
     )
 

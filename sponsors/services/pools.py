@@ -254,6 +254,7 @@ def _pool_reserve(
             days_until_due=days_until_due,
             created_by=actor,
             request_key=request_key,
+            unredeemed=employer.unredeemed,
         )
         PoolSeat.objects.bulk_create(
             [PoolSeat(tenant=tenant, pool=pool, code=new_code()) for _ in range(seats)]
@@ -423,7 +424,19 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
                 memo=f"Invoice {pool.invoice_number} voided",
                 occurred_at=now,
             )
-        unredeemed = PoolSeat.objects.filter(pool=pool, redeemed_at__isnull=True).count()
+        credited = LedgerTransaction.objects.filter(
+            tenant=tenant, kind=TransactionKind.CREDIT_NOTE, source_ref=pool.credit_note_id or "-"
+        ).first()
+        if credited is not None:  # the credit note lowered a receivable that is now gone
+            ledger_reverse(
+                transaction=credited,
+                source_ref=f"void:{pool.credit_note_id}",
+                memo=f"Invoice {pool.invoice_number} voided after its credit note",
+                occurred_at=now,
+            )
+        unredeemed = PoolSeat.objects.filter(
+            pool=pool, redeemed_at__isnull=True, expired_at__isnull=True
+        ).count()
         if unredeemed:
             offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
         pool.status = PoolStatus.VOID
@@ -526,7 +539,9 @@ def _draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
         if pool is None:
             raise NotVisible(_("No such pool."))
         if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
-            unredeemed = PoolSeat.objects.filter(pool=pool, redeemed_at__isnull=True).count()
+            unredeemed = PoolSeat.objects.filter(
+                pool=pool, redeemed_at__isnull=True, expired_at__isnull=True
+            ).count()
             if unredeemed:
                 offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
             pool.status = PoolStatus.VOID
