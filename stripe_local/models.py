@@ -22,6 +22,7 @@ class ChargeTerms:
     on_behalf_of: str | None = None
     receipt_email: str | None = None
     statement_descriptor_suffix: str | None = None
+    customer: str | None = None  # the intent's and its charges' `customer`
 
 
 @dataclass(slots=True)
@@ -51,6 +52,16 @@ class LineItem:
 
 
 @dataclass(slots=True)
+class InvoiceData:
+    """A session's `invoice_creation[invoice_data]`: what its post-payment invoice will say."""
+
+    description: str | None = None
+    footer: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    custom_fields: list[dict[str, str]] | None = None
+
+
+@dataclass(slots=True)
 class CheckoutSession:
     id: str
     created: int
@@ -72,6 +83,10 @@ class CheckoutSession:
     payment_intent: str | None = None
     customer_name: str | None = None
     paid_email: str | None = None
+    customer: str | None = None  # given at creation, or made at payment for its invoice
+    customer_given: bool = False  # `customer` was a create parameter (else shown once complete)
+    invoice_creation: InvoiceData | None = None  # None: invoice_creation not enabled
+    invoice: str | None = None  # the post-payment invoice, once the payment succeeded
 
 
 @dataclass(slots=True)
@@ -322,6 +337,7 @@ class Invoice:
     customer_phone: str | None = None
     sent_count: int = 0
     overdue: bool = False  # invoice.overdue was sent
+    custom_fields: list[dict[str, str]] | None = None  # [{"name", "value"}], from a checkout session
 
 
 @dataclass(slots=True)

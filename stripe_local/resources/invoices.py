@@ -22,7 +22,7 @@ from stripe_local.api import Call, Json, list_object, list_page, route
 from stripe_local.cards import TEST_PAYMENT_METHODS, KnownCard, lookup
 from stripe_local.errors import ApiError, invalid, no_such
 from stripe_local.ids import new_id
-from stripe_local.models import Charge, ChargeTerms, Invoice, InvoiceItem, InvoicePayment
+from stripe_local.models import Charge, ChargeTerms, Invoice, InvoiceItem, InvoicePayment, PaymentIntent
 from stripe_local.params import Params, exclusive, merge_metadata, new_metadata
 from stripe_local.resources import charges, intents
 from stripe_local.resources.customers import get_customer
@@ -498,23 +498,29 @@ def pay_with_card(
     invoice.attempt_count += 1
     invoice.attempted = True
     if charge.paid:
-        payment = InvoicePayment(
-            id=new_id("inpay_"),
-            created=store.now(),
-            invoice=invoice.id,
-            currency=invoice.currency,
-            amount_requested=intent.amount,
-            amount_paid=intent.amount,
-            payment_intent=intent.id,
-            status="paid",
-            paid_at=store.now(),
-        )
-        store.invoice_payments.add(payment)
-        _paid(store, invoice)
-        store.emit("invoice_payment.paid", render_payment(store, payment))
+        record_payment(store, invoice, intent)
     else:
         store.emit("invoice.payment_failed", render_invoice(store, invoice))
     return charge
+
+
+def record_payment(store: Store, invoice: Invoice, intent: PaymentIntent) -> None:
+    """The intent's succeeded payment pays the invoice: an invoice payment, `invoice.paid`,
+    `invoice.payment_succeeded`, `invoice_payment.paid`."""
+    payment = InvoicePayment(
+        id=new_id("inpay_"),
+        created=store.now(),
+        invoice=invoice.id,
+        currency=invoice.currency,
+        amount_requested=intent.amount,
+        amount_paid=intent.amount,
+        payment_intent=intent.id,
+        status="paid",
+        paid_at=store.now(),
+    )
+    store.invoice_payments.add(payment)
+    _paid(store, invoice)
+    store.emit("invoice_payment.paid", render_payment(store, payment))
 
 
 def void(store: Store, invoice: Invoice) -> None:
@@ -826,7 +832,7 @@ def render_invoice(store: Store, invoice: Invoice) -> Json:
         "collection_method": invoice.collection_method,
         "created": invoice.created,
         "currency": invoice.currency,
-        "custom_fields": None,
+        "custom_fields": [dict(field) for field in invoice.custom_fields] if invoice.custom_fields else None,
         "customer": invoice.customer,
         "customer_account": None,
         "customer_address": customer.address,
