@@ -5,7 +5,8 @@ A session is paid on the hosted page at its `url` (see `checkout_page.py`) or th
 Stripe's is; a declined card leaves the session open for another try. It ends `complete`
 (`checkout.session.completed`, `payment_status` paid — or unpaid for a test IBAN, followed by
 `checkout.session.async_payment_succeeded`/`_failed`), or `expired` at `expires_at` on the server's
-clock or when expired through the API (`checkout.session.expired`).
+clock or when expired through the API (`checkout.session.expired`). With `invoice_creation` a
+successful payment also makes a paid invoice first (see `checkout_invoices.py`).
 """
 
 from __future__ import annotations
