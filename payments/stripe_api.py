@@ -112,6 +112,11 @@ def checkout_session_create(*, tenant: Tenant, params: dict[str, Any], key: str)
     )
 
 
+def checkout_session_retrieve(*, tenant: Tenant, session_id: str) -> dict[str, Any]:
+    session = _call(tenant, lambda c: c.v1.checkout.sessions.retrieve(session_id))
+    return json.loads(json.dumps(session.to_dict(), default=str))  # type: ignore[no-any-return]
+
+
 def checkout_session_close(*, tenant: Tenant, session_id: str, key: str) -> str:
     """Expire an open Checkout Session so it can never be paid. Returns the session's status
     afterwards: "expired", or "complete" when it was paid first (Stripe refuses to expire it)."""

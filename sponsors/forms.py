@@ -103,7 +103,7 @@ class OfferingChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 class BuyForm(forms.Form):
-    """An employer's contact buys seats at the offering's price (sponsors.services.pools.pool_buy)."""
+    """An employer's contact buys seats at the offering's price (sponsors.services.purchase.pool_buy)."""
 
     offering = OfferingChoice(
         label=_("Offering"), queryset=Offering.objects.none(), empty_label=_("Choose an offering")

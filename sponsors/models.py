@@ -75,6 +75,7 @@ class EmployerContact(models.Model):
 
 class PoolStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    CHECKOUT = "checkout", _("Awaiting card payment")
     INVOICED = "invoiced", _("Invoiced")
     PAID = "paid", _("Paid")
     OVERDUE = "overdue", _("Overdue")
@@ -94,6 +95,10 @@ class SeatPool(models.Model):
     invoice_number = models.CharField(max_length=100, blank=True)
     hosted_invoice_url = models.URLField(max_length=2000, blank=True)
     invoice_pdf_url = models.URLField(max_length=2000, blank=True)
+    # Bought by card: the Stripe Checkout Session (its invoice, made by Stripe once paid, is the
+    # pool's invoice as above).
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
     # The agreement (the employer's, when the pool was made): seats nobody redeemed by the time
     # the offering stops taking enrollments expire or are credited; `ended_at` once that was done,
     # `credited_minor` their value when credited, by the credit note `credit_note_id`.

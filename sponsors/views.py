@@ -20,8 +20,8 @@ from payments.stripe_api import StripeRefused
 from sponsors import selectors
 from sponsors.errors import BulkRefused
 from sponsors.forms import BuyForm, CodeForm, UploadForm
-from sponsors.models import PoolSeat, SeatPool
-from sponsors.services import learners, pools, seats
+from sponsors.models import PoolSeat, PoolStatus, SeatPool
+from sponsors.services import learners, pools, purchase, seats
 from tenants.errors import NotVisible
 from tenants.http import StaffRequest
 
@@ -65,7 +65,7 @@ def pool_buy(request: StaffRequest, employer_pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            pool = pools.pool_buy(
+            pool = purchase.pool_buy(
                 tenant=request.tenant,
                 contact_user=request.user,
                 employer_id=employer.pk,
@@ -79,9 +79,15 @@ def pool_buy(request: StaffRequest, employer_pk: int) -> HttpResponse:
             form_errors_from(form, exc)
         else:
             try:
-                pool = pools.pool_invoice_send(tenant=request.tenant, pool_id=pool.pk)
+                if form.cleaned_data["pay"] == "card":
+                    here = request.build_absolute_uri(reverse("sponsor-pool", args=[pool.pk]))
+                    pool = purchase.pool_checkout_start(
+                        tenant=request.tenant, pool_id=pool.pk, success_url=here, cancel_url=here
+                    )
+                else:
+                    pool = pools.pool_invoice_send(tenant=request.tenant, pool_id=pool.pk)
             except (StripeRefused, MicrocredError):
-                pools.pool_abandon(tenant=request.tenant, pool_id=pool.pk)
+                purchase.pool_abandon(tenant=request.tenant, pool_id=pool.pk)
                 form.add_error(
                     None,
                     _("The invoice could not be made just now, so nothing was bought.")
@@ -89,8 +95,8 @@ def pool_buy(request: StaffRequest, employer_pk: int) -> HttpResponse:
                     + _("Try again in a moment."),
                 )
             else:
-                if form.cleaned_data["pay"] == "card" and pool.hosted_invoice_url:
-                    return redirect(pool.hosted_invoice_url)
+                if pool.status == PoolStatus.CHECKOUT:
+                    return redirect(pool.checkout_url)
                 messages.success(
                     request,
                     _("Invoice %(number)s for %(amount)s is sent to %(email)s.")
@@ -113,7 +119,7 @@ def pool_buy(request: StaffRequest, employer_pk: int) -> HttpResponse:
 
 @login_required
 def pool_detail(request: StaffRequest, pk: int) -> HttpResponse:
-    pool = _pool(request, pk)
+    pool = purchase.checkout_refresh(tenant=request.tenant, pool=_pool(request, pk))
     learners = selectors.pool_learners(pool=pool)
     return render(
         request,
@@ -123,6 +129,7 @@ def pool_detail(request: StaffRequest, pk: int) -> HttpResponse:
             "learners": learners,
             "redeemed": len(learners.sharing) + learners.not_sharing,
             "closes": pool.offering.enrollment_closes_at or pool.offering.starts_at,
+            "usable": pool.status in seats.USABLE,
         },
     )
 

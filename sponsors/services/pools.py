@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Offering
-from catalog.selectors import offerings_on_sale
 from catalog.services import offering_seats_release, offering_seats_take
 from core.jobs import enqueue_after_commit
 from core.locks import bounded_wait
@@ -98,8 +97,8 @@ def pool_create(
     if offering is None or not access.manages_unit(offering.microcredential.unit):
         raise NotVisible(_("No such offering."))
     price = offering.price_minor if unit_price_minor is None else unit_price_minor
-    _check(employer=employer, offering=offering, seats=seats, price=price, days_until_due=days_until_due)
-    return _pool_make(
+    pool_check(employer=employer, offering=offering, seats=seats, price=price, days_until_due=days_until_due)
+    return pool_make(
         tenant=tenant,
         employer=employer,
         offering=offering,
@@ -111,7 +110,9 @@ def pool_create(
     )
 
 
-def _check(*, employer: Employer, offering: Offering, seats: int, price: int, days_until_due: int) -> None:
+def pool_check(
+    *, employer: Employer, offering: Offering, seats: int, price: int, days_until_due: int
+) -> None:
     """What any pool must be, whoever makes it; PoolRefused (naming the form's field) otherwise."""
     if employer.unit_id is not None and offering.microcredential.unit_id != employer.unit_id:
         raise PoolRefused(
@@ -140,7 +141,7 @@ def _check(*, employer: Employer, offering: Offering, seats: int, price: int, da
         )
 
 
-def _pool_make(
+def pool_make(
     *,
     tenant: Tenant,
     employer: Employer,
@@ -169,58 +170,6 @@ def _pool_make(
         if made is None:
             raise
         return made
-
-
-def pool_buy(
-    *,
-    tenant: Tenant,
-    contact_user: User,
-    employer_id: int,
-    offering_id: int,
-    seats: int,
-    request_key: str = "",
-    now: datetime | None = None,
-) -> SeatPool:
-    """An employer's contact buys a pool at the offering's list price, in the portal: the pool
-    reserved as staff's are (pool_create), due in the employer's usual 30 days. The caller then
-    invoices it (pool_invoice_send) and sends the contact to the invoice (to pay by card now) or
-    to the pool (paid later, by card or transfer)."""
-    request_key = request_key.strip()[:64]
-    if request_key:
-        made = SeatPool.objects.filter(
-            tenant=tenant, request_key=request_key, employer_id=employer_id
-        ).first()
-        if made is not None:
-            return made
-    employer = (
-        Employer.objects.filter(tenant=tenant, pk=employer_id, contacts__user=contact_user)
-        .select_related("unit")
-        .first()
-    )
-    if employer is None:
-        raise NotVisible(_("No such employer."))
-    offering = (
-        offerings_on_sale(tenant=tenant, unit_id=employer.unit_id, now=now)
-        .select_related("microcredential__unit")
-        .filter(pk=offering_id)
-        .first()
-    )
-    if offering is None:
-        raise PoolRefused(
-            _("This offering is not on sale: choose another."),
-            fields={"offering": [_("Choose an offering from the list.")]},
-        )
-    _check(employer=employer, offering=offering, seats=seats, price=offering.price_minor, days_until_due=30)
-    return _pool_make(
-        tenant=tenant,
-        employer=employer,
-        offering=offering,
-        actor=contact_user,
-        seats=seats,
-        price=offering.price_minor,
-        days_until_due=30,
-        request_key=request_key,
-    )
 
 
 def _pool_reserve(
@@ -262,6 +211,21 @@ def _pool_reserve(
     return pool
 
 
+def employer_customer(*, tenant: Tenant, employer: Employer) -> str:
+    """The employer's Stripe customer id, made once (idempotency key `employer:<id>:customer`)."""
+    if not employer.stripe_customer_id:
+        customer = stripe_api.customer_create(
+            tenant=tenant,
+            email=employer.billing_email,
+            name=employer.organisation,
+            metadata={"employer": str(employer.pk)},
+            key=f"employer:{employer.pk}:customer",
+        )
+        Employer.objects.filter(pk=employer.pk, stripe_customer_id="").update(stripe_customer_id=customer.id)
+        employer.refresh_from_db(fields=["stripe_customer_id"])
+    return employer.stripe_customer_id
+
+
 def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
     """Invoice a draft pool at Stripe (module doc, 2). Outside any lock; safe to call again."""
     pool = (
@@ -274,16 +238,7 @@ def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
     if pool.status != PoolStatus.DRAFT:
         return pool
     employer = pool.employer
-    if not employer.stripe_customer_id:
-        customer = stripe_api.customer_create(
-            tenant=tenant,
-            email=employer.billing_email,
-            name=employer.organisation,
-            metadata={"employer": str(employer.pk)},
-            key=f"employer:{employer.pk}:customer",
-        )
-        Employer.objects.filter(pk=employer.pk, stripe_customer_id="").update(stripe_customer_id=customer.id)
-        employer.refresh_from_db(fields=["stripe_customer_id"])
+    employer_customer(tenant=tenant, employer=employer)
     meta = {"pool": str(pool.pk), "tenant": tenant.slug}
     title = pool.offering.microcredential.title
     footer = f"PO {employer.po_number}" if employer.po_number else ""
@@ -495,7 +450,7 @@ def pool_void(*, tenant: Tenant, access: StaffAccess, pool_id: int) -> SeatPool:
     if pool is None or not access.manages_unit(pool.offering.microcredential.unit):
         raise NotVisible(_("No such pool."))
     if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
-        return _draft_void(tenant=tenant, pool_id=pool.pk)
+        return draft_void(tenant=tenant, pool_id=pool.pk)
     if pool.status not in (PoolStatus.INVOICED, PoolStatus.OVERDUE) or not pool.stripe_invoice_id:
         raise PoolRefused(
             _("Only an unpaid, invoiced pool can be voided: this one is %(s)s.")
@@ -527,12 +482,7 @@ def pools_unsettled(*, now: datetime | None = None) -> list[int]:
     )
 
 
-def pool_abandon(*, tenant: Tenant, pool_id: int) -> SeatPool:
-    """A contact's new pool whose invoice Stripe would not make: ended, its seats given back."""
-    return _draft_void(tenant=tenant, pool_id=pool_id)
-
-
-def _draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
+def draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
     """A pool never invoiced (Stripe failed when it was made) is ended here: its seats go back."""
     with transaction.atomic():
         pool = lock_pool(tenant=tenant, pool_id=pool_id)

@@ -11,21 +11,28 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db.models import Sum
 
 from enrollment.models import CompletionOutcome, CompletionSource, Enrollment, EnrollmentStatus
 from enrollment.services.completion import completion_record
+from ledger.models import AccountKind, LedgerEntry, LedgerTransaction
 from payments.models import TenantStripeSettings
 from sponsors.errors import SeatCodeRefused
 from sponsors.models import PoolSeat, PoolStatus, SeatPool
 from sponsors.services import seats
 from tests.factories import UserFactory
 from tests.payments.conftest import Shop
-from tests.sponsors.test_pools import _pool
+from tests.sponsors.test_pools import _deliver, _pool
 
 
 def _csv(response: Any) -> list[dict[str, str]]:
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
+
+
+def _balance(shop: Shop, kind: AccountKind) -> int:
+    total = LedgerEntry.objects.filter(tenant=shop.tenant, account__kind=kind).aggregate(s=Sum("amount"))["s"]
+    return int(total or 0)
 
 
 def _codes(pool: Any) -> list[str]:
@@ -181,7 +188,7 @@ def test_a_contact_buys_seats_by_invoice_in_the_portal_and_hands_them_out(shop: 
     assert offering.seats_taken == 20
 
 
-def test_a_contact_paying_by_card_goes_to_the_invoice_and_bad_input_is_said(shop: Shop) -> None:
+def test_bad_input_on_the_buying_page_is_said_and_buys_nothing(shop: Shop) -> None:
     employer = _pool(shop, seats_n=1).employer
     contact = shop.world.client_for(employer.contacts.get().user, shop.tenant)
     url = f"/sponsor/employers/{employer.pk}/buy/"
@@ -198,12 +205,66 @@ def test_a_contact_paying_by_card_goes_to_the_invoice_and_bad_input_is_said(shop
         assert contact.post(url, bad).status_code == 400
     free = shop.offering(capacity=3, price_minor=0)
     assert contact.post(url, {"offering": free.pk, "seats": "1", "pay": "card"}).status_code == 400
-    paid = contact.post(url, {"offering": small.pk, "seats": "2", "pay": "card"})
-    assert paid.status_code == 302
-    pool = SeatPool.objects.get(offering=small)
-    assert paid["Location"] == pool.hosted_invoice_url
-    # Another employer's buying page, or one who is no contact: 404.
+    assert not SeatPool.objects.filter(offering__in=[small, free]).exists()
+    # Someone who is no contact of this employer: 404.
     assert shop.browser.get(url).status_code == 404
+
+
+def test_a_contact_pays_by_card_through_checkout_and_gets_the_paid_invoice(
+    shop: Shop, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    employer = _pool(shop, seats_n=1).employer
+    contact = shop.world.client_for(employer.contacts.get().user, shop.tenant)
+    offering = shop.offering(capacity=5, price_minor=40000)
+    for event in shop.new_events():
+        shop.delivered.add(event["id"])
+    sent = contact.post(
+        f"/sponsor/employers/{employer.pk}/buy/", {"offering": offering.pk, "seats": "2", "pay": "card"}
+    )
+    pool = SeatPool.objects.get(offering=offering)
+    assert sent.status_code == 302
+    assert sent["Location"] == pool.checkout_url
+    assert pool.status == PoolStatus.CHECKOUT
+    waiting = contact.get(f"/sponsor/pools/{pool.pk}/").content.decode()
+    assert "Awaiting card payment" in waiting
+    assert "Enrol a list of e-mails" not in waiting  # not paid: nothing to hand out yet
+    shop.server.control.pay(pool.checkout_session_id, "4242424242424242")
+    # Back from Checkout before any webhook: the page reads the session and shows it paid.
+    with django_capture_on_commit_callbacks(execute=True):  # the fee job runs after the commit
+        back = contact.get(f"/sponsor/pools/{pool.pk}/").content.decode()
+    pool.refresh_from_db()
+    assert pool.status == PoolStatus.PAID
+    assert pool.stripe_invoice_id.startswith("in_")
+    assert "Download the invoice (PDF)" in back
+    assert "Enrol a list of e-mails" in back
+    # Then Stripe's events: applied once, nothing doubled.
+    _deliver(shop)
+    mine = LedgerTransaction.objects.filter(tenant=shop.tenant, order_ref=f"pool:{pool.pk}")
+    assert mine.filter(kind="invoice", source_ref=pool.stripe_invoice_id).count() == 1
+    (charge,) = mine.filter(kind="charge")
+    assert charge.source_ref.startswith("ch_")  # as finance reconciles Stripe's charges
+    assert _balance(shop, AccountKind.UNIT_RECEIVABLE) == 50000  # only the first pool's, unpaid
+    assert _balance(shop, AccountKind.UNIT_REVENUE) == -(80000 + 50000)
+
+
+def test_a_card_checkout_nobody_pays_gives_the_seats_back(shop: Shop, eager_tasks: None) -> None:
+    employer = _pool(shop, seats_n=1).employer
+    contact = shop.world.client_for(employer.contacts.get().user, shop.tenant)
+    offering = shop.offering(capacity=5, price_minor=40000)
+    contact.post(
+        f"/sponsor/employers/{employer.pk}/buy/", {"offering": offering.pk, "seats": "3", "pay": "card"}
+    )
+    pool = SeatPool.objects.get(offering=offering)
+    offering.refresh_from_db()
+    assert offering.seats_taken == 3
+    for event in shop.new_events():
+        shop.delivered.add(event["id"])
+    shop.server.client().v1.checkout.sessions.expire(pool.checkout_session_id)
+    _deliver(shop, "checkout.session.expired")
+    pool.refresh_from_db()
+    offering.refresh_from_db()
+    assert pool.status == PoolStatus.VOID
+    assert offering.seats_taken == 0
 
 
 def test_when_stripe_cannot_make_the_invoice_the_contact_buys_nothing(shop: Shop) -> None:
