@@ -8,13 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.selectors import offerings_for_staff
+from catalog.selectors import microcredentials_for_staff, offerings_for_staff
 from core.errors import MicrocredError, NotFound
 from core.forms import form_errors_from
 from core.money import MoneyInputError, parse_major
 from payments.stripe_api import StripeRefused
 from sponsors import selectors
-from sponsors.forms import EmployerForm, PoolForm
+from sponsors.forms import EmployerForm, PoolForm, seats_in
 from sponsors.models import Employer, PoolStatus, Unredeemed
 from sponsors.services import employers, pools
 from tenants.http import StaffRequest
@@ -93,12 +93,22 @@ def employer_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
     offerings = offerings_for_staff(tenant=request.tenant, access=access)
     if employer.unit_id is not None:
         offerings = offerings.filter(microcredential__unit_id=employer.unit_id)
-    form = PoolForm(request.POST or None, offerings=offerings)
+    microcredentials = microcredentials_for_staff(tenant=request.tenant, access=access)
+    if employer.unit_id is not None:
+        microcredentials = microcredentials.filter(unit_id=employer.unit_id)
+    form = PoolForm(
+        request.POST or None, offerings=offerings, microcredentials=microcredentials.order_by("title")
+    )
     if request.method == "POST" and form.is_valid():
-        offering = form.cleaned_data["offering"]
+        offering_id, microcredential_id = seats_in(form.cleaned_data["offering"])
+        currency = (
+            offerings.filter(pk=offering_id).values_list("currency", flat=True).first()
+            if offering_id is not None
+            else None
+        ) or request.tenant.currency
         try:
             price_text = str(form.cleaned_data.get("unit_price") or "").strip()
-            price = parse_major(price_text, offering.currency) if price_text else None
+            price = parse_major(price_text, currency) if price_text else None
         except MoneyInputError as exc:
             form.add_error("unit_price", str(exc))
         else:
@@ -108,7 +118,8 @@ def employer_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
                     access=access,
                     actor=request.user,
                     employer_id=employer.pk,
-                    offering_id=offering.pk,
+                    offering_id=offering_id,
+                    microcredential_id=microcredential_id,
                     seats=form.cleaned_data["seats"],
                     unit_price_minor=price,
                     days_until_due=form.cleaned_data["days_until_due"],

@@ -13,6 +13,12 @@ class SeatCodeRefused(ValidationFailed):
     code = "seat_code_refused"
 
 
+class RunNeeded(SeatCodeRefused):
+    """A code of a pool of any run: the learner chooses the run first."""
+
+    code = "run_needed"
+
+
 class BulkRefused(MicrocredError):
     """A CSV of e-mails with at least one bad row: nothing was enrolled. `rows` says which."""
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Offering
+from catalog.models import Microcredential, Offering
 from core.money import format_money
 from sponsors.models import Unredeemed
 from tenants.models import Unit
@@ -60,29 +60,91 @@ class EmployerForm(forms.Form):
         ]
 
 
+ANY = "any-"
+
+
+def _run_label(offering: Offering) -> str:
+    price = format_money(offering.price_minor, offering.currency)
+    starts = date_format(offering.starts_at.astimezone(offering.tz), "j M Y")
+    parts = [offering.microcredential.title, offering.cohort_label, _("starts %(date)s") % {"date": starts}]
+    return " · ".join([p for p in parts if p] + [_("%(price)s a seat") % {"price": price}])
+
+
+class SeatsInField(forms.ChoiceField):
+    """One run ("<offering id>") or any run of a microcredential ("any-<id>"), in two groups."""
+
+    def set_choices(self, offerings: QuerySet[Offering], microcredentials: QuerySet[Microcredential]) -> None:
+        runs = [(str(o.pk), _run_label(o)) for o in offerings.select_related("microcredential")[:500]]
+        wide = [
+            (f"{ANY}{m.pk}", _("Any run of %(title)s") % {"title": m.title}) for m in microcredentials[:500]
+        ]
+        self.choices = [("", _("Choose an offering")), (_("One run"), runs)] + (
+            [(_("Any run, within a year"), wide)] if wide else []
+        )
+
+
+def seats_in(value: str) -> tuple[int | None, int | None]:
+    """(offering id, microcredential id) of a SeatsInField's cleaned value."""
+    if value.startswith(ANY):
+        return None, int(value[len(ANY) :])
+    return int(value), None
+
+
 class PoolForm(forms.Form):
-    offering = forms.ModelChoiceField(
-        label=_("Offering"), queryset=Offering.objects.none(), empty_label=_("Choose an offering")
-    )
+    offering = SeatsInField(label=_("Seats in"))
     seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=5000)
     unit_price = forms.CharField(
         label=_("Price per seat"),
         max_length=20,
         required=False,
-        help_text=_("Leave empty for the offering's price."),
+        help_text=_("Leave empty for the run's price (for any run: the next run's)."),
     )
     days_until_due = forms.IntegerField(label=_("Days to pay"), min_value=0, max_value=365, initial=30)
     request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, offerings: QuerySet[Offering], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        offerings: QuerySet[Offering],
+        microcredentials: QuerySet[Microcredential],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["offering"]
-        field.queryset = offerings
+        field.set_choices(offerings, microcredentials)
         self.fields["request_key"].initial = uuid.uuid4().hex
+
+
+def _runs(field: Any, runs: QuerySet[Offering] | None) -> None:
+    """A pool of any run: the run to take becomes a required choice."""
+    if runs is None:
+        return
+    field.required = True
+    field.widget = forms.Select()
+    field.choices = [("", _("Choose a run"))] + [
+        (
+            o.pk,
+            " · ".join(
+                p
+                for p in (
+                    o.microcredential.title,
+                    o.cohort_label,
+                    _("starts %(date)s") % {"date": date_format(o.starts_at.astimezone(o.tz), "j M Y")},
+                )
+                if p
+            ),
+        )
+        for o in runs.select_related("microcredential")[:100]
+    ]
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("CSV of e-mail addresses, one a row"))
+    run = forms.TypedChoiceField(label=_("Run"), coerce=int, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, runs: QuerySet[Offering] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _runs(self.fields["run"], runs)
 
 
 class CodeForm(forms.Form):
@@ -92,22 +154,17 @@ class CodeForm(forms.Form):
         required=False,
         help_text=_("Optional. You can change this at any time on My learning."),
     )
+    run = forms.TypedChoiceField(label=_("Run"), coerce=int, required=False, widget=forms.HiddenInput)
 
-
-class OfferingChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        price = format_money(obj.price_minor, obj.currency)
-        starts = date_format(obj.starts_at.astimezone(obj.tz), "j M Y")
-        parts = [obj.microcredential.title, obj.cohort_label, _("starts %(date)s") % {"date": starts}]
-        return " · ".join([p for p in parts if p] + [_("%(price)s a seat") % {"price": price}])
+    def __init__(self, *args: Any, runs: QuerySet[Offering] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _runs(self.fields["run"], runs)
 
 
 class BuyForm(forms.Form):
     """An employer's contact buys seats at the offering's price (sponsors.services.purchase.pool_buy)."""
 
-    offering = OfferingChoice(
-        label=_("Offering"), queryset=Offering.objects.none(), empty_label=_("Choose an offering")
-    )
+    offering = SeatsInField(label=_("Seats in"))
     seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=5000)
     pay = forms.ChoiceField(
         label=_("How you pay"),
@@ -120,8 +177,14 @@ class BuyForm(forms.Form):
     )
     request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, offerings: QuerySet[Offering], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        offerings: QuerySet[Offering],
+        microcredentials: QuerySet[Microcredential],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["offering"]
-        field.queryset = offerings.select_related("microcredential")
+        field.set_choices(offerings, microcredentials)
         self.fields["request_key"].initial = uuid.uuid4().hex

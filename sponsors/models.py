@@ -7,13 +7,15 @@ Money is integer minor units plus a currency code. A pool's seats are reserved o
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Offering
+from catalog.models import Microcredential, Offering
 from enrollment.models import Enrollment
 from tenants.models import Tenant, Unit
 
@@ -85,7 +87,12 @@ class PoolStatus(models.TextChoices):
 class SeatPool(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="pools")
-    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="+")
+    # Seats of one run (`offering`: reserved on it when the pool is made), or of any run of the
+    # microcredential (`offering` None: each taken in the run its learner picks, while one has a
+    # seat, until `valid_until`).
+    microcredential = models.ForeignKey(Microcredential, on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    valid_until = models.DateTimeField(null=True, blank=True)
     seats = models.PositiveIntegerField()
     unit_price_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
@@ -124,6 +131,10 @@ class SeatPool(models.Model):
             models.CheckConstraint(
                 condition=Q(currency__regex=CURRENCY_RE), name="sponsors_pool_currency_iso"
             ),
+            models.CheckConstraint(
+                condition=Q(offering__isnull=False) | Q(valid_until__isnull=False),
+                name="sponsors_pool_any_run_has_end",
+            ),
             models.UniqueConstraint(
                 fields=["tenant", "request_key"],
                 condition=~Q(request_key=""),
@@ -138,6 +149,26 @@ class SeatPool(models.Model):
     @property
     def total_minor(self) -> int:
         return self.seats * self.unit_price_minor
+
+    @property
+    def any_run(self) -> bool:
+        return self.offering_id is None
+
+    @property
+    def run_label(self) -> str:
+        """ "Spring 2027" (the run's cohort), or "Any run" for a pool of the microcredential."""
+        if self.offering is None:
+            return str(_("Any run"))
+        return self.offering.cohort_label
+
+    @property
+    def closes_at(self) -> datetime:
+        """When its seats can no longer be handed out: the run's enrollment close (else its
+        start), or `valid_until` for any run."""
+        if self.offering is None:
+            assert self.valid_until is not None  # noqa: S101 - a database constraint
+            return self.valid_until
+        return self.offering.enrollment_closes_at or self.offering.starts_at
 
 
 class PoolSeat(models.Model):

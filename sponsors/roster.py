@@ -13,7 +13,7 @@ from tenants.models import Tenant
 
 def roster_extra(*, tenant: Tenant, offering: Offering, enrollment_ids: list[int]) -> extensions.RosterExtra:
     sponsored = PoolSeat.objects.filter(
-        tenant=tenant, pool__offering_id=offering.pk, enrollment_id__in=enrollment_ids
+        tenant=tenant, enrollment__offering_id=offering.pk, enrollment_id__in=enrollment_ids
     ).values_list("enrollment_id", "pool__employer__organisation")
     notes: dict[int, tuple[extensions.RosterNote, ...]] = {
         enrollment_id: (extensions.RosterNote(_("Sponsored by %(org)s") % {"org": organisation}),)

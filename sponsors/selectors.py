@@ -40,7 +40,7 @@ class PoolRow:
 
 
 def _rows(pools: QuerySet[SeatPool]) -> list[PoolRow]:
-    annotated = pools.select_related("offering__microcredential", "employer").annotate(
+    annotated = pools.select_related("offering", "microcredential", "employer").annotate(
         redeemed=Count("pool_seats", filter=Q(pool_seats__redeemed_at__isnull=False))
     )
     return [PoolRow(pool=p, redeemed=p.redeemed) for p in annotated.order_by("-created_at", "-pk")[:200]]
@@ -67,7 +67,7 @@ def pool_for_contact(*, tenant: Tenant, user: User, pool_id: int) -> SeatPool | 
         SeatPool.objects.filter(
             tenant=tenant, pk=pool_id, employer__in=employers_of_contact(tenant=tenant, user=user)
         )
-        .select_related("offering__microcredential", "employer")
+        .select_related("offering", "microcredential", "employer")
         .first()
     )
 
@@ -81,6 +81,7 @@ class LearnerRow:
     """A redeemed seat whose learner shares their progress with the employer."""
 
     seat: PoolSeat
+    run: str  # the cohort of the run the learner takes
     name: str
     email: str
     status: str
@@ -100,7 +101,7 @@ def pool_learners(*, pool: SeatPool) -> PoolLearners:
     """Who took the pool's seats, as its employer may see it: only the learners who agreed."""
     seats = list(
         PoolSeat.objects.filter(pool=pool)
-        .select_related("enrollment__learner")
+        .select_related("enrollment__learner", "enrollment__offering")
         .prefetch_related(
             Prefetch("enrollment__completions", queryset=CompletionRecord.objects.order_by("pk"))
         )
@@ -123,6 +124,7 @@ def pool_learners(*, pool: SeatPool) -> PoolLearners:
         sharing.append(
             LearnerRow(
                 seat=seat,
+                run=enrollment.offering.cohort_label,
                 name=enrollment.learner.full_name,
                 email=enrollment.learner.email,
                 status=status_label(enrollment),
@@ -133,3 +135,12 @@ def pool_learners(*, pool: SeatPool) -> PoolLearners:
             )
         )
     return PoolLearners(sharing=sharing, not_sharing=hidden, free=free, expired=expired)
+
+
+def pool_of_code(*, tenant: Tenant, code: str) -> SeatPool | None:
+    """The pool a typed seat code belongs to (to offer its runs), or None."""
+    code = "".join(code.split()).upper()
+    if not code:
+        return None
+    seat = PoolSeat.objects.filter(tenant=tenant, code=code).select_related("pool__tenant").first()
+    return seat.pool if seat is not None else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.models import Microcredential
 from catalog.selectors import offerings_on_sale
 from core.errors import MicrocredError
 from core.forms import form_errors_from
@@ -19,7 +22,7 @@ from core.spreadsheet import csv_response
 from payments.stripe_api import StripeRefused
 from sponsors import selectors
 from sponsors.errors import BulkRefused
-from sponsors.forms import BuyForm, CodeForm, UploadForm
+from sponsors.forms import BuyForm, CodeForm, UploadForm, seats_in
 from sponsors.models import PoolSeat, PoolStatus, SeatPool
 from sponsors.services import learners, pools, purchase, seats
 from tenants.errors import NotVisible
@@ -59,17 +62,23 @@ def pool_buy(request: StaffRequest, employer_pk: int) -> HttpResponse:
     )
     if employer is None:
         raise Http404
+    on_sale = offerings_on_sale(tenant=request.tenant, unit_id=employer.unit_id)
     form = BuyForm(
         request.POST if request.method == "POST" else None,
-        offerings=offerings_on_sale(tenant=request.tenant, unit_id=employer.unit_id),
+        offerings=on_sale,
+        microcredentials=Microcredential.objects.filter(pk__in=on_sale.values("microcredential")).order_by(
+            "title"
+        ),
     )
     if request.method == "POST" and form.is_valid():
+        offering_id, microcredential_id = seats_in(form.cleaned_data["offering"])
         try:
             pool = purchase.pool_buy(
                 tenant=request.tenant,
                 contact_user=request.user,
                 employer_id=employer.pk,
-                offering_id=form.cleaned_data["offering"].pk,
+                offering_id=offering_id,
+                microcredential_id=microcredential_id,
                 seats=form.cleaned_data["seats"],
                 request_key=form.cleaned_data["request_key"],
             )
@@ -128,7 +137,8 @@ def pool_detail(request: StaffRequest, pk: int) -> HttpResponse:
             "pool": pool,
             "learners": learners,
             "redeemed": len(learners.sharing) + learners.not_sharing,
-            "closes": pool.offering.enrollment_closes_at or pool.offering.starts_at,
+            "closes": pool.closes_at,
+            "tz": pool.offering.tz if pool.offering is not None else ZoneInfo(request.tenant.time_zone),
             "usable": pool.status in seats.USABLE,
         },
     )
@@ -158,16 +168,15 @@ def pool_report_csv(request: StaffRequest, pk: int) -> HttpResponseBase:
     counting those who do not (never who they are)."""
     pool = _pool(request, pk)
     learners = selectors.pool_learners(pool=pool)
-    title = pool.offering.microcredential.title
+    title = pool.microcredential.title
     rows: list[tuple[str, ...]] = [
-        (title, pool.offering.cohort_label, r.name, r.email, r.status, r.completed_on, r.completion)
-        for r in learners.sharing
+        (title, r.run, r.name, r.email, r.status, r.completed_on, r.completion) for r in learners.sharing
     ]
     if learners.not_sharing:
         rows.append(
             (
                 title,
-                pool.offering.cohort_label,
+                pool.run_label,
                 _("%(n)d more (not sharing their progress)") % {"n": learners.not_sharing},
                 "",
                 "",
@@ -185,7 +194,8 @@ def pool_report_csv(request: StaffRequest, pk: int) -> HttpResponseBase:
 @login_required
 def pool_upload(request: StaffRequest, pk: int) -> HttpResponse:
     pool = _pool(request, pk)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    runs = seats.runs_of_pool(pool=pool) if pool.any_run else None
+    form = UploadForm(request.POST or None, request.FILES or None, runs=runs)
     report: list[tuple[int, str]] = []
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -193,7 +203,11 @@ def pool_upload(request: StaffRequest, pk: int) -> HttpResponse:
         data = upload.read(seats.MAX_CSV_BYTES + 1)
         try:
             result = seats.bulk_enroll(
-                tenant=request.tenant, contact_user=request.user, pool_id=pool.pk, data=data
+                tenant=request.tenant,
+                contact_user=request.user,
+                pool_id=pool.pk,
+                data=data,
+                offering_id=form.cleaned_data.get("run"),
             )
         except BulkRefused as refused:
             error, report = refused.message, refused.rows
@@ -222,7 +236,10 @@ def pool_upload(request: StaffRequest, pk: int) -> HttpResponse:
 
 @login_required
 def redeem(request: StaffRequest) -> HttpResponse:
-    form = CodeForm(request.POST or None, initial={"code": request.GET.get("code", "")[:40]})
+    typed = str(request.POST.get("code") or request.GET.get("code") or "")[:40]
+    pool = selectors.pool_of_code(tenant=request.tenant, code=typed)
+    runs = seats.runs_of_pool(pool=pool) if pool is not None and pool.any_run else None
+    form = CodeForm(request.POST if request.method == "POST" else None, initial={"code": typed}, runs=runs)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -231,6 +248,7 @@ def redeem(request: StaffRequest) -> HttpResponse:
                 learner=request.user,
                 code=form.cleaned_data["code"],
                 share=form.cleaned_data["share"],
+                offering_id=form.cleaned_data.get("run"),
             )
         except MicrocredError as exc:
             error = exc.message
@@ -242,7 +260,10 @@ def redeem(request: StaffRequest) -> HttpResponse:
             )
             return redirect("my-learning")
     return render(
-        request, "sponsors/redeem.html", {"form": form, "error": error}, status=400 if error else 200
+        request,
+        "sponsors/redeem.html",
+        {"form": form, "error": error},
+        status=400 if error or form.errors else 200,
     )
 
 

@@ -1,12 +1,13 @@
 """The agreement for the seats of a pool nobody redeemed.
 
-When the pool's offering stops taking enrollments (its `enrollment_closes_at`, else its start),
-the pool ends (`pool_end`, from beat's `sponsors.end_due` sweep; safe to run again):
+When the pool's offering stops taking enrollments (its `enrollment_closes_at`, else its
+start; for a pool of any run, its `valid_until`), the pool ends (`pool_end`, from beat's
+`sponsors.end_due` sweep; safe to run again):
 
 1. One transaction, the pool locked: each free seat is marked expired (its code no longer
-   works) and given back to the offering; the pool's `ended_at` set, and under the `credit`
-   agreement `credited_minor` = free seats × price. The employer's contacts are e-mailed once
-   how the pool ended (`sponsors.tell_pool_ended`).
+   works) and given back to the offering (a pool of any run reserved none); the pool's
+   `ended_at` set, and under the `credit` agreement `credited_minor` = free seats × price. The
+   employer's contacts are e-mailed once how the pool ended (`sponsors.tell_pool_ended`).
 2. Under `credit`, outside any lock, a Stripe credit note for that amount on the pool's invoice
    (idempotency key `pool:<id>:credit:<pre|post>`): on an unpaid invoice it lowers what is due
    (ledger `credit_note`: Dr unit_refunds, Cr unit_receivable); on a paid one the card part is
@@ -50,8 +51,10 @@ def pools_to_end(*, now: datetime | None = None) -> list[int]:
     """Pools whose offering stopped taking enrollments and that are not ended yet, and ended
     pools whose credit note is still missing (the sweep)."""
     now = now or timezone.now()
-    closed = Q(offering__enrollment_closes_at__lte=now) | Q(
-        offering__enrollment_closes_at__isnull=True, offering__starts_at__lte=now
+    closed = (
+        Q(offering__enrollment_closes_at__lte=now)
+        | Q(offering__enrollment_closes_at__isnull=True, offering__starts_at__lte=now)
+        | Q(offering__isnull=True, valid_until__lte=now)
     )
     due = SeatPool.objects.filter(closed, status__in=ENDABLE, ended_at__isnull=True)
     credit_missing = SeatPool.objects.filter(
@@ -74,9 +77,7 @@ def pool_end(*, pool_id: int, now: datetime | None = None) -> SeatPool | None:
         if pool is None or pool.status not in ENDABLE:
             return None
         if pool.ended_at is None:
-            offering = pool.offering
-            closes = offering.enrollment_closes_at or offering.starts_at
-            if closes > now:
+            if pool.closes_at > now:
                 return None
             free = list(
                 PoolSeat.objects.select_for_update()
@@ -86,7 +87,8 @@ def pool_end(*, pool_id: int, now: datetime | None = None) -> SeatPool | None:
             )
             if free:
                 PoolSeat.objects.filter(pk__in=free).update(expired_at=now)
-                offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=len(free))
+                if pool.offering_id is not None:  # any run's seats were never reserved
+                    offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=len(free))
             pool.ended_at = now
             if pool.unredeemed == Unredeemed.CREDIT:
                 pool.credited_minor = len(free) * pool.unit_price_minor
@@ -101,7 +103,7 @@ def pool_end(*, pool_id: int, now: datetime | None = None) -> SeatPool | None:
 def _credit(pool: SeatPool, *, now: datetime) -> None:
     tenant = pool.tenant
     amount = pool.credited_minor
-    unit_id = pool.offering.microcredential.unit_id
+    unit_id = pool.microcredential.unit_id
     meta = {"pool": str(pool.pk), "tenant": tenant.slug}
     memo = f"{amount // pool.unit_price_minor} seats not handed out by the enrollment close"
     if pool.status == PoolStatus.PAID:
@@ -181,9 +183,9 @@ def pool_ended_tell(*, pool_id: int, now: datetime | None = None) -> bool:
     )
     if not claimed:
         return False
-    pool = SeatPool.objects.select_related("tenant", "employer__unit", "offering__microcredential__unit").get(
-        pk=pool_id
-    )
+    pool = SeatPool.objects.select_related(
+        "tenant", "employer__unit", "offering", "microcredential__unit"
+    ).get(pk=pool_id)
     recipients = sorted(
         {c.user.email for c in pool.employer.contacts.select_related("user")} | {pool.employer.billing_email}
     )
@@ -192,7 +194,7 @@ def pool_ended_tell(*, pool_id: int, now: datetime | None = None) -> bool:
     try:
         deliver_now(
             branded_email(
-                brand=Brand.of_unit(pool.offering.microcredential.unit),
+                brand=Brand.of_unit(pool.microcredential.unit),
                 to=recipients,
                 template_prefix="sponsors/email/pool_ended",
                 context={

@@ -30,7 +30,7 @@ from tenants.models import Tenant
 def seat_of_learner(*, tenant: Tenant, learner: User, enrollment_id: int) -> PoolSeat:
     seat = (
         PoolSeat.objects.select_related(
-            "pool__employer", "pool__offering__microcredential__unit", "enrollment"
+            "pool__employer", "pool__offering", "pool__microcredential__unit", "enrollment"
         )
         .filter(tenant=tenant, enrollment_id=enrollment_id, enrollment__learner=learner)
         .first()
@@ -71,7 +71,7 @@ def seat_give_back(
             enrollment_id=enrollment_id,
             reason=_("Seat given back to %(org)s.") % {"org": pool.employer.organisation},
             now=now,
-            keep_seat=True,
+            keep_seat=pool.offering_id is not None,  # any run's seat was the run's: it frees
         )
         locked.enrollment = None
         locked.redeemed_at = None

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.models import Offering
+from catalog.models import Microcredential, Offering
+from catalog.selectors import offerings_on_sale
 from catalog.services import offering_seats_release, offering_seats_take
 from core.jobs import enqueue_after_commit
 from core.locks import bounded_wait
@@ -47,6 +49,7 @@ from tenants.models import Tenant
 from tenants.selectors import StaffAccess
 
 MAX_SEATS = 5000
+ANY_RUN_DAYS = 365  # a pool of any run of a microcredential can be handed out for a year
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LOCK_TIMEOUT = "10s"
 
@@ -63,7 +66,7 @@ def lock_pool(*, tenant: Tenant, pool_id: int) -> SeatPool | None:
     with bounded_wait(LOCK_TIMEOUT, busy=_busy):
         return (
             SeatPool.objects.select_for_update(of=("self",))
-            .select_related("offering__microcredential__unit", "employer")
+            .select_related("offering", "microcredential__unit", "employer")
             .filter(tenant=tenant, pk=pool_id)
             .first()
         )
@@ -75,14 +78,17 @@ def pool_create(
     access: StaffAccess,
     actor: User,
     employer_id: int,
-    offering_id: int,
     seats: int,
+    offering_id: int | None = None,
+    microcredential_id: int | None = None,
     unit_price_minor: int | None = None,
     days_until_due: int = 30,
     request_key: str = "",
 ) -> SeatPool:
-    """`request_key`: the form's one-time key; the same key again returns the pool it made (a
-    double click, or two at once: the second's seats are rolled back with its insert)."""
+    """Seats of one run (`offering_id`) or of any run of a microcredential (`microcredential_id`,
+    valid for ANY_RUN_DAYS). `request_key`: the form's one-time key; the same key again returns
+    the pool it made (a double click, or two at once: the second's seats are rolled back with its
+    insert)."""
     request_key = request_key.strip()[:64]
     if request_key:
         made = SeatPool.objects.filter(tenant=tenant, request_key=request_key).first()
@@ -91,17 +97,15 @@ def pool_create(
     employer = Employer.objects.filter(tenant=tenant, pk=employer_id).select_related("unit").first()
     if employer is None or (employer.unit is not None and not access.manages_unit(employer.unit)):
         raise NotVisible(_("No such employer."))
-    offering = (
-        Offering.objects.select_related("microcredential__unit").filter(tenant=tenant, pk=offering_id).first()
-    )
-    if offering is None or not access.manages_unit(offering.microcredential.unit):
+    target = pool_target(tenant=tenant, offering_id=offering_id, microcredential_id=microcredential_id)
+    if not access.manages_unit(target.microcredential.unit):
         raise NotVisible(_("No such offering."))
-    price = offering.price_minor if unit_price_minor is None else unit_price_minor
-    pool_check(employer=employer, offering=offering, seats=seats, price=price, days_until_due=days_until_due)
+    price = target.price_minor if unit_price_minor is None else unit_price_minor
+    pool_check(employer=employer, target=target, seats=seats, price=price, days_until_due=days_until_due)
     return pool_make(
         tenant=tenant,
         employer=employer,
-        offering=offering,
+        target=target,
         actor=actor,
         seats=seats,
         price=price,
@@ -110,11 +114,51 @@ def pool_create(
     )
 
 
-def pool_check(
-    *, employer: Employer, offering: Offering, seats: int, price: int, days_until_due: int
-) -> None:
+@dataclass(frozen=True)
+class Target:
+    """What a pool's seats are of: one run, or any run of a microcredential."""
+
+    microcredential: Microcredential
+    offering: Offering | None
+    currency: str
+    price_minor: int  # the run's price; for any run, the next run on sale's (0: none on sale)
+
+
+def pool_target(
+    *, tenant: Tenant, offering_id: int | None, microcredential_id: int | None, on_sale_only: bool = False
+) -> Target:
+    """NotVisible for another tenant's (or, `on_sale_only`, a run not on sale)."""
+    if offering_id is not None:
+        offerings = (
+            offerings_on_sale(tenant=tenant)
+            if on_sale_only
+            else Offering.objects.filter(tenant=tenant).select_related("microcredential__unit")
+        )
+        offering = offerings.filter(pk=offering_id).first()
+        if offering is None:
+            raise NotVisible(_("No such offering."))
+        return Target(offering.microcredential, offering, offering.currency, offering.price_minor)
+    if microcredential_id is None:
+        raise NotVisible(_("No such microcredential."))
+    found = (
+        Microcredential.objects.filter(tenant=tenant, pk=microcredential_id).select_related("unit").first()
+    )
+    if found is None:
+        raise NotVisible(_("No such microcredential."))
+    next_run = offerings_on_sale(tenant=tenant).filter(microcredential=found).first()
+    if on_sale_only and next_run is None:
+        raise NotVisible(_("No such microcredential."))
+    return Target(
+        found,
+        None,
+        next_run.currency if next_run is not None else tenant.currency,
+        next_run.price_minor if next_run is not None else 0,
+    )
+
+
+def pool_check(*, employer: Employer, target: Target, seats: int, price: int, days_until_due: int) -> None:
     """What any pool must be, whoever makes it; PoolRefused (naming the form's field) otherwise."""
-    if employer.unit_id is not None and offering.microcredential.unit_id != employer.unit_id:
+    if employer.unit_id is not None and target.microcredential.unit_id != employer.unit_id:
         raise PoolRefused(
             _("%(org)s buys seats of %(unit)s only.") % {"org": employer.organisation, "unit": employer.unit},
             fields={"offering": [_("Choose an offering of the employer's unit.")]},
@@ -131,7 +175,7 @@ def pool_check(
         )
     if seats * price > MAX_AMOUNT_MINOR:
         message = _("One invoice can be for at most %(max)s: make smaller pools.") % {
-            "max": format_money(MAX_AMOUNT_MINOR, offering.currency)
+            "max": format_money(MAX_AMOUNT_MINOR, target.currency)
         }
         raise PoolRefused(message, fields={"seats": [message]})
     if not 0 <= days_until_due <= 365:
@@ -145,7 +189,7 @@ def pool_make(
     *,
     tenant: Tenant,
     employer: Employer,
-    offering: Offering,
+    target: Target,
     actor: User,
     seats: int,
     price: int,
@@ -156,7 +200,7 @@ def pool_make(
         return _pool_reserve(
             tenant=tenant,
             employer=employer,
-            offering=offering,
+            target=target,
             actor=actor,
             seats=seats,
             price=price,
@@ -176,15 +220,18 @@ def _pool_reserve(
     *,
     tenant: Tenant,
     employer: Employer,
-    offering: Offering,
+    target: Target,
     actor: User,
     seats: int,
     price: int,
     days_until_due: int,
     request_key: str,
 ) -> SeatPool:
+    offering = target.offering
     with transaction.atomic():
-        if not offering_seats_take(tenant=tenant, offering_id=offering.pk, count=seats):
+        if offering is not None and not offering_seats_take(
+            tenant=tenant, offering_id=offering.pk, count=seats
+        ):
             left = Offering.objects.filter(pk=offering.pk).values_list("capacity", "seats_taken").get()
             free = max(left[0] - left[1], 0)
             message = ngettext(
@@ -196,10 +243,12 @@ def _pool_reserve(
         pool = SeatPool.objects.create(
             tenant=tenant,
             employer=employer,
+            microcredential=target.microcredential,
             offering=offering,
+            valid_until=timezone.now() + timedelta(days=ANY_RUN_DAYS) if offering is None else None,
             seats=seats,
             unit_price_minor=price,
-            currency=offering.currency,
+            currency=target.currency,
             days_until_due=days_until_due,
             created_by=actor,
             request_key=request_key,
@@ -229,7 +278,7 @@ def employer_customer(*, tenant: Tenant, employer: Employer) -> str:
 def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
     """Invoice a draft pool at Stripe (module doc, 2). Outside any lock; safe to call again."""
     pool = (
-        SeatPool.objects.select_related("employer", "offering__microcredential__unit")
+        SeatPool.objects.select_related("employer", "offering", "microcredential__unit")
         .filter(tenant=tenant, pk=pool_id)
         .first()
     )
@@ -240,7 +289,7 @@ def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
     employer = pool.employer
     employer_customer(tenant=tenant, employer=employer)
     meta = {"pool": str(pool.pk), "tenant": tenant.slug}
-    title = pool.offering.microcredential.title
+    title = pool.microcredential.title
     footer = f"PO {employer.po_number}" if employer.po_number else ""
     draft = stripe_api.invoice_create(
         tenant=tenant,
@@ -259,7 +308,7 @@ def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
         currency=pool.currency.lower(),
         unit_amount=pool.unit_price_minor,
         quantity=pool.seats,
-        description=f"{title} ({pool.offering.cohort_label}), {pool.seats} seats"[:500],
+        description=f"{title} ({pool.run_label}), {pool.seats} seats"[:500],
         metadata=meta,
         key=f"pool:{pool.pk}:item",
     )
@@ -294,7 +343,7 @@ def _post_receivable(pool: SeatPool, *, at: datetime) -> LedgerTransaction:
         kind=TransactionKind.INVOICE,
         source_ref=pool.stripe_invoice_id,
         currency=pool.currency,
-        lines=invoice_lines(unit_id=pool.offering.microcredential.unit_id, amount=pool.total_minor),
+        lines=invoice_lines(unit_id=pool.microcredential.unit_id, amount=pool.total_minor),
         occurred_at=at,
         order_ref=f"pool:{pool.pk}",
         memo=f"Invoice for {pool.seats} seats, {pool.employer.organisation}"[:300],
@@ -350,7 +399,7 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
                 kind=TransactionKind.INVOICE_PAYMENT,
                 source_ref=f"paid:{pool.stripe_invoice_id}",
                 currency=pool.currency,
-                lines=invoice_bank_lines(unit_id=pool.offering.microcredential.unit_id, amount=off_stripe),
+                lines=invoice_bank_lines(unit_id=pool.microcredential.unit_id, amount=off_stripe),
                 occurred_at=paid_at,
                 order_ref=f"pool:{pool.pk}",
                 memo=f"Invoice {pool.invoice_number} paid by {pool.employer.organisation}"[:300],
@@ -392,7 +441,7 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
         unredeemed = PoolSeat.objects.filter(
             pool=pool, redeemed_at__isnull=True, expired_at__isnull=True
         ).count()
-        if unredeemed:
+        if unredeemed and pool.offering_id is not None:  # any run's seats were never reserved
             offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
         pool.status = PoolStatus.VOID
         pool.save(update_fields=["status"])
@@ -405,7 +454,7 @@ def pool_settle(*, pool_id: int) -> bool:
     id, as finance reconciles charges): the receivable settled into processor clearing, Stripe's
     real fee to the unit's fees."""
     pool = (
-        SeatPool.objects.select_related("tenant", "offering__microcredential", "employer")
+        SeatPool.objects.select_related("tenant", "offering", "microcredential", "employer")
         .filter(pk=pool_id, status=PoolStatus.PAID, settled_at__isnull=True)
         .first()
     )
@@ -429,7 +478,7 @@ def pool_settle(*, pool_id: int) -> bool:
             source_ref=charge.id,
             currency=pool.currency,
             lines=invoice_charge_lines(
-                unit_id=pool.offering.microcredential.unit_id, amount=int(charge.amount), fee=int(balance.fee)
+                unit_id=pool.microcredential.unit_id, amount=int(charge.amount), fee=int(balance.fee)
             ),
             occurred_at=_at(charge.created),
             order_ref=f"pool:{pool.pk}",
@@ -443,11 +492,11 @@ def pool_void(*, tenant: Tenant, access: StaffAccess, pool_id: int) -> SeatPool:
     """Staff end an unpaid pool: its invoice voided at Stripe (outside any lock), then what the
     `invoice.voided` webhook does, at once (the webhook, when it comes, finds it done)."""
     pool = (
-        SeatPool.objects.select_related("offering__microcredential__unit")
+        SeatPool.objects.select_related("offering", "microcredential__unit")
         .filter(tenant=tenant, pk=pool_id)
         .first()
     )
-    if pool is None or not access.manages_unit(pool.offering.microcredential.unit):
+    if pool is None or not access.manages_unit(pool.microcredential.unit):
         raise NotVisible(_("No such pool."))
     if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
         return draft_void(tenant=tenant, pool_id=pool.pk)
@@ -492,7 +541,7 @@ def draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
             unredeemed = PoolSeat.objects.filter(
                 pool=pool, redeemed_at__isnull=True, expired_at__isnull=True
             ).count()
-            if unredeemed:
+            if unredeemed and pool.offering_id is not None:  # any run's seats were never reserved
                 offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
             pool.status = PoolStatus.VOID
             pool.save(update_fields=["status"])

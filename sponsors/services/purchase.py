@@ -18,13 +18,11 @@ that once paid Stripe makes the pool's (paid) invoice, the employer's record of 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from catalog.selectors import offerings_on_sale
 from catalog.services import offering_seats_release
 from core.errors import MicrocredError
 from identity.models import User
@@ -38,6 +36,7 @@ from sponsors.services.pools import (
     lock_pool,
     pool_check,
     pool_make,
+    pool_target,
 )
 from tenants.errors import NotVisible
 from tenants.models import Tenant
@@ -50,12 +49,13 @@ def pool_buy(
     tenant: Tenant,
     contact_user: User,
     employer_id: int,
-    offering_id: int,
     seats: int,
+    offering_id: int | None = None,
+    microcredential_id: int | None = None,
     request_key: str = "",
-    now: datetime | None = None,
 ) -> SeatPool:
-    """An employer's contact buys a pool at the offering's list price, in the portal: the pool
+    """An employer's contact buys a pool of one run on sale at its list price, or of any run of a
+    microcredential with a run on sale at the next run's price, in the portal: the pool
     reserved as staff's are (pool_create), due in the employer's usual 30 days. The caller then
     invoices it (pool_invoice_send) and sends the contact to the invoice (to pay by card now) or
     to the pool (paid later, by card or transfer)."""
@@ -73,27 +73,23 @@ def pool_buy(
     )
     if employer is None:
         raise NotVisible(_("No such employer."))
-    offering = (
-        offerings_on_sale(tenant=tenant, unit_id=employer.unit_id, now=now)
-        .select_related("microcredential__unit")
-        .filter(pk=offering_id)
-        .first()
-    )
-    if offering is None:
+    try:
+        target = pool_target(
+            tenant=tenant, offering_id=offering_id, microcredential_id=microcredential_id, on_sale_only=True
+        )
+    except NotVisible:
         raise PoolRefused(
             _("This offering is not on sale: choose another."),
             fields={"offering": [_("Choose an offering from the list.")]},
-        )
-    pool_check(
-        employer=employer, offering=offering, seats=seats, price=offering.price_minor, days_until_due=30
-    )
+        ) from None
+    pool_check(employer=employer, target=target, seats=seats, price=target.price_minor, days_until_due=30)
     return pool_make(
         tenant=tenant,
         employer=employer,
-        offering=offering,
+        target=target,
         actor=contact_user,
         seats=seats,
-        price=offering.price_minor,
+        price=target.price_minor,
         days_until_due=30,
         request_key=request_key,
     )
@@ -106,7 +102,7 @@ def pool_abandon(*, tenant: Tenant, pool_id: int) -> SeatPool:
 
 def pool_checkout_start(*, tenant: Tenant, pool_id: int, success_url: str, cancel_url: str) -> SeatPool:
     pool = (
-        SeatPool.objects.select_related("employer", "offering__microcredential")
+        SeatPool.objects.select_related("employer", "offering", "microcredential")
         .filter(tenant=tenant, pk=pool_id)
         .first()
     )
@@ -116,7 +112,7 @@ def pool_checkout_start(*, tenant: Tenant, pool_id: int, success_url: str, cance
         return pool
     customer = employer_customer(tenant=tenant, employer=pool.employer)
     meta = {"pool": str(pool.pk), "tenant": tenant.slug}
-    title = pool.offering.microcredential.title
+    title = pool.microcredential.title
     footer = f"PO {pool.employer.po_number}" if pool.employer.po_number else ""
     invoice_data: dict[str, Any] = {"description": f"{title}: {pool.seats} seats", "metadata": meta}
     if footer:
@@ -132,7 +128,7 @@ def pool_checkout_start(*, tenant: Tenant, pool_id: int, success_url: str, cance
                     "price_data": {
                         "currency": pool.currency.lower(),
                         "unit_amount": pool.unit_price_minor,
-                        "product_data": {"name": f"{title} ({pool.offering.cohort_label}), a seat"[:250]},
+                        "product_data": {"name": f"{title} ({pool.run_label}), a seat"[:250]},
                     },
                 }
             ],
@@ -174,7 +170,7 @@ def session_event_apply(*, tenant: Tenant, event: dict[str, Any]) -> None:
             if pool is None or pool.status != PoolStatus.CHECKOUT:
                 return
             free = PoolSeat.objects.filter(pool=pool, redeemed_at__isnull=True, expired_at__isnull=True)
-            if count := free.count():
+            if (count := free.count()) and pool.offering_id is not None:
                 offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=count)
             pool.status = PoolStatus.VOID
             pool.save(update_fields=["status"])

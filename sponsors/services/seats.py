@@ -19,17 +19,20 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalog.models import Offering
+from catalog.selectors import offerings_on_sale
 from catalog.services import offering_seats_release
 from core.errors import MicrocredError
 from enrollment import services as enrollment_services
 from enrollment.models import ACTIVE_STATES, Enrollment, EnrollmentStatus
 from identity.models import User
 from learners.services.signin import learner_account_ensure
-from sponsors.errors import BulkRefused, SeatCodeRefused
+from sponsors.errors import BulkRefused, RunNeeded, SeatCodeRefused
 from sponsors.models import EmployerContact, PoolSeat, PoolStatus, SeatPool
 from sponsors.services.pools import lock_pool
 from tenants.errors import NotVisible
@@ -43,18 +46,40 @@ def _refused_code() -> SeatCodeRefused:
     return SeatCodeRefused(_("This code is not valid, or it has been used already."))
 
 
-def _confirm_reserved(*, tenant: Tenant, pool: SeatPool, learner: User, now: datetime) -> Enrollment:
+def runs_of_pool(*, pool: SeatPool, now: datetime | None = None) -> QuerySet[Offering]:
+    """The runs a seat of a pool of any run can be taken in: its microcredential's, on sale."""
+    return offerings_on_sale(tenant=pool.tenant, now=now).filter(microcredential_id=pool.microcredential_id)
+
+
+def _run(*, pool: SeatPool, offering_id: int | None, now: datetime) -> int:
+    """The run the seat is taken in: the pool's own, or (any run) the one chosen, on sale."""
+    if pool.offering_id is not None:
+        return pool.offering_id
+    if pool.valid_until is not None and pool.valid_until <= now:
+        raise _refused_code()
+    if offering_id is None or not runs_of_pool(pool=pool, now=now).filter(pk=offering_id).exists():
+        raise RunNeeded(_("Choose the run you will take."))
+    return offering_id
+
+
+def _confirm_reserved(
+    *, tenant: Tenant, pool: SeatPool, learner: User, now: datetime, offering_id: int | None = None
+) -> Enrollment:
     """Inside the caller's transaction: the learner's confirmed seat from one of the pool's
-    reserved seats (module doc)."""
-    offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=1)
+    reserved seats (module doc), or for a pool of any run a seat of the chosen run."""
+    run = _run(pool=pool, offering_id=offering_id, now=now)
+    if pool.offering_id is not None:
+        offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=1)
     held = enrollment_services.enrollment_create(
         tenant=tenant,
         learner=learner,
-        offering_id=pool.offering_id,
+        offering_id=run,
         reason=_("Seat sponsored by %(org)s.") % {"org": pool.employer.organisation},
         now=now,
     )
     if held.enrollment.status not in (EnrollmentStatus.HELD, EnrollmentStatus.CONFIRMED):
+        if pool.offering_id is None:
+            raise RunNeeded(_("This run is full: choose another."))
         raise SeatCodeRefused(_("People are waiting for this offering: ask its staff to place this seat."))
     if held.enrollment.status == EnrollmentStatus.CONFIRMED:
         return held.enrollment
@@ -66,7 +91,13 @@ def _confirm_reserved(*, tenant: Tenant, pool: SeatPool, learner: User, now: dat
 
 
 def seat_redeem(
-    *, tenant: Tenant, learner: User, code: str, share: bool = False, now: datetime | None = None
+    *,
+    tenant: Tenant,
+    learner: User,
+    code: str,
+    share: bool = False,
+    offering_id: int | None = None,
+    now: datetime | None = None,
 ) -> Enrollment:
     """A learner types a pool's one-time code: a confirmed seat, no card. Refusals change nothing.
     `share`: the learner lets the employer see their status and completion (consent, recorded)."""
@@ -85,7 +116,9 @@ def seat_redeem(
             raise _refused_code()
         if pool.status not in USABLE:
             raise SeatCodeRefused(_("This code cannot be used: its employer's seats are not available."))
-        enrollment = _confirm_reserved(tenant=tenant, pool=pool, learner=learner, now=now)
+        enrollment = _confirm_reserved(
+            tenant=tenant, pool=pool, learner=learner, now=now, offering_id=offering_id
+        )
         seat.enrollment = enrollment
         seat.email = learner.email
         seat.redeemed_at = now
@@ -127,7 +160,13 @@ def _read_emails(data: bytes) -> list[tuple[int, str]]:
 
 
 def bulk_enroll(
-    *, tenant: Tenant, contact_user: User, pool_id: int, data: bytes, now: datetime | None = None
+    *,
+    tenant: Tenant,
+    contact_user: User,
+    pool_id: int,
+    data: bytes,
+    offering_id: int | None = None,
+    now: datetime | None = None,
 ) -> BulkResult:
     """Enrol everyone in a CSV of e-mail addresses (one a row) on the pool's seats, or nobody.
 
@@ -151,6 +190,10 @@ def bulk_enroll(
             raise BulkRefused(
                 _("This pool's seats are not available: its invoice is not open or paid."), rows=[]
             )
+        try:
+            run = _run(pool=pool, offering_id=offering_id, now=now)
+        except SeatCodeRefused as exc:
+            raise BulkRefused(exc.message, rows=[]) from None
         free = list(
             PoolSeat.objects.select_for_update()
             .filter(pool=pool, redeemed_at__isnull=True, expired_at__isnull=True)
@@ -176,7 +219,7 @@ def bulk_enroll(
         enrolled_already = {
             email.lower()
             for email in Enrollment.objects.filter(
-                tenant=tenant, offering_id=pool.offering_id, status__in=sorted(ACTIVE_STATES)
+                tenant=tenant, offering_id=run, status__in=sorted(ACTIVE_STATES)
             )
             .filter(learner__email__in=[e for _n, e in good])
             .values_list("learner__email", flat=True)
@@ -207,7 +250,9 @@ def bulk_enroll(
         for (number, email), seat in zip(good, free, strict=False):
             try:
                 learner = learner_account_ensure(email=email).user
-                enrollment = _confirm_reserved(tenant=tenant, pool=pool, learner=learner, now=now)
+                enrollment = _confirm_reserved(
+                    tenant=tenant, pool=pool, learner=learner, now=now, offering_id=run
+                )
             except MicrocredError as exc:
                 raise BulkRefused(
                     _("Nobody was enrolled: row %(row)d could not be.") % {"row": number},

@@ -21,12 +21,14 @@ from enrollment.models import CompletionOutcome, CompletionSource, Enrollment, E
 from enrollment.services.completion import completion_record
 from microcred.celery import app
 from payments.services.stripe_settings import stripe_settings_save
-from sponsors.models import EmployerContact
+from sponsors.models import EmployerContact, PoolSeat
+from sponsors.services import employers, pools
 from stripe_local.server import LocalStripe
 from tenants.models import StaffRole, Tenant, Unit
+from tenants.selectors import staff_access
 from tests.browser.a11y import assert_accessible, assert_no_horizontal_scroll
 from tests.catalog.factories import OfferingFactory
-from tests.factories import TenantFactory, UnitFactory, make_staff
+from tests.factories import TenantFactory, UnitFactory, UserFactory, make_staff
 
 WHSEC = "whsec_browser_sponsor_journeys_0123"
 SHOTS = os.environ.get("JOURNEY_SCREENSHOTS", "")
@@ -96,7 +98,7 @@ def test_an_employer_contact_buys_twenty_seats_by_invoice_enrols_a_csv_and_sees_
     sign_in(EmployerContact.objects.get(employer__organisation="Acme Logistics").user)
     page.goto("/sponsor/")
     page.get_by_role("link", name="Buy seats").click()
-    page.get_by_label("Offering").select_option(str(offering.pk))
+    page.get_by_label("Seats in").select_option(str(offering.pk))
     page.get_by_label("Seats", exact=True).fill("20")
     page.get_by_label("By invoice, due in 30 days").check()
     assert_accessible(page, "the buying page")
@@ -170,3 +172,57 @@ def test_an_employer_contact_buys_twenty_seats_by_invoice_enrols_a_csv_and_sees_
     _shot(page, "sponsor-pool-390")
     page.set_viewport_size({"width": 1280, "height": 800})
     _shot(page, "sponsor-pool-1280")
+
+
+@pytest.mark.browser
+def test_a_learner_takes_a_seat_of_any_run_choosing_the_run_on_a_phone(
+    page: Page, tenant: Tenant, unit: Unit, local_stripe: LocalStripe, sign_in
+) -> None:
+    first = OfferingFactory.create(
+        microcredential__unit=unit, microcredential__title="Data Literacy", capacity=10, price_minor=40000
+    )
+    second = OfferingFactory.create(
+        microcredential=first.microcredential,
+        capacity=10,
+        price_minor=40000,
+        cohort_label="Summer cohort",
+        starts_at=first.starts_at + timedelta(days=90),
+        ends_at=first.ends_at + timedelta(days=90),
+    )
+    employer = employers.employer_create(
+        tenant=tenant,
+        access=staff_access(user=make_staff(tenant, StaffRole.UNIT_ADMIN, [unit]), tenant=tenant),
+        organisation="Acme Logistics",
+        billing_email="billing@acme.test",
+        unit=unit,
+    )
+    admin = make_staff(tenant, StaffRole.UNIT_ADMIN, [unit])
+    pool = pools.pool_create(
+        tenant=tenant,
+        access=staff_access(user=admin, tenant=tenant),
+        actor=admin,
+        employer_id=employer.pk,
+        microcredential_id=first.microcredential_id,
+        seats=2,
+    )
+    pools.pool_invoice_send(tenant=tenant, pool_id=pool.pk)
+    code = PoolSeat.objects.filter(pool=pool).values_list("code", flat=True)[0]
+    learner = UserFactory.create(email="sam@example.test")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(learner)
+    page.goto(f"/sponsor/redeem/?code={code}")
+    page.get_by_label("Run").select_option(str(second.pk))
+    page.get_by_label("Let the employer who sponsors this seat see my status").check()
+    assert_accessible(page, "the code page with a choice of runs")
+    assert_no_horizontal_scroll(page, "the code page with a choice of runs")
+    _shot(page, "sponsor-redeem-any-run-390")
+    page.get_by_role("button", name="Confirm my seat").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Your seat in Data Literacy is confirmed: nothing to pay."
+    )
+    expect(page.get_by_text("Seat sponsored by Acme Logistics.")).to_be_visible()
+    enrollment = Enrollment.objects.get(learner=learner)
+    assert enrollment.offering_id == second.pk
+    assert enrollment.status == EnrollmentStatus.CONFIRMED
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _shot(page, "sponsor-my-learning-1280")

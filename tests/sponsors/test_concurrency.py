@@ -31,6 +31,7 @@ def test_a_code_redeemed_by_many_at_once_gives_one_seat(world):
         tenant=world.a,
         employer=employer,
         offering=offering,
+        microcredential=offering.microcredential,
         seats=2,
         unit_price_minor=50000,
         currency="USD",

@@ -22,7 +22,7 @@ from sponsors.models import PoolSeat, PoolStatus, SeatPool
 from sponsors.services import seats
 from tests.factories import UserFactory
 from tests.payments.conftest import Shop
-from tests.sponsors.test_pools import _deliver, _pool
+from tests.sponsors.test_pools import _deliver, _pool, _run
 
 
 def _csv(response: Any) -> list[dict[str, str]]:
@@ -51,7 +51,7 @@ def test_a_learner_who_refuses_consent_is_not_visible_to_the_sponsor(shop: Shop)
     assert as_sharer.post("/sponsor/redeem/", {"code": first, "share": "on"}).status_code == 302
     assert as_refuser.post("/sponsor/redeem/", {"code": second}).status_code == 302
     shared = Enrollment.objects.get(learner=sharer)
-    after = {"on": pool.offering.ends_at.date(), "now": pool.offering.ends_at + timedelta(days=1)}
+    after = {"on": _run(pool).ends_at.date(), "now": _run(pool).ends_at + timedelta(days=1)}
     completion_record(
         tenant=shop.tenant,
         enrollment_id=shared.pk,
@@ -143,8 +143,8 @@ def test_a_learner_gives_the_seat_back_and_the_employer_can_hand_it_out_again(
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.CANCELLED
     assert len([m for m in mail.outbox if m.to == [shop.learner.email]]) == 1  # told once
-    pool.offering.refresh_from_db()
-    assert pool.offering.seats_taken == 1  # still the pool's: nobody else took it
+    _run(pool).refresh_from_db()
+    assert _run(pool).seats_taken == 1  # still the pool's: nobody else took it
     seat = PoolSeat.objects.get(pool=pool)
     assert seat.redeemed_at is None
     assert seat.code != old_code
@@ -154,8 +154,8 @@ def test_a_learner_gives_the_seat_back_and_the_employer_can_hand_it_out_again(
         seats.seat_redeem(tenant=shop.tenant, learner=colleague, code=old_code)
     seats.seat_redeem(tenant=shop.tenant, learner=colleague, code=seat.code)
     assert Enrollment.objects.get(learner=colleague).status == EnrollmentStatus.CONFIRMED
-    pool.offering.refresh_from_db()
-    assert pool.offering.seats_taken == 1
+    _run(pool).refresh_from_db()
+    assert _run(pool).seats_taken == 1
     # A second "give back" of the cancelled enrollment is a 404, not a 500.
     assert shop.browser.post(f"/sponsor/seats/{enrollment.pk}/cancel/").status_code == 404
 

@@ -30,6 +30,7 @@ def test_sponsors_pages_never_answer_a_5xx(world, who):
         tenant=world.a,
         employer=employer,
         offering=offering,
+        microcredential=offering.microcredential,
         seats=2,
         unit_price_minor=50000,
         currency="USD",

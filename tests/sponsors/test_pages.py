@@ -16,7 +16,7 @@ from sponsors.models import Employer, PoolSeat, PoolStatus, SeatPool
 from sponsors.services import pools
 from tenants.selectors import staff_access
 from tests.payments.conftest import Shop
-from tests.sponsors.test_pools import _deliver, _pool
+from tests.sponsors.test_pools import _deliver, _pool, _run
 
 
 def _console(shop: Shop) -> Any:
@@ -83,7 +83,7 @@ def test_the_contact_sees_the_pool_downloads_codes_and_gets_a_row_report(shop: S
     contact = shop.world.client_for(pool.employer.contacts.get().user, shop.tenant)
     portal = contact.get("/sponsor/").content.decode()
     assert "Acme Training" in portal
-    assert pool.offering.microcredential.title in portal
+    assert _run(pool).microcredential.title in portal
     codes = b"".join(contact.get(f"/sponsor/pools/{pool.pk}/codes.csv").streaming_content).decode()  # type: ignore[attr-defined]
     for seat in PoolSeat.objects.filter(pool=pool):
         assert f"{seat.code},http://alpha.test/sponsor/redeem/?code={seat.code}," in codes
@@ -131,7 +131,7 @@ def test_a_learner_confirms_a_seat_with_a_code_and_pays_nothing(shop: Shop) -> N
     enrollment = Enrollment.objects.get(learner=shop.learner)
     my = shop.browser.get("/my/learning/")
     assert my.status_code == 200
-    assert pool.offering.microcredential.title in my.content.decode()
+    assert _run(pool).microcredential.title in my.content.decode()
     assert shop.browser.get(f"/my/learning/{enrollment.pk}/cancel-paid/").status_code < 500
     cancel = shop.browser.post(f"/my/learning/{enrollment.pk}/cancel-paid/")
     assert cancel.status_code < 500
@@ -150,14 +150,14 @@ def test_staff_void_an_unpaid_pool_and_its_seats_come_back(shop: Shop, eager_tas
     page = console.post(f"/console/sponsors/{pool.employer_id}/pools/{pool.pk}/void/", follow=True)
     assert "The invoice is void" in page.content.decode()
     pool.refresh_from_db()
-    pool.offering.refresh_from_db()
+    _run(pool).refresh_from_db()
     assert pool.status == PoolStatus.VOID
-    assert pool.offering.seats_taken == 0
+    assert _run(pool).seats_taken == 0
     assert stripe_api.invoice_retrieve(tenant=shop.tenant, invoice_id=pool.stripe_invoice_id).status == "void"
     # The webhook arriving afterwards changes nothing; voiding again is refused in words.
     _deliver(shop, "invoice.voided")
-    pool.offering.refresh_from_db()
-    assert pool.offering.seats_taken == 0
+    _run(pool).refresh_from_db()
+    assert _run(pool).seats_taken == 0
     again = console.post(f"/console/sponsors/{pool.employer_id}/pools/{pool.pk}/void/", follow=True)
     assert "Only an unpaid, invoiced pool can be voided: this one is void." in again.content.decode()
 
@@ -204,6 +204,7 @@ def test_a_pool_whose_invoice_failed_stays_a_draft_and_can_be_sent_or_voided(sho
         tenant=shop.tenant,
         employer=employer,
         offering=offering,
+        microcredential=offering.microcredential,
         seats=1,
         unit_price_minor=50000,
         currency="USD",
