@@ -16,8 +16,8 @@ from enrollment.models import EnrollmentStatus
 from identity.models import User
 from payments import hooks as payment_hooks
 from payments.models import Order, Refund
-from webhooks import payloads, services
-from webhooks.models import Endpoint, EventType
+from webhooks import payloads, services, subscriptions
+from webhooks.models import EventType
 
 ENROLLMENT_EVENTS: dict[str, str] = {
     EnrollmentStatus.CONFIRMED: EventType.ENROLLMENT_CONFIRMED,
@@ -27,10 +27,8 @@ ENROLLMENT_EVENTS: dict[str, str] = {
 
 
 def _anyone_listens(tenant_id: int, event_type: str) -> bool:
-    """One cheap query first: most tenants register no endpoint, and then nothing is read."""
-    return Endpoint.objects.filter(
-        tenant_id=tenant_id, is_enabled=True, event_types__contains=[event_type]
-    ).exists()
+    """Asked first, from the cache: most tenants register no endpoint, and then nothing is read."""
+    return event_type in subscriptions.wanted(tenant_id)
 
 
 def enrollment_changed(change: StatusChanged) -> None:

@@ -36,7 +36,7 @@ from core import secrets as sealed
 from core.errors import NotFound
 from core.jobs import enqueue_after_commit
 from tenants.models import Tenant, Unit
-from webhooks import signing
+from webhooks import signing, subscriptions
 from webhooks.errors import EndpointRefused
 from webhooks.models import PING, Delivery, DeliveryStatus, Endpoint, EventType
 
@@ -129,6 +129,7 @@ def endpoint_create(
         secret_last4=secret[-4:],
         created_at=now or timezone.now(),
     )
+    subscriptions.changed(tenant.pk)
     return Created(endpoint=endpoint, secret=secret)
 
 
@@ -145,6 +146,7 @@ def endpoint_set_enabled(*, tenant: Tenant, endpoint_id: int, enabled: bool) -> 
     if endpoint.is_enabled != enabled:
         endpoint.is_enabled = enabled
         endpoint.save(update_fields=["is_enabled"])
+        subscriptions.changed(tenant.pk)
         if enabled:
             enqueue_after_commit(DELIVER_TASK, endpoint.pk)
     return endpoint
