@@ -6,6 +6,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from webhooks import receivers
+        from webhooks import personal_data, receivers
 
         receivers.register()
+        personal_data.register()

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from identity.models import User
 from tenants.models import Tenant, Unit
 
 
@@ -59,6 +60,8 @@ class Delivery(models.Model):
     event_type = models.CharField(max_length=40)
     object_ref = models.CharField(max_length=80)  # "enrollment:123": the order's unit
     payload = models.JSONField()  # the body's object, serialised the same way at every attempt
+    # Whose personal data the payload holds (their e-mail): erased with the account.
+    learner = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

@@ -16,14 +16,15 @@ def _utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
-def enrollment_data(enrollment_id: int) -> tuple[int, dict[str, Any]]:
-    """(the unit's id, the snapshot) of an enrollment."""
+def enrollment_data(enrollment_id: int) -> tuple[int, int, dict[str, Any]]:
+    """(the unit's id, the learner's id, the snapshot) of an enrollment."""
     e = (
         Enrollment.objects.select_related("learner", "offering__microcredential")
         .only(
             "pk",
             "status",
             "updated_at",
+            "learner__id",
             "learner__email",
             "offering__id",
             "offering__cohort_label",
@@ -36,21 +37,25 @@ def enrollment_data(enrollment_id: int) -> tuple[int, dict[str, Any]]:
         .get(pk=enrollment_id)
     )
     offering = e.offering
-    return offering.microcredential.unit_id, {
-        "object": "enrollment",
-        "id": e.pk,
-        "status": e.status,
-        "learner": {"email": e.learner.email},
-        "offering": {
-            "id": offering.pk,
-            "title": offering.microcredential.title,
-            "cohort": offering.cohort_label,
-            "starts_at": _utc(offering.starts_at),
-            "ends_at": _utc(offering.ends_at),
+    return (
+        offering.microcredential.unit_id,
+        e.learner_id,
+        {
+            "object": "enrollment",
+            "id": e.pk,
+            "status": e.status,
+            "learner": {"email": e.learner.email},
+            "offering": {
+                "id": offering.pk,
+                "title": offering.microcredential.title,
+                "cohort": offering.cohort_label,
+                "starts_at": _utc(offering.starts_at),
+                "ends_at": _utc(offering.ends_at),
+            },
+            "microcredential": {"id": offering.microcredential.pk},
+            "changed_at": _utc(e.updated_at),
         },
-        "microcredential": {"id": offering.microcredential.pk},
-        "changed_at": _utc(e.updated_at),
-    }
+    )
 
 
 def order_lines(order: Order) -> list[OrderLine]:
@@ -87,21 +92,26 @@ def order_data(order: Order, lines: list[OrderLine], unit_id: int | None) -> dic
     }
 
 
-def refund_data(refund: Refund) -> tuple[int, dict[str, Any]]:
+def refund_data(refund: Refund) -> tuple[int, int, dict[str, Any]]:
+    """(the unit's id, the learner's id, the snapshot) of a refund."""
     line = OrderLine.objects.select_related("order", "offering__microcredential").get(pk=refund.line_id)
-    return line.unit_id, {
-        "object": "refund",
-        "id": refund.pk,
-        "amount_minor": refund.amount_minor,
-        "currency": refund.currency,
-        "status": refund.state,
-        "reason": refund.reason[:500],
-        "order": {"id": line.order_id, "reference": line.order.reference, "email": line.order.email},
-        "line_id": line.pk,
-        "enrollment_id": line.enrollment_id,
-        "offering": {"id": line.offering_id, "title": line.offering.microcredential.title},
-        "succeeded_at": _utc(refund.succeeded_at),
-    }
+    return (
+        line.unit_id,
+        line.order.learner_id,
+        {
+            "object": "refund",
+            "id": refund.pk,
+            "amount_minor": refund.amount_minor,
+            "currency": refund.currency,
+            "status": refund.state,
+            "reason": refund.reason[:500],
+            "order": {"id": line.order_id, "reference": line.order.reference, "email": line.order.email},
+            "line_id": line.pk,
+            "enrollment_id": line.enrollment_id,
+            "offering": {"id": line.offering_id, "title": line.offering.microcredential.title},
+            "succeeded_at": _utc(refund.succeeded_at),
+        },
+    )
 
 
 def credential_data(credential: Credential, learner_email: str, title: str) -> dict[str, Any]:

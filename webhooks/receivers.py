@@ -37,13 +37,14 @@ def enrollment_changed(change: StatusChanged) -> None:
         return
     if not _anyone_listens(change.tenant_id, event_type):
         return
-    unit_id, data = payloads.enrollment_data(change.enrollment_id)
+    unit_id, learner_id, data = payloads.enrollment_data(change.enrollment_id)
     services.event_record(
         tenant_id=change.tenant_id,
         event_type=event_type,
         object_ref=f"enrollment:{change.enrollment_id}",
         unit_ids=[unit_id],
         data_for=partial(_same, data),
+        learner_id=learner_id,
     )
 
 
@@ -57,19 +58,21 @@ def order_paid(order: Order) -> None:
         object_ref=f"order:{order.pk}",
         unit_ids=[line.unit_id for line in lines],
         data_for=lambda unit_id: payloads.order_data(order, lines, unit_id),
+        learner_id=order.learner_id,
     )
 
 
 def refund_succeeded(refund: Refund) -> None:
     if not _anyone_listens(refund.tenant_id, EventType.REFUND_SUCCEEDED):
         return
-    unit_id, data = payloads.refund_data(refund)
+    unit_id, learner_id, data = payloads.refund_data(refund)
     services.event_record(
         tenant_id=refund.tenant_id,
         event_type=EventType.REFUND_SUCCEEDED,
         object_ref=f"refund:{refund.pk}",
         unit_ids=[unit_id],
         data_for=partial(_same, data),
+        learner_id=learner_id,
     )
 
 
@@ -91,6 +94,7 @@ def credentials_issued(credentials: list[Credential]) -> None:
             object_ref=f"credential:{c.pk}",
             unit_ids=[c.unit_id],
             data_for=partial(_same, data),
+            learner_id=c.learner_id,
         )
 
 

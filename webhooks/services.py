@@ -179,6 +179,7 @@ def event_record(
     object_ref: str,
     unit_ids: Iterable[int],
     data_for: Callable[[int | None], dict[str, Any]],
+    learner_id: int | None = None,
     now: datetime | None = None,
 ) -> list[Delivery]:
     """One delivery for each enabled endpoint of the tenant that chose `event_type` and hears of
@@ -211,6 +212,7 @@ def event_record(
                 event_id=event_id,
                 event_type=event_type,
                 object_ref=object_ref,
+                learner_id=learner_id,
                 payload=_envelope(
                     event_id=event_id,
                     event_type=event_type,

@@ -8,9 +8,13 @@ import pytest
 from catalog.models import Offering
 from tenants.models import Tenant, Unit
 from tests.catalog.factories import OfferingFactory
+from tests.credentials.conftest import sent
+from tests.payments.conftest import eager_tasks, shop, stripe_server
 from tests.webhooks.receiver import Receiver, running
 from webhooks import services
 from webhooks.models import Endpoint, EventType
+
+__all__ = ["eager_tasks", "sent", "shop", "stripe_server"]
 
 ALL_EVENTS = list(EventType.values)
 
