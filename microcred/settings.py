@@ -330,6 +330,9 @@ CREDENTIALS_SECRETS_KEY = env_str("CREDENTIALS_SECRETS_KEY", "")
 WEBHOOKS_SECRETS_KEY = env_str("WEBHOOKS_SECRETS_KEY", "")
 # Webhook endpoints must be https:// (but for localhost) where the site itself is served over HTTPS.
 WEBHOOKS_HTTPS_ONLY = env_bool("WEBHOOKS_HTTPS_ONLY", HTTPS)
+# Whether an endpoint may be on a loopback, private or link-local address (the platform's own
+# network: a metadata service, the database). Default: only where the site runs without HTTPS.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", not HTTPS)
 # Fernet key for LMS tokens at rest (access.lms.factory); empty: derived from SECRET_KEY.
 ACCESS_LMS_SECRETS_KEY = env_str("ACCESS_LMS_SECRETS_KEY", "")
 # Every call to a unit's LMS gives up after this long (a retryable error).

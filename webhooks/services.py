@@ -15,9 +15,11 @@ worker a timeout each), after RUN_ROWS rows, or after RUN_SECONDS.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,6 +62,7 @@ CLAIM_TIMEOUT = timedelta(minutes=5)  # a sender that died: its row is taken aga
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 10
 RESPONSE_KEPT_BYTES = 2048
+KEEP_FINISHED = timedelta(days=30)  # delivered or given-up rows are deleted after this
 RUN_ROWS = 50
 RUN_SECONDS = 30.0
 USER_AGENT = "Microcred-Webhooks/1"
@@ -92,9 +95,22 @@ def check_url(url: str) -> str:
         problem = _("Enter an https:// address: events are not sent unencrypted.")
     elif parts.username or parts.password:
         problem = _("Leave the user name and password out of the address.")
+    elif not getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False) and _is_private_literal(
+        parts.hostname
+    ):
+        problem = _("Enter an address on the internet: private and local addresses are not called.")
     if problem:
         raise EndpointRefused(problem, fields={"url": [problem]})
     return url
+
+
+def _is_private_literal(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name: checked where it is resolved, at each attempt
 
 
 def _check_types(event_types: Iterable[str]) -> list[str]:
@@ -331,9 +347,32 @@ class Answer:
     error: str = ""
 
 
+def _private_address(url: str) -> str:
+    """The first loopback, private, link-local or reserved address the URL's host resolves to
+    ("" if none): an endpoint must not make the worker reach into the platform's own network
+    (a cloud's metadata service, the database) and show the answer on the console."""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except OSError:
+        return ""  # the POST says it cannot resolve
+    for address in sorted(found):
+        ip = ipaddress.ip_address(str(address).split("%")[0])
+        if not ip.is_global:
+            return str(address)
+    return ""
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     """One POST, never longer than the connect timeout plus the read timeout per read; no
-    redirect followed (a 3xx is a failure); at most RESPONSE_KEPT_BYTES of the answer read."""
+    redirect followed (a 3xx is a failure); at most RESPONSE_KEPT_BYTES of the answer read.
+    Unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES, a host on a private address is not called."""
+    if not getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False):
+        private = _private_address(url)
+        if private:
+            return Answer(
+                ok=False, error=_("Not sent: the address is a private one (%(ip)s).") % {"ip": private}
+            )
     try:
         with requests.post(
             url,
@@ -462,3 +501,14 @@ def endpoints_due(*, now: datetime | None = None, limit: int = 500) -> list[int]
         _claimable(now), status=P.PENDING, next_attempt_at__lte=now, endpoint__is_enabled=True
     )
     return sorted(set(due.values_list("endpoint_id", flat=True).distinct()[:limit]))
+
+
+def deliveries_purge(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Delete delivered and given-up deliveries older than KEEP_FINISHED, at most `limit` at a
+    time (the minute sweep calls it); pending ones are never deleted."""
+    now = now or timezone.now()
+    old = Delivery.objects.filter(
+        status__in=[P.SUCCEEDED, P.FAILED], created_at__lt=now - KEEP_FINISHED
+    ).values_list("pk", flat=True)[:limit]
+    deleted, _kinds = Delivery.objects.filter(pk__in=list(old)).delete()
+    return deleted

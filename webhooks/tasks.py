@@ -22,7 +22,8 @@ def deliver(endpoint_id: int) -> int:
 @shared_task(name="webhooks.sweep")
 def sweep() -> int:
     """Every minute: a send job for each endpoint with a delivery due (a retry's time came, or
-    the kick after commit was lost)."""
+    the kick after commit was lost); finished deliveries past their keeping time deleted."""
+    services.deliveries_purge()
     due = services.endpoints_due()
     for endpoint_id in due:
         enqueue("webhooks.deliver", endpoint_id)

@@ -14,7 +14,8 @@ from enrollment import services as enrollment_services
 from enrollment.models import Enrollment
 from tests.factories import UserFactory
 from tests.webhooks.conftest import Clock, endpoint, free_offering
-from webhooks import services
+from webhooks import services, tasks
+from webhooks.errors import EndpointRefused
 from webhooks.models import Delivery, DeliveryStatus
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +239,41 @@ def test_replay_sends_the_same_event_again(world, receiver):
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("succeeded", 1)
     assert [r.event["id"] for r in receiver.accepted] == [row.event_id, row.event_id]
+
+
+def test_where_private_addresses_are_refused_nothing_is_sent_there(world, receiver, settings):
+    """In production an endpoint cannot make the worker call into the platform's own network:
+    a private address is refused on the form, and a name that resolves to one is not called."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    hook, _secret = endpoint(world.a, receiver.url.replace("127.0.0.1", "localhost"))
+    _enrol(world, free_offering(world.a_unit1))
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = False
+    for url in (
+        "https://10.0.0.5/x",
+        "https://169.254.169.254/latest",
+        "https://[::1]/x",
+        "https://localhost/x",
+    ):
+        with pytest.raises(EndpointRefused):
+            services.endpoint_create(tenant=world.a, unit=None, url=url, event_types=["order.paid"])
+    run = services.endpoint_deliver(endpoint_id=hook.pk)
+    assert run.failed == 1
+    row = Delivery.objects.get(endpoint=hook)
+    assert row.last_error.startswith("Not sent: the address is a private one (")
+    assert receiver.requests == []
+
+
+def test_the_minute_sweep_sends_what_a_lost_kick_left_and_purges_old_rows(world, receiver, eager_tasks):
+    """No job was sent after commit (the test's transaction never commits): the sweep finds the
+    row, its job (eager here) sends it."""
+    hook, _secret = endpoint(world.a, receiver.url)
+    _enrol(world, free_offering(world.a_unit1))
+    old = services.ping_send(tenant=world.a, endpoint_id=hook.pk, now=timezone.now() - timedelta(days=31))
+    Delivery.objects.filter(pk=old.pk).update(
+        status="succeeded", delivered_at=timezone.now() - timedelta(days=31)
+    )
+    assert tasks.sweep() == 1
+    assert [r.event["type"] for r in receiver.accepted] == ["enrollment.confirmed"]
+    assert not Delivery.objects.filter(pk=old.pk).exists()
+    assert Delivery.objects.get(endpoint=hook).status == "succeeded"
+    assert tasks.sweep() == 0
