@@ -35,6 +35,8 @@ def enrollment_changed(change: StatusChanged) -> None:
     event_type = ENROLLMENT_EVENTS.get(change.to_status)
     if event_type is None or change.from_status == change.to_status:
         return
+    if change.from_status == EnrollmentStatus.COMPLETED:
+        return  # a completion corrected to "not completed": the seat was confirmed long ago
     if not _anyone_listens(change.tenant_id, event_type):
         return
     unit_id, learner_id, data = payloads.enrollment_data(change.enrollment_id)
