@@ -94,6 +94,10 @@ class Delivery(models.Model):
                 fields=["next_attempt_at"], name="webhook_delivery_due", condition=Q(status="pending")
             ),
             models.Index(fields=["endpoint", "-id"], name="webhook_delivery_recent"),
+            # the purge of finished rows (services.deliveries_purge), every minute
+            models.Index(
+                fields=["created_at"], name="webhook_delivery_finished", condition=~Q(status="pending")
+            ),
         ]
 
     def __str__(self) -> str:
