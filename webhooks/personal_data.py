@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from identity.models import User
 from identity.registry import register_personal_data
+from learners.registry import MergeContext, merge_movers
 from webhooks.models import Delivery
 
 
@@ -43,5 +44,12 @@ def erase(user: User, reference: str) -> None:
         Delivery.objects.filter(pk=delivery.pk).update(payload=_scrubbed(delivery.payload, erased))
 
 
+def move_deliveries(merge: MergeContext) -> int:
+    """Two accounts merged in a tenant: its deliveries about the merged-away one are the kept
+    one's (what was sent is not changed: it is what was sent)."""
+    return Delivery.objects.filter(tenant=merge.tenant, learner=merge.source).update(learner=merge.target)
+
+
 def register() -> None:
     register_personal_data("webhook_deliveries", export=export, erase=erase)
+    merge_movers.register("webhook_deliveries", move_deliveries)

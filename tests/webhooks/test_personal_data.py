@@ -36,3 +36,25 @@ def test_deliveries_are_exported_and_scrubbed_with_the_account(world, receiver):
         assert "ada@example.org" not in str(row.payload)
         assert row.payload["data"]["learner"]["email"] == f"{learner.anonymous_reference}@erased.invalid"
         assert row.payload["data"]["id"] == enrollment.pk
+
+
+def test_merging_two_accounts_moves_their_deliveries_in_that_tenant(world, receiver):
+    from learners.services.staff import account_merge
+    from tenants.selectors import staff_access
+
+    endpoint(world.a, receiver.url)
+    work = UserFactory.create(email="ada@work.example")
+    ada = UserFactory.create(email="ada@example.org")
+    for learner in (work, ada):
+        enrollment_services.enrollment_create(
+            tenant=world.a, learner=learner, offering_id=free_offering(world.a_unit1).pk
+        )
+    merged = account_merge(
+        tenant=world.a,
+        access=staff_access(tenant=world.a, user=world.a_admin),
+        actor=world.a_admin,
+        source_id=work.pk,
+        target_id=ada.pk,
+    )
+    assert merged.moved["webhook_deliveries"] == 1
+    assert Delivery.objects.filter(learner=ada).count() == 2
