@@ -31,7 +31,7 @@ def endpoint_list(request: StaffRequest, access: StaffAccess) -> HttpResponse:
     labels = dict(EventType.choices)
     rows = [
         {"endpoint": e, "events": [labels.get(t, t) for t in e.event_types]}
-        for e in selectors.endpoints_for_staff(tenant=request.tenant, access=access)[:200]
+        for e in selectors.endpoints_with_counts(tenant=request.tenant, access=access)[:200]
     ]
     return render(request, "webhooks/console/endpoints.html", _context(access, rows=rows))
 

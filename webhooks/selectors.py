@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from tenants.models import Tenant
 from tenants.selectors import StaffAccess
-from webhooks.models import Delivery, Endpoint
+from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 
 def endpoints_for_staff(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Endpoint]:
@@ -18,6 +18,14 @@ def endpoints_for_staff(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Endp
     if access.managed_unit_ids is not None:
         rows = rows.filter(unit_id__in=sorted(access.managed_unit_ids))
     return rows
+
+
+def endpoints_with_counts(*, tenant: Tenant, access: StaffAccess) -> QuerySet[Endpoint]:
+    """As endpoints_for_staff, each with `pending` and `failed`: its deliveries in those states."""
+    return endpoints_for_staff(tenant=tenant, access=access).annotate(
+        pending=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
+        failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+    )
 
 
 def endpoint_for_staff(*, tenant: Tenant, access: StaffAccess, endpoint_id: int) -> Endpoint | None:

@@ -45,6 +45,7 @@ def test_a_unit_admin_adds_an_endpoint_and_sees_its_secret_once(world):
     assert secret not in again
     assert f"whsec_…{secret[-4:]}" in again
     listing = console.get("/console/webhooks/").content.decode()
+    assert '<td class="num">0</td>' in listing  # nothing waiting, nothing given up
     assert "https://crm.example.edu/hooks" in listing
     assert "Enrollment confirmed, Order paid" in listing
 
@@ -183,3 +184,14 @@ def test_webhook_pages_never_answer_a_5xx(world, who, receiver):
         numbers = sorted({hook.pk, ping.pk}) if "<int:" in route else [0]
         found += _sweep(client, route, numbers, {"url", "unit", "event_types", "description"})
     assert not found, "\n".join(found)
+
+
+def test_the_list_counts_what_waits_and_what_was_given_up(world, receiver):
+    hook, _s = endpoint(world.a, receiver.url, unit=world.a_unit1)
+    for _n in range(3):
+        services.ping_send(tenant=world.a, endpoint_id=hook.pk)
+    first = Delivery.objects.filter(endpoint=hook).order_by("pk")[0]
+    Delivery.objects.filter(pk=first.pk).update(status="failed")
+    listing = world.client_for(world.a_unit1_admin, world.a).get("/console/webhooks/").content.decode()
+    assert '<td class="num">2</td>' in listing
+    assert '<span class="badge">1</span>' in listing
