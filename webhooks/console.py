@@ -82,9 +82,13 @@ def endpoint_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
     if isinstance(shown, dict) and shown.get("endpoint") == endpoint.pk:
         secret = str(shown.get("secret", ""))
         del request.session[SECRET_SESSION_KEY]  # once: a reload shows only its last four
-    page = Paginator(selectors.deliveries_of(tenant=request.tenant, endpoint=endpoint), 50).get_page(
-        request.GET.get("page")
-    )
+    status = str(request.GET.get("status", ""))
+    rows = selectors.deliveries_of(tenant=request.tenant, endpoint=endpoint)
+    if status in DeliveryStatus.values:
+        rows = rows.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     labels = dict(EventType.choices)
     return render(
         request,
@@ -97,6 +101,8 @@ def endpoint_detail(request: StaffRequest, access: StaffAccess, pk: int) -> Http
             event_labels=[labels.get(t, t) for t in endpoint.event_types],
             pending=DeliveryStatus.PENDING,
             failed=DeliveryStatus.FAILED,
+            status=status,
+            statuses=DeliveryStatus.choices,
         ),
     )
 

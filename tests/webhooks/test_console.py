@@ -195,3 +195,13 @@ def test_the_list_counts_what_waits_and_what_was_given_up(world, receiver):
     listing = world.client_for(world.a_unit1_admin, world.a).get("/console/webhooks/").content.decode()
     assert '<td class="num">2</td>' in listing
     assert '<span class="badge">1</span>' in listing
+    page = world.client_for(world.a_unit1_admin, world.a).get(f"/console/webhooks/{hook.pk}/?status=failed")
+    assert page.content.decode().count("Send again<span") == 1
+    others = Delivery.objects.filter(endpoint=hook).exclude(pk=first.pk).values_list("event_id", flat=True)
+    assert first.event_id in page.content.decode()
+    assert not any(event_id in page.content.decode() for event_id in others)
+    every = world.client_for(world.a_unit1_admin, world.a).get(
+        f"/console/webhooks/{hook.pk}/?status=nonsense"
+    )
+    assert every.status_code == 200
+    assert every.content.decode().count("Send again<span") == 3
