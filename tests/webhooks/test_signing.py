@@ -68,3 +68,11 @@ def test_sign_is_the_hmac_of_time_dot_body():
     assert signing.sign("whsec_k", body, 1700000000) == f"t=1700000000,v1={expected}"
     with pytest.raises(signing.SignatureInvalid):
         signing.verify("whsec_k", body, "v1=abc")
+
+
+def test_the_docs_worked_example_is_what_sign_gives():
+    text = DOCS.read_text()
+    found = re.search(r"the header is\n`(t=\d+,v1=[0-9a-f]{64})`", text)
+    assert found, "the worked example is missing from docs/webhooks.md"
+    assert signing.sign("whsec_test", b'{"id":"evt_test"}', 1767225600) == found.group(1)
+    assert signing.verify("whsec_test", b'{"id":"evt_test"}', found.group(1), now=1767225600) == 1767225600
