@@ -338,3 +338,16 @@ def refund_policy_for_staff(*, tenant: Tenant, access: StaffAccess, policy_id: i
 
 def events_for_offering(*, tenant: Tenant, offering: Offering, limit: int = 20) -> QuerySet[CatalogEvent]:
     return CatalogEvent.objects.filter(tenant=tenant, offering=offering).select_related("actor")[:limit]
+
+
+def offerings_on_sale(
+    *, tenant: Tenant, unit_id: int | None = None, now: datetime | None = None
+) -> QuerySet[Offering]:
+    """Published, priced offerings still taking enrollments (an employer buying seats: of one
+    unit, or of every unit), soonest first."""
+    offerings = _open_or_upcoming(_public_offerings(tenant=tenant), now or timezone.now()).filter(
+        price_minor__gt=0
+    )
+    if unit_id is not None:
+        offerings = offerings.filter(microcredential__unit_id=unit_id)
+    return offerings.order_by("starts_at", "pk")

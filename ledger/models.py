@@ -57,6 +57,7 @@ class TransactionKind(models.TextChoices):
     WAIVER = "waiver", _("Fee waiver")
     INVOICE = "invoice", _("Invoice")
     INVOICE_PAYMENT = "invoice_payment", _("Invoice payment")
+    CREDIT_NOTE = "credit_note", _("Credit note")
 
 
 class Account(models.Model):

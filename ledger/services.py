@@ -439,6 +439,23 @@ def invoice_bank_lines(*, unit_id: int, amount: int) -> list[Line]:
     return [Line(AccountKind.BANK, amount), Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id)]
 
 
+def credit_note_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """Part of an unpaid invoice credited (a pre-payment credit note): the employer owes less,
+    Dr the unit's refunds, Cr its receivable."""
+    amount = _positive(amount, "credit note")
+    return [
+        Line(AccountKind.UNIT_REFUNDS, amount, unit_id),
+        Line(AccountKind.UNIT_RECEIVABLE, -amount, unit_id),
+    ]
+
+
+def credit_note_bank_lines(*, unit_id: int, amount: int) -> list[Line]:
+    """Part of an invoice paid to the bank credited back, to be paid back by bank transfer: Dr the
+    unit's refunds, Cr bank."""
+    amount = _positive(amount, "credit note")
+    return [Line(AccountKind.UNIT_REFUNDS, amount, unit_id), Line(AccountKind.BANK, -amount)]
+
+
 def invoice_charge_lines(*, unit_id: int, amount: int, fee: int) -> list[Line]:
     """An invoice paid by card through Stripe, as finance reconciles a charge (clearing + fees =
     the balance transaction's amount, fees = its fee): Dr processor_clearing the gross, Cr the

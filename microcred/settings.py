@@ -305,6 +305,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "access-provisions-due": {"task": "access.provisions_due", "schedule": 60.0},
     # Paid pools whose card fee job was lost (the broker was down at the webhook).
     "sponsors-settle-due": {"task": "sponsors.settle_due", "schedule": 300.0},
+    "sponsors-end-due": {"task": "sponsors.end_due", "schedule": 900.0},
     # Webhook deliveries due (a retry's time came, or the kick after commit was lost).
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
     # Completions read back from every LMS and recorded through the completion service.

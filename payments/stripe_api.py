@@ -112,6 +112,11 @@ def checkout_session_create(*, tenant: Tenant, params: dict[str, Any], key: str)
     )
 
 
+def checkout_session_retrieve(*, tenant: Tenant, session_id: str) -> dict[str, Any]:
+    session = _call(tenant, lambda c: c.v1.checkout.sessions.retrieve(session_id))
+    return json.loads(json.dumps(session.to_dict(), default=str))  # type: ignore[no-any-return]
+
+
 def checkout_session_close(*, tenant: Tenant, session_id: str, key: str) -> str:
     """Expire an open Checkout Session so it can never be paid. Returns the session's status
     afterwards: "expired", or "complete" when it was paid first (Stripe refuses to expire it)."""
@@ -301,3 +306,31 @@ def invoice_payments_list(*, tenant: Tenant, invoice_id: str) -> list[dict[str, 
     params = {"invoice": invoice_id}
     found = _call(tenant, lambda c: c.v1.invoice_payments.list(params=params))  # type: ignore[arg-type]
     return [payment.to_dict() for payment in found.data]
+
+
+def credit_note_create(
+    *,
+    tenant: Tenant,
+    invoice_id: str,
+    amount: int,
+    refund_amount: int = 0,
+    out_of_band_amount: int = 0,
+    memo: str = "",
+    metadata: dict[str, str],
+    key: str,
+) -> dict[str, Any]:
+    """Credit part of a finalized invoice: on an open one it lowers what is due; on a paid one
+    `refund_amount` goes back to the card (a refund of its charge) and `out_of_band_amount` is
+    paid back outside Stripe. Returns the credit note as plain JSON."""
+    params: dict[str, Any] = {"invoice": invoice_id, "amount": amount, "metadata": metadata}
+    if refund_amount:
+        params["refund_amount"] = refund_amount
+    if out_of_band_amount:
+        params["out_of_band_amount"] = out_of_band_amount
+    if memo:
+        params["memo"] = memo
+    note = _call(
+        tenant,
+        lambda c: c.v1.credit_notes.create(params=params, options={"idempotency_key": key}),  # type: ignore[arg-type]
+    )
+    return json.loads(json.dumps(note.to_dict(), default=str))  # type: ignore[no-any-return]

@@ -7,7 +7,8 @@ class SponsorsConfig(AppConfig):
 
     def ready(self) -> None:
         # handlers register the invoice.* Stripe events on import
-        from sponsors import handlers, roster
+        from sponsors import handlers, my_learning, roster
 
         roster.register()
+        my_learning.register()
         del handlers

@@ -15,7 +15,7 @@ from core.money import MoneyInputError, parse_major
 from payments.stripe_api import StripeRefused
 from sponsors import selectors
 from sponsors.forms import EmployerForm, PoolForm
-from sponsors.models import Employer, PoolStatus
+from sponsors.models import Employer, PoolStatus, Unredeemed
 from sponsors.services import employers, pools
 from tenants.http import StaffRequest
 from tenants.selectors import StaffAccess, units_managed
@@ -50,6 +50,7 @@ def employer_new(request: StaffRequest, access: StaffAccess) -> HttpResponse:
                 po_number=form.cleaned_data["po_number"],
                 unit=form.cleaned_data["unit"],
                 contact_emails=form.contact_emails(),
+                unredeemed=form.cleaned_data["unredeemed"] or Unredeemed.EXPIRE,
             )
         except NotFound:
             raise

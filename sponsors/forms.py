@@ -7,9 +7,12 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Offering
+from core.money import format_money
+from sponsors.models import Unredeemed
 from tenants.models import Unit
 
 
@@ -26,6 +29,14 @@ class EmployerForm(forms.Form):
         label=_("Billing address"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     po_number = forms.CharField(label=_("Purchase order number"), max_length=100, required=False)
+    unredeemed = forms.ChoiceField(
+        label=_("Seats not handed out when enrollment closes"),
+        choices=Unredeemed.choices,
+        initial=Unredeemed.EXPIRE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("The agreement with this employer; each new pool keeps the one of its day."),
+    )
     contacts = forms.CharField(
         label=_("Contacts' e-mail addresses"),
         max_length=2000,
@@ -76,3 +87,41 @@ class UploadForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(label=_("Seat code"), max_length=40)
+    share = forms.BooleanField(
+        label=_("Let the employer who sponsors this seat see my status and whether I completed"),
+        required=False,
+        help_text=_("Optional. You can change this at any time on My learning."),
+    )
+
+
+class OfferingChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        price = format_money(obj.price_minor, obj.currency)
+        starts = date_format(obj.starts_at.astimezone(obj.tz), "j M Y")
+        parts = [obj.microcredential.title, obj.cohort_label, _("starts %(date)s") % {"date": starts}]
+        return " · ".join([p for p in parts if p] + [_("%(price)s a seat") % {"price": price}])
+
+
+class BuyForm(forms.Form):
+    """An employer's contact buys seats at the offering's price (sponsors.services.purchase.pool_buy)."""
+
+    offering = OfferingChoice(
+        label=_("Offering"), queryset=Offering.objects.none(), empty_label=_("Choose an offering")
+    )
+    seats = forms.IntegerField(label=_("Seats"), min_value=1, max_value=5000)
+    pay = forms.ChoiceField(
+        label=_("How you pay"),
+        choices=[
+            ("invoice", _("By invoice, due in 30 days (card or bank transfer)")),
+            ("card", _("By card, now")),
+        ],
+        initial="invoice",
+        widget=forms.RadioSelect,
+    )
+    request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, offerings: QuerySet[Offering], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["offering"]
+        field.queryset = offerings.select_related("microcredential")
+        self.fields["request_key"].initial = uuid.uuid4().hex

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from payments.stripe_event_registry import event_handler
-from sponsors.services import pools
+from sponsors.services import pools, purchase
 from tenants.models import Tenant
 
 
 @event_handler("invoice.paid", "invoice.payment_failed", "invoice.overdue", "invoice.voided")
 def invoice_changed(*, tenant: Tenant, event: dict[str, Any]) -> None:
     pools.invoice_event_apply(tenant=tenant, event=event)
+
+
+@event_handler(
+    "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.expired"
+)
+def pool_session_changed(*, tenant: Tenant, event: dict[str, Any]) -> None:
+    purchase.session_event_apply(tenant=tenant, event=event)

@@ -20,6 +20,13 @@ from tenants.models import Tenant, Unit
 CURRENCY_RE = r"^[A-Z]{3}$"
 
 
+class Unredeemed(models.TextChoices):
+    """What the agreement says happens to the seats nobody redeemed by the pool's redeem-by time."""
+
+    EXPIRE = "expire", _("They expire (paid for; the seats go back to the offering)")
+    CREDIT = "credit", _("They are credited (their price taken off the invoice, or paid back)")
+
+
 class Employer(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -28,6 +35,13 @@ class Employer(models.Model):
     billing_address = models.TextField(_("billing address"), blank=True)
     po_number = models.CharField(_("purchase order number"), max_length=100, blank=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True)
+    # The agreement for seats not handed out in time; each new pool keeps the one of its day.
+    unredeemed = models.CharField(
+        _("seats not handed out in time"),
+        max_length=10,
+        choices=Unredeemed.choices,
+        default=Unredeemed.EXPIRE,
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -61,6 +75,7 @@ class EmployerContact(models.Model):
 
 class PoolStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    CHECKOUT = "checkout", _("Awaiting card payment")
     INVOICED = "invoiced", _("Invoiced")
     PAID = "paid", _("Paid")
     OVERDUE = "overdue", _("Overdue")
@@ -79,6 +94,21 @@ class SeatPool(models.Model):
     stripe_invoice_id = models.CharField(max_length=255, blank=True)
     invoice_number = models.CharField(max_length=100, blank=True)
     hosted_invoice_url = models.URLField(max_length=2000, blank=True)
+    invoice_pdf_url = models.URLField(max_length=2000, blank=True)
+    # Bought by card: the Stripe Checkout Session (its invoice, made by Stripe once paid, is the
+    # pool's invoice as above).
+    checkout_session_id = models.CharField(max_length=255, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    # The agreement (the employer's, when the pool was made): seats nobody redeemed by the time
+    # the offering stops taking enrollments expire or are credited; `ended_at` once that was done,
+    # `credited_minor` their value when credited, by the credit note `credit_note_id`.
+    unredeemed = models.CharField(max_length=10, choices=Unredeemed.choices, default=Unredeemed.EXPIRE)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    credited_minor = models.PositiveBigIntegerField(default=0)
+    credit_note_id = models.CharField(max_length=255, blank=True)
+    # The e-mail telling the employer how the pool ended: claimed by its sender, sent once.
+    end_told_claimed_at = models.DateTimeField(null=True, blank=True)
+    end_told_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -122,6 +152,11 @@ class PoolSeat(models.Model):
         Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_seat"
     )
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The learner's consent, asked at redemption and changeable on My learning: the employer's
+    # contacts see this learner's status and completion only while it is given.
+    shares_progress = models.BooleanField(default=False)
+    sharing_changed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)  # not redeemed in time (the agreement)
 
     class Meta:
         constraints = [

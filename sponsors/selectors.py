@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from enrollment.models import CompletionRecord
+from enrollment.presenters import completion_text, status_label
+from enrollment.selectors import current_completion
 from identity.models import User
 from sponsors.models import Employer, EmployerContact, PoolSeat, SeatPool
 from tenants.models import Tenant
@@ -71,3 +74,62 @@ def pool_for_contact(*, tenant: Tenant, user: User, pool_id: int) -> SeatPool | 
 
 def pool_codes(*, pool: SeatPool) -> QuerySet[PoolSeat]:
     return PoolSeat.objects.filter(pool=pool).order_by("pk")
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    """A redeemed seat whose learner shares their progress with the employer."""
+
+    seat: PoolSeat
+    name: str
+    email: str
+    status: str
+    completion: str
+    completed_on: str
+
+
+@dataclass(frozen=True)
+class PoolLearners:
+    sharing: list[LearnerRow]
+    not_sharing: int  # redeemed seats whose learner has not agreed: counted, never shown
+    free: int
+    expired: int
+
+
+def pool_learners(*, pool: SeatPool) -> PoolLearners:
+    """Who took the pool's seats, as its employer may see it: only the learners who agreed."""
+    seats = list(
+        PoolSeat.objects.filter(pool=pool)
+        .select_related("enrollment__learner")
+        .prefetch_related(
+            Prefetch("enrollment__completions", queryset=CompletionRecord.objects.order_by("pk"))
+        )
+        .order_by("redeemed_at", "pk")
+    )
+    sharing: list[LearnerRow] = []
+    hidden = free = expired = 0
+    for seat in seats:
+        if seat.enrollment is None:
+            if seat.expired_at is not None:
+                expired += 1
+            else:
+                free += 1
+            continue
+        if not seat.shares_progress:
+            hidden += 1
+            continue
+        enrollment = seat.enrollment
+        record = current_completion(enrollment)
+        sharing.append(
+            LearnerRow(
+                seat=seat,
+                name=enrollment.learner.full_name,
+                email=enrollment.learner.email,
+                status=status_label(enrollment),
+                completion=completion_text(record),
+                completed_on=record.completed_on.isoformat()
+                if record is not None and record.is_completed
+                else "",
+            )
+        )
+    return PoolLearners(sharing=sharing, not_sharing=hidden, free=free, expired=expired)

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from core.jobs import enqueue
 from payments.errors import PaymentUnavailable
-from sponsors.services import employers, pools
+from sponsors.services import agreement, employers, pools
 
 
 @shared_task(
@@ -40,3 +40,36 @@ def pools_settle_due() -> int:
 )
 def contact_tell(contact_id: int) -> bool:
     return employers.contact_tell(contact_id=contact_id)
+
+
+@shared_task(name="sponsors.end_due")
+def pools_end_due() -> int:
+    """The sweep: each pool whose offering stopped taking enrollments is ended (the agreement)."""
+    due = agreement.pools_to_end()
+    for pool_id in due:
+        enqueue("sponsors.end_pool", pool_id)
+    return len(due)
+
+
+@shared_task(
+    name="sponsors.end_pool",
+    acks_late=True,
+    autoretry_for=(PaymentUnavailable, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def pool_end(pool_id: int) -> bool:
+    return agreement.pool_end(pool_id=pool_id) is not None
+
+
+@shared_task(
+    name="sponsors.tell_pool_ended",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=10,
+)
+def pool_ended_tell(pool_id: int) -> bool:
+    return agreement.pool_ended_tell(pool_id=pool_id)

@@ -15,6 +15,7 @@ from stripe_local import cards
 from stripe_local.cards import TEST_CARDS
 from stripe_local.models import CheckoutSession
 from stripe_local.money import format_amount
+from stripe_local.params import EMAIL
 from stripe_local.resources import checkout
 from stripe_local.resources.charges import TEST_IBANS
 from stripe_local.routes import tick
@@ -157,7 +158,9 @@ def _test_cards_table() -> str:
     )
 
 
-def render_form(session: CheckoutSession, state: FormState) -> bytes:
+def render_form(session: CheckoutSession, state: FormState, known_email: str | None = None) -> bytes:
+    """`known_email`: the session's `customer`'s e-mail, asked no more than `customer_email` is."""
+    prefilled = session.customer_email or known_email
     total = format_amount(session.amount_total, session.currency)
     alert = ""
     if state.alert:
@@ -166,8 +169,8 @@ def render_form(session: CheckoutSession, state: FormState) -> bytes:
             f"<p>{escape(state.alert)}</p></div>"
         )
     email_field = ""
-    if session.customer_email:
-        email_field = f"<p>Receipt to <strong>{escape(session.customer_email)}</strong></p>"
+    if prefilled:
+        email_field = f"<p>Receipt to <strong>{escape(prefilled)}</strong></p>"
     else:
         email_field = _input("email", "Email", state, autocomplete="email", type="email", required="required")
     action = f"/c/pay/{escape(session.id)}"
@@ -203,7 +206,7 @@ def render_form(session: CheckoutSession, state: FormState) -> bytes:
             '<input type="hidden" name="method" value="sepa_debit">'
             + (
                 ""
-                if session.customer_email
+                if prefilled
                 else _input("email", "Email", state, autocomplete="email", form="sepa_debit", type="email")
             )
             + _input(
@@ -261,7 +264,7 @@ def handle(store: Store, method: str, session_id: str, form: dict[str, str]) -> 
         if session.status != "open":
             return _closed(session)
         if method == "GET":
-            return Page(200, render_form(session, FormState()))
+            return Page(200, render_form(session, FormState(), checkout.known_email(store, session)))
         return _pay(store, session, form)
 
 
@@ -269,9 +272,10 @@ def _pay(store: Store, session: CheckoutSession, form: dict[str, str]) -> Page:
     method = "sepa_debit" if form.get("method") == "sepa_debit" else "card"
     state = FormState(values={key: value for key, value in form.items() if key != "method"}, method=method)
     email = form.get("email", "").strip() or None
-    if not session.customer_email and (email is None or not checkout.EMAIL.match(email)):
+    known = checkout.known_email(store, session)
+    if not (session.customer_email or known) and (email is None or not EMAIL.match(email)):
         state.errors["email"] = "Enter an email address like name@example.com."
-        return Page(400, render_form(session, state))
+        return Page(400, render_form(session, state, known))
     try:
         if method == "sepa_debit":
             name = form.get("account_holder", "").strip() or None
@@ -282,9 +286,9 @@ def _pay(store: Store, session: CheckoutSession, form: dict[str, str]) -> Page:
         charge = checkout.pay_with_card(store, session, card, name=name, email=email)
     except cards.CardInputError as problem:
         state.errors[problem.field] = problem.message
-        return Page(400, render_form(session, state))
+        return Page(400, render_form(session, state, known))
     if charge.paid:
         return Page(303, location=_success_location(session))
     state.alert = charge.failure_message or "Your card was declined."
     state.errors["number"] = "Try another card."
-    return Page(402, render_form(session, state))
+    return Page(402, render_form(session, state, known))

@@ -4,7 +4,9 @@
 The page shows the invoice (number, dates, lines, amount due, status) and, while it is open or
 uncollectible, a card form like the checkout page's (same fields, errors, focus and sizes); a
 successful payment redirects (303) back to the page, which then says it is paid. The PDF is a
-real one-page PDF (Helvetica, no images) with the same facts.
+real one-page PDF (Helvetica, no images) with the same facts. Both list the invoice's issued
+credit notes above the amount remaining; a credit note's own PDF is at
+`/i/<token>/credit_notes/<id>/pdf`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from html import escape
 
 from stripe_local import cards
 from stripe_local.checkout_page import FormState, _document, _input, _test_cards_table
-from stripe_local.models import Invoice
+from stripe_local.models import CreditNote, Invoice
 from stripe_local.money import format_amount
 from stripe_local.resources import invoices
 from stripe_local.routes import tick
@@ -60,6 +62,10 @@ def _remaining(store: Store, invoice: Invoice) -> int:
     return 0 if invoice.status == "paid" else invoices.amount_due(store, invoice) - invoice.amount_paid
 
 
+def _credits(store: Store, invoice: Invoice) -> list[CreditNote]:
+    return [n for n in store.credit_notes.where("invoice", invoice.id) if n.status == "issued"]
+
+
 def _summary(store: Store, invoice: Invoice) -> str:
     items = "".join(
         f"<li><span>{escape(item.description or 'Invoice item')}"
@@ -78,7 +84,12 @@ def _summary(store: Store, invoice: Invoice) -> str:
         f'<dl class="facts">{facts}</dl>'
         f'<ul class="items">{items}</ul>'
         f'<p class="total"><span>Total</span><span class="amount">{total}</span></p>'
-        f'<p class="total"><span>Amount remaining</span><span class="amount">{remaining}</span></p>'
+        + "".join(
+            f'<p class="total"><span>Credit note {escape(note.number)}</span>'
+            f'<span class="amount">−{format_amount(note.amount, note.currency)}</span></p>'
+            for note in _credits(store, invoice)
+        )
+        + f'<p class="total"><span>Amount remaining</span><span class="amount">{remaining}</span></p>'
         f'<p><a class="back" href="/i/{escape(invoice.hosted_token)}/pdf">Download invoice (PDF)</a></p>'
         "</section>"
     )
@@ -156,10 +167,13 @@ def handle(store: Store, method: str, path: str, form: dict[str, str]) -> Docume
     with store.lock:
         tick(store)
         invoice = invoices.by_token(store, token)
-        if invoice is None or rest not in ("", "pdf") or method not in ("GET", "POST"):
+        note = _credit_note_at(store, invoice, rest)
+        if invoice is None or (rest not in ("", "pdf") and note is None) or method not in ("GET", "POST"):
             return _not_found()
-        if rest == "pdf" and method != "GET":
+        if rest != "" and method != "GET":
             return Document(405, b"Only GET.", "text/plain; charset=utf-8")
+        if note is not None:
+            return Document(200, render_credit_note_pdf(store, invoice, note), "application/pdf")
         if rest == "pdf":
             return Document(200, render_pdf(store, invoice), "application/pdf")
         if method == "GET" or invoice.status not in ("open", "uncollectible"):
@@ -200,6 +214,36 @@ def _pdf_text(value: str) -> str:
     return latin.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
+def _credit_note_at(store: Store, invoice: Invoice | None, rest: str) -> CreditNote | None:
+    """The credit note of `invoice` whose PDF is at `credit_notes/<id>/pdf`."""
+    parts = rest.split("/")
+    if invoice is None or len(parts) != 3 or parts[0] != "credit_notes" or parts[2] != "pdf":
+        return None
+    note = store.credit_notes.get(parts[1])
+    return note if note is not None and note.invoice == invoice.id else None
+
+
+def render_credit_note_pdf(store: Store, invoice: Invoice, note: CreditNote) -> bytes:
+    lines: list[tuple[int, str]] = [
+        (18, f"Credit note {note.number}"),
+        (10, "Test mode - no real money"),
+        (11, f"Invoice: {invoice.number or ''}"),
+        (11, f"Date of issue: {_date(note.created)}"),
+        (11, f"Status: {'Void' if note.status == 'void' else 'Issued'}"),
+        (11, f"Reason: {note.reason or '-'}"),
+        (11, ""),
+    ]
+    for line in note.lines:
+        quantity = f" x {line.quantity}" if line.quantity > 1 else ""
+        lines.append(
+            (11, f"{line.description or 'Credit'}{quantity}    {format_amount(line.amount, note.currency)}")
+        )
+    lines.append((12, f"Total credited: {format_amount(note.amount, note.currency)}"))
+    if note.memo:
+        lines.append((11, f"Memo: {note.memo}"))
+    return _pdf(lines)
+
+
 def render_pdf(store: Store, invoice: Invoice) -> bytes:
     lines: list[tuple[int, str]] = [
         (18, f"Invoice {invoice.number or ''}"),
@@ -213,7 +257,14 @@ def render_pdf(store: Store, invoice: Invoice) -> bytes:
         lines.append((11, f"{item.description or 'Invoice item'}{quantity}    {amount}"))
     lines.append((11, ""))
     lines.append((12, f"Total: {format_amount(invoices.total(store, invoice), invoice.currency)}"))
+    for note in _credits(store, invoice):
+        lines.append((11, f"Credit note {note.number}    -{format_amount(note.amount, note.currency)}"))
     lines.append((12, f"Amount remaining: {format_amount(_remaining(store, invoice), invoice.currency)}"))
+    return _pdf(lines)
+
+
+def _pdf(lines: list[tuple[int, str]]) -> bytes:
+    """A one-page PDF 1.4 of these (font size, text) lines, top to bottom."""
     commands = ["BT", "/F1 11 Tf", "50 790 Td"]
     for size, text in lines:
         commands += [f"/F1 {size} Tf", f"0 -{size + 8} Td", f"({_pdf_text(text)}) Tj"]

@@ -22,6 +22,7 @@ class ChargeTerms:
     on_behalf_of: str | None = None
     receipt_email: str | None = None
     statement_descriptor_suffix: str | None = None
+    customer: str | None = None  # the intent's and its charges' `customer`
 
 
 @dataclass(slots=True)
@@ -51,6 +52,16 @@ class LineItem:
 
 
 @dataclass(slots=True)
+class InvoiceData:
+    """A session's `invoice_creation[invoice_data]`: what its post-payment invoice will say."""
+
+    description: str | None = None
+    footer: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    custom_fields: list[dict[str, str]] | None = None
+
+
+@dataclass(slots=True)
 class CheckoutSession:
     id: str
     created: int
@@ -72,6 +83,10 @@ class CheckoutSession:
     payment_intent: str | None = None
     customer_name: str | None = None
     paid_email: str | None = None
+    customer: str | None = None  # given at creation, or made at payment for its invoice
+    customer_given: bool = False  # `customer` was a create parameter (else shown once complete)
+    invoice_creation: InvoiceData | None = None  # None: invoice_creation not enabled
+    invoice: str | None = None  # the post-payment invoice, once the payment succeeded
 
 
 @dataclass(slots=True)
@@ -261,6 +276,7 @@ class Customer:
     address: dict[str, str | None] | None = None
     currency: str | None = None  # set by its first invoice item, as Stripe's is
     next_invoice_sequence: int = 1
+    balance: int = 0  # negative: credit (from credit notes' credit_amount) the customer holds
 
 
 @dataclass(slots=True)
@@ -321,6 +337,7 @@ class Invoice:
     customer_phone: str | None = None
     sent_count: int = 0
     overdue: bool = False  # invoice.overdue was sent
+    custom_fields: list[dict[str, str]] | None = None  # [{"name", "value"}], from a checkout session
 
 
 @dataclass(slots=True)
@@ -334,3 +351,43 @@ class InvoicePayment:
     payment_intent: str
     status: str
     paid_at: int | None = None
+
+
+@dataclass(slots=True)
+class CreditNoteLine:
+    """`invoice_line_item` (an invoice line's id, `unit_amount` None) or `custom_line_item`."""
+
+    id: str
+    type: str
+    amount: int
+    quantity: int
+    description: str | None
+    invoice_line_item: str | None = None
+    unit_amount: int | None = None
+
+
+@dataclass(slots=True)
+class CreditNote:
+    """`amount` = `pre_payment_amount` (taken off an open invoice's amount due) +
+    `post_payment_amount` (of a paid one: `refund_amount` + `credit_amount` +
+    `out_of_band_amount`). `refunds` are the ids of the refunds it made."""
+
+    id: str
+    created: int
+    invoice: str
+    customer: str
+    currency: str
+    number: str
+    amount: int
+    type: str
+    pre_payment_amount: int
+    post_payment_amount: int
+    lines: list[CreditNoteLine]
+    credit_amount: int
+    out_of_band_amount: int | None
+    reason: str | None
+    memo: str | None
+    metadata: dict[str, str]
+    refunds: list[str] = field(default_factory=list)
+    status: str = "issued"
+    voided_at: int | None = None

@@ -18,6 +18,7 @@ from stripe_local.errors import ApiError, invalid, missing, unknown
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"^-?\d+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Tree = dict[str, Any]
 
@@ -237,6 +238,12 @@ class Params:
         for key in self._data:
             if key not in self._read:
                 raise unknown(self.name(key))
+
+
+def check_email(value: str, param: str) -> str:
+    if not EMAIL.match(value):
+        raise invalid(f"Invalid email address: {value}", param=param, code="email_invalid")
+    return value
 
 
 def exclusive(params: Params, *keys: str) -> None:

@@ -12,6 +12,7 @@ from stripe_local.resources import (
     charges,
     checkout,
     connect,
+    credit_notes,
     customers,
     events,
     intents,
@@ -30,6 +31,7 @@ ROUTES: list[Route] = [
     *events.ROUTES,
     *customers.ROUTES,
     *invoices.ROUTES,
+    *credit_notes.ROUTES,
 ]
 
 _SCHEDULED: dict[str, Callable[[Store, str], None]] = {
@@ -80,6 +82,7 @@ def _lookup(store: Store, object_id: str) -> Json | None:
         ("ii_", lambda: _render(store.invoice_items.get(object_id), invoices.render_item, store)),
         ("inpay_", lambda: _render(store.invoice_payments.get(object_id), invoices.render_payment, store)),
         ("in_", lambda: _render(store.invoices.get(object_id), invoices.render_invoice, store)),
+        ("cn_", lambda: _render(store.credit_notes.get(object_id), credit_notes.render_credit_note, store)),
     ]
     for prefix, render in kinds:
         if object_id.startswith(prefix):
@@ -93,7 +96,7 @@ def _render(item: Any, render: Callable[[Store, Any], Json], store: Store) -> Js
 
 def expand(store: Store, body: Json, paths: list[str]) -> Json:
     """Stripe's `expand[]`: replace ids along each dotted path by the objects (up to 4 levels;
-    `data.` walks a list's items)."""
+    `data.` walks a list's items, and a plain array's items are walked too: `refunds.refund`)."""
     for path in paths:
         parts = path.split(".")
         if len(parts) > 4:
@@ -113,6 +116,10 @@ def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
     if head not in node:
         raise invalid(f"This property cannot be expanded ({path}).", param="expand")
     value = node[head]
+    if isinstance(value, list) and rest:  # a plain array of hashes, as a credit note's `refunds`
+        for item in value:
+            _expand(store, item, rest, path)
+        return
     if isinstance(value, str):
         found = _lookup(store, value)
         if found is None:

@@ -36,6 +36,7 @@ _COLLECTIONS: dict[str, type[Any]] = {
     "invoice_items": models.InvoiceItem,
     "invoices": models.Invoice,
     "invoice_payments": models.InvoicePayment,
+    "credit_notes": models.CreditNote,
 }
 
 D = TypeVar("D")

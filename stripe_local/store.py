@@ -25,6 +25,7 @@ from stripe_local.models import (
     BalanceTransaction,
     Charge,
     CheckoutSession,
+    CreditNote,
     Customer,
     Event,
     FeeRefund,
@@ -139,6 +140,7 @@ class Store:
             self.invoice_items: Collection[InvoiceItem] = Collection("invoiceitem", ("customer", "invoice"))
             self.invoices: Collection[Invoice] = Collection("invoice", ("customer", "status", "hosted_token"))
             self.invoice_payments: Collection[InvoicePayment] = Collection("invoice_payment", ("invoice",))
+            self.credit_notes: Collection[CreditNote] = Collection("credit_note", ("invoice", "customer"))
             self.accounts: dict[str, Account] = {}
             self.totals: dict[str, Totals] = {}
             self.unswept: list[str] = []

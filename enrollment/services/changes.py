@@ -100,6 +100,8 @@ def _end(
                 reason=reason,
                 details={"seat_kept": True},
             )
+            if notify:
+                message_queue(enrollment=enrollment, kind=MessageKind.CANCELLED, now=now)
             return enrollment
         release_locked(offering, enrollment, S.CANCELLED, actor=actor, action=action, now=now, reason=reason)
         if notify:

@@ -17,7 +17,7 @@ from core.jobs import enqueue_after_commit
 from core.mail import deliver_now
 from learners.services.signin import learner_account_ensure
 from sponsors.errors import PoolRefused
-from sponsors.models import Employer, EmployerContact
+from sponsors.models import Employer, EmployerContact, Unredeemed
 from tenants.brand import Brand
 from tenants.errors import NotVisible
 from tenants.mail import branded_email, site_url
@@ -46,6 +46,7 @@ def employer_create(
     po_number: str = "",
     unit: Unit | None = None,
     contact_emails: list[str] | None = None,
+    unredeemed: str = Unredeemed.EXPIRE,
 ) -> Employer:
     """A new employer of the tenant (or of one unit the staff member runs), with its contacts:
     each an account matched or made by e-mail, who signs in with an e-mail code."""
@@ -55,6 +56,10 @@ def employer_create(
     if unit is not None and (unit.tenant_id != tenant.pk or not access.manages_unit(unit)):
         raise NotVisible(_("No such unit."))
     billing_email = _email(billing_email, "billing_email")
+    if unredeemed not in Unredeemed.values:
+        raise PoolRefused(
+            _("Choose what happens to seats not handed out."), fields={"unredeemed": [_("Choose one.")]}
+        )
     contacts = [_email(e, "contacts") for e in (contact_emails or []) if e.strip()]
     try:
         with transaction.atomic():
@@ -65,6 +70,7 @@ def employer_create(
                 billing_email=billing_email,
                 billing_address=billing_address.strip(),
                 po_number=po_number.strip()[:100],
+                unredeemed=unredeemed,
             )
             for email in contacts:
                 contact_add(tenant=tenant, employer=employer, email=email)

@@ -96,6 +96,24 @@ def pool_create(
     )
     if offering is None or not access.manages_unit(offering.microcredential.unit):
         raise NotVisible(_("No such offering."))
+    price = offering.price_minor if unit_price_minor is None else unit_price_minor
+    pool_check(employer=employer, offering=offering, seats=seats, price=price, days_until_due=days_until_due)
+    return pool_make(
+        tenant=tenant,
+        employer=employer,
+        offering=offering,
+        actor=actor,
+        seats=seats,
+        price=price,
+        days_until_due=days_until_due,
+        request_key=request_key,
+    )
+
+
+def pool_check(
+    *, employer: Employer, offering: Offering, seats: int, price: int, days_until_due: int
+) -> None:
+    """What any pool must be, whoever makes it; PoolRefused (naming the form's field) otherwise."""
     if employer.unit_id is not None and offering.microcredential.unit_id != employer.unit_id:
         raise PoolRefused(
             _("%(org)s buys seats of %(unit)s only.") % {"org": employer.organisation, "unit": employer.unit},
@@ -106,7 +124,6 @@ def pool_create(
             _("A pool has between 1 and %(max)d seats.") % {"max": MAX_SEATS},
             fields={"seats": [_("Enter a number of seats from 1 to %(max)d.") % {"max": MAX_SEATS}]},
         )
-    price = offering.price_minor if unit_price_minor is None else unit_price_minor
     if price <= 0:
         raise PoolRefused(
             _("A pool is invoiced: its seats need a price above zero."),
@@ -122,6 +139,19 @@ def pool_create(
             _("The invoice is due within 0 to 365 days."),
             fields={"days_until_due": [_("Enter a number of days from 0 to 365.")]},
         )
+
+
+def pool_make(
+    *,
+    tenant: Tenant,
+    employer: Employer,
+    offering: Offering,
+    actor: User,
+    seats: int,
+    price: int,
+    days_until_due: int,
+    request_key: str,
+) -> SeatPool:
     try:
         return _pool_reserve(
             tenant=tenant,
@@ -173,11 +203,27 @@ def _pool_reserve(
             days_until_due=days_until_due,
             created_by=actor,
             request_key=request_key,
+            unredeemed=employer.unredeemed,
         )
         PoolSeat.objects.bulk_create(
             [PoolSeat(tenant=tenant, pool=pool, code=new_code()) for _ in range(seats)]
         )
     return pool
+
+
+def employer_customer(*, tenant: Tenant, employer: Employer) -> str:
+    """The employer's Stripe customer id, made once (idempotency key `employer:<id>:customer`)."""
+    if not employer.stripe_customer_id:
+        customer = stripe_api.customer_create(
+            tenant=tenant,
+            email=employer.billing_email,
+            name=employer.organisation,
+            metadata={"employer": str(employer.pk)},
+            key=f"employer:{employer.pk}:customer",
+        )
+        Employer.objects.filter(pk=employer.pk, stripe_customer_id="").update(stripe_customer_id=customer.id)
+        employer.refresh_from_db(fields=["stripe_customer_id"])
+    return employer.stripe_customer_id
 
 
 def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
@@ -192,16 +238,7 @@ def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
     if pool.status != PoolStatus.DRAFT:
         return pool
     employer = pool.employer
-    if not employer.stripe_customer_id:
-        customer = stripe_api.customer_create(
-            tenant=tenant,
-            email=employer.billing_email,
-            name=employer.organisation,
-            metadata={"employer": str(employer.pk)},
-            key=f"employer:{employer.pk}:customer",
-        )
-        Employer.objects.filter(pk=employer.pk, stripe_customer_id="").update(stripe_customer_id=customer.id)
-        employer.refresh_from_db(fields=["stripe_customer_id"])
+    employer_customer(tenant=tenant, employer=employer)
     meta = {"pool": str(pool.pk), "tenant": tenant.slug}
     title = pool.offering.microcredential.title
     footer = f"PO {employer.po_number}" if employer.po_number else ""
@@ -237,7 +274,16 @@ def pool_invoice_send(*, tenant: Tenant, pool_id: int) -> SeatPool:
         locked.stripe_invoice_id = draft.id
         locked.invoice_number = str(opened.number or "")
         locked.hosted_invoice_url = str(opened.hosted_invoice_url or "")
-        locked.save(update_fields=["status", "stripe_invoice_id", "invoice_number", "hosted_invoice_url"])
+        locked.invoice_pdf_url = str(opened.invoice_pdf or "")
+        locked.save(
+            update_fields=[
+                "status",
+                "stripe_invoice_id",
+                "invoice_number",
+                "hosted_invoice_url",
+                "invoice_pdf_url",
+            ]
+        )
         _post_receivable(locked, at=timezone.now())
     return locked
 
@@ -275,7 +321,10 @@ def _pool_of_invoice(*, tenant: Tenant, invoice: dict[str, Any]) -> SeatPool | N
         pool.stripe_invoice_id = invoice_id
         pool.invoice_number = str(invoice.get("number") or "")
         pool.hosted_invoice_url = str(invoice.get("hosted_invoice_url") or "")
-        pool.save(update_fields=["stripe_invoice_id", "invoice_number", "hosted_invoice_url"])
+        pool.invoice_pdf_url = str(invoice.get("invoice_pdf") or "")
+        pool.save(
+            update_fields=["stripe_invoice_id", "invoice_number", "hosted_invoice_url", "invoice_pdf_url"]
+        )
     return pool
 
 
@@ -330,7 +379,19 @@ def invoice_event_apply(*, tenant: Tenant, event: dict[str, Any], now: datetime 
                 memo=f"Invoice {pool.invoice_number} voided",
                 occurred_at=now,
             )
-        unredeemed = PoolSeat.objects.filter(pool=pool, redeemed_at__isnull=True).count()
+        credited = LedgerTransaction.objects.filter(
+            tenant=tenant, kind=TransactionKind.CREDIT_NOTE, source_ref=pool.credit_note_id or "-"
+        ).first()
+        if credited is not None:  # the credit note lowered a receivable that is now gone
+            ledger_reverse(
+                transaction=credited,
+                source_ref=f"void:{pool.credit_note_id}",
+                memo=f"Invoice {pool.invoice_number} voided after its credit note",
+                occurred_at=now,
+            )
+        unredeemed = PoolSeat.objects.filter(
+            pool=pool, redeemed_at__isnull=True, expired_at__isnull=True
+        ).count()
         if unredeemed:
             offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
         pool.status = PoolStatus.VOID
@@ -389,7 +450,7 @@ def pool_void(*, tenant: Tenant, access: StaffAccess, pool_id: int) -> SeatPool:
     if pool is None or not access.manages_unit(pool.offering.microcredential.unit):
         raise NotVisible(_("No such pool."))
     if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
-        return _draft_void(tenant=tenant, pool_id=pool.pk)
+        return draft_void(tenant=tenant, pool_id=pool.pk)
     if pool.status not in (PoolStatus.INVOICED, PoolStatus.OVERDUE) or not pool.stripe_invoice_id:
         raise PoolRefused(
             _("Only an unpaid, invoiced pool can be voided: this one is %(s)s.")
@@ -421,14 +482,16 @@ def pools_unsettled(*, now: datetime | None = None) -> list[int]:
     )
 
 
-def _draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
+def draft_void(*, tenant: Tenant, pool_id: int) -> SeatPool:
     """A pool never invoiced (Stripe failed when it was made) is ended here: its seats go back."""
     with transaction.atomic():
         pool = lock_pool(tenant=tenant, pool_id=pool_id)
         if pool is None:
             raise NotVisible(_("No such pool."))
         if pool.status == PoolStatus.DRAFT and not pool.stripe_invoice_id:
-            unredeemed = PoolSeat.objects.filter(pool=pool, redeemed_at__isnull=True).count()
+            unredeemed = PoolSeat.objects.filter(
+                pool=pool, redeemed_at__isnull=True, expired_at__isnull=True
+            ).count()
             if unredeemed:
                 offering_seats_release(tenant=tenant, offering_id=pool.offering_id, count=unredeemed)
             pool.status = PoolStatus.VOID

@@ -65,8 +65,11 @@ def _confirm_reserved(*, tenant: Tenant, pool: SeatPool, learner: User, now: dat
     return seat.enrollment
 
 
-def seat_redeem(*, tenant: Tenant, learner: User, code: str, now: datetime | None = None) -> Enrollment:
-    """A learner types a pool's one-time code: a confirmed seat, no card. Refusals change nothing."""
+def seat_redeem(
+    *, tenant: Tenant, learner: User, code: str, share: bool = False, now: datetime | None = None
+) -> Enrollment:
+    """A learner types a pool's one-time code: a confirmed seat, no card. Refusals change nothing.
+    `share`: the learner lets the employer see their status and completion (consent, recorded)."""
     now = now or timezone.now()
     code = "".join(code.split()).upper()
     found = PoolSeat.objects.filter(tenant=tenant, code=code).values_list("pool_id", flat=True)
@@ -78,7 +81,7 @@ def seat_redeem(*, tenant: Tenant, learner: User, code: str, now: datetime | Non
         if pool is None:
             raise _refused_code()
         seat = PoolSeat.objects.select_for_update().filter(tenant=tenant, code=code).first()
-        if seat is None or seat.redeemed_at is not None:
+        if seat is None or seat.redeemed_at is not None or seat.expired_at is not None:
             raise _refused_code()
         if pool.status not in USABLE:
             raise SeatCodeRefused(_("This code cannot be used: its employer's seats are not available."))
@@ -86,7 +89,11 @@ def seat_redeem(*, tenant: Tenant, learner: User, code: str, now: datetime | Non
         seat.enrollment = enrollment
         seat.email = learner.email
         seat.redeemed_at = now
-        seat.save(update_fields=["enrollment", "email", "redeemed_at"])
+        seat.shares_progress = share
+        seat.sharing_changed_at = now
+        seat.save(
+            update_fields=["enrollment", "email", "redeemed_at", "shares_progress", "sharing_changed_at"]
+        )
     return enrollment
 
 
@@ -145,7 +152,9 @@ def bulk_enroll(
                 _("This pool's seats are not available: its invoice is not open or paid."), rows=[]
             )
         free = list(
-            PoolSeat.objects.select_for_update().filter(pool=pool, redeemed_at__isnull=True).order_by("pk")
+            PoolSeat.objects.select_for_update()
+            .filter(pool=pool, redeemed_at__isnull=True, expired_at__isnull=True)
+            .order_by("pk")
         )
         bad: list[tuple[int, str]] = []
         seen: dict[str, int] = {}

@@ -292,7 +292,7 @@ def render_charge(store: Store, charge: Charge) -> Json:
         "captured": charge.paid,
         "created": charge.created,
         "currency": charge.currency,
-        "customer": None,
+        "customer": terms.customer,
         "description": terms.description,
         "disputed": False,
         "failure_balance_transaction": None,

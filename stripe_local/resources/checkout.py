@@ -5,7 +5,8 @@ A session is paid on the hosted page at its `url` (see `checkout_page.py`) or th
 Stripe's is; a declined card leaves the session open for another try. It ends `complete`
 (`checkout.session.completed`, `payment_status` paid — or unpaid for a test IBAN, followed by
 `checkout.session.async_payment_succeeded`/`_failed`), or `expired` at `expires_at` on the server's
-clock or when expired through the API (`checkout.session.expired`).
+clock or when expired through the API (`checkout.session.expired`). With `invoice_creation` a
+successful payment also makes a paid invoice first (see `checkout_invoices.py`).
 """
 
 from __future__ import annotations
@@ -19,25 +20,18 @@ from stripe_local.cards import lookup as lookup_card
 from stripe_local.errors import ApiError, invalid, no_such
 from stripe_local.ids import new_id, session_id
 from stripe_local.models import Charge, CheckoutSession, LineItem, PaymentIntent
-from stripe_local.params import Params, new_metadata
-from stripe_local.resources import charges, intents
+from stripe_local.params import Params, check_email, exclusive, new_metadata
+from stripe_local.resources import charges, checkout_invoices, intents
 from stripe_local.store import Store
 
 MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 60 * 60
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def check_url(value: str, param: str) -> str:
     if not _URL.match(value):
         raise invalid(f"Not a valid URL: {value}", param=param, code="url_invalid")
-    return value
-
-
-def check_email(value: str, param: str) -> str:
-    if not EMAIL.match(value):
-        raise invalid(f"Invalid email address: {value}", param=param, code="email_invalid")
     return value
 
 
@@ -117,9 +111,14 @@ def create_session(call: Call) -> Json:
     items, currency = _line_items(store, params)
     amount = sum(item.amount for item in items)
     intents.check_amount(amount, currency, "line_items")
+    exclusive(params, "customer", "customer_email")
     customer_email = params.string("customer_email")
     if customer_email is not None:
         check_email(customer_email, "customer_email")
+    customer = params.string("customer")
+    if customer is not None and store.customers.get(customer) is None:
+        raise no_such("customer", customer, param="customer")
+    invoice_creation = checkout_invoices.read_invoice_creation(params)
     intent_data = params.nested("payment_intent_data") or Params({}, "payment_intent_data")
     terms = intents.read_terms(intent_data, amount=amount)
     intent_data.finish()
@@ -146,6 +145,9 @@ def create_session(call: Call) -> Json:
         locale=params.string("locale"),
         submit_type=params.string("submit_type", choices=("auto", "book", "donate", "pay")),
         payment_method_types=types,
+        customer=customer,
+        customer_given=customer is not None,
+        invoice_creation=invoice_creation,
     )
     params.finish()
     store.sessions.add(session)
@@ -156,6 +158,12 @@ def create_session(call: Call) -> Json:
 # Paying ------------------------------------------------------------------------------------------
 
 
+def known_email(store: Store, session: CheckoutSession) -> str | None:
+    """The e-mail of the session's customer, when it has one."""
+    customer = store.customers.get(session.customer) if session.customer else None
+    return customer.email if customer is not None else None
+
+
 def _intent_for(store: Store, session: CheckoutSession) -> PaymentIntent:
     if session.payment_intent is not None:
         return store.payment_intents.must(session.payment_intent)
@@ -163,7 +171,7 @@ def _intent_for(store: Store, session: CheckoutSession) -> PaymentIntent:
         store,
         amount=session.amount_total,
         currency=session.currency,
-        terms=replace(session.terms, metadata=dict(session.terms.metadata)),
+        terms=replace(session.terms, metadata=dict(session.terms.metadata), customer=session.customer),
         payment_method_types=list(session.payment_method_types),
         checkout_session=session.id,
     )
@@ -186,6 +194,7 @@ def pay_with_card(
 ) -> Charge:
     """One attempt to pay the session. A success completes it; a decline leaves it open."""
     check_open(session)
+    checkout_invoices.ensure_customer(store, session, email=email, name=name)
     intent = _intent_for(store, session)
     charge = charges.attempt_card(
         store,
@@ -194,7 +203,7 @@ def pay_with_card(
         exp_month=card.exp_month,
         exp_year=card.exp_year,
         name=name,
-        email=email or session.customer_email,
+        email=email or session.customer_email or known_email(store, session),
     )
     if charge.paid:
         _complete(store, session, name=name, email=email, payment_status="paid")
@@ -210,8 +219,10 @@ def pay_with_iban(
         raise CardInputError(
             "iban", "invalid_bank_account_iban", "Use a test IBAN: " + ", ".join(charges.TEST_IBANS)
         )
+    checkout_invoices.ensure_customer(store, session, email=email, name=name)
     intent = _intent_for(store, session)
-    charge = charges.attempt_bank_debit(store, intent, iban, name=name, email=email or session.customer_email)
+    email = email or session.customer_email or known_email(store, session)
+    charge = charges.attempt_bank_debit(store, intent, iban, name=name, email=email)
     _complete(store, session, name=name, email=email, payment_status="unpaid")
     return charge
 
@@ -223,6 +234,8 @@ def _complete(
     session.payment_status = payment_status
     session.customer_name = name
     session.paid_email = email or session.customer_email
+    if payment_status == "paid":
+        checkout_invoices.make_invoice(store, session)
     store.emit("checkout.session.completed", render_session(store, session))
 
 
@@ -235,6 +248,7 @@ def settle_bank_debit(store: Store, charge_id: str) -> None:
     for session in found:
         if succeeded:
             session.payment_status = "paid"
+            checkout_invoices.make_invoice(store, session)
             store.emit("checkout.session.async_payment_succeeded", render_session(store, session))
         else:
             store.emit("checkout.session.async_payment_failed", render_session(store, session))
@@ -305,8 +319,8 @@ def render_line_item(store: Store, session: CheckoutSession, item: LineItem) -> 
 
 
 def render_session(store: Store, session: CheckoutSession) -> Json:
-    paid_email = session.paid_email or session.customer_email
     completed = session.status == "complete"
+    paid_email = known_email(store, session) or session.paid_email or session.customer_email
     return {
         "id": session.id,
         "object": "checkout.session",
@@ -333,7 +347,7 @@ def render_session(store: Store, session: CheckoutSession) -> Json:
             "submit": None,
             "terms_of_service_acceptance": None,
         },
-        "customer": None,
+        "customer": session.customer if session.customer_given or completed else None,
         "customer_account": None,
         "customer_creation": "if_required",
         "customer_details": (
@@ -361,19 +375,8 @@ def render_session(store: Store, session: CheckoutSession) -> Json:
         "discounts": [],
         "expires_at": session.expires_at,
         "integration_identifier": None,
-        "invoice": None,
-        "invoice_creation": {
-            "enabled": False,
-            "invoice_data": {
-                "account_tax_ids": None,
-                "custom_fields": None,
-                "description": None,
-                "footer": None,
-                "issuer": None,
-                "metadata": {},
-                "rendering_options": None,
-            },
-        },
+        "invoice": session.invoice,
+        "invoice_creation": checkout_invoices.render_invoice_creation(session),
         "livemode": False,
         "locale": session.locale,
         "managed_payments": None,

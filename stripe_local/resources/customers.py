@@ -13,8 +13,7 @@ from stripe_local.api import Call, Json, list_page, route
 from stripe_local.errors import invalid, no_such
 from stripe_local.ids import new_id
 from stripe_local.models import Customer
-from stripe_local.params import Params, merge_metadata, new_metadata
-from stripe_local.resources.checkout import check_email
+from stripe_local.params import Params, check_email, merge_metadata, new_metadata
 from stripe_local.store import Store
 
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
@@ -116,7 +115,7 @@ def render_customer(store: Store, customer: Customer) -> Json:
         "id": customer.id,
         "object": "customer",
         "address": None if address is None else {key: address.get(key) for key in _ADDRESS},
-        "balance": 0,
+        "balance": customer.balance,
         "created": customer.created,
         "currency": customer.currency,
         "customer_account": None,

@@ -127,7 +127,7 @@ def render_intent(store: Store, intent: PaymentIntent) -> Json:
         "confirmation_method": "automatic",
         "created": intent.created,
         "currency": intent.currency,
-        "customer": None,
+        "customer": terms.customer,
         "customer_account": None,
         "description": terms.description,
         "excluded_payment_method_types": None,

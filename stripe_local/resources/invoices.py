@@ -9,7 +9,8 @@ paid on its hosted page with a test card (see `invoice_page.py`), by `/pay` with
 test payment method, or marked paid with `/pay paid_out_of_band=true`; it can be sent (`/send`),
 voided (`/void`) or marked uncollectible (`/mark_uncollectible`; then still payable or
 voidable). When its `due_date` passes on the server's clock while it is open,
-`invoice.overdue` is sent.
+`invoice.overdue` is sent. Its issued pre-payment credit notes (see `credit_notes.py`) come off
+its `amount_due`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from stripe_local.api import Call, Json, list_object, list_page, route
 from stripe_local.cards import TEST_PAYMENT_METHODS, KnownCard, lookup
 from stripe_local.errors import ApiError, invalid, no_such
 from stripe_local.ids import new_id
-from stripe_local.models import Charge, ChargeTerms, Invoice, InvoiceItem, InvoicePayment
+from stripe_local.models import Charge, ChargeTerms, Invoice, InvoiceItem, InvoicePayment, PaymentIntent
 from stripe_local.params import Params, exclusive, merge_metadata, new_metadata
 from stripe_local.resources import charges, intents
 from stripe_local.resources.customers import get_customer
@@ -381,8 +382,15 @@ def total(store: Store, invoice: Invoice) -> int:
     return sum(item.amount for item in items_of(store, invoice))
 
 
+def credit_notes_amounts(store: Store, invoice: Invoice) -> tuple[int, int]:
+    """(pre-payment, post-payment) amounts of the invoice's issued credit notes."""
+    notes = [note for note in store.credit_notes.where("invoice", invoice.id) if note.status == "issued"]
+    return sum(n.pre_payment_amount for n in notes), sum(n.post_payment_amount for n in notes)
+
+
 def amount_due(store: Store, invoice: Invoice) -> int:
-    return max(total(store, invoice), 0)
+    """The total less the pre-payment credit notes, never below 0."""
+    return max(total(store, invoice) - credit_notes_amounts(store, invoice)[0], 0)
 
 
 def finalize(store: Store, invoice: Invoice) -> None:
@@ -426,11 +434,24 @@ def _paid(store: Store, invoice: Invoice, *, out_of_band: bool = False) -> None:
         store.emit("invoice.payment_succeeded", rendered)
 
 
+def paid_by_credit_notes(store: Store, invoice: Invoice) -> None:
+    """Pre-payment credit notes took the amount due to 0: `paid` (not out of band, no payment),
+    `amount_paid` what was really paid; a payment intent still waiting for a card is canceled.
+    The caller sends `invoice.updated` and `invoice.paid`."""
+    invoice.paid_at = store.now()
+    _set_status(store, invoice, "paid")
+    if invoice.payment_intent is not None:
+        intent = store.payment_intents.must(invoice.payment_intent)
+        if intent.status == "requires_payment_method":
+            intents.cancel(store, intent, None)
+
+
 def _intent_for(store: Store, invoice: Invoice) -> str:
     """The payment intent of the invoice's card attempts: one per invoice, made at the first."""
     if invoice.payment_intent is not None:
         intent = store.payment_intents.must(invoice.payment_intent)
         if intent.status == "requires_payment_method":
+            intent.amount = amount_due(store, invoice) - invoice.amount_paid  # credit notes lower it
             return intent.id
     intent = intents.new_payment_intent(
         store,
@@ -477,23 +498,29 @@ def pay_with_card(
     invoice.attempt_count += 1
     invoice.attempted = True
     if charge.paid:
-        payment = InvoicePayment(
-            id=new_id("inpay_"),
-            created=store.now(),
-            invoice=invoice.id,
-            currency=invoice.currency,
-            amount_requested=intent.amount,
-            amount_paid=intent.amount,
-            payment_intent=intent.id,
-            status="paid",
-            paid_at=store.now(),
-        )
-        store.invoice_payments.add(payment)
-        _paid(store, invoice)
-        store.emit("invoice_payment.paid", render_payment(store, payment))
+        record_payment(store, invoice, intent)
     else:
         store.emit("invoice.payment_failed", render_invoice(store, invoice))
     return charge
+
+
+def record_payment(store: Store, invoice: Invoice, intent: PaymentIntent) -> None:
+    """The intent's succeeded payment pays the invoice: an invoice payment, `invoice.paid`,
+    `invoice.payment_succeeded`, `invoice_payment.paid`."""
+    payment = InvoicePayment(
+        id=new_id("inpay_"),
+        created=store.now(),
+        invoice=invoice.id,
+        currency=invoice.currency,
+        amount_requested=intent.amount,
+        amount_paid=intent.amount,
+        payment_intent=intent.id,
+        status="paid",
+        paid_at=store.now(),
+    )
+    store.invoice_payments.add(payment)
+    _paid(store, invoice)
+    store.emit("invoice_payment.paid", render_payment(store, payment))
 
 
 def void(store: Store, invoice: Invoice) -> None:
@@ -766,7 +793,8 @@ def hosted_url(store: Store, invoice: Invoice) -> str | None:
 def render_invoice(store: Store, invoice: Invoice) -> Json:
     items = items_of(store, invoice)
     subtotal = sum(item.amount for item in items)
-    due = max(subtotal, 0)
+    due = amount_due(store, invoice)
+    pre_credit, post_credit = credit_notes_amounts(store, invoice)
     finalized = invoice.finalized_at is not None
     customer = store.customers.must(invoice.customer)
     email = invoice.customer_email if finalized else customer.email
@@ -804,7 +832,7 @@ def render_invoice(store: Store, invoice: Invoice) -> Json:
         "collection_method": invoice.collection_method,
         "created": invoice.created,
         "currency": invoice.currency,
-        "custom_fields": None,
+        "custom_fields": [dict(field) for field in invoice.custom_fields] if invoice.custom_fields else None,
         "customer": invoice.customer,
         "customer_account": None,
         "customer_address": customer.address,
@@ -847,8 +875,8 @@ def render_invoice(store: Store, invoice: Invoice) -> Json:
         },
         "period_end": invoice.created,
         "period_start": invoice.created,
-        "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
+        "post_payment_credit_notes_amount": post_credit,
+        "pre_payment_credit_notes_amount": pre_credit,
         "receipt_number": None,
         "rendering": None,
         "shipping_cost": None,

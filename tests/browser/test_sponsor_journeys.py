@@ -1,12 +1,14 @@
-"""Employer-sponsored seats in a real browser: a unit admin adds an employer and reserves 20
-seats by invoice (sent through the local Stripe); the employer's contact opens the portal,
-uploads a CSV of 20 e-mails with one bad row and is told which, then the corrected file, and
-sees every seat redeemed; the learners have confirmed seats without a card."""
+"""Employer-sponsored seats in a real browser: a unit admin adds an employer; its contact buys
+20 seats by invoice (sent through the local Stripe) on a phone, uploads a CSV of 20 e-mails with
+one bad row and is told which, then the corrected file; every learner has a confirmed seat
+without a card; one learner agrees to share their progress and completes, and the contact sees
+that learner's completion and nobody else's."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,8 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 import stripe_local
-from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.models import CompletionOutcome, CompletionSource, Enrollment, EnrollmentStatus
+from enrollment.services.completion import completion_record
 from microcred.celery import app
 from payments.services.stripe_settings import stripe_settings_save
 from sponsors.models import EmployerContact
@@ -66,7 +69,7 @@ def _csv(tmp_path: Path, name: str, rows: list[str]) -> Path:
 
 
 @pytest.mark.browser
-def test_an_employer_contact_enrols_twenty_people_from_a_csv_after_staff_invoiced_the_seats(
+def test_an_employer_contact_buys_twenty_seats_by_invoice_enrols_a_csv_and_sees_them_complete(
     page: Page, tenant: Tenant, unit: Unit, local_stripe: LocalStripe, sign_in, tmp_path: Path
 ) -> None:
     offering = OfferingFactory.create(
@@ -84,33 +87,26 @@ def test_an_employer_contact_enrols_twenty_people_from_a_csv_after_staff_invoice
     page.get_by_label("Contacts' e-mail addresses").fill("hr@acme.test")
     page.get_by_role("button", name="Add the employer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Logistics")
-
-    page.get_by_label("Offering").select_option(str(offering.pk))
-    page.get_by_label("Seats", exact=True).fill("20")
-    page.get_by_label("Days to pay").fill("30")
-    page.get_by_role("button", name="Reserve the seats and send the invoice").click()
-    expect(page.get_by_role("status")).to_contain_text(
-        "20 seats reserved and the invoice sent to billing@acme.test"
-    )
-    pools = page.get_by_role("table", name="Seat pools")
-    expect(pools).to_contain_text("Supply Chain Basics")
-    expect(pools).to_contain_text("$10,000.00")
-    expect(pools).to_contain_text("Invoiced")
     assert_accessible(page, "the employer's console page")
     _shot(page, "sponsor-console-1280")
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert_no_horizontal_scroll(page, "the employer's console page")
-    _shot(page, "sponsor-console-390")
 
+    # The employer's contact buys the seats themselves, on a phone.
     page.context.clear_cookies()
+    page.set_viewport_size({"width": 390, "height": 844})
     sign_in(EmployerContact.objects.get(employer__organisation="Acme Logistics").user)
     page.goto("/sponsor/")
-    portal = page.get_by_role("table", name="Seat pools")
-    expect(portal).to_contain_text("Supply Chain Basics")
-    expect(portal.get_by_role("row").nth(1)).to_contain_text("20")
-    assert_accessible(page, "the sponsor portal")
-    assert_no_horizontal_scroll(page, "the sponsor portal")
-    _shot(page, "sponsor-portal-390")
+    page.get_by_role("link", name="Buy seats").click()
+    page.get_by_label("Offering").select_option(str(offering.pk))
+    page.get_by_label("Seats", exact=True).fill("20")
+    page.get_by_label("By invoice, due in 30 days").check()
+    assert_accessible(page, "the buying page")
+    assert_no_horizontal_scroll(page, "the buying page")
+    _shot(page, "sponsor-buy-390")
+    page.get_by_role("button", name="Buy the seats").click()
+    expect(page.get_by_role("status")).to_contain_text("for $10,000.00 is sent to billing@acme.test.")
+    expect(page.get_by_role("link", name="Download the invoice (PDF)")).to_be_visible()
+    offering.refresh_from_db()
+    assert offering.seats_taken == 20
 
     people = [f"worker{n}@acme.test" for n in range(1, 21)]
     page.get_by_role("link", name="Enrol a list of e-mails").click()
@@ -132,14 +128,45 @@ def test_an_employer_contact_enrols_twenty_people_from_a_csv_after_staff_invoice
     )
     page.get_by_role("button", name="Enrol everyone").click()
     expect(page.get_by_role("status")).to_contain_text("20 people are enrolled and e-mailed.")
-    row = page.get_by_role("table", name="Seat pools").get_by_role("row").nth(1)
-    expect(row).to_contain_text("Supply Chain Basics")
-    expect(row.get_by_role("cell").nth(1)).to_have_text("20")  # redeemed
-    expect(row.get_by_role("cell").nth(2)).to_have_text("0")  # left
-    page.set_viewport_size({"width": 1280, "height": 800})
-    _shot(page, "sponsor-portal-1280")
-
+    expect(page.get_by_text("20 more people took a seat and have not agreed to share")).to_be_visible()
     seats = Enrollment.objects.filter(offering=offering, status=EnrollmentStatus.CONFIRMED)
     assert sorted(seats.values_list("learner__email", flat=True)) == sorted(people)
     told = [m for m in mail.outbox if m.to and m.to[0] in people]
     assert sorted(m.to[0] for m in told) == sorted(people)  # each once
+    pool_url = page.url
+
+    # One learner agrees to share their progress, from My learning; the unit records completion.
+    page.context.clear_cookies()
+    worker = seats.get(learner__email=people[0])
+    sign_in(worker.learner)
+    page.goto("/my/learning/")
+    page.get_by_role("link", name="What Acme Logistics sees").click()
+    assert_accessible(page, "the learner's sponsored-seat page")
+    assert_no_horizontal_scroll(page, "the learner's sponsored-seat page")
+    _shot(page, "sponsor-seat-390")
+    page.get_by_role("button", name="Share my status and completion with Acme Logistics").click()
+    expect(page.get_by_role("status")).to_contain_text("Acme Logistics now sees your status and completion.")
+    completion_record(
+        tenant=tenant,
+        enrollment_id=worker.pk,
+        outcome=CompletionOutcome.COMPLETED,
+        result="Pass",
+        source=CompletionSource.LMS,
+        actor=None,
+        on=offering.ends_at.date(),
+        now=offering.ends_at + timedelta(days=1),
+    )
+
+    page.context.clear_cookies()
+    sign_in(EmployerContact.objects.get(employer__organisation="Acme Logistics").user)
+    page.goto(pool_url)
+    learners = page.get_by_role("table", name="Learners who share their progress with you")
+    expect(learners).to_contain_text(people[0])
+    expect(learners).to_contain_text("Completed on")
+    expect(learners).not_to_contain_text(people[1])
+    expect(page.get_by_text("19 more people took a seat and have not agreed to share")).to_be_visible()
+    assert_accessible(page, "the pool page")
+    assert_no_horizontal_scroll(page, "the pool page")
+    _shot(page, "sponsor-pool-390")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _shot(page, "sponsor-pool-1280")

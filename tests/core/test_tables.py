@@ -14,7 +14,10 @@ PAGE = Template(
 
 def test_rows_stand_in_a_scrolling_captioned_table_under_their_headings() -> None:
     html = PAGE.render(Context({"items": ["Python <3"]}))
-    assert html.startswith('<div class="table-wrap">\n<table>')
+    # The scrolling wrapper is a named region a keyboard can reach (it scrolls with the arrows).
+    assert html.startswith(
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="Microcredentials">\n<table>'
+    )
     assert "<caption>Microcredentials</caption>" in html
     assert '<thead><tr><th scope="col">Title</th><th scope="col">Unit</th></tr></thead>' in html
     assert '<tbody><tr><th scope="row">Python &lt;3</th><td>CE</td></tr></tbody>' in html

@@ -59,6 +59,8 @@ SDK_TYPES: dict[str, type[Any]] = {
     "invoice": stripe.Invoice,
     "line_item": stripe.InvoiceLineItem,
     "invoice_payment": stripe.InvoicePayment,
+    "credit_note": stripe.CreditNote,
+    "credit_note_line_item": stripe.CreditNoteLineItem,
 }
 
 
@@ -176,10 +178,26 @@ def everything(server, sdk, control):
     invoice = sdk.v1.invoices.finalize_invoice(invoice_with_items(sdk, [4900, 1000]).id)
     control.pay_invoice(invoice.id)
     (payment,) = sdk.v1.invoice_payments.list(params={"invoice": invoice.id}).data
+    credit_lines: Any = [
+        {"type": "invoice_line_item", "invoice_line_item": invoice.lines.data[0].id, "amount": 1000},
+        {"type": "custom_line_item", "unit_amount": 500, "description": "Service credit"},
+    ]
+    note = sdk.v1.credit_notes.create(
+        params={"invoice": invoice.id, "lines": credit_lines, "refund_amount": 1500}
+    )
+    buyer = sdk.v1.customers.create(params={"email": "buyer@example.com"})
+    invoicing: Any = {
+        "enabled": True,
+        "invoice_data": {"footer": "Thanks", "custom_fields": [{"name": "PO", "value": "7"}]},
+    }
+    invoiced = create_session(sdk, customer=buyer.id, invoice_creation=invoicing)
+    control.pay(invoiced.id)
+    post_payment = sdk.v1.checkout.sessions.retrieve(invoiced.id).invoice
     return {
         "checkout.session": [
             f"/v1/checkout/sessions/{event.data.object.id}",
             f"/v1/checkout/sessions/{declined.id}",
+            f"/v1/checkout/sessions/{invoiced.id}",
         ],
         "payment_intent": [f"/v1/payment_intents/{charge.payment_intent}"],
         "charge": [f"/v1/charges/{charge.id}", f"/v1/charges/{failed_charge}"],
@@ -195,9 +213,11 @@ def everything(server, sdk, control):
         "item": [f"/v1/checkout/sessions/{declined.id}/line_items"],
         "customer": [f"/v1/customers/{invoice.customer}"],
         "invoiceitem": [f"/v1/invoiceitems/{item_of(draft.lines.data[0])}"],
-        "invoice": [f"/v1/invoices/{draft.id}", f"/v1/invoices/{invoice.id}"],
+        "invoice": [f"/v1/invoices/{draft.id}", f"/v1/invoices/{invoice.id}", f"/v1/invoices/{post_payment}"],
         "line_item": [f"/v1/invoices/{invoice.id}/lines"],
         "invoice_payment": [f"/v1/invoice_payments/{payment.id}"],
+        "credit_note": [f"/v1/credit_notes/{note.id}"],
+        "credit_note_line_item": [f"/v1/credit_notes/{note.id}/lines"],
     }
 
 
