@@ -398,10 +398,14 @@ def delivery_send(delivery: Delivery, *, t: int | None = None) -> Answer:
     """POST the delivery to its endpoint, signed; nothing is written."""
     body = body_of(delivery)
     t = t if t is not None else int(time.time())
+    try:
+        secret = endpoint_secret(delivery.endpoint)
+    except sealed.SecretUnreadable:
+        return Answer(ok=False, error=_("Not sent: the endpoint's secret cannot be read (the key changed)."))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        signing.HEADER: signing.sign(endpoint_secret(delivery.endpoint), body, t),
+        signing.HEADER: signing.sign(secret, body, t),
         "Microcred-Event-Id": delivery.event_id,
         "Microcred-Event-Type": delivery.event_type,
     }

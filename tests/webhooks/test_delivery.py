@@ -19,7 +19,7 @@ from tests.factories import UserFactory
 from tests.webhooks.conftest import Clock, endpoint, free_offering
 from webhooks import services, tasks
 from webhooks.errors import EndpointRefused
-from webhooks.models import Delivery, DeliveryStatus
+from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +291,14 @@ def test_the_minute_sweep_sends_what_a_lost_kick_left_and_purges_old_rows(world,
     assert not Delivery.objects.filter(pk=old.pk).exists()
     assert Delivery.objects.get(endpoint=hook).status == "succeeded"
     assert tasks.sweep() == 0
+
+
+def test_a_secret_that_cannot_be_read_is_said_on_the_delivery_and_nothing_is_sent(world, receiver):
+    hook, _secret = endpoint(world.a, receiver.url)
+    _enrol(world, free_offering(world.a_unit1))
+    Endpoint.objects.filter(pk=hook.pk).update(secret_encrypted="sealed-with-another-key")
+    assert services.endpoint_deliver(endpoint_id=hook.pk).failed == 1
+    row = Delivery.objects.get(endpoint=hook)
+    assert (row.status, row.attempts, row.claimed_at) == ("pending", 1, None)
+    assert row.last_error == "Not sent: the endpoint's secret cannot be read (the key changed)."
+    assert receiver.requests == []
