@@ -13,7 +13,9 @@ One semantics everywhere: an entry has a unique name; registering the same entry
 again is a no-op (``ready()`` can run more than once), a different entry under a taken name is a
 programming error; entries come back in registration order, which is INSTALLED_APPS order.
 `after_commit` calls each of a registry's functions once the current transaction commits, and a
-failing one is logged without hiding the committed change or stopping the others.
+failing one is logged without hiding the committed change or stopping the others. `call_each`
+calls them at once, inside the caller's transaction, for a receiver that writes rows which must
+commit or roll back with the change (an outbox row): a failing one fails the change.
 """
 
 from __future__ import annotations
@@ -68,3 +70,9 @@ def after_commit(registry: Registry[Callable[..., Any]], *args: Any, **kwargs: A
                 logger.exception("%s %r failed after commit", registry.what, name)
 
     transaction.on_commit(notify)
+
+
+def call_each(registry: Registry[Callable[..., Any]], *args: Any, **kwargs: Any) -> None:
+    """Call every registered function now, in the caller's transaction; an error propagates."""
+    for function in registry:
+        function(*args, **kwargs)

@@ -318,6 +318,22 @@ def main(argv: list[str] | None = None) -> int:
                 "--concurrency",
                 env.get("CELERY_CONCURRENCY", "2"),
             ],
+            # Webhook deliveries have a queue and a worker of their own: an endpoint that answers
+            # slowly holds one of these slots, never the e-mails' or the payments'.
+            "webhooks": [
+                str(BIN / "celery"),
+                "-A",
+                "microcred",
+                "worker",
+                "-Q",
+                "webhooks",
+                "-n",
+                "webhooks@%h",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                env.get("WEBHOOKS_CONCURRENCY", "2"),
+            ],
             "beat": [
                 str(BIN / "celery"),
                 "-A",

@@ -20,6 +20,10 @@ extensions.status_listeners.register("access", listener)
     # listener(change: StatusChanged) -> None, after the commit of any recorded change of an
     # enrollment (its audit row): a seat confirmed, cancelled, expired, moved (access: provision
     # into the LMS course, or take the learner out)
+extensions.status_recorders.register("webhooks", recorder)
+    # recorder(change: StatusChanged) -> None, called inside the transaction that recorded the
+    # change, before it commits: rows it writes (an outbox of webhook deliveries) commit or roll
+    # back with the change; an error it raises fails the change. Keep it to a few queries.
 extensions.roster_extras.register("access", provider)
     # provider(*, tenant, offering, enrollment_ids) -> RosterExtra: a line under learners on the
     # offering's roster (access: "LMS: In the course", with a "Retry" action) and actions for
@@ -36,7 +40,7 @@ from functools import partial
 from django.db import transaction
 
 from catalog.models import Offering
-from core.registry import Registry, after_commit
+from core.registry import Registry, after_commit, call_each
 from enrollment.models import Enrollment
 from identity.models import User
 from tenants.models import Tenant
@@ -112,6 +116,7 @@ cancellation_notes_providers: Registry[NotesProvider] = Registry("cancellation n
 completion_listeners: Registry[CompletionListener] = Registry("completion listener")
 completion_batch_listeners: Registry[CompletionBatchListener] = Registry("completion batch listener")
 status_listeners: Registry[StatusListener] = Registry("enrollment status listener")
+status_recorders: Registry[StatusListener] = Registry("enrollment status recorder")
 roster_extras: Registry[RosterProvider] = Registry("roster extra provider")
 
 
@@ -180,7 +185,8 @@ def completions_changed(changes: list[CompletionChanged]) -> None:
 
 
 def status_changed(change: StatusChanged) -> None:
-    """An enrollment changed in the current transaction: tell the listeners once it commits
-    (nothing is scheduled when no app listens)."""
+    """An enrollment changed in the current transaction: the recorders hear of it now, in the
+    transaction; the listeners once it commits (nothing is scheduled when no app listens)."""
+    call_each(status_recorders, change)
     if len(status_listeners):
         after_commit(status_listeners, change)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "access",
     "sponsors",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# Webhook deliveries wait on the units' own servers (up to 3 s to connect, 10 s a read): they have
+# a queue, and a worker, of their own (`-Q webhooks`), so a slow endpoint holds up nothing else.
+CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Holds and wait-list offers that ran out expire and their seats are offered on; any
     # promotion left undone is done; stalled enrollment e-mails are sent again.
@@ -302,6 +306,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Paid pools whose card fee job was lost (the broker was down at the webhook).
     "sponsors-settle-due": {"task": "sponsors.settle_due", "schedule": 300.0},
     "sponsors-end-due": {"task": "sponsors.end_due", "schedule": 900.0},
+    # Webhook deliveries due (a retry's time came, or the kick after commit was lost).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
     # Completions read back from every LMS and recorded through the completion service.
     "access-completions-poll": {"task": "access.completions_poll", "schedule": 900.0},
 }
@@ -321,6 +327,13 @@ STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
 PAYMENTS_SECRETS_KEY = env_str("PAYMENTS_SECRETS_KEY", "")
 # Fernet key for credential signing keys at rest (credentials.services.keys); empty: from SECRET_KEY.
 CREDENTIALS_SECRETS_KEY = env_str("CREDENTIALS_SECRETS_KEY", "")
+# Fernet key for webhook endpoints' signing secrets at rest (webhooks.services); empty: from SECRET_KEY.
+WEBHOOKS_SECRETS_KEY = env_str("WEBHOOKS_SECRETS_KEY", "")
+# Webhook endpoints must be https:// (but for localhost) where the site itself is served over HTTPS.
+WEBHOOKS_HTTPS_ONLY = env_bool("WEBHOOKS_HTTPS_ONLY", HTTPS)
+# Whether an endpoint may be on a loopback, private or link-local address (the platform's own
+# network: a metadata service, the database). Default: only where the site runs without HTTPS.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", not HTTPS)
 # Fernet key for LMS tokens at rest (access.lms.factory); empty: derived from SECRET_KEY.
 ACCESS_LMS_SECRETS_KEY = env_str("ACCESS_LMS_SECRETS_KEY", "")
 # Every call to a unit's LMS gives up after this long (a retryable error).

@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payments.urls")),
     path("", include("finance.urls")),
     path("", include("sponsors.urls")),
+    path("", include("webhooks.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.learner_urls")),
     # access's /my/learning/<id>/course/ before enrollment's /my/learning/<id>/<action>/.

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import NotFound
+from credentials import hooks
 from credentials.errors import NotCompleted
 from credentials.models import (
     LIVE,
@@ -100,6 +101,7 @@ def credential_issue(*, enrollment_id: int) -> Credential:
             tenant_id=credential.tenant_id, credential=credential, action="issued", at=now
         )
         message_queue(credential=credential, kind=MessageKind.ISSUED)
+        hooks.issued([credential])
         stacks_check_ask(
             tenant_id=credential.tenant_id,
             learner_id=credential.learner_id,

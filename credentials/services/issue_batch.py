@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from catalog.models import Microcredential
 from core.jobs import enqueue_after_commit
+from credentials import hooks
 from credentials.errors import CredentialsBusy
 from credentials.models import (
     LIVE,
@@ -335,6 +336,7 @@ def _store(planned: list[tuple[SigningKey, list[_Planned]]], now: datetime) -> l
                 ]
             )
             enqueue_after_commit(SEND_MANY_TASK, [m.pk for m in messages])
+            hooks.issued(credentials)
             parts: dict[int, bool] = {}
             asked: set[tuple[int, int]] = set()
             for c in credentials:

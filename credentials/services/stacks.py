@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Microcredential, PublicationStatus
+from credentials import hooks
 from credentials.links import share_url
 from credentials.models import (
     LIVE,
@@ -237,6 +238,7 @@ def _award(*, stack: Microcredential, learner: User) -> Credential | None:
             tenant_id=stack.tenant_id, credential=credential, action="issued", at=now
         )
         message_queue(credential=credential, kind=MessageKind.ISSUED)
+        hooks.issued([credential])
     return credential
 
 

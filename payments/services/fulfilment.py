@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.jobs import enqueue_after_commit
+from core.registry import call_each
 from enrollment import services as enrollment_services
+from payments import hooks
 from payments.models import LineStatus, Order, OrderLine, OrderStatus
 from payments.services import locks
 from payments.services.orders import order_transition
@@ -139,6 +141,7 @@ def order_paid(
             line.status = LineStatus.CONFIRMED
             line.seat_enrollment = seat.enrollment
         line.save(update_fields=["status", "seat_enrollment"])
+    call_each(hooks.order_paid_recorders, order)
     # The follow-ups, each found again by the minute sweep if the broker is down at commit
     # (settlement.follow_ups_due: unsent receipts, unsettled orders, refunds due).
     enqueue_after_commit("payments.send_receipt", order.pk)

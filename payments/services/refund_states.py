@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from core.registry import call_each
 from identity.models import User
+from payments import hooks
 from payments.models import REFUND_MOVES, Refund, RefundState, RefundTransition
 
 R = RefundState
@@ -44,4 +46,6 @@ def refund_move(
         stripe_event_id=stripe_event_id,
         at=now,
     )
+    if to == R.SUCCEEDED:
+        call_each(hooks.refund_succeeded_recorders, refund)
     return True

@@ -71,8 +71,9 @@ def test_the_offering_comes_back_as_stored_and_only_for_its_tenant(world):
     [
         # read, seat UPDATE, enrollment, event
         ({"price_minor": 4900}, 0, S.HELD, 4),
-        # read, seat UPDATE, enrollment, event, the confirmation e-mail's outbox row
-        ({"price_minor": 0}, 0, S.CONFIRMED, 5),
+        # read, seat UPDATE, enrollment, event, the confirmation e-mail's outbox row, and which
+        # events the tenant's webhook endpoints want (webhooks.subscriptions: then cached)
+        ({"price_minor": 0}, 0, S.CONFIRMED, 6),
         # read, seat UPDATE (none left), the id, event, the e-mail's row, enrollment (its INSERT
         # returns the place)
         ({"price_minor": 4900, "seats_taken": 2}, 0, S.WAITLISTED, 6),

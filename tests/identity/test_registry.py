@@ -22,6 +22,7 @@ def test_each_app_registers_its_personal_data():
         "orders",
         "credentials",
         "oidc_sign_ins",
+        "webhook_deliveries",
     ]
 
 
@@ -32,6 +33,7 @@ def test_learners_registers_its_movers_and_lookup_source():
         "enrollments",
         "orders",
         "credentials",
+        "webhook_deliveries",
     ]
     assert [name for name, _ in learner_sources.items()] == ["learner_records", "enrollments"]
 
