@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from identity.models import User
 from identity.registry import register_personal_data
-from learners.models import AccountMerge, ContactConsent, LearnerRecord, StaffIssuedCode
+from learners.models import AccountMerge, ContactConsent, LearnerRecord, ReminderOptOut, StaffIssuedCode
 from learners.registry import learner_sources, merge_movers
 from learners.services.staff import move_consents, move_learner_record
 from tenants.models import Tenant
@@ -43,6 +43,10 @@ def export(user: User) -> dict[str, Any]:
             .select_related("tenant", "unit")
             .order_by("recorded_at", "pk")
         ],
+        "reminders_turned_off": [
+            {"institution": r.tenant.name, "at": r.created_at.isoformat()}
+            for r in ReminderOptOut.objects.filter(user=user).select_related("tenant").order_by("created_at")
+        ],
         "account_merges": [
             {
                 "institution": m.tenant.name,
@@ -61,6 +65,7 @@ def erase(user: User, reference: str) -> None:
     """Consents and pending codes go; learner records and the merge audit trail stay, pointing at
     the anonymous account, with e-mail snapshots replaced by the reference."""
     ContactConsent.objects.filter(user=user).delete()
+    ReminderOptOut.objects.filter(user=user).delete()
     StaffIssuedCode.objects.filter(user=user).delete()
     AccountMerge.objects.filter(source=user).update(source_email=reference)
     AccountMerge.objects.filter(target=user).update(target_email=reference)

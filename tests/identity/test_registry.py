@@ -81,4 +81,9 @@ def test_export_of_someone_with_nothing_held_is_still_complete(db):
     data = account_export(user=person)
 
     assert data["staff"] == {"roles": [], "api_tokens": [], "invitations_received": []}
-    assert data["learners"] == {"learner_records": [], "contact_consents": [], "account_merges": []}
+    assert data["learners"] == {
+        "learner_records": [],
+        "contact_consents": [],
+        "reminders_turned_off": [],
+        "account_merges": [],
+    }
