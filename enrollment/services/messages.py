@@ -5,6 +5,10 @@ Celery task is asked to send it (core.jobs.enqueue_after_commit). If the broker 
 the row waits, and the minute sweep (tasks.enrollments_expire_and_promote) asks again. Sending
 claims the row first and sends it once (core.outbox); the worker hands the mail to the mail
 server itself (core.mail.deliver_now).
+
+Reminders (services.reminders) are outbox rows of their own kinds, at most one per enrollment
+and kind; at sending they are checked against the enrollment as it is then (reminder_still_due)
+and carry a signed "Turn off reminders" link (reminders_off_token), also as List-Unsubscribe.
 """
 
 from __future__ import annotations
