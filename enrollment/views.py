@@ -30,7 +30,7 @@ from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import idempotency
 from enrollment.services.messages import offer_from_token, reminders_off_from_token
 from identity.models import User
-from learners.services.reminders import reminders_set
+from learners.services.reminders import learner_for_reminders_link, reminders_set
 from tenants.brand import Brand
 from tenants.http import StaffRequest, TenantRequest
 from tenants.models import Unit
@@ -291,7 +291,7 @@ def reminders_off(request: TenantRequest, token: str) -> HttpResponse:
     named = reminders_off_from_token(token)
     if named is None or named.tenant_id != request.tenant.pk:
         raise Http404
-    learner = User.objects.filter(pk=named.user_id, is_active=True).first()
+    learner = learner_for_reminders_link(user_id=named.user_id)
     if learner is None:
         raise Http404
     unit = Unit.objects.filter(tenant=request.tenant, pk=named.unit_id).first() if named.unit_id else None

@@ -13,6 +13,7 @@ from identity.models import User
 from identity.registry import register_personal_data
 from learners.models import AccountMerge, ContactConsent, LearnerRecord, ReminderOptOut, StaffIssuedCode
 from learners.registry import learner_sources, merge_movers
+from learners.services.reminders import move_reminder_opt_out
 from learners.services.staff import move_consents, move_learner_record
 from tenants.models import Tenant
 
@@ -93,4 +94,5 @@ def register() -> None:
     register_personal_data("learners", export=export, erase=erase)
     merge_movers.register("learner_records", move_learner_record)
     merge_movers.register("contact_consents", move_consents)
+    merge_movers.register("reminder_opt_outs", move_reminder_opt_out)
     learner_sources.register("learner_records", records_source)

@@ -19,7 +19,8 @@ from enrollment import services, tasks
 from enrollment.models import Enrollment, EnrollmentMessage, EnrollmentStatus, MessageKind
 from enrollment.services import messages, reminders
 from learners.models import ReminderOptOut
-from learners.services.reminders import reminders_set
+from learners.registry import MergeContext
+from learners.services.reminders import move_reminder_opt_out, reminders_set
 from microcred.settings import CELERY_BEAT_SCHEDULE
 from tests.enrollment.conftest import make_offering
 from tests.factories import UserFactory
@@ -516,3 +517,16 @@ def test_the_database_refuses_a_second_reminder_of_a_kind(world):
         )
         is False
     )
+
+
+def test_merging_accounts_keeps_reminders_off_if_either_turned_them_off(world):
+    source, target = UserFactory.create(), UserFactory.create()
+    reminders_set(tenant=world.a, user=source, enabled=False)
+    reminders_set(tenant=world.b, user=source, enabled=False)
+    merge = MergeContext(tenant=world.a, source=source, target=target, actor=world.a_admin)
+    assert move_reminder_opt_out(merge) == 1
+    assert set(ReminderOptOut.objects.values_list("tenant__slug", "user__email")) == {
+        ("alpha", target.email),
+        ("beta", source.email),  # another tenant's choice is not part of this merge
+    }
+    assert move_reminder_opt_out(merge) == 0

@@ -30,6 +30,7 @@ def test_learners_registers_its_movers_and_lookup_source():
     assert [name for name, _ in merge_movers.items()] == [
         "learner_records",
         "contact_consents",
+        "reminder_opt_outs",
         "enrollments",
         "orders",
         "credentials",
