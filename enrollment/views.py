@@ -30,6 +30,7 @@ from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import idempotency
 from enrollment.services.messages import offer_from_token, reminders_off_from_token
 from identity.models import User
+from learners.selectors import reminders_enabled
 from learners.services.reminders import learner_for_reminders_link, reminders_set
 from tenants.brand import Brand
 from tenants.http import StaffRequest, TenantRequest
@@ -296,9 +297,8 @@ def reminders_off(request: TenantRequest, token: str) -> HttpResponse:
         raise Http404
     unit = Unit.objects.filter(tenant=request.tenant, pk=named.unit_id).first() if named.unit_id else None
     brand = Brand.of_unit(unit) if unit is not None else Brand.of_tenant(request.tenant)
-    done = False
     if request.method == "POST":
         reminders_set(tenant=request.tenant, user=learner, enabled=False)
-        done = True
+    done = request.method == "POST" or not reminders_enabled(tenant=request.tenant, user=learner)
     context = {"brand": brand, "token": token, "done": done, "email": learner.email}
     return render(request, "enrollment/reminders_off.html", context)

@@ -145,6 +145,7 @@ class RemindersForm(forms.Form):
     reminders = forms.BooleanField(
         label=_("Send me reminders"),
         required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "reminders-hint"}),
         help_text=_(
             "Before a held seat or a seat offered to you expires, and three days before a course starts."
         ),

@@ -192,7 +192,7 @@ def test_an_offer_reminder_is_sent_once_with_the_signed_accept_link_that_works(
     [sent] = mail.outbox
     assert sent.subject == "[Alpha Continuing Ed] Your offered seat expires soon: Welding I"
     offer = link_to(sent.body, "/offers/")
-    assert offer == reverse("offer", args=[messages.offer_token(enrollment)])
+    assert messages.offer_from_token(offer.split("/")[2]) == (world.a.pk, enrollment.pk)
     page = client.get(offer, HTTP_HOST="alpha.test")  # no sign-in needed
     assert page.status_code == 200
     assert "Accept the seat" in page.content.decode()
@@ -386,6 +386,13 @@ def test_the_turn_off_link_works_without_signing_in(world, eager_tasks, django_c
     assert ReminderOptOut.objects.filter(tenant=world.a, user=world.learner).count() == 1
     assert anonymous.post(off).status_code == 200  # again: still off, once
     assert ReminderOptOut.objects.count() == 1
+    assert "Reminders are off" in anonymous.get(off).content.decode()  # says so, no button
+
+
+def test_a_turn_off_link_of_a_deleted_account_reaches_nothing(world):
+    token = messages.reminders_off_token(tenant_id=world.a.pk, user_id=world.learner.pk)
+    type(world.learner).objects.filter(pk=world.learner.pk).update(is_active=False)
+    assert world.client_for(None, world.a).get(f"/reminders/off/{token}/").status_code == 404
 
 
 def test_one_click_unsubscribe_posts_from_a_mail_client(world):
@@ -416,6 +423,7 @@ def test_the_profile_checkbox_turns_reminders_off_and_on(world):
     client = world.client_for(world.learner, world.a)
     page = client.get(reverse("profile")).content.decode()
     assert "Send me reminders" in page
+    assert 'aria-describedby="reminders-hint"' in page
     assert re.search(r'<input type="checkbox" name="reminders"[^>]* checked', page)
 
     assert client.post(reverse("profile-reminders"), {}).status_code == 302
