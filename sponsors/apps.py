@@ -7,8 +7,9 @@ class SponsorsConfig(AppConfig):
 
     def ready(self) -> None:
         # handlers register the invoice.* Stripe events on import
-        from sponsors import handlers, my_learning, roster
+        from sponsors import handlers, my_learning, personal_data, roster
 
         roster.register()
         my_learning.register()
+        personal_data.register()
         del handlers

@@ -22,6 +22,7 @@ def test_each_app_registers_its_personal_data():
         "orders",
         "credentials",
         "oidc_sign_ins",
+        "sponsored_seats",
         "webhook_deliveries",
     ]
 

@@ -55,6 +55,7 @@ def test_download_my_data_gives_everything_held_as_json(world):
         "orders",
         "credentials",
         "oidc_sign_ins",
+        "sponsored_seats",
         "webhook_deliveries",
     ]
     assert data["account"]["email"] == "ada@example.test"

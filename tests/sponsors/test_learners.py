@@ -17,6 +17,7 @@ from enrollment.models import CompletionOutcome, CompletionSource, Enrollment, E
 from enrollment.services.completion import completion_record
 from ledger.models import AccountKind, LedgerEntry, LedgerTransaction
 from payments.models import TenantStripeSettings
+from sponsors import personal_data as sponsors_personal_data
 from sponsors.errors import SeatCodeRefused
 from sponsors.models import PoolSeat, PoolStatus, SeatPool
 from sponsors.services import seats
@@ -281,3 +282,24 @@ def test_when_stripe_cannot_make_the_invoice_the_contact_buys_nothing(shop: Shop
     assert SeatPool.objects.get(offering=offering).status == PoolStatus.VOID
     offering.refresh_from_db()
     assert offering.seats_taken == 0
+
+
+def test_a_sponsored_learners_data_download_and_deletion_cover_the_seat_and_consent(shop: Shop) -> None:
+    pool = _pool(shop, seats_n=1)
+    learner = UserFactory.create(email="dora@example.test")
+    seats.seat_redeem(tenant=shop.tenant, learner=learner, code=_codes(pool)[0], share=True)
+    data = shop.world.client_for(learner, shop.tenant).get("/me/data.json").json()
+    (seat,) = data["sponsored_seats"]["seats"]
+    assert seat["sponsor"] == "Acme Training"
+    assert seat["shares_progress"] is True
+    contact_user = pool.employer.contacts.get().user
+    contact_data = shop.world.client_for(contact_user, shop.tenant).get("/me/data.json").json()
+    assert contact_data["sponsored_seats"]["contact_for"] == [
+        {"institution": shop.tenant.name, "employer": "Acme Training"}
+    ]
+    # Deleting the account (blocked while the seat is upcoming) runs each app's eraser; ours:
+    sponsors_personal_data.erase(learner, "anon-0123456789ab")
+    kept = PoolSeat.objects.get(pool=pool)
+    assert kept.redeemed_at is not None  # the employer's invoice still counts it
+    assert "dora" not in kept.email
+    assert not kept.shares_progress
