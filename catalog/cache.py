@@ -36,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from catalog import hooks
 from core.cache import VersionedCache
 from tenants.http import TenantRequest
 
@@ -52,6 +53,17 @@ class Page:
     content_type: str
     body: bytes
     etag: str
+    # A search that found nothing: its words, told to catalog.hooks on every answer from this page.
+    found_nothing: str = ""
+
+
+# A catalog view sets this attribute on its response when the search it answers found nothing.
+FOUND_NOTHING = "catalog_found_nothing"
+
+
+def _tell_found_nothing(request: TenantRequest, text: str) -> None:
+    if text:
+        hooks.search_found_nothing_tell(request.tenant.pk, text)
 
 
 # Per tenant; a process trusts the tenant's version for a second and keeps 256 pages (5–30 kB each).
@@ -153,6 +165,7 @@ def cached_public_page(view: View) -> View:
         shared = _shareable(request)
         if not shared and not _cacheable(request):
             response = view(request, *args, **kwargs)
+            _tell_found_nothing(request, getattr(response, FOUND_NOTHING, ""))
             if request.user.is_authenticated:
                 patch_cache_control(response, private=True, no_cache=True)
             return response
@@ -163,10 +176,12 @@ def cached_public_page(view: View) -> View:
         except Exception:  # Redis down or an unreadable entry: render, the page must still work
             logger.exception("catalog page cache lookup failed")
             response = view(request, *args, **kwargs)
+            _tell_found_nothing(request, getattr(response, FOUND_NOTHING, ""))
             if shared:
                 patch_cache_control(response, private=True, no_cache=True)
             return response
         if stored is not None:
+            _tell_found_nothing(request, stored.value.found_nothing)
             return _personal(request, stored.value) if shared else _respond(request, stored.value)
         response = (
             _anonymous_render(view, request, *args, **kwargs) if shared else view(request, *args, **kwargs)
@@ -181,7 +196,9 @@ def cached_public_page(view: View) -> View:
             content_type=response["Content-Type"],
             body=body,
             etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            found_nothing=getattr(response, FOUND_NOTHING, ""),
         )
+        _tell_found_nothing(request, page.found_nothing)
         pages.store(page_key, version, page, timeout=seconds)
         return _personal(request, page) if shared else _respond(request, page)
 

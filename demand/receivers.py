@@ -1,0 +1,47 @@
+"""What demand plugs into lower apps (called from DemandConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog import hooks
+from core.jobs import enqueue
+from demand import services
+from demand.models import Interest
+from identity.models import User
+from identity.registry import register_personal_data
+
+
+def count_search_miss(tenant_id: int, text: str) -> None:
+    services.search_miss_count(tenant_id=tenant_id, text=text)
+
+
+def seats_added(offering_id: int, seats_added: int) -> None:
+    """Capacity went up: tell those waiting now rather than at the next minute's sweep."""
+    enqueue("demand.notify_due")
+
+
+def export(user: User) -> list[dict[str, Any]]:
+    rows = Interest.objects.filter(user=user).select_related("tenant", "microcredential").order_by("pk")
+    return [
+        {
+            "institution": i.tenant.name,
+            "microcredential": i.microcredential.title,
+            "email": i.email,
+            "signed_up_at": i.created_at.isoformat(),
+            "notified_at": i.notified_at.isoformat() if i.notified_at else None,
+        }
+        for i in rows
+    ]
+
+
+def erase(user: User, reference: str) -> None:
+    # Wanting to hear of a course is no record anyone must keep: gone with the account.
+    Interest.objects.filter(user=user).delete()
+    Interest.objects.filter(email__iexact=user.email).delete()
+
+
+def register() -> None:
+    hooks.search_found_nothing.register("demand: count", count_search_miss)
+    hooks.capacity_raised.register("demand: tell those waiting", seats_added)
+    register_personal_data("notify_me", export=export, erase=erase)
