@@ -3,11 +3,16 @@ searches that found nothing."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import cast
 
+import redis
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -197,19 +202,80 @@ def search_words(text: str) -> str:
     return words
 
 
+def _redis() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+@cache
+def _client(url: str) -> redis.Redis:
+    # The search page waits for no slow Redis: a count that does not make it in time is dropped.
+    return redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+
+
+def _keys() -> tuple[str, str]:
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    return f"{prefix}:demand:search-misses", f"{prefix}:demand:search-misses-last"
+
+
 def search_miss_count(*, tenant_id: int, text: str, now: datetime | None = None) -> None:
-    """One more search for these words that found nothing, today: one UPSERT, in a savepoint so a
-    failure never spoils the request's transaction (the caller logs it and the page goes on)."""
+    """One more search for these words that found nothing, today (the tenant's day: the request
+    runs in its time zone). One round trip to Redis (HINCRBY, and the time seen); the minute's
+    flush (`search_misses_flush`) adds them to SearchMiss. Raises when Redis cannot be reached:
+    the catalog's hook logs it and the page goes on."""
     words = search_words(text)
     if not words:
         return
     now = now or timezone.now()
+    field = json.dumps([tenant_id, timezone.localdate(now).isoformat(), words])
+    counts, last = _keys()
+    pipe = _redis().pipeline(transaction=False)
+    pipe.hincrby(counts, field, 1)
+    pipe.hset(last, field, now.isoformat())
+    pipe.execute()
+
+
+def search_misses_flush() -> int:
+    """Move the counts gathered in Redis into SearchMiss (an UPSERT per words and day, in one
+    transaction), how many rows. The hash is renamed first, so counts made meanwhile go to a
+    fresh one; a flush that failed leaves its renamed hash to the next (one flush at a time)."""
+    client = _redis()
+    counts, last = _keys()
+    if not client.set(counts + ":lock", "1", nx=True, ex=120):
+        return 0
+    try:
+        if not client.exists(counts + ":flushing"):
+            try:
+                client.rename(counts, counts + ":flushing")
+            except redis.ResponseError:  # nothing counted since the last flush
+                return 0
+            with suppress(redis.ResponseError):
+                client.rename(last, last + ":flushing")
+        gathered = cast(dict[bytes, bytes], client.hgetall(counts + ":flushing"))
+        seen = cast(dict[bytes, bytes], client.hgetall(last + ":flushing"))
+        _upsert(gathered, seen)
+        client.delete(counts + ":flushing", last + ":flushing")
+        return len(gathered)
+    finally:
+        client.delete(counts + ":lock")
+
+
+def _upsert(gathered: dict[bytes, bytes], seen: dict[bytes, bytes]) -> None:
     table = connection.ops.quote_name(SearchMiss._meta.db_table)
+    tenants = connection.ops.quote_name(Tenant._meta.db_table)
+    now = timezone.now()
+    rows = []
+    for field, count in gathered.items():
+        tenant_id, day, words = json.loads(field)
+        at = seen.get(field)
+        rows.append([tenant_id, day, words, int(count), datetime.fromisoformat(at.decode()) if at else now])
+    if not rows:
+        return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
+        cursor.executemany(
             f"INSERT INTO {table} (tenant_id, day, words, count, last_seen_at)"  # noqa: S608 - our table
-            " VALUES (%s, %s, %s, 1, %s)"
+            f" SELECT %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM {tenants} WHERE id = %s)"
             " ON CONFLICT (tenant_id, day, words)"
-            f" DO UPDATE SET count = {table}.count + 1, last_seen_at = EXCLUDED.last_seen_at",
-            [tenant_id, timezone.localdate(now), words, now],
+            f" DO UPDATE SET count = {table}.count + EXCLUDED.count,"
+            f" last_seen_at = GREATEST({table}.last_seen_at, EXCLUDED.last_seen_at)",
+            [[*row, row[0]] for row in rows],
         )

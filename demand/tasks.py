@@ -29,3 +29,9 @@ def interests_notify_due() -> int:
     for interest_id in due:
         enqueue("demand.notify_interest", interest_id)
     return len(due)
+
+
+@shared_task(name="demand.flush_search_misses")
+def search_misses_flush() -> int:
+    """Beat, every minute: the searches that found nothing, counted in Redis, into the database."""
+    return services.search_misses_flush()

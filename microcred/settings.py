@@ -312,6 +312,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # "Notify me": each waiting interest whose microcredential now has a run with a seat to take
     # (published, enrollment opened, a seat freed, capacity raised) is e-mailed once.
     "demand-notify-due": {"task": "demand.notify_due", "schedule": 60.0},
+    # Searches that found nothing, counted in Redis by the catalog pages, added to the database.
+    "demand-flush-search-misses": {"task": "demand.flush_search_misses", "schedule": 60.0},
     # Completions read back from every LMS and recorded through the completion service.
     "access-completions-poll": {"task": "access.completions_poll", "schedule": 900.0},
 }
