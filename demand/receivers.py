@@ -10,6 +10,7 @@ from demand import services
 from demand.models import Interest
 from identity.models import User
 from identity.registry import register_personal_data
+from learners.registry import MergeContext, merge_movers
 
 
 def count_search_miss(tenant_id: int, text: str) -> None:
@@ -41,7 +42,14 @@ def erase(user: User, reference: str) -> None:
     Interest.objects.filter(email__iexact=user.email).delete()
 
 
+def move_interests(merge: MergeContext) -> int:
+    """Two accounts merged in a tenant: the kept one is the signed-in owner of the merged-away
+    one's interests (each keeps the address it was made with: rows are one per address)."""
+    return Interest.objects.filter(tenant=merge.tenant, user=merge.source).update(user=merge.target)
+
+
 def register() -> None:
     hooks.search_found_nothing.register("demand: count", count_search_miss)
     hooks.capacity_raised.register("demand: tell those waiting", seats_added)
     register_personal_data("notify_me", export=export, erase=erase)
+    merge_movers.register("notify_me", move_interests)

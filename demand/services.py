@@ -150,7 +150,11 @@ def interest_notify(*, interest_id: int, now: datetime | None = None) -> bool:
     )
     if not claimed:
         return False
-    interest = Interest.objects.select_related("tenant", "microcredential__unit").get(pk=interest_id)
+    interest = (
+        Interest.objects.select_related("tenant", "microcredential__unit").filter(pk=interest_id).first()
+    )
+    if interest is None:  # unsubscribed in the meantime
+        return False
     offering = selectors.open_offering_for(
         tenant=interest.tenant, microcredential_id=interest.microcredential_id
     )

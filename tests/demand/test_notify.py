@@ -331,3 +331,42 @@ def test_the_cached_offering_page_is_the_same_for_two_anonymous_visitors(world, 
     assert "ada@example.org" not in body
     assert "csrfmiddlewaretoken" not in body
     assert f'href="/offerings/{offering.pk}/notify/"' in body
+
+
+# --- Personal data --------------------------------------------------------------------------------
+
+
+def test_interests_are_in_the_data_download_and_go_with_the_account(world):
+    from demand import receivers
+    from learners.registry import MergeContext
+
+    offering = full_without_waitlist(world)
+    learner = UserFactory.create(email="ada@example.org")
+    services.interest_signup(tenant=world.a, offering_id=offering.pk, email="", user=learner)
+    other = OfferingFactory.create(microcredential__unit=world.a_unit1, microcredential__title="Welding")
+    services.interest_signup(tenant=world.a, offering_id=other.pk, email="ADA@example.org")  # signed out
+
+    [row] = receivers.export(learner)
+    assert (row["microcredential"], row["email"], row["notified_at"]) == (
+        "Data Visualisation",
+        "ada@example.org",
+        None,
+    )
+
+    kept = UserFactory.create(email="ada.kept@example.org")
+    merge = MergeContext(tenant=world.a, source=learner, target=kept, actor=world.a_admin)
+    assert receivers.move_interests(merge) == 1
+    assert receivers.export(kept)[0]["microcredential"] == "Data Visualisation"
+
+    receivers.erase(kept, "ref")
+    assert list(Interest.objects.values_list("email", flat=True)) == ["ada@example.org"]
+    receivers.erase(learner, "ref")  # the address's own sign-ups go with its account
+    assert Interest.objects.count() == 0
+
+
+def test_an_interest_removed_while_being_sent_is_not_sent(world):
+    offering = full_without_waitlist(world, seats_taken=1)
+    signup = services.interest_signup(tenant=world.a, offering_id=offering.pk, email="a@example.org")
+    Interest.objects.filter(pk=signup.interest.pk).delete()
+    assert services.interest_notify(interest_id=signup.interest.pk) is False
+    assert mail.outbox == []

@@ -23,6 +23,7 @@ def test_each_app_registers_its_personal_data():
         "credentials",
         "oidc_sign_ins",
         "webhook_deliveries",
+        "notify_me",
     ]
 
 
@@ -34,6 +35,7 @@ def test_learners_registers_its_movers_and_lookup_source():
         "orders",
         "credentials",
         "webhook_deliveries",
+        "notify_me",
     ]
     assert [name for name, _ in learner_sources.items()] == ["learner_records", "enrollments"]
 
