@@ -13,7 +13,8 @@ Signed-in learners share the same cached page: it is always the anonymous render
 personal parts are marked in the templates (`<!--mc:personal:NAME-->…<!--/mc:personal:NAME-->`):
 the header's menu (`nav`: My learning, the staff console link, Sign out with its CSRF token) and
 an offering's enroll panel (`panel:<offering id>:<availability>`: where the learner stands, Pay
-now). For a signed-in request each marked part is rendered for that person alone and spliced in;
+now), and its "notify me" (`notify:<offering id>:<why>`: a link for everyone, one button signed
+in). For a signed-in request each marked part is rendered for that person alone and spliced in;
 the rest is the shared page, byte for byte. The answer is private and never stored. A request
 with a message waiting (a "messages" cookie, or messages kept in the session) is rendered in full.
 """
@@ -111,11 +112,13 @@ def _shareable(request: TenantRequest) -> bool:
 
 
 PERSONAL = re.compile(
-    r"<!--mc:personal:(?P<name>nav|panel:(?P<offering>\d{1,18}):(?P<kind>[a-z_]{1,20}))-->"
-    r".*?<!--/mc:personal:(?:nav|panel)-->",
+    r"<!--mc:personal:(?P<name>nav|(?P<part>panel|notify):(?P<offering>\d{1,18}):(?P<kind>[a-z_]{1,20}))-->"
+    r".*?<!--/mc:personal:(?:nav|panel|notify)-->",
     re.DOTALL,
 )
 _PANEL = Template("{% load enrollment %}{% enroll_panel offering_id kind %}")
+# "Notify me" (the demand app's tag): a link for everyone in the shared page, one button signed in.
+_NOTIFY = Template("{% load demand %}{% notify_me_panel offering_id kind %}")
 
 
 def personalize(request: TenantRequest, body: str) -> str:
@@ -129,8 +132,8 @@ def personalize(request: TenantRequest, body: str) -> str:
             # The marker is the cached page's own, written with the offering's key and state.
             offering_id, kind = int(match.group("offering")), match.group("kind")
             context = RequestContext(request, {"offering_id": offering_id, "kind": kind})
-            inner = _PANEL.render(context)
-        end = "nav" if name == "nav" else "panel"
+            inner = (_PANEL if match.group("part") == "panel" else _NOTIFY).render(context)
+        end = "nav" if name == "nav" else match.group("part")
         return f"<!--mc:personal:{name}-->{inner}<!--/mc:personal:{end}-->"
 
     return PERSONAL.sub(fill, body)

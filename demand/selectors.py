@@ -213,3 +213,13 @@ def search_misses(
         .order_by("-total", "-last", "words")
     )
     return [SearchMissRow(r["words"], r["total"], r["last"]) for r in rows[:500]]
+
+
+def is_waiting(*, tenant: Tenant, offering_id: int, email: str) -> bool:
+    """Whether this address waits to hear of the offering's microcredential (one query)."""
+    return Interest.objects.filter(
+        tenant=tenant,
+        notified_at__isnull=True,
+        email=email.strip().lower(),  # stored lowercased: the unique index's own order
+        microcredential__offerings__pk=offering_id,
+    ).exists()

@@ -370,3 +370,29 @@ def test_an_interest_removed_while_being_sent_is_not_sent(world):
     Interest.objects.filter(pk=signup.interest.pk).delete()
     assert services.interest_notify(interest_id=signup.interest.pk) is False
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("cache_seconds", [0, 60])
+def test_a_signed_in_learner_gets_one_button_on_the_offering_page(world, settings, cache_seconds):
+    settings.CATALOG_CACHE_SECONDS = cache_seconds
+    offering = full_without_waitlist(world)
+    anonymous(world.a).get(f"/offerings/{offering.pk}/")  # the shared page, cached
+    learner = UserFactory.create(email="grace@example.org")
+    client = anonymous(world.a, enforce_csrf_checks=True)
+    client.force_login(learner)
+
+    page = client.get(f"/offerings/{offering.pk}/")
+    body = page.content.decode()
+    part = body.split("<!--mc:personal:notify:")[1].split("<!--/mc:personal:notify-->")[0]
+    assert f'<form method="post" action="/offerings/{offering.pk}/notify/">' in part
+    assert "private" in page["Cache-Control"]
+    csrf = found(r'name="csrfmiddlewaretoken" value="([^"]+)"', part).group(1)
+
+    assert client.post(f"/offerings/{offering.pk}/notify/", {"csrfmiddlewaretoken": csrf}).status_code == 200
+    assert Interest.objects.get().email == "grace@example.org"
+    after = client.get(f"/offerings/{offering.pk}/").content.decode()
+    assert "You are on the list: we will write once" in after
+    # The shared page is unchanged for everyone else.
+    shared = anonymous(world.a).get(f"/offerings/{offering.pk}/").content.decode()
+    assert "grace@example.org" not in shared
+    assert "You are on the list" not in shared
