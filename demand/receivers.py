@@ -8,6 +8,8 @@ from catalog import hooks
 from core.jobs import enqueue
 from demand import services
 from demand.models import Interest
+from enrollment.extensions import StatusChanged, status_listeners
+from enrollment.models import SEAT_STATES, Enrollment
 from identity.models import User
 from identity.registry import register_personal_data
 from learners.registry import MergeContext, merge_movers
@@ -19,7 +21,20 @@ def count_search_miss(tenant_id: int, text: str) -> None:
 
 def seats_added(offering_id: int, seats_added: int) -> None:
     """Capacity went up: tell those waiting now rather than at the next minute's sweep."""
-    enqueue("demand.notify_due")
+    enqueue("demand.notify_for_offering", offering_id)
+
+
+def seat_freed(change: StatusChanged) -> None:
+    """After the commit of an enrollment's change: one that gave its seat back (cancelled,
+    expired) may have freed one to tell of. The minute's sweep would find it too."""
+    if change.from_status in SEAT_STATES and change.to_status not in SEAT_STATES:
+        offering_id = _offering_of(change.enrollment_id)
+        if offering_id is not None:
+            enqueue("demand.notify_for_offering", offering_id)
+
+
+def _offering_of(enrollment_id: int) -> int | None:
+    return Enrollment.objects.filter(pk=enrollment_id).values_list("offering_id", flat=True).first()
 
 
 def export(user: User) -> list[dict[str, Any]]:
@@ -51,5 +66,6 @@ def move_interests(merge: MergeContext) -> int:
 def register() -> None:
     hooks.search_found_nothing.register("demand: count", count_search_miss)
     hooks.capacity_raised.register("demand: tell those waiting", seats_added)
+    status_listeners.register("demand: a seat freed", seat_freed)
     register_personal_data("notify_me", export=export, erase=erase)
     merge_movers.register("notify_me", move_interests)

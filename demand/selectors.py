@@ -76,8 +76,11 @@ def open_offering_for(
     )
 
 
-def interests_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Waiting interests (not being told right now) whose microcredential has a seat to take."""
+def interests_due(
+    *, now: datetime | None = None, limit: int = 500, offering_id: int | None = None
+) -> list[int]:
+    """Waiting interests (not being told right now) whose microcredential has a seat to take;
+    given an offering, only those of its microcredential."""
     now = now or timezone.now()
     seat = _taking_seats(_public(Q(tenant_id=OuterRef("tenant_id"))), now).filter(
         microcredential_id=OuterRef("microcredential_id")
@@ -88,6 +91,8 @@ def interests_due(*, now: datetime | None = None, limit: int = 500) -> list[int]
         .filter(Exists(seat))
         .order_by("created_at", "pk")
     )
+    if offering_id is not None:
+        rows = rows.filter(microcredential__offerings__pk=offering_id)
     return list(rows.values_list("pk", flat=True)[:limit])
 
 

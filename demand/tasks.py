@@ -31,6 +31,16 @@ def interests_notify_due() -> int:
     return len(due)
 
 
+@shared_task(name="demand.notify_for_offering")
+def interests_notify_for_offering(offering_id: int) -> int:
+    """A seat of this run freed (or its capacity went up): tell its microcredential's waiting
+    people now rather than at the next minute's sweep."""
+    due = selectors.interests_due(offering_id=offering_id)
+    for interest_id in due:
+        enqueue("demand.notify_interest", interest_id)
+    return len(due)
+
+
 @shared_task(name="demand.flush_search_misses")
 def search_misses_flush() -> int:
     """Beat, every minute: the searches that found nothing, counted in Redis, into the database."""

@@ -396,3 +396,31 @@ def test_a_signed_in_learner_gets_one_button_on_the_offering_page(world, setting
     shared = anonymous(world.a).get(f"/offerings/{offering.pk}/").content.decode()
     assert "grace@example.org" not in shared
     assert "You are on the list" not in shared
+
+
+def test_a_learner_cancelling_in_a_full_run_tells_those_waiting_after_commit(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from demand import receivers, tasks
+    from enrollment.services.changes import enrollment_cancel
+    from enrollment.services.enroll import enrollment_create
+
+    offering = full_without_waitlist(world, seats_taken=0, capacity=1)
+    learner = UserFactory.create()
+    with django_capture_on_commit_callbacks(execute=True):
+        seat = enrollment_create(tenant=world.a, learner=learner, offering_id=offering.pk).enrollment
+    services.interest_signup(tenant=world.a, offering_id=offering.pk, email="ada@example.org")
+
+    def run_now(name: str, *args: int) -> bool:
+        if name == "demand.notify_for_offering":
+            tasks.interests_notify_for_offering(*args)
+        else:
+            tasks.interest_notify(*args)
+        return True
+
+    monkeypatch.setattr(receivers, "enqueue", run_now)
+    monkeypatch.setattr(tasks, "enqueue", run_now)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_cancel(tenant=world.a, learner=learner, enrollment_id=seat.pk)
+
+    assert [m.to for m in mail.outbox if "A seat is open" in m.subject] == [["ada@example.org"]]
