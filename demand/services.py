@@ -76,6 +76,8 @@ def interest_signup(*, tenant: Tenant, offering_id: int, email: str, user: User 
     )
     if created:
         return Signup(interest, SignupOutcome.ADDED)
+    if user is not None and interest.user_id is None:  # made signed out, now theirs
+        Interest.objects.filter(pk=interest.pk, user__isnull=True).update(user=user)
     renewed = Interest.objects.filter(pk=interest.pk, notified_at__isnull=False).update(
         notified_at=None, notify_claimed_at=None, notified_offering=None, signed_up_on=offering
     )

@@ -51,10 +51,12 @@ def notify(request: TenantRequest, pk: int) -> HttpResponse:
         if form is not None:
             form_errors_from(form, exc)
         return render(request, "demand/notify.html", {**context, "error": exc.message}, status=400)
+    # The way off the list is shown to whoever just put the address on it, or to its signed-in
+    # owner; a stranger retyping someone's address gets no link to take them off.
+    mine = user is not None or signup.outcome != services.SignupOutcome.ALREADY
     context.update(
         outcome=signup.outcome,
-        email=signup.interest.email,
-        unsubscribe_token=services.unsubscribe_token(signup.interest),
+        unsubscribe_token=services.unsubscribe_token(signup.interest) if mine else "",
     )
     return render(request, "demand/notify_done.html", context)
 

@@ -85,6 +85,7 @@ def test_an_anonymous_visitor_signs_up_with_an_address_then_again(world):
     )
     assert again.status_code == 200
     assert "You are already on the list" in again.content.decode()
+    assert "/notify/unsubscribe/" not in again.content.decode()  # no way to take someone else off
     assert Interest.objects.count() == 1
 
 
