@@ -98,3 +98,9 @@ def test_redis_out_of_reach_does_not_fail_the_page(world, monkeypatch, no_page_c
     answer = anonymous(world.a).get("/", {"q": "nothing here"})
     assert answer.status_code == 200
     assert "nothing here" in answer.content.decode()
+
+
+def test_beat_runs_the_sweep_and_the_flush_every_minute(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["demand.notify_due"] == 60.0
+    assert schedule["demand.flush_search_misses"] == 60.0
