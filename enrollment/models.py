@@ -243,6 +243,13 @@ class MessageKind(models.TextChoices):
     CANCELLED = "cancelled", _("Enrollment cancelled")
     EXPIRED = "expired", _("Hold or offer expired")
     MOVED = "moved", _("Moved to another offering")
+    # Reminders (enrollment.services.reminders): at most one of each per enrollment, ever.
+    HOLD_REMINDER = "hold_reminder", _("Reminder: the held seat is about to expire")
+    OFFER_REMINDER = "offer_reminder", _("Reminder: the offered seat is about to expire")
+    START_REMINDER = "start_reminder", _("Reminder: the course starts in 3 days")
+
+
+REMINDER_KINDS = (MessageKind.HOLD_REMINDER, MessageKind.OFFER_REMINDER, MessageKind.START_REMINDER)
 
 
 class EnrollmentMessage(models.Model):
@@ -262,6 +269,14 @@ class EnrollmentMessage(models.Model):
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="message_unsent")
+        ]
+        constraints = [
+            # A reminder is queued once per enrollment and kind, however many sweeps run at once.
+            models.UniqueConstraint(
+                fields=["enrollment", "kind"],
+                condition=Q(kind__in=[k.value for k in REMINDER_KINDS]),
+                name="enrollment_message_reminder_once",
+            ),
         ]
 
     def __str__(self) -> str:

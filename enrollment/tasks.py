@@ -9,7 +9,7 @@ from celery import shared_task
 
 from core.jobs import enqueue
 from enrollment import services
-from enrollment.services import idempotency, messages
+from enrollment.services import idempotency, messages, reminders
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,12 @@ def enrollments_expire_and_promote() -> dict[str, Any]:
         enqueue(messages.SEND_TASK, message_id)
         resent += 1
     return {"expired": expired, "promoted": promoted, "resent": resent}
+
+
+@shared_task(name="enrollment.remind_due", acks_late=True)
+def reminders_remind_due() -> dict[str, int]:
+    """Every 5 minutes (CELERY_BEAT_SCHEDULE): queue the reminders due now, each once ever."""
+    return reminders.reminders_due()
 
 
 @shared_task(name="enrollment.promote", acks_late=True)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("my/learning/<int:pk>/cancel/", views.cancel, name="enrollment-cancel"),
     path("my/learning/<int:pk>/<slug:action>/", views.respond, name="enrollment-respond"),
     path("offers/<str:token>/", views.offer, name="offer"),
+    path("reminders/off/<str:token>/", views.reminders_off, name="reminders-off"),
     # Staff console
     path("console/enrollments/", console.offerings, name="console-enrollments"),
     path("console/offerings/<int:pk>/roster/", console.roster, name="console-roster"),

@@ -18,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import selectors as catalog_selectors
 from catalog.models import EnrollmentState
@@ -27,9 +28,13 @@ from core.errors import MicrocredError, NotFound
 from enrollment import extensions, presenters, selectors, services
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import idempotency
-from enrollment.services.messages import offer_from_token
+from enrollment.services.messages import offer_from_token, reminders_off_from_token
 from identity.models import User
+from learners.selectors import reminders_enabled
+from learners.services.reminders import learner_for_reminders_link, reminders_set
+from tenants.brand import Brand
 from tenants.http import StaffRequest, TenantRequest
+from tenants.models import Unit
 
 S = EnrollmentStatus
 
@@ -277,3 +282,23 @@ def offer(request: TenantRequest, token: str) -> HttpResponse:
             "token": token,
         },
     )
+
+
+@csrf_exempt  # the signed link is the proof; RFC 8058's one-click POST comes from a mail client
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminders_off(request: TenantRequest, token: str) -> HttpResponse:
+    """A reminder's "Turn off reminders" link, no sign-in needed: GET asks, POST turns them off
+    (also what a mail client's one-click unsubscribe sends, List-Unsubscribe-Post)."""
+    named = reminders_off_from_token(token)
+    if named is None or named.tenant_id != request.tenant.pk:
+        raise Http404
+    learner = learner_for_reminders_link(user_id=named.user_id)
+    if learner is None:
+        raise Http404
+    unit = Unit.objects.filter(tenant=request.tenant, pk=named.unit_id).first() if named.unit_id else None
+    brand = Brand.of_unit(unit) if unit is not None else Brand.of_tenant(request.tenant)
+    if request.method == "POST":
+        reminders_set(tenant=request.tenant, user=learner, enabled=False)
+    done = request.method == "POST" or not reminders_enabled(tenant=request.tenant, user=learner)
+    context = {"brand": brand, "token": token, "done": done, "email": learner.email}
+    return render(request, "enrollment/reminders_off.html", context)

@@ -141,6 +141,17 @@ class ContactForm(forms.Form):
         }
 
 
+class RemindersForm(forms.Form):
+    reminders = forms.BooleanField(
+        label=_("Send me reminders"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "reminders-hint"}),
+        help_text=_(
+            "Before a held seat or a seat offered to you expires, and three days before a course starts."
+        ),
+    )
+
+
 class DeleteAccountForm(forms.Form):
     confirm_email = forms.CharField(
         label=_("Type your e-mail address to confirm"),

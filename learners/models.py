@@ -86,6 +86,24 @@ class ContactConsent(models.Model):
         return f"{self.user} {'grants' if self.granted else 'refuses'} {self.topic} from {self.unit}"
 
 
+class ReminderOptOut(models.Model):
+    """The learner turned reminders off at this tenant (a held seat or an offer about to expire, a
+    course about to start: enrollment.services.reminders). No row: reminders are on. E-mails about
+    what happened (a confirmation, a cancellation) are not reminders and always go."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_opt_outs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="reminder_opt_out_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} wants no reminders from {self.tenant}"
+
+
 class AccountMerge(models.Model):
     """Audit trail: a staff member moved one account's records in a tenant into another account.
 

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from identity.models import User
 from identity.registry import register_personal_data
-from learners.models import AccountMerge, ContactConsent, LearnerRecord, StaffIssuedCode
+from learners.models import AccountMerge, ContactConsent, LearnerRecord, ReminderOptOut, StaffIssuedCode
 from learners.registry import learner_sources, merge_movers
+from learners.services.reminders import move_reminder_opt_out
 from learners.services.staff import move_consents, move_learner_record
 from tenants.models import Tenant
 
@@ -43,6 +44,10 @@ def export(user: User) -> dict[str, Any]:
             .select_related("tenant", "unit")
             .order_by("recorded_at", "pk")
         ],
+        "reminders_turned_off": [
+            {"institution": r.tenant.name, "at": r.created_at.isoformat()}
+            for r in ReminderOptOut.objects.filter(user=user).select_related("tenant").order_by("created_at")
+        ],
         "account_merges": [
             {
                 "institution": m.tenant.name,
@@ -61,6 +66,7 @@ def erase(user: User, reference: str) -> None:
     """Consents and pending codes go; learner records and the merge audit trail stay, pointing at
     the anonymous account, with e-mail snapshots replaced by the reference."""
     ContactConsent.objects.filter(user=user).delete()
+    ReminderOptOut.objects.filter(user=user).delete()
     StaffIssuedCode.objects.filter(user=user).delete()
     AccountMerge.objects.filter(source=user).update(source_email=reference)
     AccountMerge.objects.filter(target=user).update(target_email=reference)
@@ -88,4 +94,5 @@ def register() -> None:
     register_personal_data("learners", export=export, erase=erase)
     merge_movers.register("learner_records", move_learner_record)
     merge_movers.register("contact_consents", move_consents)
+    merge_movers.register("reminder_opt_outs", move_reminder_opt_out)
     learner_sources.register("learner_records", records_source)

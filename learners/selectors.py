@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from identity.models import User
 from learners.errors import LearnerNotVisible
-from learners.models import AccountMerge, ContactConsent, LearnerRecord
+from learners.models import AccountMerge, ContactConsent, LearnerRecord, ReminderOptOut
 from learners.registry import learner_sources
 from tenants.models import StaffRole, Tenant
 from tenants.selectors import StaffAccess
@@ -32,6 +32,11 @@ def account_for_email(email: str) -> User | None:
 
 def learner_record(*, tenant: Tenant, user: User) -> LearnerRecord | None:
     return LearnerRecord.objects.filter(tenant=tenant, user=user).prefetch_related("units").first()
+
+
+def reminders_enabled(*, tenant: Tenant, user: User) -> bool:
+    """On unless the learner turned them off at this tenant."""
+    return not ReminderOptOut.objects.filter(tenant=tenant, user=user).exists()
 
 
 def consents_current(*, tenant: Tenant, user: User) -> dict[tuple[int, str], ContactConsent]:

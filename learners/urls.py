@@ -14,6 +14,7 @@ urlpatterns = [
     path("guest/", views.guest_page, name="guest-checkout"),
     path("me/", views.profile_page, name="profile"),
     path("me/contact/", views.profile_contact, name="profile-contact"),
+    path("me/reminders/", views.profile_reminders, name="profile-reminders"),
     path("me/data.json", views.profile_export, name="profile-export"),
     path("me/delete/", views.profile_delete, name="profile-delete"),
     path("console/learners/", console.learners_page, name="console-learners"),

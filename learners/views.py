@@ -34,10 +34,12 @@ from learners.forms import (
     DeleteAccountForm,
     GuestForm,
     ProfileForm,
+    RemindersForm,
     SignupForm,
     StaffCodeForm,
 )
 from learners.services import profile as profile_services
+from learners.services import reminders as reminder_services
 from learners.services import signin
 from learners.services.staff import staff_code_redeem
 from tenants.http import StaffRequest, TenantRequest
@@ -213,6 +215,9 @@ def _profile_context(request: StaffRequest, **overrides: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "profile_form": ProfileForm(instance=user),
         "contact_form": ContactForm(units=units, current=current),
+        "reminders_form": RemindersForm(
+            initial={"reminders": selectors.reminders_enabled(tenant=request.tenant, user=user)}
+        ),
         "record": selectors.learner_record(tenant=request.tenant, user=user),
     }
     context.update(overrides)
@@ -251,6 +256,22 @@ def profile_contact(request: StaffRequest) -> HttpResponse:
     else:
         messages.info(request, _("Nothing changed in your contact choices."))
     return redirect(reverse("profile") + "#contact")
+
+
+@require_POST
+@login_required
+def profile_reminders(request: StaffRequest) -> HttpResponse:
+    form = RemindersForm(request.POST)
+    form.is_valid()  # a checkbox: always valid
+    enabled = bool(form.cleaned_data.get("reminders"))
+    reminder_services.reminders_set(tenant=request.tenant, user=request.user, enabled=enabled)
+    if enabled:
+        messages.success(request, _("Reminders are on."))
+    else:
+        messages.success(
+            request, _("Reminders are off. E-mails about what happens to your seats still reach you.")
+        )
+    return redirect(reverse("profile") + "#reminders")
 
 
 @login_required

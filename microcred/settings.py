@@ -281,6 +281,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Holds and wait-list offers that ran out expire and their seats are offered on; any
     # promotion left undone is done; stalled enrollment e-mails are sent again.
     "enrollment-expire-and-promote": {"task": "enrollment.expire_and_promote", "schedule": 60.0},
+    # Reminders due (a held or offered seat about to expire, a course starting in 3 days): each
+    # queued once ever, in the outbox the minute sweep above also resends from.
+    "enrollment-remind-due": {"task": "enrollment.remind_due", "schedule": 300.0},
     # Stripe's payouts and balance transactions imported per tenant, then reconciled (finance).
     "finance-import-all": {"task": "finance.import_all", "schedule": 3600.0},
     "enrollment-purge-idempotency-records": {

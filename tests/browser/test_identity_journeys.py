@@ -130,7 +130,7 @@ def test_identity_pages_pass_axe_and_reflow_at_360px(page: Page, tenant: Tenant,
         page.goto("/console/tokens/")
         page.get_by_label("Name").fill("Roster sync for the LMS")
         page.get_by_role("button", name="Create token").click()
-        expect(page.get_by_label("Token")).to_have_value(re.compile(r"^mc_"))
+        expect(page.get_by_label("Token", exact=True)).to_have_value(re.compile(r"^mc_"))
     elif where == "learner lookup":
         sign_in(make_staff(tenant, StaffRole.UNIT_ADMIN, list(tenant.units.all())))
         page.goto(f"/console/learners/?email={learner.email}")

@@ -31,6 +31,7 @@ def test_learners_registers_its_movers_and_lookup_source():
     assert [name for name, _ in merge_movers.items()] == [
         "learner_records",
         "contact_consents",
+        "reminder_opt_outs",
         "enrollments",
         "orders",
         "credentials",
@@ -83,4 +84,9 @@ def test_export_of_someone_with_nothing_held_is_still_complete(db):
     data = account_export(user=person)
 
     assert data["staff"] == {"roles": [], "api_tokens": [], "invitations_received": []}
-    assert data["learners"] == {"learner_records": [], "contact_consents": [], "account_merges": []}
+    assert data["learners"] == {
+        "learner_records": [],
+        "contact_consents": [],
+        "reminders_turned_off": [],
+        "account_merges": [],
+    }

@@ -100,6 +100,7 @@ def test_a_unit_admin_merges_two_accounts_of_one_person(world, people):
     assert merge.moved == {
         "learner_records": 1,
         "contact_consents": 1,
+        "reminder_opt_outs": 0,
         "enrollments": 0,
         "orders": 0,
         "credentials": 0,

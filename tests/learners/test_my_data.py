@@ -55,6 +55,7 @@ def test_download_my_data_gives_everything_held_as_json(world):
         "orders",
         "credentials",
         "oidc_sign_ins",
+        "webhook_deliveries",
     ]
     assert data["account"]["email"] == "ada@example.test"
     assert data["account"]["full_name"] == "Ada Lovelace"
