@@ -13,7 +13,8 @@ Signed-in learners share the same cached page: it is always the anonymous render
 personal parts are marked in the templates (`<!--mc:personal:NAME-->…<!--/mc:personal:NAME-->`):
 the header's menu (`nav`: My learning, the staff console link, Sign out with its CSRF token) and
 an offering's enroll panel (`panel:<offering id>:<availability>`: where the learner stands, Pay
-now). For a signed-in request each marked part is rendered for that person alone and spliced in;
+now), and its "notify me" (`notify:<offering id>:<why>`: a link for everyone, one button signed
+in). For a signed-in request each marked part is rendered for that person alone and spliced in;
 the rest is the shared page, byte for byte. The answer is private and never stored. A request
 with a message waiting (a "messages" cookie, or messages kept in the session) is rendered in full.
 """
@@ -36,6 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from catalog import hooks
 from core.cache import VersionedCache
 from tenants.http import TenantRequest
 
@@ -52,6 +54,17 @@ class Page:
     content_type: str
     body: bytes
     etag: str
+    # A search that found nothing: its words, told to catalog.hooks on every answer from this page.
+    found_nothing: str = ""
+
+
+# A catalog view sets this attribute on its response when the search it answers found nothing.
+FOUND_NOTHING = "catalog_found_nothing"
+
+
+def _tell_found_nothing(request: TenantRequest, text: str) -> None:
+    if text:
+        hooks.search_found_nothing_tell(request.tenant.pk, text)
 
 
 # Per tenant; a process trusts the tenant's version for a second and keeps 256 pages (5–30 kB each).
@@ -99,11 +112,13 @@ def _shareable(request: TenantRequest) -> bool:
 
 
 PERSONAL = re.compile(
-    r"<!--mc:personal:(?P<name>nav|panel:(?P<offering>\d{1,18}):(?P<kind>[a-z_]{1,20}))-->"
-    r".*?<!--/mc:personal:(?:nav|panel)-->",
+    r"<!--mc:personal:(?P<name>nav|(?P<part>panel|notify):(?P<offering>\d{1,18}):(?P<kind>[a-z_]{1,20}))-->"
+    r".*?<!--/mc:personal:(?:nav|panel|notify)-->",
     re.DOTALL,
 )
 _PANEL = Template("{% load enrollment %}{% enroll_panel offering_id kind %}")
+# "Notify me" (the demand app's tag): a link for everyone in the shared page, one button signed in.
+_NOTIFY = Template("{% load demand %}{% notify_me_panel offering_id kind %}")
 
 
 def personalize(request: TenantRequest, body: str) -> str:
@@ -117,8 +132,8 @@ def personalize(request: TenantRequest, body: str) -> str:
             # The marker is the cached page's own, written with the offering's key and state.
             offering_id, kind = int(match.group("offering")), match.group("kind")
             context = RequestContext(request, {"offering_id": offering_id, "kind": kind})
-            inner = _PANEL.render(context)
-        end = "nav" if name == "nav" else "panel"
+            inner = (_PANEL if match.group("part") == "panel" else _NOTIFY).render(context)
+        end = "nav" if name == "nav" else match.group("part")
         return f"<!--mc:personal:{name}-->{inner}<!--/mc:personal:{end}-->"
 
     return PERSONAL.sub(fill, body)
@@ -153,6 +168,7 @@ def cached_public_page(view: View) -> View:
         shared = _shareable(request)
         if not shared and not _cacheable(request):
             response = view(request, *args, **kwargs)
+            _tell_found_nothing(request, getattr(response, FOUND_NOTHING, ""))
             if request.user.is_authenticated:
                 patch_cache_control(response, private=True, no_cache=True)
             return response
@@ -163,10 +179,12 @@ def cached_public_page(view: View) -> View:
         except Exception:  # Redis down or an unreadable entry: render, the page must still work
             logger.exception("catalog page cache lookup failed")
             response = view(request, *args, **kwargs)
+            _tell_found_nothing(request, getattr(response, FOUND_NOTHING, ""))
             if shared:
                 patch_cache_control(response, private=True, no_cache=True)
             return response
         if stored is not None:
+            _tell_found_nothing(request, stored.value.found_nothing)
             return _personal(request, stored.value) if shared else _respond(request, stored.value)
         response = (
             _anonymous_render(view, request, *args, **kwargs) if shared else view(request, *args, **kwargs)
@@ -181,7 +199,9 @@ def cached_public_page(view: View) -> View:
             content_type=response["Content-Type"],
             body=body,
             etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            found_nothing=getattr(response, FOUND_NOTHING, ""),
         )
+        _tell_found_nothing(request, page.found_nothing)
         pages.store(page_key, version, page, timeout=seconds)
         return _personal(request, page) if shared else _respond(request, page)
 

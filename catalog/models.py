@@ -257,6 +257,9 @@ class Offering(models.Model):
         max_length=20, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # When the last seat was first taken (services.offering_seats_take sets it in the UPDATE that
+    # takes it; a seat freed and taken again keeps the first time): how fast a run filled.
+    filled_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

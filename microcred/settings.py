@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "access",
     "sponsors",
     "webhooks",
+    "demand",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sponsors-end-due": {"task": "sponsors.end_due", "schedule": 900.0},
     # Webhook deliveries due (a retry's time came, or the kick after commit was lost).
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
+    # "Notify me": each waiting interest whose microcredential now has a run with a seat to take
+    # (published, enrollment opened, a seat freed, capacity raised) is e-mailed once.
+    "demand-notify-due": {"task": "demand.notify_due", "schedule": 60.0},
+    # Searches that found nothing, counted in Redis by the catalog pages, added to the database.
+    "demand-flush-search-misses": {"task": "demand.flush_search_misses", "schedule": 60.0},
     # Completions read back from every LMS and recorded through the completion service.
     "access-completions-poll": {"task": "access.completions_poll", "schedule": 900.0},
 }

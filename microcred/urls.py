@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("finance.urls")),
     path("", include("sponsors.urls")),
     path("", include("webhooks.urls")),
+    path("", include("demand.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.learner_urls")),
     # access's /my/learning/<id>/course/ before enrollment's /my/learning/<id>/<action>/.

@@ -23,10 +23,12 @@ def offering_seats_take(*, tenant: Tenant, offering_id: int, count: int = 1) -> 
         raise ValueError("count must be positive")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_TABLE} SET seats_taken = seats_taken + %s "  # noqa: S608 - table name is ours
+            f"UPDATE {_TABLE} SET seats_taken = seats_taken + %s, "  # noqa: S608 - table name is ours
+            # The first time the run fills is kept (demand: how fast offerings fill).
+            "filled_at = COALESCE(filled_at, CASE WHEN seats_taken + %s = capacity THEN now() END) "
             "WHERE id = %s AND tenant_id = %s AND seats_taken + %s <= capacity "
             "RETURNING seats_taken, capacity",
-            [count, offering_id, tenant.pk, count],
+            [count, count, offering_id, tenant.pk, count],
         )
         row = cursor.fetchone()
     if row is None:

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 
 from catalog import presenters, selectors
-from catalog.cache import cached_public_page
+from catalog.cache import FOUND_NOTHING, cached_public_page
 from catalog.forms import CatalogFilterForm
 from catalog.models import Offering
 from core.errors import NotFound
@@ -79,12 +79,20 @@ def _listing(request: TenantRequest, *, unit: Unit | None) -> dict[str, Any]:
         "params": params.urlencode(),
         "unit_cards": [(u, Brand.of_unit(u)) for u in units] if units else [],
         "searched": bool(query.text or form.filters_used),
+        # Words that found nothing (not even a close spelling): demand for what is not offered.
+        "found_nothing": query.text.strip() if results.count == 0 else "",
     }
+
+
+def _listing_page(request: TenantRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    response = render(request, template, context)
+    setattr(response, FOUND_NOTHING, context["found_nothing"])
+    return response
 
 
 @cached_public_page
 def home(request: TenantRequest) -> HttpResponse:
-    return render(request, "catalog/home.html", _listing(request, unit=None))
+    return _listing_page(request, "catalog/home.html", _listing(request, unit=None))
 
 
 @cached_public_page
@@ -95,7 +103,21 @@ def unit_home(request: TenantRequest, slug: str) -> HttpResponse:
         raise Http404(exc.message) from exc
     context = _listing(request, unit=unit)
     context.update({"unit": unit, "brand": Brand.of_unit(unit)})
-    return render(request, "catalog/unit_home.html", context)
+    return _listing_page(request, "catalog/unit_home.html", context)
+
+
+TAKING_SEATS = ("open", "few")
+
+
+def _notify_me(kind: str, others: list[presenters.OfferingCard]) -> str:
+    """Which "notify me" the page offers (the link to its own page, the same for everyone, so
+    the cached page stays shared): a full run without a wait-list, one not open yet, or a closed
+    one when no other run takes enrollments. Empty: none."""
+    if kind in ("full", "upcoming"):
+        return kind
+    if kind == "closed" and not any(o.availability.kind in TAKING_SEATS for o in others):
+        return kind
+    return ""
 
 
 @cached_public_page
@@ -106,6 +128,7 @@ def offering_detail(request: TenantRequest, pk: int) -> HttpResponse:
         raise Http404(exc.message) from exc
     page = presenters.offering_page(offering)
     others = selectors.other_cohorts(tenant=request.tenant, offering=offering)[:4]
+    other_cards = presenters.offering_cards(list(others), tz=offering.tz)
     context = {
         "offering": offering,
         "microcredential": offering.microcredential,
@@ -113,6 +136,7 @@ def offering_detail(request: TenantRequest, pk: int) -> HttpResponse:
         "page": page,
         "card": page.card,
         "brand": page.card.brand,
-        "other_cards": presenters.offering_cards(list(others), tz=offering.tz),
+        "other_cards": other_cards,
+        "notify_me": _notify_me(page.card.availability.kind, other_cards),
     }
     return render(request, "catalog/offering.html", context)

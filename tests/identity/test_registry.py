@@ -24,6 +24,7 @@ def test_each_app_registers_its_personal_data():
         "oidc_sign_ins",
         "sponsored_seats",
         "webhook_deliveries",
+        "notify_me",
     ]
 
 
@@ -36,6 +37,7 @@ def test_learners_registers_its_movers_and_lookup_source():
         "orders",
         "credentials",
         "webhook_deliveries",
+        "notify_me",
     ]
     assert [name for name, _ in learner_sources.items()] == ["learner_records", "enrollments"]
 

@@ -105,6 +105,7 @@ def test_a_unit_admin_merges_two_accounts_of_one_person(world, people):
         "orders": 0,
         "credentials": 0,
         "webhook_deliveries": 0,
+        "notify_me": 0,
     }
     source_record = LearnerRecord.objects.get(tenant=world.a, user=work)
     assert source_record.merged_into == LearnerRecord.objects.get(tenant=world.a, user=ada)

@@ -57,6 +57,7 @@ def test_download_my_data_gives_everything_held_as_json(world):
         "oidc_sign_ins",
         "sponsored_seats",
         "webhook_deliveries",
+        "notify_me",
     ]
     assert data["account"]["email"] == "ada@example.test"
     assert data["account"]["full_name"] == "Ada Lovelace"
