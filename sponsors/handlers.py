@@ -14,8 +14,8 @@ def invoice_changed(*, tenant: Tenant, event: dict[str, Any]) -> None:
     pools.invoice_event_apply(tenant=tenant, event=event)
 
 
-@event_handler(
-    "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.expired"
-)
+# Only the expiry: a paid session's own invoice.paid (sent before checkout.session.completed)
+# settles the pool, so the apply job's transaction never waits on a call to Stripe.
+@event_handler("checkout.session.expired")
 def pool_session_changed(*, tenant: Tenant, event: dict[str, Any]) -> None:
     purchase.session_event_apply(tenant=tenant, event=event)

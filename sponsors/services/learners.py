@@ -71,7 +71,9 @@ def seat_give_back(
             enrollment_id=enrollment_id,
             reason=_("Seat given back to %(org)s.") % {"org": pool.employer.organisation},
             now=now,
-            keep_seat=pool.offering_id is not None,  # any run's seat was the run's: it frees
+            # The pool keeps a one-run seat while it can still be handed out; any run's seat,
+            # or one given back after the pool ended, frees in the run.
+            keep_seat=pool.offering_id is not None and pool.ended_at is None,
         )
         locked.enrollment = None
         locked.redeemed_at = None
@@ -79,6 +81,8 @@ def seat_give_back(
         locked.shares_progress = False
         locked.sharing_changed_at = None
         locked.code = new_code()
+        if pool.ended_at is not None:  # too late to hand it out again
+            locked.expired_at = now
         locked.save(
             update_fields=[
                 "enrollment",
@@ -87,6 +91,7 @@ def seat_give_back(
                 "shares_progress",
                 "sharing_changed_at",
                 "code",
+                "expired_at",
             ]
         )
     return enrollment

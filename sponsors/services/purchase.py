@@ -9,8 +9,8 @@ that once paid Stripe makes the pool's (paid) invoice, the employer's record of 
 2. The invoice Stripe makes is paid: `invoice.paid` finds the pool by the invoice's
    `metadata.pool` and does what it does for an invoiced pool (pools.invoice_event_apply: the
    value booked and settled, the card charge and its fee read by `sponsors.settle_pool`).
-   `checkout.session.completed` applies the same from the session's invoice, whichever comes
-   first (each is idempotent).
+   The contact back on the pool's page before that event applies the same from the session read
+   then (checkout_refresh, outside any transaction); each is idempotent.
 3. `checkout.session.expired` (nobody paid within Stripe's 24 hours): the pool is void and its
    seats go back to the offering.
 """

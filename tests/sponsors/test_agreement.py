@@ -10,11 +10,12 @@ import pytest
 from django.core import mail
 from django.db.models import Sum
 
+from enrollment.models import Enrollment
 from ledger.models import AccountKind, LedgerEntry, LedgerTransaction
 from payments import stripe_api
 from sponsors.errors import SeatCodeRefused
 from sponsors.models import Employer, PoolSeat, PoolStatus, SeatPool, Unredeemed
-from sponsors.services import agreement, pools, seats
+from sponsors.services import agreement, learners, pools, seats
 from sponsors.tasks import pools_end_due
 from tenants.selectors import staff_access
 from tests.factories import UserFactory
@@ -148,3 +149,19 @@ def test_an_invoice_voided_after_its_credit_note_owes_nothing_and_frees_no_seat_
     assert _balance(shop, AccountKind.UNIT_REFUNDS) == 0
     _run(pool).refresh_from_db()
     assert _run(pool).seats_taken == taken  # the expired seats went back once, at the close
+
+
+def test_a_seat_given_back_after_the_pool_ended_frees_in_the_run_and_is_not_handed_out_again(
+    shop: Shop, eager_tasks: None
+) -> None:
+    pool = _pool(shop, seats_n=2)
+    _redeem_one(shop, pool)
+    enrollment = Enrollment.objects.get(learner=shop.learner)
+    closed = _closed(pool)
+    assert agreement.pool_end(pool_id=pool.pk, now=closed) is not None
+    _run(pool).refresh_from_db()
+    assert _run(pool).seats_taken == 1
+    learners.seat_give_back(tenant=shop.tenant, learner=shop.learner, enrollment_id=enrollment.pk, now=closed)
+    _run(pool).refresh_from_db()
+    assert _run(pool).seats_taken == 0  # not kept for a pool that can no longer hand it out
+    assert PoolSeat.objects.filter(pool=pool, expired_at__isnull=True).count() == 0
